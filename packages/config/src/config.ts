@@ -1,0 +1,149 @@
+import { hostname } from 'node:os';
+import {
+  ConfigError,
+  type BackoffPolicy,
+  type ClassifyPolicy,
+  type InputIssue,
+  type ProviderDefinition,
+} from '@evergreen/core';
+import { Keyring } from '@evergreen/keyring';
+import { readProvidersFile } from './providers-file.ts';
+import { readVariables } from './read-variables.ts';
+
+export interface HttpConfig {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  deadlineMs: number;
+  maxResponseBytes: number;
+}
+
+export interface RefreshConfig {
+  lockTtlMs: number;
+  minIntervalMs: number;
+  jitterMs: number;
+  shortLifetimeFraction: number;
+  backoff: BackoffPolicy;
+  classify: ClassifyPolicy;
+}
+
+export interface EvergreenConfig {
+  databaseUrl: string;
+  dbSchema: string;
+  redisUrl: string;
+  redisPrefix: string;
+  keyring: Keyring;
+  providers: ProviderDefinition[];
+  providersFile: string | null;
+  logLevel: string;
+  processName: string;
+  migrateOnStart: boolean;
+  worker: { concurrency: number; jobLockMs: number; stalledIntervalMs: number; shutdownGraceMs: number };
+  http: HttpConfig;
+  refresh: RefreshConfig;
+  scheduler: { intervalMs: number; graceMs: number; fullPassIntervalMs: number };
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const PREFIX = /^[A-Za-z0-9_{}-]{1,64}$/;
+
+/**
+ * The one place that reads the environment, once, at start. Every bad variable is named in one ConfigError, so an
+ * operator fixes them all in one go; packages receive plain typed options and never read process.env.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): EvergreenConfig {
+  const { values: v, issues } = readVariables(env);
+
+  if (typeof v.EVERGREEN_DB_SCHEMA === 'string' && !SCHEMA_NAME.test(v.EVERGREEN_DB_SCHEMA)) {
+    issues.push({ field: 'EVERGREEN_DB_SCHEMA', reason: 'must be a lower-case SQL identifier' });
+  }
+  if (typeof v.EVERGREEN_REDIS_PREFIX === 'string' && !PREFIX.test(v.EVERGREEN_REDIS_PREFIX)) {
+    issues.push({ field: 'EVERGREEN_REDIS_PREFIX', reason: 'must be 1-64 letters, digits, "_", "-" or braces (no ":")' });
+  }
+  if (typeof v.EVERGREEN_LOCK_TTL_MS === 'number' && typeof v.EVERGREEN_HTTP_DEADLINE_MS === 'number' &&
+      v.EVERGREEN_LOCK_TTL_MS < v.EVERGREEN_HTTP_DEADLINE_MS + 5_000) {
+    issues.push({
+      field: 'EVERGREEN_LOCK_TTL_MS',
+      reason: 'must exceed EVERGREEN_HTTP_DEADLINE_MS by at least 5000 so the lock outlives the request and the write',
+    });
+  }
+
+  let keyring: Keyring | null = null;
+  let keyHint: string | undefined;
+  try {
+    keyring = Keyring.parse(env.EVERGREEN_ENCRYPTION_KEYS);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+    keyHint = error.message.split('\n').at(-1);
+  }
+
+  let providers: ProviderDefinition[] = [];
+  const providersFile = typeof v.EVERGREEN_PROVIDERS === 'string' ? v.EVERGREEN_PROVIDERS : null;
+  if (providersFile !== null) {
+    const read = readProvidersFile(providersFile, env);
+    providers = read.providers;
+    issues.push(...read.issues);
+  }
+
+  if (issues.length > 0 || keyring === null) throw new ConfigError(issues as InputIssue[], keyHint);
+
+  const n = (value: unknown) => value as number;
+  return {
+    databaseUrl: v.DATABASE_URL as string,
+    dbSchema: v.EVERGREEN_DB_SCHEMA as string,
+    redisUrl: v.REDIS_URL as string,
+    redisPrefix: v.EVERGREEN_REDIS_PREFIX as string,
+    keyring,
+    providers,
+    providersFile,
+    logLevel: v.EVERGREEN_LOG_LEVEL as string,
+    processName: (v.EVERGREEN_PROCESS_NAME as string | null) ?? `${hostname()}:${process.pid}`,
+    migrateOnStart: v.EVERGREEN_MIGRATE_ON_START as boolean,
+    worker: {
+      concurrency: n(v.EVERGREEN_WORKER_CONCURRENCY),
+      jobLockMs: n(v.EVERGREEN_JOB_LOCK_MS),
+      stalledIntervalMs: n(v.EVERGREEN_STALLED_INTERVAL_MS),
+      shutdownGraceMs: n(v.EVERGREEN_SHUTDOWN_GRACE_MS),
+    },
+    http: {
+      connectTimeoutMs: n(v.EVERGREEN_HTTP_CONNECT_TIMEOUT_MS),
+      headersTimeoutMs: n(v.EVERGREEN_HTTP_HEADERS_TIMEOUT_MS),
+      bodyTimeoutMs: n(v.EVERGREEN_HTTP_BODY_TIMEOUT_MS),
+      deadlineMs: n(v.EVERGREEN_HTTP_DEADLINE_MS),
+      maxResponseBytes: n(v.EVERGREEN_HTTP_MAX_RESPONSE_BYTES),
+    },
+    refresh: {
+      lockTtlMs: n(v.EVERGREEN_LOCK_TTL_MS),
+      minIntervalMs: n(v.EVERGREEN_MIN_REFRESH_INTERVAL_MS),
+      jitterMs: n(v.EVERGREEN_REFRESH_JITTER_MS),
+      shortLifetimeFraction: n(v.EVERGREEN_SHORT_LIFETIME_FRACTION),
+      backoff: {
+        attempts: n(v.EVERGREEN_RETRY_ATTEMPTS),
+        baseMs: n(v.EVERGREEN_RETRY_BASE_MS),
+        capMs: n(v.EVERGREEN_RETRY_CAP_MS),
+        cooldownMs: n(v.EVERGREEN_RETRY_COOLDOWN_MS),
+      },
+      classify: {
+        defaultRetryAfterMs: n(v.EVERGREEN_RATE_LIMIT_DEFAULT_MS),
+        maxRetryAfterMs: n(v.EVERGREEN_RATE_LIMIT_MAX_MS),
+      },
+    },
+    scheduler: {
+      intervalMs: n(v.EVERGREEN_RECONCILE_INTERVAL_MS),
+      graceMs: n(v.EVERGREEN_RECONCILE_GRACE_MS),
+      fullPassIntervalMs: n(v.EVERGREEN_FULL_RECONCILE_INTERVAL_MS),
+    },
+  };
+}
+
+/** Just what migrations need: no keys, no providers, so `pnpm db:migrate` runs before anything else is set up. */
+export function loadDatabaseConfig(env: Readonly<Record<string, string | undefined>> = process.env): { databaseUrl: string; dbSchema: string } {
+  const { values, issues } = readVariables(env);
+  const relevant = issues.filter((i) => i.field === 'DATABASE_URL' || i.field === 'EVERGREEN_DB_SCHEMA');
+  if (typeof values.EVERGREEN_DB_SCHEMA === 'string' && !SCHEMA_NAME.test(values.EVERGREEN_DB_SCHEMA)) {
+    relevant.push({ field: 'EVERGREEN_DB_SCHEMA', reason: 'must be a lower-case SQL identifier' });
+  }
+  if (relevant.length > 0) throw new ConfigError(relevant);
+  return { databaseUrl: values.DATABASE_URL as string, dbSchema: values.EVERGREEN_DB_SCHEMA as string };
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { parseProviderEntry, type InputIssue, type ProviderDefinition } from '@evergreen/core';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Reads the providers file named by EVERGREEN_PROVIDERS: a list of entries (or `{ providers: [...] }`), YAML or JSON,
+ * with `${VAR}` replaced from the environment so secrets stay out of the file. Issues name the entry and the field.
+ */
+export function readProvidersFile(
+  path: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { providers: ProviderDefinition[]; issues: InputIssue[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return { providers: [], issues: [{ field: 'EVERGREEN_PROVIDERS', reason: `cannot read ${path} (${code})` }] };
+  }
+  let document: unknown;
+  try {
+    document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    return { providers: [], issues: [{ field: 'EVERGREEN_PROVIDERS', reason: `${path} does not parse: ${(error as Error).message}` }] };
+  }
+  return parseProviders(document, env, path);
+}
+
+export function parseProviders(
+  document: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  source = 'providers',
+): { providers: ProviderDefinition[]; issues: InputIssue[] } {
+  const list =
+    Array.isArray(document) ? document
+    : typeof document === 'object' && document !== null && Array.isArray((document as { providers?: unknown }).providers) ?
+      ((document as { providers: unknown[] }).providers)
+    : null;
+  if (list === null) {
+    return { providers: [], issues: [{ field: source, reason: 'must be a list of provider entries (or { providers: [...] })' }] };
+  }
+  const providers: ProviderDefinition[] = [];
+  const issues: InputIssue[] = [];
+  const seen = new Set<string>();
+  list.forEach((raw, index) => {
+    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+    const where = `${source}[${index}]${id ? ` (${id})` : ''}`;
+    const substituted = substitute(raw, env, where, issues);
+    const result = parseProviderEntry(substituted);
+    if (!result.ok) {
+      for (const issue of result.issues) issues.push({ field: `${where}.${issue.field}`, reason: issue.reason });
+      return;
+    }
+    if (seen.has(result.provider.id)) {
+      issues.push({ field: `${where}.id`, reason: `'${result.provider.id}' is defined twice` });
+      return;
+    }
+    seen.add(result.provider.id);
+    providers.push(result.provider);
+  });
+  return { providers, issues };
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function substitute(value: unknown, env: Readonly<Record<string, string | undefined>>, where: string, issues: InputIssue[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(PLACEHOLDER, (_match, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        issues.push({ field: where, reason: `\${${name}} is not set in the environment` });
+        return '';
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, env, where, issues));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, `${where}.${k}`, issues)]));
+  }
+  return value;
+}

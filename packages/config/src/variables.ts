@@ -1,0 +1,52 @@
+/**
+ * Every environment variable Evergreen reads, with its default and meaning. The config schema is built from this
+ * list and a test checks that the README's table names each one, so the documentation cannot drift.
+ */
+export interface VariableSpec {
+  name: string;
+  kind: 'string' | 'url' | 'int' | 'number' | 'boolean' | 'level';
+  default: string | null;
+  description: string;
+  /** Inclusive bounds for numbers. */
+  min?: number;
+  max?: number;
+}
+
+const S = 1_000;
+const MIN = 60 * S;
+
+export const VARIABLES = [
+  { name: 'DATABASE_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/postgres', description: 'Postgres, the durable truth.' },
+  { name: 'EVERGREEN_DB_SCHEMA', kind: 'string', default: 'evergreen', description: "Schema holding Evergreen's tables." },
+  { name: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379', description: 'Redis, for schedule state and locks only.' },
+  { name: 'EVERGREEN_REDIS_PREFIX', kind: 'string', default: 'evergreen', description: 'Prefix of every Redis key Evergreen writes.' },
+  { name: 'EVERGREEN_ENCRYPTION_KEYS', kind: 'string', default: null, description: 'Required. Comma-separated `id:base64` 32-byte keys; the first encrypts, all decrypt. `pnpm keygen` makes one.' },
+  { name: 'EVERGREEN_PROVIDERS', kind: 'string', default: null, description: 'Path of the providers file (YAML or JSON); `${VAR}` in values is read from the environment.' },
+  { name: 'EVERGREEN_LOG_LEVEL', kind: 'level', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent.' },
+  { name: 'EVERGREEN_PROCESS_NAME', kind: 'string', default: null, description: 'Name of this process in the audit table and logs; defaults to `hostname:pid`.' },
+  { name: 'EVERGREEN_MIGRATE_ON_START', kind: 'boolean', default: 'true', description: 'Apply pending migrations when a process starts (idempotent, serialised by an advisory lock).' },
+  { name: 'EVERGREEN_WORKER_CONCURRENCY', kind: 'int', default: '16', min: 1, max: 1024, description: 'Refreshes in flight per provider queue in one worker process.' },
+  { name: 'EVERGREEN_JOB_LOCK_MS', kind: 'int', default: String(10 * S), min: 1_000, max: 10 * MIN, description: "BullMQ job lock; a killed worker's job is taken up again about this long plus the stall interval later." },
+  { name: 'EVERGREEN_STALLED_INTERVAL_MS', kind: 'int', default: String(5 * S), min: 500, max: 10 * MIN, description: 'How often workers look for stalled jobs.' },
+  { name: 'EVERGREEN_SHUTDOWN_GRACE_MS', kind: 'int', default: String(25 * S), min: 0, max: 10 * MIN, description: 'On SIGTERM, how long in-flight refreshes may take to finish before the process exits.' },
+  { name: 'EVERGREEN_LOCK_TTL_MS', kind: 'int', default: String(30 * S), min: 1_000, max: 10 * MIN, description: 'Per-connection refresh lock; must exceed the HTTP deadline plus the write.' },
+  { name: 'EVERGREEN_HTTP_CONNECT_TIMEOUT_MS', kind: 'int', default: String(5 * S), min: 100, max: MIN, description: 'Token endpoint: TCP/TLS connect timeout.' },
+  { name: 'EVERGREEN_HTTP_HEADERS_TIMEOUT_MS', kind: 'int', default: String(10 * S), min: 100, max: MIN, description: 'Token endpoint: time to the response headers.' },
+  { name: 'EVERGREEN_HTTP_BODY_TIMEOUT_MS', kind: 'int', default: String(10 * S), min: 100, max: MIN, description: 'Token endpoint: idle time between body chunks.' },
+  { name: 'EVERGREEN_HTTP_DEADLINE_MS', kind: 'int', default: String(15 * S), min: 100, max: 5 * MIN, description: 'Token endpoint: the whole request, end to end.' },
+  { name: 'EVERGREEN_HTTP_MAX_RESPONSE_BYTES', kind: 'int', default: String(64 * 1024), min: 1024, max: 16 * 1024 * 1024, description: 'Token endpoint: larger bodies are cut and treated as garbage.' },
+  { name: 'EVERGREEN_RETRY_ATTEMPTS', kind: 'int', default: '8', min: 1, max: 100, description: 'Quick retries (exponential backoff, full jitter) before the cooldown cadence.' },
+  { name: 'EVERGREEN_RETRY_BASE_MS', kind: 'int', default: String(S), min: 10, max: MIN, description: 'First retry ceiling; doubles per consecutive failure.' },
+  { name: 'EVERGREEN_RETRY_CAP_MS', kind: 'int', default: String(30 * S), min: 10, max: 60 * MIN, description: 'Largest retry ceiling.' },
+  { name: 'EVERGREEN_RETRY_COOLDOWN_MS', kind: 'int', default: String(5 * MIN), min: 100, max: 24 * 60 * MIN, description: 'Retry cadence (±50 %) after the quick retries are used up; transient failures never give up.' },
+  { name: 'EVERGREEN_RATE_LIMIT_DEFAULT_MS', kind: 'int', default: String(MIN), min: 100, max: 60 * MIN, description: 'Pause after a 429 without a usable Retry-After.' },
+  { name: 'EVERGREEN_RATE_LIMIT_MAX_MS', kind: 'int', default: String(10 * MIN), min: 100, max: 24 * 60 * MIN, description: 'Longest pause a Retry-After can impose.' },
+  { name: 'EVERGREEN_MIN_REFRESH_INTERVAL_MS', kind: 'int', default: String(10 * S), min: 0, max: 60 * MIN, description: 'Never refresh one connection again sooner than this after a success (loop guard).' },
+  { name: 'EVERGREEN_REFRESH_JITTER_MS', kind: 'int', default: String(30 * S), min: 0, max: 60 * MIN, description: 'Refreshes run up to this much (and at most 10 % of the lifetime) early, at random.' },
+  { name: 'EVERGREEN_SHORT_LIFETIME_FRACTION', kind: 'number', default: '0.5', min: 0.05, max: 0.95, description: 'Short-lived tokens are refreshed once this fraction of their lifetime remains, when that is less than the buffer.' },
+  { name: 'EVERGREEN_RECONCILE_INTERVAL_MS', kind: 'int', default: String(MIN), min: 100, max: 60 * MIN, description: 'Scheduler: how often it reconciles Postgres into Redis.' },
+  { name: 'EVERGREEN_RECONCILE_GRACE_MS', kind: 'int', default: String(15 * S), min: 0, max: 60 * MIN, description: 'Scheduler: a live connection this late without a job is rescheduled.' },
+  { name: 'EVERGREEN_FULL_RECONCILE_INTERVAL_MS', kind: 'int', default: String(6 * 60 * MIN), min: 1_000, max: 7 * 24 * 60 * MIN, description: 'Scheduler: full pass over every row, in pages (also at once when Redis lost its data).' },
+] as const satisfies readonly VariableSpec[];
+
+export type VariableName = (typeof VARIABLES)[number]['name'];

@@ -1,0 +1,59 @@
+import type { FatalReason, RefreshOutcome } from './refresh-outcome.ts';
+import { retryAfterMs } from './retry-after.ts';
+import type { TokenEndpointReply } from './token-endpoint-reply.ts';
+import { parseTokenResponse } from './token-response.ts';
+
+export interface ClassifyPolicy {
+  /** Used when a 429 carries no usable Retry-After. */
+  defaultRetryAfterMs: number;
+  /** The longest a 429 may pause a provider's queue. */
+  maxRetryAfterMs: number;
+}
+
+const FATAL: ReadonlySet<string> = new Set<FatalReason>([
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_request',
+  'invalid_scope',
+]);
+
+/**
+ * DESIGN.md invariant 6, in one place: what a token endpoint's reply means for the connection. Pure: the clock is an
+ * argument, nothing is thrown, and the body never leaves this function except as parsed tokens.
+ */
+export function classify(reply: TokenEndpointReply, now: number, policy: ClassifyPolicy): RefreshOutcome {
+  if (reply.kind === 'network') {
+    return { kind: 'transient', reason: reply.timeout ? 'timeout' : 'network', status: null };
+  }
+  const { status } = reply;
+
+  if (status === 429) {
+    return {
+      kind: 'rate_limited',
+      reason: 'rate_limited',
+      retryAfterMs: retryAfterMs(reply.headers['retry-after'], now, {
+        defaultMs: policy.defaultRetryAfterMs,
+        maxMs: policy.maxRetryAfterMs,
+      }),
+      status,
+    };
+  }
+  if (status >= 500) return { kind: 'transient', reason: 'server_error', status };
+  if (reply.truncated) return { kind: 'transient', reason: 'bad_response', status };
+
+  const parsed = parseTokenResponse(reply.body);
+  // The error code decides wherever it arrives: invalid_grant comes under 400, 401, 404, even 200.
+  if (parsed.kind === 'oauth_error') {
+    if (parsed.error === 'invalid_grant') return { kind: 'reauth', reason: 'invalid_grant', status };
+    if (FATAL.has(parsed.error)) return { kind: 'fatal', reason: parsed.error as FatalReason, status };
+    // An error code we do not know (temporarily_unavailable, a provider's own): assume the provider's bad moment.
+    return { kind: 'transient', reason: 'unexpected_status', status };
+  }
+  if (status >= 200 && status < 300) {
+    if (parsed.kind === 'tokens') return { kind: 'success', tokens: parsed.tokens, status };
+    return { kind: 'transient', reason: 'bad_response', status };
+  }
+  // A 4xx without an OAuth error body (an HTML 404 from a proxy, say) proves nothing about the grant: retry, slowly.
+  return { kind: 'transient', reason: 'unexpected_status', status };
+}

@@ -1,0 +1,41 @@
+import { decodeJwt } from 'jose';
+
+export type ExpirySource = 'expires_in' | 'expires_at' | 'jwt' | 'default' | 'unknown';
+
+export interface ExpiryInput {
+  /** When the request that produced the token started: the provider's clock counted from then, not from our reply. */
+  now: number;
+  expiresInSeconds?: number | undefined;
+  expiresAt?: number | undefined;
+  accessToken: string;
+  /** The provider's declared lifetime for tokens that do not say; null when it declares none. */
+  defaultLifetimeSeconds: number | null;
+}
+
+/**
+ * Expiry by DESIGN.md invariant 7's order: what the caller or provider said (`expires_in`, an absolute time), else the
+ * JWT `exp` claim (decimals allowed), else the provider's declared default lifetime, else unknown.
+ */
+export function resolveExpiry(input: ExpiryInput): { expiresAt: number | null; source: ExpirySource } {
+  if (input.expiresInSeconds !== undefined) {
+    return { expiresAt: Math.round(input.now + input.expiresInSeconds * 1_000), source: 'expires_in' };
+  }
+  if (input.expiresAt !== undefined) return { expiresAt: input.expiresAt, source: 'expires_at' };
+  const jwtExp = jwtExpiry(input.accessToken);
+  if (jwtExp !== null) return { expiresAt: jwtExp, source: 'jwt' };
+  if (input.defaultLifetimeSeconds !== null) {
+    return { expiresAt: input.now + input.defaultLifetimeSeconds * 1_000, source: 'default' };
+  }
+  return { expiresAt: null, source: 'unknown' };
+}
+
+/** The `exp` claim in epoch ms, or null for an opaque token or a JWT without a usable `exp`. Never throws. */
+export function jwtExpiry(token: string): number | null {
+  if (token.split('.').length !== 3) return null;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? Math.round(exp * 1_000) : null;
+  } catch {
+    return null;
+  }
+}

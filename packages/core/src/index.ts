@@ -1,0 +1,12 @@
+export * from './errors.ts';
+export * from './connection-status.ts';
+export type { TokenSet } from './token-set.ts';
+export type { TokenEndpointReply } from './token-endpoint-reply.ts';
+export type * from './refresh-outcome.ts';
+export { parseTokenResponse, parseExpiresIn, type ParsedTokenResponse } from './token-response.ts';
+export { retryAfterMs } from './retry-after.ts';
+export { classify, type ClassifyPolicy } from './classify.ts';
+export * from './timing.ts';
+export * from './expiry.ts';
+export * from './connection-input.ts';
+export * from './provider.ts';

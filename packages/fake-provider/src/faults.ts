@@ -1,0 +1,104 @@
+import { STATUS_CODES } from 'node:http';
+
+/** Ways a real token endpoint misbehaves, one per request. */
+export type Fault =
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'html' }
+  | { kind: 'truncated-json' }
+  | { kind: 'invalid-grant' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'reset' };
+
+export type FaultKind = Fault['kind'];
+
+/** What the server does instead of (or, for `delay`, before) its normal answer. */
+export type FaultAction =
+  | { kind: 'reply'; status: number; headers: Record<string, string>; body: string }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'reset' };
+
+/** One-shot faults first, in order, then the persistent one, so a test can script a burst on top of a steady outage. */
+export class FaultSchedule {
+  #queue: Fault[] = [];
+  #persistent: Fault | null = null;
+
+  inject(faults: readonly Fault[]): void {
+    for (const fault of faults) validateFault(fault);
+    // Copied so a caller reusing its array or objects cannot change faults already scheduled.
+    this.#queue.push(...faults.map(copyFault));
+  }
+
+  setForAll(fault: Fault | null): void {
+    if (fault !== null) validateFault(fault);
+    this.#persistent = fault === null ? null : copyFault(fault);
+  }
+
+  next(): Fault | null {
+    return this.#queue.shift() ?? this.#persistent;
+  }
+}
+
+export function faultAction(fault: Fault): FaultAction {
+  switch (fault.kind) {
+    case 'status':
+      return statusReply(fault.status, fault.body, fault.headers);
+    case 'html':
+      return {
+        kind: 'reply',
+        status: 502,
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The upstream server returned an invalid response.</p></body></html>\n',
+      };
+    case 'truncated-json':
+      // A complete HTTP response whose JSON stops mid-string: what a proxy that cut the upstream short delivers.
+      return { kind: 'reply', status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":"abc' };
+    case 'invalid-grant':
+      return {
+        kind: 'reply',
+        status: 400,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: '{"error":"invalid_grant"}',
+      };
+    case 'delay':
+      return { kind: 'delay', ms: fault.ms };
+    case 'hang':
+      return { kind: 'hang' };
+    case 'reset':
+      return { kind: 'reset' };
+  }
+}
+
+function statusReply(status: number, body: string | undefined, headers: Record<string, string> | undefined): FaultAction {
+  const text = body ?? STATUS_CODES[status] ?? '';
+  const merged: Record<string, string> = { 'content-type': guessContentType(text) };
+  for (const [name, value] of Object.entries(headers ?? {})) merged[name.toLowerCase()] = value;
+  return { kind: 'reply', status, headers: merged, body: text };
+}
+
+function guessContentType(body: string): string {
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return 'application/json';
+  if (trimmed.startsWith('<')) return 'text/html; charset=utf-8';
+  return 'text/plain; charset=utf-8';
+}
+
+function validateFault(fault: Fault): void {
+  if (fault.kind === 'status' && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) {
+    throw new RangeError(`fake-provider: a status fault needs an integer status in 200..599, got ${fault.status}`);
+  }
+  if (fault.kind === 'delay' && !(Number.isFinite(fault.ms) && fault.ms >= 0)) {
+    throw new RangeError(`fake-provider: a delay fault needs a finite, non-negative ms, got ${fault.ms}`);
+  }
+}
+
+function copyFault(fault: Fault): Fault {
+  if (fault.kind === 'status') {
+    const copy: Fault = { kind: 'status', status: fault.status };
+    if (fault.body !== undefined) copy.body = fault.body;
+    if (fault.headers !== undefined) copy.headers = { ...fault.headers };
+    return copy;
+  }
+  return { ...fault };
+}

@@ -1,0 +1,155 @@
+import { randomToken } from './random-token.ts';
+
+export interface IssueResult {
+  grantId: string;
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+export interface GrantSnapshot {
+  revoked: boolean;
+  revokedBecause: 'reuse' | 'manual' | null;
+  refreshCount: number;
+  currentRefreshToken: string;
+  currentAccessToken: string;
+}
+
+export interface GrantStoreOptions {
+  rotateRefreshTokens: boolean;
+  revokeOnReuse: boolean;
+}
+
+/** What presenting a refresh token did to the store; the HTTP layer turns it into a status and a body. */
+export type RefreshResult =
+  | { kind: 'ok'; grantId: string; accessToken: string; refreshToken: string | null; expiresIn: number; scope: string | null }
+  | { kind: 'reused'; grantId: string }
+  | { kind: 'revoked'; grantId: string }
+  | { kind: 'unknown_token' };
+
+interface Grant {
+  id: string;
+  scope: string | null;
+  revokedBecause: 'reuse' | 'manual' | null;
+  refreshCount: number;
+  currentRefreshToken: string;
+  currentAccessToken: string;
+  accessTokenExpiresAt: number;
+}
+
+interface RefreshTokenEntry {
+  grantId: string;
+  used: boolean;
+}
+
+/**
+ * The authorization server's memory of grants. Everything here is synchronous on purpose: Node runs one request
+ * handler at a time between awaits, so two concurrent refreshes with the same token are decided in arrival order,
+ * exactly once, which is what makes reuse detection deterministic under chaos runs.
+ */
+export class GrantStore {
+  readonly #options: GrantStoreOptions;
+  readonly #now: () => number;
+  readonly #grants = new Map<string, Grant>();
+  readonly #refreshTokens = new Map<string, RefreshTokenEntry>();
+  // Benchmarks check access tokens against thousands of grants; a scan per check would dominate the run.
+  readonly #accessTokens = new Map<string, string>();
+  readonly #minted: string[] = [];
+  #reuseCount = 0;
+
+  constructor(options: GrantStoreOptions, now: () => number = Date.now) {
+    this.#options = options;
+    this.#now = now;
+  }
+
+  issue(expiresIn: number, scope: string | null): IssueResult {
+    const id = randomToken('grant_', 9);
+    const accessToken = this.#mint('at_');
+    const refreshToken = this.#mint('rt_');
+    this.#grants.set(id, {
+      id,
+      scope,
+      revokedBecause: null,
+      refreshCount: 0,
+      currentRefreshToken: refreshToken,
+      currentAccessToken: accessToken,
+      accessTokenExpiresAt: this.#now() + expiresIn * 1000,
+    });
+    this.#refreshTokens.set(refreshToken, { grantId: id, used: false });
+    this.#accessTokens.set(accessToken, id);
+    return { grantId: id, accessToken, refreshToken, expiresIn };
+  }
+
+  refresh(presented: string, expiresIn: number): RefreshResult {
+    const entry = this.#refreshTokens.get(presented);
+    if (entry === undefined) return { kind: 'unknown_token' };
+    const grant = this.#grants.get(entry.grantId);
+    if (grant === undefined) return { kind: 'unknown_token' };
+
+    // Reuse is judged before revocation so that every stale presentation is counted, even against a grant that an
+    // earlier reuse already killed: reuseCount() is the number tests assert to be zero.
+    if (entry.used) {
+      this.#reuseCount += 1;
+      if (this.#options.revokeOnReuse && grant.revokedBecause === null) grant.revokedBecause = 'reuse';
+      return { kind: 'reused', grantId: grant.id };
+    }
+    if (grant.revokedBecause !== null) return { kind: 'revoked', grantId: grant.id };
+
+    grant.refreshCount += 1;
+    grant.currentAccessToken = this.#mint('at_');
+    this.#accessTokens.set(grant.currentAccessToken, grant.id);
+    grant.accessTokenExpiresAt = this.#now() + expiresIn * 1000;
+    let refreshToken: string | null = null;
+    if (this.#options.rotateRefreshTokens) {
+      entry.used = true;
+      refreshToken = this.#mint('rt_');
+      grant.currentRefreshToken = refreshToken;
+      this.#refreshTokens.set(refreshToken, { grantId: grant.id, used: false });
+    }
+    return { kind: 'ok', grantId: grant.id, accessToken: grant.currentAccessToken, refreshToken, expiresIn, scope: grant.scope };
+  }
+
+  revoke(grantId: string): void {
+    const grant = this.#grants.get(grantId);
+    // A typo'd id in a test would otherwise pass silently and test nothing.
+    if (grant === undefined) throw new Error(`fake-provider: no grant with id ${grantId}`);
+    if (grant.revokedBecause === null) grant.revokedBecause = 'manual';
+  }
+
+  grant(grantId: string): GrantSnapshot | undefined {
+    const grant = this.#grants.get(grantId);
+    if (grant === undefined) return undefined;
+    return {
+      revoked: grant.revokedBecause !== null,
+      revokedBecause: grant.revokedBecause,
+      refreshCount: grant.refreshCount,
+      currentRefreshToken: grant.currentRefreshToken,
+      currentAccessToken: grant.currentAccessToken,
+    };
+  }
+
+  grantIdForRefreshToken(token: string): string | undefined {
+    return this.#refreshTokens.get(token)?.grantId;
+  }
+
+  isAccessTokenValid(token: string): boolean {
+    const grantId = this.#accessTokens.get(token);
+    const grant = grantId === undefined ? undefined : this.#grants.get(grantId);
+    if (grant === undefined || grant.currentAccessToken !== token) return false;
+    return grant.revokedBecause === null && this.#now() < grant.accessTokenExpiresAt;
+  }
+
+  allIssuedTokens(): string[] {
+    return [...this.#minted];
+  }
+
+  reuseCount(): number {
+    return this.#reuseCount;
+  }
+
+  #mint(prefix: 'at_' | 'rt_'): string {
+    const token = randomToken(prefix);
+    this.#minted.push(token);
+    return token;
+  }
+}

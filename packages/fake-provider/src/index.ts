@@ -1,0 +1,6 @@
+export { FakeProvider } from './fake-provider.ts';
+export type { FakeProviderOptions } from './fake-provider.ts';
+export type { ClientAuthMethod } from './client-auth.ts';
+export type { Fault, FaultKind } from './faults.ts';
+export type { GrantSnapshot, IssueResult } from './grant-store.ts';
+export type { TokenRequestOutcome, TokenRequestRecord } from './token-request-record.ts';

@@ -1,0 +1,17 @@
+import type { FaultKind } from './faults.ts';
+
+export type TokenRequestOutcome = 'ok' | 'reused' | 'revoked' | 'unknown_token' | 'bad_client' | 'bad_request' | 'fault';
+
+/** One request to /token, as the server saw it, so tests can assert on what the client actually sent and when. */
+export interface TokenRequestRecord {
+  /** Epoch milliseconds at which the request arrived. */
+  at: number;
+  /** The grant the presented refresh token belongs to, when it belongs to one. */
+  grantId: string | null;
+  refreshTokenPresented: string | null;
+  /** The HTTP status sent, or 0 when a `hang` or `reset` fault meant none was. */
+  status: number;
+  outcome: TokenRequestOutcome;
+  /** The fault this request consumed: `delay` keeps the normal outcome, every other kind has outcome `fault`. */
+  fault: FaultKind | null;
+}

@@ -1,0 +1,1 @@
+export { Keyring, DecryptError, KEYGEN_HINT, tokenAad } from './keyring.ts';

@@ -1,0 +1,1 @@
+export { createLogger, ownerHasher, REDACT_PATHS, type LoggerConfig, type Logger, type DestinationStream } from './logger.ts';

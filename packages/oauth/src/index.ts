@@ -1,0 +1,2 @@
+export { TokenClient, type TokenClientOptions, type Exchange } from './token-client.ts';
+export { buildRefreshRequest, basicCredentials } from './client-auth.ts';

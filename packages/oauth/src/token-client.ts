@@ -1,0 +1,109 @@
+import type { ProviderDefinition, TokenEndpointReply } from '@evergreen/core';
+import { Agent, request, type Dispatcher } from 'undici';
+import { buildRefreshRequest } from './client-auth.ts';
+
+export interface TokenClientOptions {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** The whole exchange; must stay below the refresh lock's TTL. */
+  deadlineMs: number;
+  maxResponseBytes: number;
+  /** Tests may route through a MockAgent; production builds its own pooled Agent. */
+  dispatcher?: Dispatcher;
+}
+
+export interface Exchange {
+  reply: TokenEndpointReply;
+  /** When the request started: expiry is counted from here, so time spent in flight is not credited to the token. */
+  startedAt: number;
+  durationMs: number;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/**
+ * Sends token requests and reports what came back as plain data. It never throws for anything the network or the
+ * provider does, and never puts a token or a body into an error: the caller classifies.
+ */
+export class TokenClient {
+  readonly #options: TokenClientOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+
+  constructor(options: TokenClientOptions) {
+    this.#options = options;
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connect: { timeout: options.connectTimeoutMs },
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        keepAliveTimeout: 10_000,
+      });
+  }
+
+  async refresh(provider: ProviderDefinition, refreshToken: string, signal?: AbortSignal): Promise<Exchange> {
+    const { headers, body } = buildRefreshRequest(provider, refreshToken);
+    return this.#post(provider.tokenUrl, headers, body, signal);
+  }
+
+  async #post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<Exchange> {
+    const startedAt = Date.now();
+    const deadline = AbortSignal.timeout(this.#options.deadlineMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const done = (reply: TokenEndpointReply): Exchange => ({ reply, startedAt, durationMs: Date.now() - startedAt });
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: combined,
+        dispatcher: this.#dispatcher,
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: this.#options.bodyTimeoutMs,
+      });
+      const { text, truncated } = await readCapped(response.body, this.#options.maxResponseBytes);
+      return done({ kind: 'response', status: response.statusCode, headers: flattenHeaders(response.headers), body: text, truncated });
+    } catch (error) {
+      return done(networkReply(error, deadline.aborted));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maxBytes) {
+      chunks.push(buffer.subarray(0, buffer.length - (size - maxBytes)));
+      // Stop reading: a provider (or an attacker between us) must not make us buffer an unbounded body.
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+    chunks.push(buffer);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function networkReply(error: unknown, deadlinePassed: boolean): TokenEndpointReply {
+  const e = error as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : null;
+  const timeout = deadlinePassed || e.name === 'TimeoutError' || (code !== null && TIMEOUT_CODES.has(code));
+  return { kind: 'network', timeout, code };
+}

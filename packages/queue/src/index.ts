@@ -1,0 +1,5 @@
+export { createRedis, isRedisReady } from './redis.ts';
+export { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
+export { ConnectionLock, type HeldLock } from './connection-lock.ts';
+export { RefreshQueues, type ScheduleResult } from './refresh-queues.ts';
+export { SchedulerKeys } from './scheduler-keys.ts';

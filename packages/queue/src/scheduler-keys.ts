@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The scheduler's own Redis keys. The sentinel exists only while Redis still holds what the last full pass wrote:
+ * when Redis restarts empty or is flushed, it is gone, and the next pass rebuilds every job from Postgres.
+ */
+export class SchedulerKeys {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  get sentinelKey(): string {
+    return `${this.#prefix}:scheduler:sentinel`;
+  }
+
+  get leaderKey(): string {
+    return `${this.#prefix}:scheduler:leader`;
+  }
+
+  async hasSentinel(): Promise<boolean> {
+    return (await this.#redis.exists(this.sentinelKey)) === 1;
+  }
+
+  async setSentinel(fullPassAt: number): Promise<void> {
+    await this.#redis.set(this.sentinelKey, String(fullPassAt));
+  }
+
+  async lastFullPass(): Promise<number | null> {
+    const value = await this.#redis.get(this.sentinelKey);
+    return value === null ? null : Number(value);
+  }
+
+  /** One replica reconciles at a time; the others skip the tick. Returns a release function, or null. */
+  async lead(owner: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+    const ok = await this.#redis.set(this.leaderKey, owner, 'PX', ttlMs, 'NX');
+    if (ok !== 'OK') return null;
+    return async () => {
+      await this.#redis.eval(
+        `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+        1,
+        this.leaderKey,
+        owner,
+      );
+    };
+  }
+}

@@ -1,0 +1,129 @@
+import type { ProviderDefinition } from '@evergreen/core';
+import type { Logger } from '@evergreen/log';
+import type { RefreshQueues, SchedulerKeys } from '@evergreen/queue';
+import type { ConnectionStore, ScheduleRow } from '@evergreen/store';
+
+export interface ReconcilerOptions {
+  store: ConnectionStore;
+  queues: RefreshQueues;
+  keys: SchedulerKeys;
+  providers: ReadonlyMap<string, ProviderDefinition>;
+  intervalMs: number;
+  graceMs: number;
+  fullPassIntervalMs: number;
+  processName: string;
+  log: Logger;
+  pageSize?: number;
+  now?: () => number;
+}
+
+export interface ReconcileReport {
+  led: boolean;
+  fullPass: boolean;
+  /** Rows looked at by the full pass. */
+  scanned: number;
+  /** Live rows late beyond the grace period. */
+  overdue: number;
+  /** Jobs created or moved. */
+  scheduled: number;
+  ms: number;
+}
+
+/**
+ * Postgres → Redis (invariant 1). Incremental by design: each tick looks only at live rows already late by more than
+ * the grace period (a job that went missing shows up there, whatever lost it), and a full pass over every row, in
+ * pages, runs only when Redis has lost its data (the sentinel is gone) or rarely on a timer.
+ */
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #now: () => number;
+  readonly #pageSize: number;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #stopped = false;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#pageSize = options.pageSize ?? 1_000;
+  }
+
+  /** Runs a tick now and then every interval, never two at once in this process. */
+  start(): void {
+    const loop = async () => {
+      if (this.#stopped) return;
+      this.#running = this.tick().catch((error: unknown) => this.#o.log.error({ err: error }, 'reconcile failed; will retry next tick'));
+      await this.#running;
+      if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.intervalMs);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async tick(): Promise<ReconcileReport> {
+    const started = this.#now();
+    const report: ReconcileReport = { led: false, fullPass: false, scanned: 0, overdue: 0, scheduled: 0, ms: 0 };
+    // Replicas take turns; a pass that outlives the lease only means two idempotent passes overlap.
+    const release = await this.#o.keys.lead(this.#o.processName, Math.max(this.#o.intervalMs * 2, 30_000));
+    if (!release) return report;
+    report.led = true;
+    try {
+      const last = await this.#o.keys.lastFullPass();
+      if (last === null || started - last >= this.#o.fullPassIntervalMs) {
+        report.fullPass = true;
+        // The sentinel goes in before the pass: if Redis is flushed mid-pass, it disappears again and the next tick
+        // starts over, instead of a finished pass claiming jobs that no longer exist.
+        await this.#o.keys.setSentinel(started);
+        await this.#fullPass(report);
+      }
+      await this.#sweepOverdue(report, started);
+    } finally {
+      await release().catch(() => {});
+      report.ms = this.#now() - started;
+      const level = report.scheduled > 0 || report.fullPass ? 'info' : 'debug';
+      this.#o.log[level]({ ...report }, 'reconcile');
+    }
+    return report;
+  }
+
+  async #fullPass(report: ReconcileReport): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.#o.store.pageScheduled(after, this.#pageSize);
+      if (page.length === 0) return;
+      report.scanned += page.length;
+      const known = page.filter((row) => this.#o.providers.has(row.provider));
+      const exists = await this.#o.queues.existing(known);
+      const missing = known.filter((_row, i) => !exists[i]);
+      report.scheduled += await this.#schedule(missing);
+      after = page[page.length - 1]!.id;
+    }
+  }
+
+  async #sweepOverdue(report: ReconcileReport, now: number): Promise<void> {
+    const overdue = await this.#o.store.findOverdue(new Date(now - this.#o.graceMs), this.#pageSize);
+    report.overdue = overdue.length;
+    const known = overdue.filter((row) => this.#o.providers.has(row.provider));
+    if (known.length < overdue.length) {
+      this.#o.log.warn({ count: overdue.length - known.length }, 'overdue connections of providers not configured here');
+    }
+    report.scheduled += await this.#schedule(known);
+  }
+
+  async #schedule(rows: readonly ScheduleRow[]): Promise<number> {
+    let moved = 0;
+    // Bounded parallelism: fast on a big flush, without opening thousands of Redis calls at once.
+    for (let i = 0; i < rows.length; i += 50) {
+      const results = await Promise.all(
+        rows.slice(i, i + 50).map((row) => this.#o.queues.schedule(row.provider, row.id, row.refreshAt.getTime(), this.#now())),
+      );
+      moved += results.filter((r) => r !== 'in_flight').length;
+    }
+    return moved;
+  }
+}

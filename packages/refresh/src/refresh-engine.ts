@@ -1,0 +1,206 @@
+import {
+  classify,
+  computeRefreshAt,
+  isLive,
+  resolveExpiry,
+  retryDelayMs,
+  type ConnectionStatus,
+  type ProviderDefinition,
+  type RefreshOutcome,
+} from '@evergreen/core';
+import type { RefreshConfig } from '@evergreen/config';
+import type { Logger } from '@evergreen/log';
+import type { TokenClient } from '@evergreen/oauth';
+import type { ConnectionLock, HeldLock } from '@evergreen/queue';
+import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
+import type { RefreshDecision } from './refresh-decision.ts';
+import { timingPolicyFor } from './timing-policy.ts';
+
+export interface RefreshEngineDeps {
+  store: ConnectionStore;
+  lock: ConnectionLock;
+  tokens: TokenClient;
+  providers: ReadonlyMap<string, ProviderDefinition>;
+  config: RefreshConfig;
+  log: Logger;
+  hashOwner: (ownerId: string) => string;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface RunOptions {
+  trigger: AttemptAudit['trigger'];
+  /** Refresh even if the row says it is not due (a forced or on-demand refresh). */
+  force?: boolean;
+}
+
+/** A job that wakes a little early (clock differences between hosts) still counts as due. */
+const DUE_TOLERANCE_MS = 1_000;
+/** How long to wait before looking again when another process holds the connection's lock. */
+const LOCKED_RECHECK_MAX_MS = 5_000;
+
+/**
+ * The refresh of one connection, as DESIGN.md's data flow draws it: lock → load → decide → call → persist →
+ * (reschedule, by the caller) → release. Every outcome is a value; nothing here knows about BullMQ.
+ */
+export class RefreshEngine {
+  readonly #d: RefreshEngineDeps;
+  readonly #now: () => number;
+  readonly #random: () => number;
+
+  constructor(deps: RefreshEngineDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#random = deps.random ?? Math.random;
+  }
+
+  async run(connectionId: string, options: RunOptions): Promise<RefreshDecision> {
+    const lock = await this.#d.lock.acquire(connectionId, this.#d.config.lockTtlMs);
+    if (!lock) return this.#lockedElsewhere(connectionId);
+    try {
+      return await this.#runLocked(connectionId, lock, options);
+    } finally {
+      // A failed release only means the TTL frees it later; it must not turn a finished refresh into an error.
+      await this.#d.lock.release(lock).catch((error: unknown) => this.#d.log.warn({ connection: connectionId, err: error }, 'lock release failed'));
+    }
+  }
+
+  async #runLocked(connectionId: string, lock: HeldLock, options: RunOptions): Promise<RefreshDecision> {
+    const connection = await this.#d.store.find(connectionId);
+    if (!connection) return { kind: 'done', why: 'not_found' };
+    if (!isLive(connection.status)) return { kind: 'done', why: `status_${connection.status}` };
+    if (connection.refreshAt === null && !options.force) return { kind: 'done', why: 'nothing_to_schedule' };
+    if (connection.refreshToken === null) return { kind: 'done', why: 'no_refresh_token' };
+
+    const now = this.#now();
+    // Another path (a forced refresh, a re-enqueue) already moved this connection on: just follow the row.
+    if (!options.force && connection.refreshAt !== null && connection.refreshAt.getTime() > now + DUE_TOLERANCE_MS) {
+      return { kind: 'delay', runAt: connection.refreshAt.getTime(), why: 'not_due' };
+    }
+
+    const provider = this.#d.providers.get(connection.provider);
+    if (!provider) {
+      this.#d.log.error({ connection: connection.id, provider: connection.provider }, 'provider not configured; will look again later');
+      return { kind: 'delay', runAt: now + this.#d.config.backoff.cooldownMs, why: 'unknown_provider' };
+    }
+
+    // The lock must outlive the request: if too little of it is left (a slow Redis, a paused process), give up now
+    // rather than risk a second holder presenting the same refresh token.
+    if (lock.expiresAt - this.#now() < this.#d.config.lockTtlMs / 2) {
+      return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
+    }
+
+    const exchange = await this.#d.tokens.refresh(provider, connection.refreshToken);
+    const outcome = classify(exchange.reply, this.#now(), this.#d.config.classify);
+    const audit: AttemptAudit = {
+      outcome: outcome.kind,
+      reason: outcome.kind === 'success' ? null : outcome.reason,
+      httpStatus: outcome.status,
+      durationMs: exchange.durationMs,
+      trigger: options.trigger,
+    };
+    const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit);
+    this.#d.log[outcome.kind === 'success' ? 'info' : outcome.kind === 'transient' || outcome.kind === 'rate_limited' ? 'warn' : 'error'](
+      {
+        connection: connection.id,
+        provider: provider.id,
+        owner: this.#d.hashOwner(connection.ownerId),
+        outcome: outcome.kind,
+        reason: audit.reason,
+        httpStatus: outcome.status,
+        ms: exchange.durationMs,
+        next: decision.kind,
+        ...(decision.kind === 'delay' && { runAt: new Date(decision.runAt).toISOString(), why: decision.why }),
+        failures: outcome.kind === 'success' ? 0 : connection.consecutiveFailures + (outcome.kind === 'rate_limited' ? 0 : 1),
+      },
+      'refresh',
+    );
+    return decision;
+  }
+
+  /** Invariant 5: the provider's answer is written first, in one fenced statement; scheduling follows from it. */
+  async #persist(
+    connection: StoredConnection,
+    provider: ProviderDefinition,
+    outcome: RefreshOutcome,
+    startedAt: number,
+    audit: AttemptAudit,
+  ): Promise<RefreshDecision> {
+    const now = this.#now();
+    switch (outcome.kind) {
+      case 'success': {
+        const { expiresAt } = resolveExpiry({
+          now: startedAt,
+          expiresInSeconds: outcome.tokens.expiresInSeconds,
+          accessToken: outcome.tokens.accessToken,
+          defaultLifetimeSeconds: provider.defaultLifetimeSeconds,
+        });
+        const refreshAt = computeRefreshAt(
+          { now, expiresAt, notBefore: now + this.#d.config.minIntervalMs, unknownExpiryIntervalMs: null },
+          timingPolicyFor(provider, this.#d.config),
+          this.#random,
+        );
+        const write = await this.#d.store.recordSuccess(
+          connection,
+          {
+            accessToken: outcome.tokens.accessToken,
+            refreshToken: outcome.tokens.refreshToken,
+            expiresAt: expiresAt === null ? null : new Date(expiresAt),
+            refreshAt: refreshAt === null ? null : new Date(refreshAt),
+          },
+          audit,
+        );
+        if (!write.applied) return this.#fenced(connection, 'success');
+        return refreshAt === null ? { kind: 'done', why: 'expiry_unknown' } : { kind: 'delay', runAt: refreshAt, why: 'scheduled' };
+      }
+      case 'transient': {
+        const failures = connection.consecutiveFailures + 1;
+        const runAt = now + retryDelayMs(failures, this.#d.config.backoff, this.#random);
+        const write = await this.#d.store.recordFailure(
+          connection,
+          { status: this.#statusWhileFailing(connection, now), refreshAt: new Date(runAt), countsAsFailure: true },
+          audit,
+        );
+        if (!write.applied) return this.#fenced(connection, 'transient');
+        return { kind: 'delay', runAt, why: 'retry' };
+      }
+      case 'rate_limited': {
+        const write = await this.#d.store.recordFailure(
+          connection,
+          { status: this.#statusWhileFailing(connection, now), refreshAt: new Date(now + outcome.retryAfterMs), countsAsFailure: false },
+          audit,
+        );
+        if (!write.applied) return this.#fenced(connection, 'rate_limited');
+        return { kind: 'rate_limited', retryAfterMs: outcome.retryAfterMs };
+      }
+      case 'reauth':
+      case 'fatal': {
+        // A lost race is not a revocation: if the row moved on while we asked, the grant we used is simply old.
+        const current = await this.#d.store.find(connection.id);
+        if (!current || current.version !== connection.version) return this.#fenced(connection, outcome.kind);
+        const status = outcome.kind === 'reauth' ? 'needs_reauth' : 'error';
+        const write = await this.#d.store.recordFailure(connection, { status, refreshAt: null, countsAsFailure: true }, audit);
+        if (!write.applied) return this.#fenced(connection, outcome.kind);
+        return { kind: 'stop', status, reason: outcome.reason };
+      }
+    }
+  }
+
+  #statusWhileFailing(connection: StoredConnection, now: number): ConnectionStatus {
+    return connection.expiresAt !== null && connection.expiresAt.getTime() <= now ? 'token_expired' : 'connected';
+  }
+
+  /** Our compare-and-set lost: a newer write exists. Follow whatever the row now says. */
+  async #fenced(connection: StoredConnection, outcome: string): Promise<RefreshDecision> {
+    this.#d.log.warn({ connection: connection.id, provider: connection.provider, outcome }, 'refresh write fenced by a newer version');
+    const current = await this.#d.store.find(connection.id);
+    if (!current || !isLive(current.status) || current.refreshAt === null) return { kind: 'done', why: 'fenced' };
+    return { kind: 'delay', runAt: Math.max(this.#now(), current.refreshAt.getTime()), why: 'fenced' };
+  }
+
+  async #lockedElsewhere(connectionId: string): Promise<RefreshDecision> {
+    const remaining = await this.#d.lock.remainingMs(connectionId);
+    const wait = Math.min(LOCKED_RECHECK_MAX_MS, Math.max(250, remaining + 100));
+    return { kind: 'delay', runAt: this.#now() + wait, why: 'locked' };
+  }
+}

@@ -1,0 +1,96 @@
+import type { ProviderDefinition } from '@evergreen/core';
+import type { Logger } from '@evergreen/log';
+import { createRedis, queueName, type RefreshJobData, type RefreshQueues } from '@evergreen/queue';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { RefreshEngine } from './refresh-engine.ts';
+
+export interface RefreshWorkersOptions {
+  redisUrl: string;
+  prefix: string;
+  providers: readonly ProviderDefinition[];
+  engine: RefreshEngine;
+  queues: RefreshQueues;
+  concurrency: number;
+  /** BullMQ job lock; with the stall interval it bounds how soon a killed worker's job comes back. */
+  jobLockMs: number;
+  stalledIntervalMs: number;
+  log: Logger;
+}
+
+/**
+ * One BullMQ worker per provider queue, each a thin edge around the engine: the engine decides, and this turns its
+ * decision into BullMQ's vocabulary (moveToDelayed + DelayedError, rateLimit + RateLimitError, UnrecoverableError).
+ */
+export class RefreshWorkers {
+  readonly #o: RefreshWorkersOptions;
+  readonly #workers: Worker<RefreshJobData>[] = [];
+
+  constructor(options: RefreshWorkersOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    for (const provider of this.#o.providers) {
+      const log = this.#o.log.child({ component: 'worker', provider: provider.id });
+      const worker = new Worker<RefreshJobData>(queueName(provider.id), (job, token) => this.#process(provider, job, token), {
+        connection: createRedis(this.#o.redisUrl, 'worker'),
+        prefix: this.#o.prefix,
+        concurrency: this.#o.concurrency,
+        lockDuration: this.#o.jobLockMs,
+        stalledInterval: this.#o.stalledIntervalMs,
+        // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
+        // connection from the schedule until the reconcile notices: let stalls come back, always.
+        maxStalledCount: 1_000,
+        ...(provider.rateLimit && { limiter: { max: provider.rateLimit.max, duration: provider.rateLimit.durationMs } }),
+        autorun: false,
+      });
+      worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+      worker.on('failed', (job, error) => {
+        if (job) log.info({ connection: job.id, reason: error.message }, 'connection left the schedule');
+      });
+      void worker.run().catch((error: unknown) => log.error({ err: error }, 'worker stopped'));
+      this.#workers.push(worker);
+    }
+  }
+
+  async #process(provider: ProviderDefinition, job: Job<RefreshJobData>, token: string | undefined): Promise<string> {
+    const { connectionId } = job.data;
+    const decision = await this.#o.engine.run(connectionId, { trigger: 'schedule' });
+    switch (decision.kind) {
+      case 'delay':
+        // Same job, same id, later: no attempt consumed, and still exactly one job per connection.
+        await job.moveToDelayed(decision.runAt, token);
+        throw new DelayedError();
+      case 'rate_limited':
+        // Pauses this provider's queue for every worker; the job returns to wait without using an attempt.
+        await this.#o.queues.queue(provider.id).rateLimit(decision.retryAfterMs);
+        throw Worker.RateLimitError();
+      case 'stop':
+        // Failed without retry: Bull Board's failed list is the list of connections that need a person.
+        throw new UnrecoverableError(`${decision.status}: ${decision.reason}`);
+      case 'done':
+        return decision.why;
+    }
+  }
+
+  /**
+   * SIGTERM drains (invariant 9): stop taking jobs and let the ones in flight finish, up to the grace period; past it,
+   * close hard and let the stall check hand the remaining jobs to another worker.
+   */
+  async close(graceMs: number): Promise<void> {
+    await Promise.all(
+      this.#workers.map(async (worker) => {
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = worker.close().then(() => true);
+        const timeout = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), graceMs);
+        });
+        const drained = await Promise.race([graceful, timeout]);
+        clearTimeout(timer);
+        if (!drained) await worker.close(true);
+        await worker.disconnect();
+      }),
+    );
+    this.#workers.length = 0;
+  }
+}

@@ -1,0 +1,2 @@
+export { startRoles, runRolesMain, type Role, type RunningRoles, type StartOptions } from './start-roles.ts';
+export { loadDotEnv } from './dotenv.ts';

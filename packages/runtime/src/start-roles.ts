@@ -1,0 +1,133 @@
+import { ConfigError } from '@evergreen/core';
+import { loadConfig, type EvergreenConfig } from '@evergreen/config';
+import { createLogger, ownerHasher, type DestinationStream, type Logger } from '@evergreen/log';
+import { TokenClient } from '@evergreen/oauth';
+import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
+import { Reconciler, RefreshEngine, RefreshWorkers } from '@evergreen/refresh';
+import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase } from '@evergreen/store';
+
+
+export type Role = 'worker' | 'scheduler';
+
+export interface StartOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Tests capture log lines here to scan them for secrets. */
+  logDestination?: DestinationStream;
+}
+
+export interface RunningRoles {
+  config: EvergreenConfig;
+  log: Logger;
+  engine: RefreshEngine;
+  reconciler: Reconciler | null;
+  /** Drains and closes everything, in the order that loses nothing: stop taking work, finish it, then disconnect. */
+  close(): Promise<void>;
+}
+
+/** Boots the roles of one process from the environment alone. */
+export async function startRoles(roles: readonly Role[], options: StartOptions = {}): Promise<RunningRoles> {
+  const config = loadConfig(options.env ?? process.env);
+  const log = createLogger({
+    level: config.logLevel,
+    base: { service: 'evergreen', roles: roles.join('+'), process: config.processName },
+    ...(options.logDestination && { destination: options.logDestination }),
+  });
+  if (config.providers.length === 0) {
+    log.warn('no providers configured: set EVERGREEN_PROVIDERS to a providers file; nothing will be refreshed');
+  }
+  if (config.migrateOnStart) await migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema });
+
+  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: Math.min(50, config.worker.concurrency + 4) });
+  const redis = createRedis(config.redisUrl, 'worker');
+  redis.on('error', (error) => log.warn({ err: { message: error.message } }, 'redis connection problem'));
+  const store = new ConnectionStore(db, config.keyring, config.processName);
+  const queues = new RefreshQueues(redis, config.redisPrefix);
+  const tokens = new TokenClient(config.http);
+  const providers = new Map(config.providers.map((p) => [p.id, p]));
+  const engine = new RefreshEngine({
+    store,
+    lock: new ConnectionLock(redis, config.redisPrefix),
+    tokens,
+    providers,
+    config: config.refresh,
+    log: log.child({ component: 'refresh' }),
+    hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
+  });
+
+  let workers: RefreshWorkers | null = null;
+  if (roles.includes('worker')) {
+    workers = new RefreshWorkers({
+      redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
+      providers: config.providers,
+      engine,
+      queues,
+      concurrency: config.worker.concurrency,
+      jobLockMs: config.worker.jobLockMs,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
+      log,
+    });
+    workers.start();
+  }
+  let reconciler: Reconciler | null = null;
+  if (roles.includes('scheduler')) {
+    reconciler = new Reconciler({
+      store,
+      queues,
+      keys: new SchedulerKeys(redis, config.redisPrefix),
+      providers,
+      intervalMs: config.scheduler.intervalMs,
+      graceMs: config.scheduler.graceMs,
+      fullPassIntervalMs: config.scheduler.fullPassIntervalMs,
+      processName: config.processName,
+      log: log.child({ component: 'scheduler' }),
+    });
+    reconciler.start();
+  }
+  log.info({ providers: config.providers.map((p) => p.id), concurrency: config.worker.concurrency }, 'started');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await reconciler?.stop();
+      await workers?.close(config.worker.shutdownGraceMs);
+      await queues.close();
+      await tokens.close();
+      redis.disconnect();
+      await closeDatabase(db);
+      log.info('stopped');
+    })());
+  return { config, log, engine, reconciler, close };
+}
+
+/**
+ * The body of every app's main: start, then drain on SIGTERM/SIGINT (invariant 9). A configuration error prints
+ * its message, which names every bad variable and how to fix it, and exits 1 without a stack trace.
+ */
+export async function runRolesMain(roles: readonly Role[]): Promise<void> {
+  let running: RunningRoles;
+  try {
+    running = await startRoles(roles);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(1); // a second signal: the operator wants out now
+    running.log.info({ signal }, 'draining');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        running.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

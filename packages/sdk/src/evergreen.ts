@@ -1,0 +1,149 @@
+import {
+  computeRefreshAt,
+  InvalidInputError,
+  parseConnectionInput,
+  resolveExpiry,
+  type ConnectionStatus,
+  type ProviderDefinition,
+} from '@evergreen/core';
+import { loadConfig, type EvergreenConfig } from '@evergreen/config';
+import { createLogger, type Logger } from '@evergreen/log';
+import { createRedis, RefreshQueues } from '@evergreen/queue';
+import { timingPolicyFor } from '@evergreen/refresh';
+import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import type { Redis } from 'ioredis';
+
+export interface EvergreenOptions {
+  /** A parsed configuration; by default it is read from the environment (DATABASE_URL, REDIS_URL, EVERGREEN_*). */
+  config?: EvergreenConfig;
+  /** Where the client logs; a silent-by-default child of a new root logger otherwise. */
+  logger?: Logger;
+}
+
+/** What a producer hands over: see DESIGN.md's contract. */
+export interface EnqueueConnectionInput {
+  connectionId?: string;
+  ownerId: string;
+  provider: string;
+  accessToken: string;
+  refreshToken?: string;
+  /** When the access token dies: a Date or an ISO-8601 string. */
+  expiresAt?: Date | string;
+  /** Seconds from now until the access token dies (a token response's expires_in). */
+  expiresIn?: number;
+  scopes?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface EnqueueConnectionResult {
+  connectionId: string;
+  status: ConnectionStatus;
+  /** null when nobody knows (no expiry given, none in the token, no provider default). */
+  expiresAt: Date | null;
+  /** When Evergreen will refresh it; null when it never needs to (no refresh token, or no known expiry). */
+  refreshAt: Date | null;
+  /**
+   * `scheduled`: the refresh job is in Redis. `pending`: Redis did not answer; the row is stored and the scheduler
+   * will create the job. `not_needed`: nothing to refresh.
+   */
+  scheduling: 'scheduled' | 'pending' | 'not_needed';
+}
+
+export interface Evergreen {
+  enqueueConnection(input: EnqueueConnectionInput): Promise<EnqueueConnectionResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The producer's client. Options default from the environment; the database schema is migrated on first use (once,
+ * and safely alongside other processes) unless EVERGREEN_MIGRATE_ON_START=false.
+ */
+export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
+  const config = options.config ?? loadConfig();
+  const log = (options.logger ?? createLogger({ level: config.logLevel })).child({ component: 'sdk' });
+  const db: Database = openDatabase({ url: config.databaseUrl, schema: config.dbSchema });
+  const redis: Redis = createRedis(config.redisUrl, 'producer');
+  redis.on('error', () => {}); // outages are reported per call ("scheduling pending"), not as crashes
+  const store = new ConnectionStore(db, config.keyring, config.processName);
+  const queues = new RefreshQueues(redis, config.redisPrefix);
+  const providers = new Map(config.providers.map((p) => [p.id, p]));
+  let migrated: Promise<void> | undefined;
+  const ready = () => {
+    if (!config.migrateOnStart) return Promise.resolve();
+    migrated ??= migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }).catch((error: unknown) => {
+      migrated = undefined; // let the next call try again
+      throw error;
+    });
+    return migrated;
+  };
+
+  async function enqueueConnection(raw: EnqueueConnectionInput): Promise<EnqueueConnectionResult> {
+    const input = parseConnectionInput(raw);
+    const provider = providers.get(input.provider);
+    if (!provider) throw unknownProvider(input.provider, providers);
+    await ready();
+
+    const now = Date.now();
+    const { expiresAt } = resolveExpiry({
+      now,
+      expiresInSeconds: input.expiresIn,
+      expiresAt: input.expiresAt,
+      accessToken: input.accessToken,
+      defaultLifetimeSeconds: provider.defaultLifetimeSeconds,
+    });
+    const refreshAt =
+      input.refreshToken === undefined ? null
+      : computeRefreshAt({ now, expiresAt, unknownExpiryIntervalMs: null }, timingPolicyFor(provider, config.refresh), Math.random);
+
+    const stored = await store.upsert({
+      ...(input.connectionId !== undefined && { connectionId: input.connectionId }),
+      ownerId: input.ownerId,
+      provider: input.provider,
+      accessToken: input.accessToken,
+      ...(input.refreshToken !== undefined && { refreshToken: input.refreshToken }),
+      scopes: input.scopes,
+      metadata: input.metadata,
+      expiresAt: expiresAt === null ? null : new Date(expiresAt),
+      refreshAt: refreshAt === null ? null : new Date(refreshAt),
+    });
+
+    let scheduling: EnqueueConnectionResult['scheduling'] = 'not_needed';
+    try {
+      if (refreshAt !== null) {
+        await queues.schedule(provider.id, stored.connectionId, refreshAt);
+        scheduling = 'scheduled';
+      } else {
+        await queues.unschedule(provider.id, stored.connectionId);
+      }
+    } catch (error) {
+      // Postgres has the row; the scheduler's reconcile creates the job once Redis is back (invariant 1).
+      scheduling = refreshAt === null ? 'not_needed' : 'pending';
+      log.warn({ connection: stored.connectionId, provider: provider.id, err: { message: (error as Error).message } }, 'scheduling deferred to the reconcile');
+    }
+    return {
+      connectionId: stored.connectionId,
+      status: 'connected',
+      expiresAt: expiresAt === null ? null : new Date(expiresAt),
+      refreshAt: refreshAt === null ? null : new Date(refreshAt),
+      scheduling,
+    };
+  }
+
+  async function close(): Promise<void> {
+    await queues.close().catch(() => {});
+    redis.disconnect();
+    await closeDatabase(db);
+  }
+
+  return { enqueueConnection, close };
+}
+
+function unknownProvider(id: string, providers: ReadonlyMap<string, ProviderDefinition>): InvalidInputError {
+  const known = [...providers.keys()];
+  return new InvalidInputError('enqueueConnection', [
+    {
+      field: 'provider',
+      reason: `'${id}' is not configured (configured: ${known.length ? known.join(', ') : 'none'}); add it to the file named by EVERGREEN_PROVIDERS`,
+    },
+  ]);
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import {
+  InvalidInputError,
+  type ConnectionStatus,
+  type RefreshOutcomeKind,
+} from '@evergreen/core';
+import { tokenAad, type Keyring } from '@evergreen/keyring';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import type { Database } from './database.ts';
+import { connections, refreshEvents } from './schema.ts';
+
+/** A connection as the engine sees it: tokens decrypted, in memory only. */
+export interface StoredConnection {
+  id: string;
+  ownerId: string;
+  provider: string;
+  accessToken: string | null;
+  refreshToken: string | null;
+  scopes: string[];
+  metadata: Record<string, unknown>;
+  expiresAt: Date | null;
+  refreshAt: Date | null;
+  status: ConnectionStatus;
+  consecutiveFailures: number;
+  version: number;
+  lastRefreshAt: Date | null;
+}
+
+export interface UpsertConnection {
+  connectionId?: string;
+  ownerId: string;
+  provider: string;
+  accessToken: string;
+  refreshToken?: string;
+  scopes: string[];
+  metadata: Record<string, unknown>;
+  expiresAt: Date | null;
+  refreshAt: Date | null;
+}
+
+/** What every attempt leaves in the audit table. */
+export interface AttemptAudit {
+  outcome: RefreshOutcomeKind | 'lock_lost';
+  reason: string | null;
+  httpStatus: number | null;
+  durationMs: number;
+  trigger: 'schedule' | 'on_demand' | 'forced';
+}
+
+export interface SuccessWrite {
+  accessToken: string;
+  /** undefined: the provider returned none, keep the stored one (DESIGN.md invariant 5). */
+  refreshToken: string | undefined;
+  expiresAt: Date | null;
+  refreshAt: Date | null;
+}
+
+export interface FailureWrite {
+  status: ConnectionStatus;
+  refreshAt: Date | null;
+  /** Adds one to the streak for transient failures; rate limits leave it alone. */
+  countsAsFailure: boolean;
+}
+
+export type WriteResult = { applied: true; version: number } | { applied: false };
+
+export interface ScheduleRow {
+  id: string;
+  provider: string;
+  refreshAt: Date;
+}
+
+const LIVE: ConnectionStatus[] = ['connected', 'token_expired'];
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Postgres, the durable truth. Tokens are encrypted here and nowhere else, bound to their row and column; every
+ * refresh write is a compare-and-set on `version` and carries its audit row in the same statement.
+ */
+export class ConnectionStore {
+  readonly #db: Database;
+  readonly #keyring: Keyring;
+  readonly #processName: string;
+
+  constructor(db: Database, keyring: Keyring, processName: string) {
+    this.#db = db;
+    this.#keyring = keyring;
+    this.#processName = processName;
+  }
+
+  /**
+   * Inserts or replaces a connection's tokens and resets it to `connected`. Without an id, (ownerId, provider) is
+   * the identity; a concurrent first insert of the same pair loses the unique race and is retried as an update.
+   */
+  async upsert(input: UpsertConnection): Promise<{ connectionId: string; version: number; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#upsertOnce(input);
+      } catch (error) {
+        if (attempt === 0 && input.connectionId === undefined && (error as { code?: string }).code === UNIQUE_VIOLATION) continue;
+        throw error;
+      }
+    }
+  }
+
+  async #upsertOnce(input: UpsertConnection): Promise<{ connectionId: string; version: number; created: boolean }> {
+    const keyedByOwner = input.connectionId === undefined;
+    let id = input.connectionId;
+    if (id === undefined) {
+      const [existing] = await this.#db
+        .select({ id: connections.id })
+        .from(connections)
+        .where(and(eq(connections.ownerId, input.ownerId), eq(connections.provider, input.provider), eq(connections.keyedByOwner, true)));
+      id = existing?.id ?? randomUUID();
+    }
+    const accessToken = this.#keyring.encrypt(input.accessToken, tokenAad(id, 'access_token'));
+    const refreshToken = input.refreshToken === undefined ? null : this.#keyring.encrypt(input.refreshToken, tokenAad(id, 'refresh_token'));
+    const fresh = {
+      accessToken,
+      refreshToken,
+      scopes: input.scopes,
+      metadata: input.metadata,
+      expiresAt: input.expiresAt,
+      refreshAt: input.refreshAt,
+      status: 'connected',
+      consecutiveFailures: 0,
+    } as const;
+    const rows = await this.#db
+      .insert(connections)
+      .values({ id, ownerId: input.ownerId, provider: input.provider, keyedByOwner, ...fresh })
+      .onConflictDoUpdate({
+        target: connections.id,
+        set: { ...fresh, version: sql`${connections.version} + 1`, updatedAt: sql`now()` },
+        // An existing id must stay with its owner and provider: never move a connection to someone else.
+        setWhere: and(eq(connections.ownerId, input.ownerId), eq(connections.provider, input.provider)),
+      })
+      .returning({ version: connections.version, createdAt: connections.createdAt, updatedAt: connections.updatedAt });
+    const row = rows[0];
+    if (!row) {
+      throw new InvalidInputError('enqueueConnection', [
+        { field: 'connectionId', reason: 'already names a connection of another owner or provider' },
+      ]);
+    }
+    return { connectionId: id, version: row.version, created: row.version === 1 };
+  }
+
+  async find(id: string): Promise<StoredConnection | null> {
+    const [row] = await this.#db.select().from(connections).where(eq(connections.id, id));
+    return row ? this.#decrypt(row) : null;
+  }
+
+  /** Persists a provider's answer: one statement, compare-and-set on version, audit row included. */
+  async recordSuccess(connection: StoredConnection, write: SuccessWrite, audit: AttemptAudit): Promise<WriteResult> {
+    const accessToken = this.#keyring.encrypt(write.accessToken, tokenAad(connection.id, 'access_token'));
+    const refreshToken =
+      write.refreshToken === undefined ? null : this.#keyring.encrypt(write.refreshToken, tokenAad(connection.id, 'refresh_token'));
+    return this.#casWithAudit(connection, audit, sql`
+      access_token = ${accessToken},
+      refresh_token = coalesce(${refreshToken}::text, refresh_token),
+      expires_at = ${write.expiresAt?.toISOString() ?? null}::timestamptz,
+      refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
+      status = 'connected',
+      consecutive_failures = 0`);
+  }
+
+  async recordFailure(connection: StoredConnection, write: FailureWrite, audit: AttemptAudit): Promise<WriteResult> {
+    return this.#casWithAudit(connection, audit, sql`
+      refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
+      status = ${write.status},
+      consecutive_failures = consecutive_failures + ${write.countsAsFailure ? 1 : 0}`);
+  }
+
+  /** An attempt that wrote nothing to the row (its lock lapsed, say) still leaves its trace. */
+  async recordAttemptOnly(connection: Pick<StoredConnection, 'id' | 'provider'>, audit: AttemptAudit): Promise<void> {
+    await this.#db.insert(refreshEvents).values({
+      connectionId: connection.id,
+      provider: connection.provider,
+      outcome: audit.outcome,
+      reason: audit.reason,
+      httpStatus: audit.httpStatus,
+      durationMs: Math.round(audit.durationMs),
+      applied: false,
+      trigger: audit.trigger,
+      process: this.#processName,
+    });
+  }
+
+  async #casWithAudit(connection: StoredConnection, audit: AttemptAudit, set: ReturnType<typeof sql>): Promise<WriteResult> {
+    // Data-modifying CTEs all run, whatever the outer query reads: the audit row is written whether or not the
+    // compare-and-set won, and records which.
+    const rows = await this.#db.execute<{ version: string | number | null }>(sql`
+      with updated as (
+        update connections set ${set},
+          last_refresh_outcome = ${audit.outcome},
+          last_refresh_reason = ${audit.reason},
+          last_refresh_at = now(),
+          version = version + 1,
+          updated_at = now()
+        where id = ${connection.id} and version = ${connection.version}
+        returning version
+      ), audited as (
+        insert into refresh_events (connection_id, provider, outcome, reason, http_status, duration_ms, applied, trigger, process)
+        select ${connection.id}, ${connection.provider}, ${audit.outcome}, ${audit.reason}, ${audit.httpStatus}::int,
+               ${Math.round(audit.durationMs)}::int, exists (select 1 from updated), ${audit.trigger}, ${this.#processName}
+      )
+      select version from updated`);
+    const version = rows[0]?.version;
+    return version === undefined || version === null ? { applied: false } : { applied: true, version: Number(version) };
+  }
+
+  /** Live connections whose job should have run before `before`: the scheduler's incremental sweep. */
+  async findOverdue(before: Date, limit: number): Promise<ScheduleRow[]> {
+    const rows = await this.#db
+      .select({ id: connections.id, provider: connections.provider, refreshAt: connections.refreshAt })
+      .from(connections)
+      .where(and(inArray(connections.status, LIVE), lte(connections.refreshAt, before)))
+      .orderBy(asc(connections.refreshAt))
+      .limit(limit);
+    return rows as ScheduleRow[];
+  }
+
+  /** Live, scheduled connections in id order after `afterId`: one page of the scheduler's full pass. */
+  async pageScheduled(afterId: string | null, limit: number): Promise<ScheduleRow[]> {
+    const rows = await this.#db
+      .select({ id: connections.id, provider: connections.provider, refreshAt: connections.refreshAt })
+      .from(connections)
+      .where(
+        and(
+          inArray(connections.status, LIVE),
+          sql`${connections.refreshAt} is not null`,
+          afterId === null ? undefined : gt(connections.id, afterId),
+        ),
+      )
+      .orderBy(asc(connections.id))
+      .limit(limit);
+    return rows as ScheduleRow[];
+  }
+
+  #decrypt(row: typeof connections.$inferSelect): StoredConnection {
+    return {
+      id: row.id,
+      ownerId: row.ownerId,
+      provider: row.provider,
+      accessToken: row.accessToken === null ? null : this.#keyring.decrypt(row.accessToken, tokenAad(row.id, 'access_token')),
+      refreshToken: row.refreshToken === null ? null : this.#keyring.decrypt(row.refreshToken, tokenAad(row.id, 'refresh_token')),
+      scopes: row.scopes,
+      metadata: row.metadata,
+      expiresAt: row.expiresAt,
+      refreshAt: row.refreshAt,
+      status: row.status as ConnectionStatus,
+      consecutiveFailures: row.consecutiveFailures,
+      version: row.version,
+      lastRefreshAt: row.lastRefreshAt,
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
+
+export interface DatabaseOptions {
+  url: string;
+  /** Schema holding Evergreen's tables; set as the session search_path. */
+  schema: string;
+  /** Pool size. */
+  max?: number;
+  /** postgres.js connect timeout in seconds. */
+  connectTimeoutSeconds?: number;
+}
+
+/** A pooled postgres.js client bound to one schema, wrapped by drizzle. */
+export function openDatabase(options: DatabaseOptions): Database {
+  const client = postgres(options.url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    // The schema travels as a startup parameter, so every pooled connection (and every reconnect) uses it.
+    connection: { search_path: options.schema, application_name: 'evergreen' },
+    onnotice: () => {},
+  });
+  return drizzle(client, { schema }) as Database;
+}
+
+export async function closeDatabase(db: Database): Promise<void> {
+  await db.$client.end({ timeout: 5 });
+}

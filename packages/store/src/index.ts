@@ -1,0 +1,13 @@
+export { openDatabase, closeDatabase, type Database, type DatabaseOptions } from './database.ts';
+export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate.ts';
+export {
+  ConnectionStore,
+  type StoredConnection,
+  type UpsertConnection,
+  type AttemptAudit,
+  type SuccessWrite,
+  type FailureWrite,
+  type WriteResult,
+  type ScheduleRow,
+} from './connection-store.ts';
+export * as tables from './schema.ts';

@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const LIVE = sql`status in ('connected', 'token_expired')`;
+
+/**
+ * One row per OAuth connection. Tables carry no schema name: the schema comes from the connection's search_path,
+ * so one database can hold several isolated Evergreens (and each test file its own).
+ */
+export const connections = pgTable(
+  'connections',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    provider: text('provider').notNull(),
+    /** True when the caller gave no id: then (owner_id, provider) is the connection's identity. */
+    keyedByOwner: boolean('keyed_by_owner').notNull().default(false),
+    /** Ciphertexts (keyring format); null once a connection is disconnected and its tokens wiped. */
+    accessToken: text('access_token'),
+    refreshToken: text('refresh_token'),
+    scopes: text('scopes').array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    /** When the next job should run: the next refresh, or the next retry after a failure. */
+    refreshAt: timestamp('refresh_at', { withTimezone: true, mode: 'date' }),
+    status: text('status').notNull().default('connected'),
+    lastRefreshOutcome: text('last_refresh_outcome'),
+    lastRefreshReason: text('last_refresh_reason'),
+    lastRefreshAt: timestamp('last_refresh_at', { withTimezone: true, mode: 'date' }),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    /** Fencing token: every write is a compare-and-set on it (DESIGN.md invariant 4). */
+    version: bigint('version', { mode: 'number' }).notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('connections_status_check', sql`${t.status} in ('connected', 'token_expired', 'needs_reauth', 'error', 'disconnected')`),
+    uniqueIndex('connections_owner_provider_key').on(t.ownerId, t.provider).where(sql`keyed_by_owner`),
+    // The scheduler's overdue sweep and the operators' "what is due soon" both walk live rows by refresh time.
+    index('connections_live_refresh_at_idx').on(t.refreshAt).where(LIVE),
+    index('connections_live_expires_at_idx').on(t.expiresAt).where(LIVE),
+    index('connections_status_provider_idx').on(t.status, t.provider),
+    index('connections_owner_idx').on(t.ownerId),
+    index('connections_updated_at_idx').on(t.updatedAt),
+  ],
+);
+
+/** One row per refresh attempt: the audit trail. Never a token, never a response body. */
+export const refreshEvents = pgTable(
+  'refresh_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    connectionId: text('connection_id').notNull(),
+    provider: text('provider').notNull(),
+    /** success | transient | rate_limited | reauth | fatal | lock_lost */
+    outcome: text('outcome').notNull(),
+    reason: text('reason'),
+    httpStatus: integer('http_status'),
+    durationMs: integer('duration_ms').notNull(),
+    /** Whether the attempt's write won the compare-and-set (false: a newer write got there first). */
+    applied: boolean('applied').notNull(),
+    trigger: text('trigger').notNull(),
+    process: text('process').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('refresh_events_connection_idx').on(t.connectionId, t.createdAt),
+    index('refresh_events_created_at_idx').on(t.createdAt),
+    index('refresh_events_outcome_idx').on(t.outcome, t.reason, t.createdAt),
+  ],
+);
