@@ -1,0 +1,107 @@
+import { FakeProvider } from '@evergreen/fake-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './support/sandbox.ts';
+import { startStack, type Stack } from './support/stack.ts';
+import { until } from './support/until.ts';
+
+describe('the refresh pipeline, in one process', () => {
+  const sandbox = new Sandbox();
+  let alpha: FakeProvider;
+  let beta: FakeProvider;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    alpha = await FakeProvider.start({ accessTokenLifetimeSeconds: 4, clientAuth: 'client_secret_basic' });
+    beta = await FakeProvider.start({ accessTokenLifetimeSeconds: 4, clientAuth: 'client_secret_post' });
+    sandbox.useProviders([
+      { id: 'alpha', tokenUrl: alpha.tokenUrl, clientAuth: 'client_secret_basic' },
+      { id: 'beta', tokenUrl: beta.tokenUrl, clientAuth: 'client_secret_post' },
+    ]);
+    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await Promise.all([alpha?.close(), beta?.close()]);
+    await sandbox.cleanup();
+  });
+
+  it('refreshes a short-lived token before it expires, again and again, storing each rotated refresh token', async () => {
+    const grant = alpha.issue({ expiresIn: 4 });
+    const enqueuedAt = Date.now();
+    const result = await stack.evergreen.enqueueConnection({
+      ownerId: 'owner-1',
+      provider: 'alpha',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 4,
+    });
+    expect(result.scheduling).toBe('scheduled');
+    expect(result.refreshAt!.getTime()).toBeLessThan(result.expiresAt!.getTime());
+
+    await until(() => (alpha.grant(grant.grantId)?.refreshCount ?? 0) >= 4, { timeoutMs: 30_000, what: 'four refreshes' });
+
+    const ok = alpha.requests.filter((r) => r.grantId === grant.grantId && r.outcome === 'ok');
+    // Each refresh landed while the access token before it was still alive (lifetime 4 s, counted from the request).
+    expect(ok[0]!.at).toBeLessThan(enqueuedAt + 4_000);
+    for (let i = 1; i < ok.length; i++) expect(ok[i]!.at - ok[i - 1]!.at).toBeLessThan(4_000);
+
+    await until(async () => (await stack.read(result.connectionId))?.refreshToken === alpha.grant(grant.grantId)!.currentRefreshToken, {
+      what: 'the latest rotated refresh token to be stored',
+    });
+    const row = await stack.read(result.connectionId);
+    expect(row!.status).toBe('connected');
+    expect(alpha.isAccessTokenValid(row!.accessToken!)).toBe(true);
+    expect(alpha.grant(grant.grantId)!.revoked).toBe(false);
+    expect(alpha.reuseCount()).toBe(0);
+  });
+
+  it('turns invalid_grant into needs_reauth and never asks the provider again', async () => {
+    const grant = alpha.issue({ expiresIn: 2 });
+    alpha.revoke(grant.grantId);
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'owner-revoked',
+      provider: 'alpha',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 2,
+    });
+    const row = await until(async () => {
+      const r = await stack.read(connectionId);
+      return r?.status === 'needs_reauth' ? r : null;
+    }, { timeoutMs: 15_000, what: 'needs_reauth' });
+    expect(row.refreshAt).toBeNull();
+    const attempts = () => alpha.requests.filter((r) => r.grantId === grant.grantId).length;
+    expect(attempts()).toBe(1);
+    // Two reconcile passes that this test runs itself must not bring it back either.
+    let passes = 0;
+    await until(async () => ((await stack.roles!.reconciler!.tick()).led ? ++passes : passes) >= 2, { what: 'two reconcile passes' });
+    expect(attempts()).toBe(1);
+    const events = await sandbox.sql`select outcome, reason, http_status from refresh_events where connection_id = ${connectionId}`;
+    expect(events).toEqual([{ outcome: 'reauth', reason: 'invalid_grant', http_status: 400 }]);
+  });
+
+  it('retries a 5xx burst with backoff, then is connected again', async () => {
+    const grant = beta.issue({ expiresIn: 3 });
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'owner-5xx',
+      provider: 'beta',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 3,
+    });
+    beta.injectFaults([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }, { kind: 'html' }]);
+    await until(() => (beta.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 20_000, what: 'a refresh after the burst' });
+    const row = await until(async () => {
+      const r = await stack.read(connectionId);
+      return r?.status === 'connected' && r.consecutiveFailures === 0 && r.version > 1 ? r : null;
+    }, { what: 'connected again' });
+    expect(row.refreshToken).toBe(beta.grant(grant.grantId)!.currentRefreshToken);
+    const events = await sandbox.sql<{ outcome: string; reason: string | null; created_at: Date }[]>`
+      select outcome, reason, created_at from refresh_events where connection_id = ${connectionId} order by id`;
+    expect(events.slice(0, 4).map((e) => e.outcome)).toEqual(['transient', 'transient', 'transient', 'success']);
+    // Backoff: the gaps between attempts are real waits, not a hot loop.
+    const gaps = events.slice(1, 4).map((e, i) => e.created_at.getTime() - events[i]!.created_at.getTime());
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(10);
+  });
+});

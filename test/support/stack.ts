@@ -1,0 +1,35 @@
+import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
+import { createEvergreen, type Evergreen } from '@evergreen/sdk';
+import { ConnectionStore, openDatabase, closeDatabase, type StoredConnection } from '@evergreen/store';
+import { LogCapture } from './log-capture.ts';
+import type { Sandbox } from './sandbox.ts';
+
+export interface Stack {
+  roles: RunningRoles | null;
+  evergreen: Evergreen;
+  logs: LogCapture;
+  /** Reads rows as the engine does (decrypted), to check what was stored. */
+  read(connectionId: string): Promise<StoredConnection | null>;
+  close(): Promise<void>;
+}
+
+/** Worker and scheduler in this process (optional), and a producer client, all on the sandbox's schema and prefix. */
+export async function startStack(sandbox: Sandbox, options: { roles?: Role[]; env?: Record<string, string> } = {}): Promise<Stack> {
+  const logs = new LogCapture();
+  const roles = options.roles?.length ? await startRoles(options.roles, { env: sandbox.env(options.env), logDestination: logs }) : null;
+  const config = sandbox.config(options.env);
+  const evergreen = createEvergreen({ config });
+  const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+  const store = new ConnectionStore(db, config.keyring, 'test-reader');
+  return {
+    roles,
+    evergreen,
+    logs,
+    read: (id) => store.find(id),
+    close: async () => {
+      await roles?.close();
+      await evergreen.close();
+      await closeDatabase(db);
+    },
+  };
+}
