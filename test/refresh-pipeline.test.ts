@@ -105,3 +105,84 @@ describe('the refresh pipeline, in one process', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(10);
   });
 });
+
+describe("a 429 from one provider's token endpoint", () => {
+  const sandbox = new Sandbox();
+  let steady: FakeProvider;
+  let limited: FakeProvider;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    steady = await FakeProvider.start({ accessTokenLifetimeSeconds: 2 });
+    limited = await FakeProvider.start({ accessTokenLifetimeSeconds: 60 });
+    sandbox.useProviders([
+      { id: 'steady', tokenUrl: steady.tokenUrl },
+      { id: 'limited', tokenUrl: limited.tokenUrl },
+    ]);
+    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await Promise.all([steady?.close(), limited?.close()]);
+    await sandbox.cleanup();
+  });
+
+  it("pauses only that provider for Retry-After, uses no attempt, while another provider's refreshes go on", async () => {
+    const steadyGrant = steady.issue({ expiresIn: 2 });
+    await stack.evergreen.enqueueConnection({
+      ownerId: 'o',
+      provider: 'steady',
+      accessToken: steadyGrant.accessToken,
+      refreshToken: steadyGrant.refreshToken,
+      expiresIn: 2,
+    });
+    limited.setFaultForAll({ kind: 'status', status: 429, headers: { 'Retry-After': '3' }, body: '{"error":"rate_limited"}' });
+    const grant = limited.issue({ expiresIn: 1 });
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'o',
+      provider: 'limited',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 1,
+    });
+    const first429 = await until(() => limited.requests.find((r) => r.status === 429), { what: 'the 429' });
+    limited.setFaultForAll(null);
+
+    await until(() => (limited.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 15_000, what: 'the refresh after the pause' });
+    const after = limited.requests.filter((r) => r.at > first429.at && r.status !== 429);
+    expect(after[0]!.at - first429.at).toBeGreaterThanOrEqual(2_900);
+    // Only the first request was turned away: nothing hammered the paused provider in between.
+    expect(limited.requests.filter((r) => r.status === 429)).toHaveLength(1);
+    // The other provider kept flowing during the pause.
+    const steadyDuringPause = steady.requests.filter((r) => r.outcome === 'ok' && r.at > first429.at && r.at < first429.at + 2_900);
+    expect(steadyDuringPause.length).toBeGreaterThanOrEqual(1);
+
+    const row = await until(async () => {
+      const r = await stack.read(connectionId);
+      return r?.version && r.version > 1 && r.status === 'connected' && r.lastRefreshAt ? r : null;
+    }, { what: 'the row after the refresh' });
+    expect(row.consecutiveFailures).toBe(0);
+    const events = await sandbox.sql`select outcome, reason, http_status from refresh_events where connection_id = ${connectionId} order by id`;
+    expect(events.slice(0, 2)).toEqual([
+      { outcome: 'rate_limited', reason: 'rate_limited', http_status: 429 },
+      { outcome: 'success', reason: null, http_status: 200 },
+    ]);
+  });
+
+  it('leaves no token in any Redis key or value, in any log line, or in plain text in Postgres', async () => {
+    const tokens = [...steady.allIssuedTokens(), ...limited.allIssuedTokens()];
+    expect(tokens.length).toBeGreaterThan(4);
+    const redis = await sandbox.dumpRedis();
+    expect(redis.length).toBeGreaterThan(0);
+    const logs = stack.logs.text;
+    expect(logs).toContain('"msg":"refresh"');
+    const rows = JSON.stringify(await sandbox.sql`select * from connections`) + JSON.stringify(await sandbox.sql`select * from refresh_events`);
+    for (const token of tokens) {
+      expect(redis.includes(token), 'a token in Redis').toBe(false);
+      expect(logs.includes(token), 'a token in the logs').toBe(false);
+      expect(rows.includes(token), 'a token in plain text in Postgres').toBe(false);
+    }
+    expect(logs).not.toContain('client-secret');
+  });
+});

@@ -1,3 +1,4 @@
+import { createLogger } from '@evergreen/log';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
 import { ConnectionStore, openDatabase, closeDatabase, type StoredConnection } from '@evergreen/store';
@@ -18,7 +19,7 @@ export async function startStack(sandbox: Sandbox, options: { roles?: Role[]; en
   const logs = new LogCapture();
   const roles = options.roles?.length ? await startRoles(options.roles, { env: sandbox.env(options.env), logDestination: logs }) : null;
   const config = sandbox.config(options.env);
-  const evergreen = createEvergreen({ config });
+  const evergreen = createEvergreen({ config, logger: createLogger({ level: 'debug', destination: logs }) });
   const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
   const store = new ConnectionStore(db, config.keyring, 'test-reader');
   return {
