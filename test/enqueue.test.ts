@@ -139,9 +139,10 @@ describe('enqueueConnection()', () => {
   it('never repeats a token in an error message', async () => {
     const error = await stack.evergreen
       .enqueueConnection({ ownerId: 'u', provider: 'acme', accessToken: 'secret-value-123', refreshToken: 42 } as never)
-      .catch((e: unknown) => e as Error);
-    expect(error.message).toContain('refreshToken');
-    expect(error.message).not.toContain('secret-value-123');
+      .then(() => null, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error!.message).toContain('refreshToken');
+    expect(error!.message).not.toContain('secret-value-123');
   });
 });
 

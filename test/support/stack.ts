@@ -1,4 +1,7 @@
-import { createLogger } from '@evergreen/log';
+import { createLogger, ownerHasher } from '@evergreen/log';
+import { TokenClient } from '@evergreen/oauth';
+import { ConnectionLock, createRedis } from '@evergreen/queue';
+import { RefreshEngine } from '@evergreen/refresh';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
 import { ConnectionStore, openDatabase, closeDatabase, type StoredConnection } from '@evergreen/store';
@@ -9,6 +12,8 @@ export interface Stack {
   roles: RunningRoles | null;
   evergreen: Evergreen;
   logs: LogCapture;
+  /** A refresh engine of this process's own, for forced refreshes that race the workers. */
+  engine: RefreshEngine;
   /** Reads rows as the engine does (decrypted), to check what was stored. */
   read(connectionId: string): Promise<StoredConnection | null>;
   close(): Promise<void>;
@@ -21,15 +26,30 @@ export async function startStack(sandbox: Sandbox, options: { roles?: Role[]; en
   const config = sandbox.config(options.env);
   const evergreen = createEvergreen({ config, logger: createLogger({ level: 'debug', destination: logs }) });
   const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-  const store = new ConnectionStore(db, config.keyring, 'test-reader');
+  const store = new ConnectionStore(db, config.keyring, 'test-process');
+  const redis = createRedis(sandbox.redisUrl, 'worker');
+  const tokens = new TokenClient(config.http);
+  const engine = new RefreshEngine({
+    store,
+    lock: new ConnectionLock(redis, config.redisPrefix),
+    tokens,
+    providers: new Map(config.providers.map((p) => [p.id, p])),
+    config: config.refresh,
+    httpDeadlineMs: config.http.deadlineMs,
+    log: createLogger({ level: 'info', destination: logs }),
+    hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
+  });
   return {
     roles,
     evergreen,
     logs,
+    engine,
     read: (id) => store.find(id),
     close: async () => {
       await roles?.close();
       await evergreen.close();
+      await tokens.close();
+      redis.disconnect();
       await closeDatabase(db);
     },
   };

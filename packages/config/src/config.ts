@@ -61,10 +61,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     issues.push({ field: 'EVERGREEN_REDIS_PREFIX', reason: 'must be 1-64 letters, digits, "_", "-" or braces (no ":")' });
   }
   if (typeof v.EVERGREEN_LOCK_TTL_MS === 'number' && typeof v.EVERGREEN_HTTP_DEADLINE_MS === 'number' &&
-      v.EVERGREEN_LOCK_TTL_MS < v.EVERGREEN_HTTP_DEADLINE_MS + 5_000) {
+      v.EVERGREEN_LOCK_TTL_MS < v.EVERGREEN_HTTP_DEADLINE_MS + 2_000) {
     issues.push({
       field: 'EVERGREEN_LOCK_TTL_MS',
-      reason: 'must exceed EVERGREEN_HTTP_DEADLINE_MS by at least 5000 so the lock outlives the request and the write',
+      reason: 'must exceed EVERGREEN_HTTP_DEADLINE_MS by at least 2000 so the lock outlives the request and the write',
     });
   }
 

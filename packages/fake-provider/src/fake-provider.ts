@@ -20,6 +20,8 @@ export interface FakeProviderOptions {
   accessTokenLifetimeSeconds?: number;
   rotateRefreshTokens?: boolean;
   revokeOnReuse?: boolean;
+  /** The just-replaced refresh token still works this many seconds (default 0: strictly single use). */
+  reuseGraceSeconds?: number;
   latencyMs?: number;
 }
 
@@ -69,6 +71,7 @@ export class FakeProvider {
     this.#store = new GrantStore({
       rotateRefreshTokens: options.rotateRefreshTokens ?? true,
       revokeOnReuse: options.revokeOnReuse ?? true,
+      reuseGraceSeconds: options.reuseGraceSeconds ?? 0,
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#route(req, res));
   }
@@ -134,6 +137,11 @@ export class FakeProvider {
 
   reuseCount(): number {
     return this.#store.reuseCount();
+  }
+
+  /** Presentations of a just-replaced refresh token forgiven by `reuseGraceSeconds`. */
+  graceReuseCount(): number {
+    return this.#store.graceReuseCount();
   }
 
   isAccessTokenValid(token: string): boolean {

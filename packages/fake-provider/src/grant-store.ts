@@ -18,6 +18,11 @@ export interface GrantSnapshot {
 export interface GrantStoreOptions {
   rotateRefreshTokens: boolean;
   revokeOnReuse: boolean;
+  /**
+   * Seconds during which the refresh token just replaced still works once more (Okta's grace period, Auth0's reuse
+   * interval, Xero's 30 minutes): it answers with a new access token and the grant's current refresh token. 0: none.
+   */
+  reuseGraceSeconds: number;
 }
 
 /** What presenting a refresh token did to the store; the HTTP layer turns it into a status and a body. */
@@ -40,6 +45,9 @@ interface Grant {
 interface RefreshTokenEntry {
   grantId: string;
   used: boolean;
+  usedAt: number;
+  /** The token that replaced this one, when it was rotated away. */
+  successor: string | null;
 }
 
 /**
@@ -56,6 +64,7 @@ export class GrantStore {
   readonly #accessTokens = new Map<string, string>();
   readonly #minted: string[] = [];
   #reuseCount = 0;
+  #graceReuseCount = 0;
 
   constructor(options: GrantStoreOptions, now: () => number = Date.now) {
     this.#options = options;
@@ -75,7 +84,7 @@ export class GrantStore {
       currentAccessToken: accessToken,
       accessTokenExpiresAt: this.#now() + expiresIn * 1000,
     });
-    this.#refreshTokens.set(refreshToken, { grantId: id, used: false });
+    this.#refreshTokens.set(refreshToken, { grantId: id, used: false, usedAt: 0, successor: null });
     this.#accessTokens.set(accessToken, id);
     return { grantId: id, accessToken, refreshToken, expiresIn };
   }
@@ -88,6 +97,13 @@ export class GrantStore {
 
     // Reuse is judged before revocation so that every stale presentation is counted, even against a grant that an
     // earlier reuse already killed: reuseCount() is the number tests assert to be zero.
+    if (entry.used && this.#withinGrace(entry, grant)) {
+      this.#graceReuseCount += 1;
+      grant.currentAccessToken = this.#mint('at_');
+      this.#accessTokens.set(grant.currentAccessToken, grant.id);
+      grant.accessTokenExpiresAt = this.#now() + expiresIn * 1000;
+      return { kind: 'ok', grantId: grant.id, accessToken: grant.currentAccessToken, refreshToken: grant.currentRefreshToken, expiresIn, scope: grant.scope };
+    }
     if (entry.used) {
       this.#reuseCount += 1;
       if (this.#options.revokeOnReuse && grant.revokedBecause === null) grant.revokedBecause = 'reuse';
@@ -101,10 +117,12 @@ export class GrantStore {
     grant.accessTokenExpiresAt = this.#now() + expiresIn * 1000;
     let refreshToken: string | null = null;
     if (this.#options.rotateRefreshTokens) {
-      entry.used = true;
       refreshToken = this.#mint('rt_');
+      entry.used = true;
+      entry.usedAt = this.#now();
+      entry.successor = refreshToken;
       grant.currentRefreshToken = refreshToken;
-      this.#refreshTokens.set(refreshToken, { grantId: grant.id, used: false });
+      this.#refreshTokens.set(refreshToken, { grantId: grant.id, used: false, usedAt: 0, successor: null });
     }
     return { kind: 'ok', grantId: grant.id, accessToken: grant.currentAccessToken, refreshToken, expiresIn, scope: grant.scope };
   }
@@ -145,6 +163,21 @@ export class GrantStore {
 
   reuseCount(): number {
     return this.#reuseCount;
+  }
+
+  /** Presentations of a just-replaced token that the grace period forgave. */
+  graceReuseCount(): number {
+    return this.#graceReuseCount;
+  }
+
+  /** Only the token replaced last, only while its successor is unused, only inside the grace period. */
+  #withinGrace(entry: RefreshTokenEntry, grant: Grant): boolean {
+    return (
+      this.#options.reuseGraceSeconds > 0 &&
+      grant.revokedBecause === null &&
+      entry.successor === grant.currentRefreshToken &&
+      this.#now() - entry.usedAt <= this.#options.reuseGraceSeconds * 1000
+    );
   }
 
   #mint(prefix: 'at_' | 'rt_'): string {

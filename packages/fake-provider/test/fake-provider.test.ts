@@ -509,3 +509,31 @@ describe('records', () => {
     expect(provider.grant(grant.grantId)?.currentRefreshToken).toBe(reply.refresh_token);
   });
 });
+
+describe('reuse grace period', () => {
+  it('forgives the just-replaced refresh token once inside the grace period, answering with the current one', async () => {
+    const provider = await FakeProvider.start({ reuseGraceSeconds: 30 });
+    try {
+      const grant = provider.issue();
+      const form = (token: string) =>
+        fetch(provider.tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('client-id:client-secret').toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+        });
+      const first = (await (await form(grant.refreshToken)).json()) as { refresh_token: string };
+      const again = await form(grant.refreshToken);
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as { refresh_token: string }).refresh_token).toBe(first.refresh_token);
+      expect(provider.graceReuseCount()).toBe(1);
+      expect(provider.reuseCount()).toBe(0);
+      // Once the successor has been used, the old token is plain reuse again.
+      await form(first.refresh_token);
+      expect((await form(grant.refreshToken)).status).toBe(400);
+      expect(provider.reuseCount()).toBe(1);
+      expect(provider.grant(grant.grantId)!.revoked).toBe(true);
+    } finally {
+      await provider.close();
+    }
+  });
+});

@@ -22,6 +22,8 @@ export interface RefreshEngineDeps {
   tokens: TokenClient;
   providers: ReadonlyMap<string, ProviderDefinition>;
   config: RefreshConfig;
+  /** The token request's own deadline: the lock must have at least this much (plus the write) left before we send. */
+  httpDeadlineMs: number;
   log: Logger;
   hashOwner: (ownerId: string) => string;
   now?: () => number;
@@ -36,6 +38,8 @@ export interface RunOptions {
 
 /** A job that wakes a little early (clock differences between hosts) still counts as due. */
 const DUE_TOLERANCE_MS = 1_000;
+/** Time the write after the request may take while the lock must still be ours. */
+const WRITE_MARGIN_MS = 1_000;
 /** How long to wait before looking again when another process holds the connection's lock. */
 const LOCKED_RECHECK_MAX_MS = 5_000;
 
@@ -86,7 +90,7 @@ export class RefreshEngine {
 
     // The lock must outlive the request: if too little of it is left (a slow Redis, a paused process), give up now
     // rather than risk a second holder presenting the same refresh token.
-    if (lock.expiresAt - this.#now() < this.#d.config.lockTtlMs / 2) {
+    if (lock.expiresAt - this.#now() < this.#d.httpDeadlineMs + WRITE_MARGIN_MS) {
       return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
     }
 

@@ -50,6 +50,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     tokens,
     providers,
     config: config.refresh,
+    httpDeadlineMs: config.http.deadlineMs,
     log: log.child({ component: 'refresh' }),
     hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
   });
