@@ -1,0 +1,93 @@
+import { ConnectionLock, queueName, RefreshQueues } from '@evergreen/queue';
+import { Queue, Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './support/sandbox.ts';
+import { until } from './support/until.ts';
+
+describe('the per-connection lock', () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('admits one holder, and only its owner token releases it', async () => {
+    const lock = new ConnectionLock(sandbox.redis, sandbox.prefix);
+    const held = await lock.acquire('c1', 5_000);
+    expect(held).not.toBeNull();
+    expect(await lock.acquire('c1', 5_000)).toBeNull();
+    expect(await lock.release({ ...held!, token: 'not-the-owner' })).toBe(false);
+    expect(await lock.acquire('c1', 5_000)).toBeNull();
+    expect(await lock.release(held!)).toBe(true);
+    expect(await lock.acquire('c1', 5_000)).not.toBeNull();
+  });
+
+  it('lapses after its TTL, after which the old holder can neither release nor extend it', async () => {
+    const lock = new ConnectionLock(sandbox.redis, sandbox.prefix);
+    const old = (await lock.acquire('c2', 100))!;
+    const next = await until(() => lock.acquire('c2', 5_000), { what: 'the lapsed lock' });
+    expect(await lock.release(old)).toBe(false);
+    expect(await lock.extend(old, 5_000)).toBe(false);
+    expect(await lock.remainingMs('c2')).toBeGreaterThan(1_000);
+    expect(await lock.release(next)).toBe(true);
+  });
+});
+
+describe('scheduling a connection', () => {
+  const sandbox = new Sandbox();
+  let queues: RefreshQueues;
+  let queue: Queue;
+
+  beforeAll(() => {
+    queues = new RefreshQueues(sandbox.redis, sandbox.prefix);
+    queue = new Queue(queueName('acme'), { connection: sandbox.redis, prefix: sandbox.prefix });
+  });
+
+  afterAll(async () => {
+    await queues.close();
+    await queue.close();
+    await sandbox.cleanup();
+  });
+
+  const dueAt = async (id: string) => {
+    const job = await queue.getJob(id);
+    return job ? job.timestamp + job.delay : null;
+  };
+
+  it('adds a job, then moves it instead of silently keeping the old time', async () => {
+    const now = Date.now();
+    expect(await queues.schedule('acme', 'c1', now + 60_000, now)).toBe('added');
+    expect(await dueAt('c1')).toBeGreaterThanOrEqual(now + 59_000);
+    const later = Date.now();
+    expect(await queues.schedule('acme', 'c1', later + 5_000, later)).toBe('moved');
+    expect(Math.abs((await dueAt('c1'))! - (later + 5_000))).toBeLessThan(200);
+    expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 1 });
+  });
+
+  it('replaces a finished job, and leaves one that is running alone', async () => {
+    const now = Date.now();
+    await queues.schedule('acme', 'c2', now, now);
+    let release!: () => void;
+    const running = new Promise<void>((resolve) => (release = resolve));
+    const worker = new Worker(queueName('acme'), async (job) => (job.id === 'c2' ? running : undefined), {
+      connection: sandbox.redis.duplicate({ maxRetriesPerRequest: null }),
+      prefix: sandbox.prefix,
+    });
+    try {
+      await until(async () => (await queue.getJobState('c2')) === 'active', { what: 'c2 active' });
+      expect(await queues.schedule('acme', 'c2', Date.now() + 60_000)).toBe('in_flight');
+      release();
+      await until(async () => (await queue.getJobState('c2')) === 'completed', { what: 'c2 completed' });
+    } finally {
+      await worker.close();
+    }
+    expect(await queues.schedule('acme', 'c2', Date.now() + 60_000)).toBe('replaced');
+    expect(await queue.getJobState('c2')).toBe('delayed');
+  });
+
+  it('tells which connections have a job, in one round trip', async () => {
+    expect(await queues.existing([{ id: 'c1', provider: 'acme' }, { id: 'missing', provider: 'acme' }])).toEqual([true, false]);
+  });
+
+  it('puts nothing but the connection id in the job', async () => {
+    const job = await queue.getJob('c1');
+    expect(job!.data).toEqual({ connectionId: 'c1' });
+  });
+});
