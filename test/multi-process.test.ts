@@ -41,7 +41,7 @@ describe('several worker processes', () => {
   });
 
   it('racing over the same 200 connections never present one refresh token twice, and lose none', async () => {
-    const grants = [];
+    const grants: { grantId: string; connectionId: string }[] = [];
     for (let i = 0; i < 200; i++) {
       const grant = provider.issue({ expiresIn: 6 });
       const { connectionId } = await producer.evergreen.enqueueConnection({
@@ -130,7 +130,7 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
     processes.push(startRoleProcess('scheduler', sandbox.env({ EVERGREEN_PROCESS_NAME: 'scheduler' })));
 
     await until(() => processes.every((p) => p.output().includes('"msg":"started"')), { timeoutMs: 30_000, what: 'every process started' });
-    const grants = [];
+    const grants: { grantId: string; connectionId: string; issuedAt: number; expiresIn: number }[] = [];
     for (let i = 0; i < 100; i++) {
       // Spread the first expiries so refreshes are in flight at any moment. Lifetimes of 12 s and more leave a buffer
       // (half the lifetime) longer than a killed worker's recovery: job lock + stall check, then the refresh lock's TTL.

@@ -27,7 +27,7 @@ describe('Redis losing all its data', () => {
   });
 
   it('heals: after FLUSHDB every connection is rescheduled from Postgres and refreshed on time', async () => {
-    const grants = [];
+    const grants: { grantId: string }[] = [];
     for (let i = 0; i < 50; i++) {
       const grant = provider.issue({ expiresIn: 6 });
       await stack.evergreen.enqueueConnection({

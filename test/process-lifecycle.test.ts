@@ -1,0 +1,58 @@
+import { FakeProvider } from '@evergreen/fake-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRoleProcess } from './support/processes.ts';
+import { Sandbox } from './support/sandbox.ts';
+import { startStack, type Stack } from './support/stack.ts';
+import { until } from './support/until.ts';
+
+describe('a role process', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let producer: Stack;
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start({ latencyMs: 1_000, accessTokenLifetimeSeconds: 3600 });
+    sandbox.useProviders([{ id: 'slow', tokenUrl: provider.tokenUrl }]);
+    producer = await startStack(sandbox);
+  });
+
+  afterAll(async () => {
+    await producer?.close();
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  it('refuses to start on bad configuration, naming every bad variable and how to make a key', async () => {
+    const env = sandbox.env({ EVERGREEN_WORKER_CONCURRENCY: 'lots', REDIS_URL: 'not a url' });
+    delete env.EVERGREEN_ENCRYPTION_KEYS;
+    const worker = startRoleProcess('worker', env);
+    const { code } = await worker.exited;
+    expect(code).toBe(1);
+    const output = worker.output();
+    for (const name of ['EVERGREEN_WORKER_CONCURRENCY', 'REDIS_URL', 'EVERGREEN_ENCRYPTION_KEYS']) expect(output).toContain(name);
+    expect(output).toContain('pnpm keygen');
+    expect(output).not.toContain('    at '); // a message for a person, not a stack trace
+  });
+
+  it('drains on SIGTERM: refreshes in flight finish, no lock is left, and it exits 0', async () => {
+    const worker = startRoleProcess('worker', sandbox.env({ EVERGREEN_PROCESS_NAME: 'draining-worker' }));
+    await until(() => worker.output().includes('"msg":"started"'), { timeoutMs: 20_000, what: 'the worker to start' });
+    const grants = Array.from({ length: 5 }, () => provider.issue());
+    for (const [i, g] of grants.entries()) {
+      await producer.evergreen.enqueueConnection({ ownerId: `o${i}`, provider: 'slow', accessToken: g.accessToken, refreshToken: g.refreshToken, expiresIn: 0 });
+    }
+    // The provider answers after 1 s: wait until the requests have arrived, then ask the worker to stop.
+    await until(() => provider.requests.length >= 5, { what: 'five requests in flight' });
+    worker.child.kill('SIGTERM');
+    const { code } = await worker.exited;
+    expect(code).toBe(0);
+
+    const events = await sandbox.sql`select outcome, process from refresh_events where process = 'draining-worker'`;
+    expect(events).toHaveLength(5);
+    expect(events.every((e) => e.outcome === 'success')).toBe(true);
+    expect((await sandbox.redisKeys()).filter((k) => k.includes(':lock:'))).toEqual([]);
+    const rows = await sandbox.sql`select version from connections`;
+    expect(rows.every((r) => Number(r.version) === 2)).toBe(true);
+    expect(worker.output()).toContain('"msg":"stopped"');
+  });
+});
