@@ -186,3 +186,42 @@ describe("a 429 from one provider's token endpoint", () => {
     expect(logs).not.toContain('client-secret');
   });
 });
+
+describe('a provider failing while the access token lapses', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 30 });
+    sandbox.useProviders([{ id: 'flaky', tokenUrl: provider.tokenUrl }]);
+    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  it('marks the connection token_expired while it keeps retrying, and connected once the provider recovers', async () => {
+    provider.setFaultForAll({ kind: 'status', status: 503 });
+    const grant = provider.issue({ expiresIn: 1 });
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'o', provider: 'flaky', accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresIn: 1,
+    });
+    const expired = await until(async () => {
+      const r = await stack.read(connectionId);
+      return r?.status === 'token_expired' ? r : null;
+    }, { timeoutMs: 15_000, what: 'token_expired' });
+    expect(expired.consecutiveFailures).toBeGreaterThanOrEqual(1);
+    expect(expired.refreshAt).not.toBeNull(); // still scheduled: a transient failure never gives up
+
+    provider.setFaultForAll(null);
+    const healed = await until(async () => {
+      const r = await stack.read(connectionId);
+      return r?.status === 'connected' && r.consecutiveFailures === 0 ? r : null;
+    }, { timeoutMs: 15_000, what: 'connected again' });
+    expect(provider.isAccessTokenValid(healed.accessToken!)).toBe(true);
+  });
+});

@@ -77,6 +77,7 @@ export class Sandbox {
   env(extra: Record<string, string> = {}): Record<string, string> {
     const base: Record<string, string> = {
       PATH: process.env.PATH ?? '',
+      EVERGREEN_ENV_FILE: 'none',
       DATABASE_URL: this.databaseUrl,
       REDIS_URL: this.redisUrl,
       EVERGREEN_DB_SCHEMA: this.schema,

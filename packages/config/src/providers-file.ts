@@ -21,7 +21,8 @@ export function readProvidersFile(
   try {
     document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    return { providers: [], issues: [{ field: 'EVERGREEN_PROVIDERS', reason: `${path} does not parse: ${(error as Error).message}` }] };
+    // The parsers quote the offending text, which may be a secret: say only where the problem is.
+    return { providers: [], issues: [{ field: 'EVERGREEN_PROVIDERS', reason: `${path} does not parse (${parseErrorWhere(error, text)})` }] };
   }
   return parseProviders(document, env, path);
 }
@@ -59,6 +60,19 @@ export function parseProviders(
     providers.push(result.provider);
   });
   return { providers, issues };
+}
+
+function parseErrorWhere(error: unknown, text: string): string {
+  let linePos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  if (!linePos) {
+    // JSON.parse says where only by quoting; YAML is a superset of JSON, so its parser can locate the same mistake.
+    try {
+      parseYaml(text);
+    } catch (yamlError) {
+      linePos = (yamlError as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    }
+  }
+  return linePos ? `syntax error at line ${linePos.line}, column ${linePos.col}` : 'syntax error';
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

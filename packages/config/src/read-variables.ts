@@ -42,7 +42,7 @@ function parseValue(spec: VariableSpec, text: string): { value: string | number 
       }
     case 'int':
     case 'number': {
-      const n = Number(text);
+      const n = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
       if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) {
         return { problem: `must be ${spec.kind === 'int' ? 'a whole number' : 'a number'}` };
       }

@@ -22,6 +22,7 @@ export const VARIABLES = [
   { name: 'EVERGREEN_REDIS_PREFIX', kind: 'string', default: 'evergreen', description: 'Prefix of every Redis key Evergreen writes.' },
   { name: 'EVERGREEN_ENCRYPTION_KEYS', kind: 'string', default: null, description: 'Required. Comma-separated `id:base64` 32-byte keys; the first encrypts, all decrypt. `pnpm keygen` makes one.' },
   { name: 'EVERGREEN_PROVIDERS', kind: 'string', default: null, description: 'Path of the providers file (YAML or JSON); `${VAR}` in values is read from the environment.' },
+  { name: 'EVERGREEN_ENV_FILE', kind: 'string', default: '.env', description: 'File of variables loaded at start when it exists (set variables win); `none` turns it off.' },
   { name: 'EVERGREEN_LOG_LEVEL', kind: 'level', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent.' },
   { name: 'EVERGREEN_PROCESS_NAME', kind: 'string', default: null, description: 'Name of this process in the audit table and logs; defaults to `hostname:pid`.' },
   { name: 'EVERGREEN_MIGRATE_ON_START', kind: 'boolean', default: 'true', description: 'Apply pending migrations when a process starts (idempotent, serialised by an advisory lock).' },

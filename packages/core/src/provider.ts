@@ -50,12 +50,22 @@ export const providerEntrySchema = z.strictObject({
   clientSecret: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
   clientAuth: z.enum(CLIENT_AUTH_METHODS, { error: `must be one of ${CLIENT_AUTH_METHODS.join(', ')}` }).default('client_secret_basic'),
   scope: z.string({ error: 'must be a string' }).optional(),
-  refreshBufferSeconds: z.number({ error: 'must be a number' }).int().min(0).max(86_400).default(300),
-  defaultLifetimeSeconds: z.number({ error: 'must be a number or null' }).int().positive().nullable().default(3600),
+  refreshBufferSeconds: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(0, { error: 'must not be negative' })
+    .max(86_400, { error: 'must be at most 86400 (a day)' })
+    .default(300),
+  defaultLifetimeSeconds: z
+    .number({ error: 'must be a number or null' })
+    .int({ error: 'must be a whole number of seconds' })
+    .positive({ error: 'must be positive' })
+    .nullable()
+    .default(3600),
   rateLimit: z
     .strictObject({
-      max: z.number({ error: 'must be a number' }).int().positive(),
-      durationMs: z.number({ error: 'must be a number' }).int().positive(),
+      max: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
+      durationMs: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
     })
     .optional(),
 });

@@ -12,7 +12,8 @@ export function retryAfterMs(
   if (header === undefined || header.trim() === '') return clamp(policy.defaultMs);
   const text = header.trim();
   if (/^\d+$/.test(text)) return clamp(Number(text) * 1_000);
-  const date = Date.parse(text);
+  // Date.parse reads "1.5" or "-1" as dates; an HTTP-date always names its day and month, so it has letters.
+  const date = /[A-Za-z]/.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(date)) return clamp(policy.defaultMs);
   return clamp(date - now);
 }

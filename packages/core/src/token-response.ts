@@ -40,6 +40,7 @@ export function parseTokenResponse(body: string): ParsedTokenResponse {
 
 /** `expires_in` arrives as a number or, from some providers, a numeric string. */
 export function parseExpiresIn(value: unknown): number | null {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  // Plain decimal only: Number() would also read "0x10" and "1e3".
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
   return Number.isFinite(n) && n >= 0 ? n : null;
 }

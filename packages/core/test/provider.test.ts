@@ -177,3 +177,15 @@ describe('parseProviderEntry', () => {
     expect(JSON.stringify(all)).not.toContain(secret);
   });
 });
+
+describe('parseProviderEntry messages', () => {
+  const base = { id: 'x', tokenUrl: 'https://example.com/token', clientId: 'c', clientSecret: 's' };
+  it.each([
+    ['refreshBufferSeconds', 1.5, 'must be a whole number of seconds'],
+    ['refreshBufferSeconds', -1, 'must not be negative'],
+    ['defaultLifetimeSeconds', 0, 'must be positive'],
+  ])('says why %s = %j is wrong', (field, value, reason) => {
+    const result = parseProviderEntry({ ...base, [field]: value });
+    expect(result).toEqual({ ok: false, issues: [{ field, reason }] });
+  });
+});

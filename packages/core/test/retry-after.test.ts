@@ -73,3 +73,9 @@ describe('retryAfterMs', () => {
     });
   });
 });
+
+describe('retryAfterMs with values that only look like dates', () => {
+  it.each(['1.5', '-1', '120.5', '+5', '1 2', '60,'])('treats %j as unusable and waits the default', (header) => {
+    expect(retryAfterMs(header, Date.now(), { defaultMs: 60_000, maxMs: 600_000 })).toBe(60_000);
+  });
+});

@@ -177,3 +177,9 @@ describe('parseExpiresIn', () => {
     }
   });
 });
+
+describe('parseExpiresIn with non-decimal strings', () => {
+  it.each(['0x10', '1e3', '0b11', 'Infinity', '3600s'])('rejects %j', (value) => {
+    expect(parseExpiresIn(value)).toBeNull();
+  });
+});

@@ -40,8 +40,11 @@ export interface RunOptions {
 const DUE_TOLERANCE_MS = 1_000;
 /** Time the write after the request may take while the lock must still be ours. */
 const WRITE_MARGIN_MS = 1_000;
-/** How long to wait before looking again when another process holds the connection's lock. */
-const LOCKED_RECHECK_MAX_MS = 5_000;
+/**
+ * How long to wait before looking again when another process holds the connection's lock: holders usually finish
+ * within one request, and a dead holder's lock lapses by its TTL.
+ */
+const LOCKED_RECHECK_MAX_MS = 1_000;
 
 /**
  * The refresh of one connection, as DESIGN.md's data flow draws it: lock → load → decide → call → persist →

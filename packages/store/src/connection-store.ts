@@ -7,7 +7,7 @@ import {
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
-import { connections, refreshEvents } from './schema.ts';
+import { connections } from './schema.ts';
 
 /** A connection as the engine sees it: tokens decrypted, in memory only. */
 export interface StoredConnection {
@@ -168,21 +168,6 @@ export class ConnectionStore {
       refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
       status = ${write.status},
       consecutive_failures = consecutive_failures + ${write.countsAsFailure ? 1 : 0}`);
-  }
-
-  /** An attempt that wrote nothing to the row (its lock lapsed, say) still leaves its trace. */
-  async recordAttemptOnly(connection: Pick<StoredConnection, 'id' | 'provider'>, audit: AttemptAudit): Promise<void> {
-    await this.#db.insert(refreshEvents).values({
-      connectionId: connection.id,
-      provider: connection.provider,
-      outcome: audit.outcome,
-      reason: audit.reason,
-      httpStatus: audit.httpStatus,
-      durationMs: Math.round(audit.durationMs),
-      applied: false,
-      trigger: audit.trigger,
-      process: this.#processName,
-    });
   }
 
   async #casWithAudit(connection: StoredConnection, audit: AttemptAudit, set: ReturnType<typeof sql>): Promise<WriteResult> {

@@ -1,0 +1,105 @@
+import { FakeProvider } from '@evergreen/fake-provider';
+import { createLogger } from '@evergreen/log';
+import { createRedis, queueName, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
+import { Reconciler } from '@evergreen/refresh';
+import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogCapture } from './support/log-capture.ts';
+import { Sandbox } from './support/sandbox.ts';
+import { startStack, type Stack } from './support/stack.ts';
+
+describe('the reconcile, Postgres → Redis', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let stack: Stack;
+  let db: Database;
+  let redis: Redis;
+  let queue: Queue;
+  const reconcilers: Reconciler[] = [];
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start();
+    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
+    stack = await startStack(sandbox); // producer only: no worker runs the jobs we look at
+    const config = sandbox.config();
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
+    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    redis = createRedis(sandbox.redisUrl, 'worker');
+    queue = new Queue(queueName('acme'), { connection: sandbox.redis, prefix: sandbox.prefix });
+    for (const name of ['replica-a', 'replica-b']) {
+      const queues = new RefreshQueues(redis, sandbox.prefix);
+      reconcilers.push(
+        new Reconciler({
+          store: new ConnectionStore(db, config.keyring, name),
+          queues,
+          keys: new SchedulerKeys(redis, sandbox.prefix),
+          providers: new Map(config.providers.map((p) => [p.id, p])),
+          intervalMs: 60_000,
+          graceMs: 1_000,
+          fullPassIntervalMs: 3_600_000,
+          processName: name,
+          log: createLogger({ level: 'silent', destination: new LogCapture() }),
+          pageSize: 7,
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await queue?.close();
+    redis?.disconnect();
+    await closeDatabase(db);
+    await stack?.close();
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  it('lets one replica lead a tick at a time', async () => {
+    // Another replica is mid-pass: it holds the lease.
+    const release = await new SchedulerKeys(sandbox.redis, sandbox.prefix).lead('replica-elsewhere', 60_000);
+    expect(release).not.toBeNull();
+    expect(await reconcilers[0]!.tick()).toMatchObject({ led: false, scheduled: 0 });
+    expect(await reconcilers[1]!.tick()).toMatchObject({ led: false, scheduled: 0 });
+    await release!();
+    expect(await reconcilers[0]!.tick()).toMatchObject({ led: true });
+  });
+
+  it('rebuilds every missing job in one paged full pass when the sentinel is gone', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await stack.evergreen.enqueueConnection({ ownerId: `o${i}`, provider: 'acme', accessToken: 'a', refreshToken: 'r', expiresIn: 3600 });
+      ids.push(r.connectionId);
+    }
+    await sandbox.dropRedisKeys();
+    const report = await reconcilers[0]!.tick();
+    expect(report).toMatchObject({ led: true, fullPass: true, scanned: 20, scheduled: 20 });
+    const rows = await sandbox.sql<{ id: string; refresh_at: Date }[]>`select id, refresh_at from connections`;
+    for (const row of rows) {
+      const job = await queue.getJob(row.id);
+      expect(Math.abs(job!.timestamp + job!.delay - row.refresh_at.getTime())).toBeLessThan(1_000);
+    }
+    // With the sentinel back, the next tick is incremental and finds nothing to do.
+    expect(await reconcilers[1]!.tick()).toMatchObject({ led: true, fullPass: false, scheduled: 0 });
+  });
+
+  it('moves an overdue connection whose job sits at a wrong, later time', async () => {
+    const { connectionId } = await stack.evergreen.enqueueConnection({ ownerId: 'late', provider: 'acme', accessToken: 'a', refreshToken: 'r', expiresIn: 3600 });
+    // The row says "due a minute ago" while its job waits an hour: what a reschedule racing a running job can leave.
+    await sandbox.sql`update connections set refresh_at = now() - interval '1 minute' where id = ${connectionId}`;
+    const report = await reconcilers[0]!.tick();
+    expect(report.overdue).toBeGreaterThanOrEqual(1);
+    const job = await queue.getJob(connectionId);
+    expect(job!.timestamp + job!.delay).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('leaves connections that need a person alone', async () => {
+    const { connectionId } = await stack.evergreen.enqueueConnection({ ownerId: 'gone', provider: 'acme', accessToken: 'a', refreshToken: 'r', expiresIn: 3600 });
+    await queue.remove(connectionId);
+    await sandbox.sql`update connections set status = 'needs_reauth', refresh_at = now() - interval '1 hour' where id = ${connectionId}`;
+    await sandbox.redis.del(`${sandbox.prefix}:scheduler:sentinel`);
+    await reconcilers[0]!.tick();
+    expect(await queue.getJob(connectionId)).toBeUndefined();
+  });
+});
