@@ -20,6 +20,9 @@ const SECRET_KEYS = [
   'authorization',
   'Authorization',
   'cookie',
+  'Cookie',
+  'set-cookie',
+  'code_verifier',
   'encryptionKeys',
   'EVERGREEN_ENCRYPTION_KEYS',
 ];

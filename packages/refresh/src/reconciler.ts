@@ -1,5 +1,5 @@
 import type { ProviderDefinition } from '@evergreen/core';
-import type { Logger } from '@evergreen/log';
+import { safeError, type Logger } from '@evergreen/log';
 import type { RefreshQueues, SchedulerKeys } from '@evergreen/queue';
 import type { ConnectionStore, ScheduleRow } from '@evergreen/store';
 
@@ -52,7 +52,7 @@ export class Reconciler {
   start(): void {
     const loop = async () => {
       if (this.#stopped) return;
-      this.#running = this.tick().catch((error: unknown) => this.#o.log.error({ err: error }, 'reconcile failed; will retry next tick'));
+      this.#running = this.tick().catch((error: unknown) => this.#o.log.error({ err: safeError(error) }, 'reconcile failed; will retry next tick'));
       await this.#running;
       if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.intervalMs);
     };

@@ -9,7 +9,7 @@ import {
   type RefreshOutcome,
 } from '@evergreen/core';
 import type { RefreshConfig } from '@evergreen/config';
-import type { Logger } from '@evergreen/log';
+import { safeError, type Logger } from '@evergreen/log';
 import type { TokenClient } from '@evergreen/oauth';
 import type { ConnectionLock, HeldLock } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
@@ -68,7 +68,7 @@ export class RefreshEngine {
       return await this.#runLocked(connectionId, lock, options);
     } finally {
       // A failed release only means the TTL frees it later; it must not turn a finished refresh into an error.
-      await this.#d.lock.release(lock).catch((error: unknown) => this.#d.log.warn({ connection: connectionId, err: error }, 'lock release failed'));
+      await this.#d.lock.release(lock).catch((error: unknown) => this.#d.log.warn({ connection: connectionId, err: safeError(error) }, 'lock release failed'));
     }
   }
 
@@ -106,7 +106,7 @@ export class RefreshEngine {
       durationMs: exchange.durationMs,
       trigger: options.trigger,
     };
-    const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit);
+    const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit, lock);
     this.#d.log[outcome.kind === 'success' ? 'info' : outcome.kind === 'transient' || outcome.kind === 'rate_limited' ? 'warn' : 'error'](
       {
         connection: connection.id,
@@ -132,6 +132,7 @@ export class RefreshEngine {
     outcome: RefreshOutcome,
     startedAt: number,
     audit: AttemptAudit,
+    lock: HeldLock,
   ): Promise<RefreshDecision> {
     const now = this.#now();
     switch (outcome.kind) {
@@ -147,15 +148,17 @@ export class RefreshEngine {
           timingPolicyFor(provider, this.#d.config),
           this.#random,
         );
-        const write = await this.#d.store.recordSuccess(
-          connection,
-          {
-            accessToken: outcome.tokens.accessToken,
-            refreshToken: outcome.tokens.refreshToken,
-            expiresAt: expiresAt === null ? null : new Date(expiresAt),
-            refreshAt: refreshAt === null ? null : new Date(refreshAt),
-          },
-          audit,
+        const write = await this.#persistSuccess(lock, () =>
+          this.#d.store.recordSuccess(
+            connection,
+            {
+              accessToken: outcome.tokens.accessToken,
+              refreshToken: outcome.tokens.refreshToken,
+              expiresAt: expiresAt === null ? null : new Date(expiresAt),
+              refreshAt: refreshAt === null ? null : new Date(refreshAt),
+            },
+            audit,
+          ),
         );
         if (!write.applied) return this.#fenced(connection, 'success');
         return refreshAt === null ? { kind: 'done', why: 'expiry_unknown' } : { kind: 'delay', runAt: refreshAt, why: 'scheduled' };
@@ -189,6 +192,25 @@ export class RefreshEngine {
         const write = await this.#d.store.recordFailure(connection, { status, refreshAt: null, countsAsFailure: true }, audit);
         if (!write.applied) return this.#fenced(connection, outcome.kind);
         return { kind: 'stop', status, reason: outcome.reason };
+      }
+    }
+  }
+
+  /**
+   * The provider has already rotated: the new refresh token exists only in this process now. A Postgres blip must
+   * not lose it, so the write is retried (holding the lock, extended each time) for up to one lock TTL before the
+   * error is allowed through.
+   */
+  async #persistSuccess<T>(lock: HeldLock, write: () => Promise<T>): Promise<T> {
+    const giveUpAt = this.#now() + this.#d.config.lockTtlMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (this.#now() >= giveUpAt) throw error;
+        this.#d.log.warn({ err: safeError(error), attempt }, 'persisting refreshed tokens failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** (attempt - 1))));
+        await this.#d.lock.extend(lock, this.#d.config.lockTtlMs).catch(() => false);
       }
     }
   }

@@ -1,8 +1,12 @@
 import type { ProviderDefinition } from '@evergreen/core';
-import type { Logger } from '@evergreen/log';
+import { safeError, type Logger } from '@evergreen/log';
 import { createRedis, queueName, type RefreshJobData, type RefreshQueues } from '@evergreen/queue';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { RefreshDecision } from './refresh-decision.ts';
 import type { RefreshEngine } from './refresh-engine.ts';
+
+/** Around this long (±50 %) before a job whose refresh threw (a database outage, say) runs again. */
+const UNEXPECTED_ERROR_RETRY_MS = 5_000;
 
 export interface RefreshWorkersOptions {
   redisUrl: string;
@@ -44,18 +48,29 @@ export class RefreshWorkers {
         ...(provider.rateLimit && { limiter: { max: provider.rateLimit.max, duration: provider.rateLimit.durationMs } }),
         autorun: false,
       });
-      worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+      worker.on('error', (error) => log.error({ err: safeError(error) }, 'worker error'));
       worker.on('failed', (job, error) => {
         if (job) log.info({ connection: job.id, reason: error.message }, 'connection left the schedule');
       });
-      void worker.run().catch((error: unknown) => log.error({ err: error }, 'worker stopped'));
+      void worker.run().catch((error: unknown) => log.error({ err: safeError(error) }, 'worker stopped'));
       this.#workers.push(worker);
     }
   }
 
   async #process(provider: ProviderDefinition, job: Job<RefreshJobData>, token: string | undefined): Promise<string> {
     const { connectionId } = job.data;
-    const decision = await this.#o.engine.run(connectionId, { trigger: 'schedule' });
+    let decision: RefreshDecision;
+    try {
+      decision = await this.#o.engine.run(connectionId, { trigger: 'schedule' });
+    } catch (error) {
+      // Postgres or Redis failed under us: a delay, never a dropped connection. The job stays and looks again.
+      this.#o.log.error(
+        { connection: connectionId, provider: provider.id, err: safeError(error) },
+        'refresh failed unexpectedly; retrying',
+      );
+      await job.moveToDelayed(Date.now() + UNEXPECTED_ERROR_RETRY_MS * (0.5 + Math.random()), token);
+      throw new DelayedError();
+    }
     switch (decision.kind) {
       case 'delay':
         // Same job, same id, later: no attempt consumed, and still exactly one job per connection.

@@ -1,6 +1,6 @@
 import { ConfigError } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
-import { createLogger, ownerHasher, type DestinationStream, type Logger } from '@evergreen/log';
+import { createLogger, ownerHasher, safeError, type DestinationStream, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
 import { Reconciler, RefreshEngine, RefreshWorkers } from '@evergreen/refresh';
@@ -39,7 +39,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
 
   const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: Math.min(50, config.worker.concurrency + 4) });
   const redis = createRedis(config.redisUrl, 'worker');
-  redis.on('error', (error) => log.warn({ err: { message: error.message } }, 'redis connection problem'));
+  redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
   const store = new ConnectionStore(db, config.keyring, config.processName);
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);
@@ -124,7 +124,7 @@ export async function runRolesMain(roles: readonly Role[]): Promise<void> {
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        running.log.error({ err: error }, 'shutdown failed');
+        running.log.error({ err: safeError(error) }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -7,7 +7,7 @@ import {
   type ProviderDefinition,
 } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
-import { createLogger, type Logger } from '@evergreen/log';
+import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { createRedis, RefreshQueues } from '@evergreen/queue';
 import { timingPolicyFor } from '@evergreen/refresh';
 import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
@@ -118,7 +118,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     } catch (error) {
       // Postgres has the row; the scheduler's reconcile creates the job once Redis is back (invariant 1).
       scheduling = refreshAt === null ? 'not_needed' : 'pending';
-      log.warn({ connection: stored.connectionId, provider: provider.id, err: { message: (error as Error).message } }, 'scheduling deferred to the reconcile');
+      log.warn({ connection: stored.connectionId, provider: provider.id, err: safeError(error) }, 'scheduling deferred to the reconcile');
     }
     return {
       connectionId: stored.connectionId,

@@ -1,0 +1,142 @@
+import { FakeProvider } from '@evergreen/fake-provider';
+import { createLogger, ownerHasher } from '@evergreen/log';
+import { TokenClient } from '@evergreen/oauth';
+import { ConnectionLock, createRedis, queueName, RefreshQueues } from '@evergreen/queue';
+import { RefreshEngine, RefreshWorkers } from '@evergreen/refresh';
+import { closeDatabase, ConnectionStore, openDatabase, type Database, type StoredConnection } from '@evergreen/store';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogCapture } from './support/log-capture.ts';
+import { Sandbox } from './support/sandbox.ts';
+import { startStack, type Stack } from './support/stack.ts';
+import { until } from './support/until.ts';
+
+/** A real store whose next few calls of one kind fail, as they would while Postgres restarts. */
+class FlakyStore extends ConnectionStore {
+  failSuccessWrites = 0;
+  failReads = 0;
+
+  override async recordSuccess(...args: Parameters<ConnectionStore['recordSuccess']>) {
+    if (this.failSuccessWrites > 0) {
+      this.failSuccessWrites -= 1;
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    }
+    return super.recordSuccess(...args);
+  }
+
+  override async find(id: string): Promise<StoredConnection | null> {
+    if (this.failReads > 0) {
+      this.failReads -= 1;
+      throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    }
+    return super.find(id);
+  }
+}
+
+describe('the refresh engine when Postgres fails under it', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let producer: Stack;
+  let db: Database;
+  let redis: Redis;
+  let store: FlakyStore;
+  let engine: RefreshEngine;
+  let tokens: TokenClient;
+  const logs = new LogCapture();
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
+    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
+    producer = await startStack(sandbox);
+    const config = sandbox.config();
+    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    redis = createRedis(sandbox.redisUrl, 'worker');
+    store = new FlakyStore(db, config.keyring, 'flaky');
+    tokens = new TokenClient(config.http);
+    engine = new RefreshEngine({
+      store,
+      lock: new ConnectionLock(redis, config.redisPrefix),
+      tokens,
+      providers: new Map(config.providers.map((p) => [p.id, p])),
+      config: config.refresh,
+      httpDeadlineMs: config.http.deadlineMs,
+      log: createLogger({ level: 'info', destination: logs }),
+      hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
+    });
+  });
+
+  afterAll(async () => {
+    await tokens?.close();
+    redis?.disconnect();
+    await closeDatabase(db);
+    await producer?.close();
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  const enqueue = async (ownerId: string) => {
+    const grant = provider.issue();
+    const { connectionId } = await producer.evergreen.enqueueConnection({
+      ownerId, provider: 'acme', accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresIn: 3600,
+    });
+    return { grant, connectionId };
+  };
+
+  it('keeps the rotated refresh token through a failed write: it retries until Postgres answers', async () => {
+    const { grant, connectionId } = await enqueue('blip');
+    store.failSuccessWrites = 2;
+    const decision = await engine.run(connectionId, { trigger: 'forced', force: true });
+    expect(decision.kind).toBe('delay');
+    expect(store.failSuccessWrites).toBe(0);
+    const row = await producer.read(connectionId);
+    expect(row!.refreshToken).toBe(provider.grant(grant.grantId)!.currentRefreshToken);
+    expect(logs.events('persisting refreshed tokens failed; retrying')).toHaveLength(2);
+    // The retry logged the driver's error, never the statement's parameters.
+    expect(logs.text).not.toContain('params:');
+    expect(logs.text).not.toContain('evg1.');
+  });
+
+  it('answers "locked" with a prompt re-check while another process holds the lock', async () => {
+    const { connectionId } = await enqueue('locked');
+    const lock = new ConnectionLock(redis, sandbox.prefix);
+    const held = (await lock.acquire(connectionId, 10_000))!;
+    const before = Date.now();
+    const decision = await engine.run(connectionId, { trigger: 'schedule' });
+    await lock.release(held);
+    expect(decision).toMatchObject({ kind: 'delay', why: 'locked' });
+    expect((decision as { runAt: number }).runAt - before).toBeLessThanOrEqual(1_500);
+  });
+
+  it("keeps a connection's job when its refresh throws, and refreshes it on the next run", async () => {
+    const { grant, connectionId } = await enqueue('read-fails');
+    const queues = new RefreshQueues(sandbox.redis, sandbox.prefix);
+    const queue = new Queue(queueName('acme'), { connection: sandbox.redis, prefix: sandbox.prefix });
+    store.failReads = 1;
+    const workers = new RefreshWorkers({
+      redisUrl: sandbox.redisUrl,
+      prefix: sandbox.prefix,
+      providers: sandbox.config().providers,
+      engine,
+      queues,
+      concurrency: 1,
+      jobLockMs: 2_000,
+      stalledIntervalMs: 1_000,
+      log: createLogger({ level: 'info', destination: logs }),
+    });
+    try {
+      await sandbox.sql`update connections set refresh_at = now() where id = ${connectionId}`;
+      await queues.schedule('acme', connectionId, Date.now());
+      workers.start();
+      await until(() => logs.events('refresh failed unexpectedly; retrying').length >= 1, { what: 'the failed run' });
+      await until(async () => (await queue.getJobState(connectionId)) === 'delayed', { what: 'the job back in delayed' });
+      // The re-run (about 2.5–7.5 s later) refreshes it; the row still says it is due.
+      await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 15_000, what: 'the refresh on the next run' });
+      expect(await queue.getJobState(connectionId)).not.toBe('failed');
+    } finally {
+      await workers.close(2_000);
+      await queues.close();
+      await queue.close();
+    }
+  });
+});
