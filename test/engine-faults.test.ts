@@ -1,8 +1,8 @@
 import { FakeProvider } from '@evergreen/fake-provider';
-import { createLogger, ownerHasher } from '@evergreen/log';
+import { createLogger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, queueName, RefreshQueues } from '@evergreen/queue';
-import { RefreshEngine, RefreshWorkers } from '@evergreen/refresh';
+import { engineFromConfig, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
 import { closeDatabase, ConnectionStore, openDatabase, type Database, type StoredConnection } from '@evergreen/store';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -54,15 +54,11 @@ describe('the refresh engine when Postgres fails under it', () => {
     redis = createRedis(sandbox.redisUrl, 'worker');
     store = new FlakyStore(db, config.keyring, 'flaky');
     tokens = new TokenClient(config.http);
-    engine = new RefreshEngine({
+    engine = engineFromConfig(config, {
       store,
       lock: new ConnectionLock(redis, config.redisPrefix),
       tokens,
-      providers: new Map(config.providers.map((p) => [p.id, p])),
-      config: config.refresh,
-      httpDeadlineMs: config.http.deadlineMs,
       log: createLogger({ level: 'info', destination: logs }),
-      hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
     });
   });
 

@@ -3,14 +3,10 @@ import { queueName } from '@evergreen/queue';
 import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRoleProcess, type RoleProcess } from './support/processes.ts';
+import { refreshTimes } from './support/provider-records.ts';
 import { Sandbox } from './support/sandbox.ts';
 import { startStack, type Stack } from './support/stack.ts';
 import { until } from './support/until.ts';
-
-/** Every successful refresh of a grant, in order, by when the provider saw it. */
-function refreshTimes(provider: FakeProvider, grantId: string): number[] {
-  return provider.requests.filter((r) => r.grantId === grantId && r.outcome === 'ok').map((r) => r.at);
-}
 
 async function stopAll(processes: RoleProcess[]): Promise<void> {
   for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');

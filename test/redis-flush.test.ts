@@ -1,12 +1,9 @@
 import { FakeProvider } from '@evergreen/fake-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshTimes } from './support/provider-records.ts';
 import { Sandbox } from './support/sandbox.ts';
 import { startStack, type Stack } from './support/stack.ts';
 import { until } from './support/until.ts';
-
-function refreshTimes(provider: FakeProvider, grantId: string): number[] {
-  return provider.requests.filter((r) => r.grantId === grantId && r.outcome === 'ok').map((r) => r.at);
-}
 
 describe('Redis losing all its data', () => {
   // A Redis database of its own, so a real FLUSHDB wipes this test's Redis and no other test file's.

@@ -1,7 +1,7 @@
-import { createLogger, ownerHasher } from '@evergreen/log';
+import { createLogger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis } from '@evergreen/queue';
-import { RefreshEngine } from '@evergreen/refresh';
+import { engineFromConfig, type RefreshEngine } from '@evergreen/refresh';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
 import { ConnectionStore, openDatabase, closeDatabase, type StoredConnection } from '@evergreen/store';
@@ -29,15 +29,11 @@ export async function startStack(sandbox: Sandbox, options: { roles?: Role[]; en
   const store = new ConnectionStore(db, config.keyring, 'test-process');
   const redis = createRedis(sandbox.redisUrl, 'worker');
   const tokens = new TokenClient(config.http);
-  const engine = new RefreshEngine({
+  const engine = engineFromConfig(config, {
     store,
     lock: new ConnectionLock(redis, config.redisPrefix),
     tokens,
-    providers: new Map(config.providers.map((p) => [p.id, p])),
-    config: config.refresh,
-    httpDeadlineMs: config.http.deadlineMs,
     log: createLogger({ level: 'info', destination: logs }),
-    hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
   });
   return {
     roles,

@@ -8,8 +8,8 @@ import {
   type ProviderDefinition,
   type RefreshOutcome,
 } from '@evergreen/core';
-import type { RefreshConfig } from '@evergreen/config';
-import { safeError, type Logger } from '@evergreen/log';
+import type { EvergreenConfig, RefreshConfig } from '@evergreen/config';
+import { ownerHasher, safeError, type Logger } from '@evergreen/log';
 import type { TokenClient } from '@evergreen/oauth';
 import type { ConnectionLock, HeldLock } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
@@ -232,4 +232,18 @@ export class RefreshEngine {
     const wait = Math.min(LOCKED_RECHECK_MAX_MS, Math.max(250, remaining + 100));
     return { kind: 'delay', runAt: this.#now() + wait, why: 'locked' };
   }
+}
+
+/** The engine as a process wires it from its configuration; the store, lock and token client stay injectable. */
+export function engineFromConfig(
+  config: EvergreenConfig,
+  deps: Pick<RefreshEngineDeps, 'store' | 'lock' | 'tokens' | 'log'>,
+): RefreshEngine {
+  return new RefreshEngine({
+    ...deps,
+    providers: new Map(config.providers.map((p) => [p.id, p])),
+    config: config.refresh,
+    httpDeadlineMs: config.http.deadlineMs,
+    hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
+  });
 }

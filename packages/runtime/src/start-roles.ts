@@ -1,9 +1,9 @@
 import { ConfigError } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
-import { createLogger, ownerHasher, safeError, type DestinationStream, type Logger } from '@evergreen/log';
+import { createLogger, safeError, type DestinationStream, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
-import { Reconciler, RefreshEngine, RefreshWorkers } from '@evergreen/refresh';
+import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
 import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase } from '@evergreen/store';
 
 
@@ -44,15 +44,11 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);
   const providers = new Map(config.providers.map((p) => [p.id, p]));
-  const engine = new RefreshEngine({
+  const engine = engineFromConfig(config, {
     store,
     lock: new ConnectionLock(redis, config.redisPrefix),
     tokens,
-    providers,
-    config: config.refresh,
-    httpDeadlineMs: config.http.deadlineMs,
     log: log.child({ component: 'refresh' }),
-    hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
   });
 
   let workers: RefreshWorkers | null = null;
