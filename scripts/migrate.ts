@@ -10,6 +10,8 @@ try {
   await migrateDatabase({ url: databaseUrl, schema: dbSchema });
   process.stdout.write(`migrations applied to schema ${dbSchema}\n`);
 } catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `migration failed: ${(error as Error).message}`}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : `migration failed: ${(error as Error).message}`}\n`,
+  );
   process.exit(1);
 }

@@ -7,7 +7,10 @@ import { loadDotEnv, runRolesMain } from '@evergreen/runtime';
 
 const hasKeyInDotEnv = existsSync('.env') && /^EVERGREEN_ENCRYPTION_KEYS=/m.test(readFileSync('.env', 'utf8'));
 if (!process.env.EVERGREEN_ENCRYPTION_KEYS && !hasKeyInDotEnv && process.env.NODE_ENV !== 'production') {
-  appendFileSync('.env', `# Development key written by \`pnpm start\` on ${new Date().toISOString()}. Keep it: it decrypts your stored tokens.\nEVERGREEN_ENCRYPTION_KEYS=${Keyring.generateEntry('dev1')}\n`);
+  appendFileSync(
+    '.env',
+    `# Development key written by \`pnpm start\` on ${new Date().toISOString()}. Keep it: it decrypts your stored tokens.\nEVERGREEN_ENCRYPTION_KEYS=${Keyring.generateEntry('dev1')}\n`,
+  );
   process.stderr.write('wrote a development encryption key to .env\n');
 }
 loadDotEnv();

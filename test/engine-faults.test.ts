@@ -74,7 +74,11 @@ describe('the refresh engine when Postgres fails under it', () => {
   const enqueue = async (ownerId: string) => {
     const grant = provider.issue();
     const { connectionId } = await producer.evergreen.enqueueConnection({
-      ownerId, provider: 'acme', accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresIn: 3600,
+      ownerId,
+      provider: 'acme',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 3600,
     });
     return { grant, connectionId };
   };
@@ -125,9 +129,14 @@ describe('the refresh engine when Postgres fails under it', () => {
       await queues.schedule('acme', connectionId, Date.now());
       workers.start();
       await until(() => logs.events('refresh failed unexpectedly; retrying').length >= 1, { what: 'the failed run' });
-      await until(async () => (await queue.getJobState(connectionId)) === 'delayed', { what: 'the job back in delayed' });
+      await until(async () => (await queue.getJobState(connectionId)) === 'delayed', {
+        what: 'the job back in delayed',
+      });
       // The re-run (about 2.5–7.5 s later) refreshes it; the row still says it is due.
-      await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 15_000, what: 'the refresh on the next run' });
+      await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+        timeoutMs: 15_000,
+        what: 'the refresh on the next run',
+      });
       expect(await queue.getJobState(connectionId)).not.toBe('failed');
     } finally {
       await workers.close(2_000);

@@ -57,22 +57,36 @@ describe('enqueueConnection()', () => {
     expect(job!.timestamp + job!.delay).toBeGreaterThanOrEqual(result.refreshAt!.getTime() - 50);
     expect(job!.timestamp + job!.delay).toBeLessThanOrEqual(result.refreshAt!.getTime() + 50);
 
-    const [raw] = await sandbox.sql`select access_token, refresh_token, scopes, metadata from connections where id = ${result.connectionId}`;
+    const [raw] =
+      await sandbox.sql`select access_token, refresh_token, scopes, metadata from connections where id = ${result.connectionId}`;
     expect(raw!.access_token).toMatch(/^evg1\.test1\./);
     expect(raw!.access_token).not.toContain('access-one');
     expect(raw!.refresh_token).not.toContain('refresh-one');
     expect(raw!.scopes).toEqual(['read', 'write']);
     expect(raw!.metadata).toEqual({ team: 'blue' });
     const row = await stack.read(result.connectionId);
-    expect(row).toMatchObject({ accessToken: 'access-one', refreshToken: 'refresh-one', ownerId: 'user-1', version: 1 });
+    expect(row).toMatchObject({
+      accessToken: 'access-one',
+      refreshToken: 'refresh-one',
+      ownerId: 'user-1',
+      version: 1,
+    });
   });
 
   it('identifies a connection by (ownerId, provider) when no id is given, and reschedules when called again', async () => {
     const first = await stack.evergreen.enqueueConnection({
-      ownerId: 'user-2', provider: 'acme', accessToken: 'a1', refreshToken: 'r1', expiresIn: 7200,
+      ownerId: 'user-2',
+      provider: 'acme',
+      accessToken: 'a1',
+      refreshToken: 'r1',
+      expiresIn: 7200,
     });
     const second = await stack.evergreen.enqueueConnection({
-      ownerId: 'user-2', provider: 'acme', accessToken: 'a2', refreshToken: 'r2', expiresIn: 900,
+      ownerId: 'user-2',
+      provider: 'acme',
+      accessToken: 'a2',
+      refreshToken: 'r2',
+      expiresIn: 900,
     });
     expect(second.connectionId).toBe(first.connectionId);
     const job = await queue.getJob(first.connectionId);
@@ -84,8 +98,20 @@ describe('enqueueConnection()', () => {
   });
 
   it('keeps caller-given ids separate and refuses to move an id to another owner', async () => {
-    const a = await stack.evergreen.enqueueConnection({ connectionId: 'conn-a', ownerId: 'u3', provider: 'acme', accessToken: 'x', refreshToken: 'y' });
-    const b = await stack.evergreen.enqueueConnection({ connectionId: 'conn-b', ownerId: 'u3', provider: 'acme', accessToken: 'x', refreshToken: 'y' });
+    const a = await stack.evergreen.enqueueConnection({
+      connectionId: 'conn-a',
+      ownerId: 'u3',
+      provider: 'acme',
+      accessToken: 'x',
+      refreshToken: 'y',
+    });
+    const b = await stack.evergreen.enqueueConnection({
+      connectionId: 'conn-b',
+      ownerId: 'u3',
+      provider: 'acme',
+      accessToken: 'x',
+      refreshToken: 'y',
+    });
     expect([a.connectionId, b.connectionId]).toEqual(['conn-a', 'conn-b']);
     const before = await snapshot();
     const error = await stack.evergreen
@@ -103,12 +129,22 @@ describe('enqueueConnection()', () => {
       Buffer.from(JSON.stringify({ sub: 'u', exp })).toString('base64url'),
       'sig',
     ].join('.');
-    const result = await stack.evergreen.enqueueConnection({ ownerId: 'u4', provider: 'acme', accessToken: jwt, refreshToken: 'r' });
+    const result = await stack.evergreen.enqueueConnection({
+      ownerId: 'u4',
+      provider: 'acme',
+      accessToken: jwt,
+      refreshToken: 'r',
+    });
     expect(result.expiresAt!.getTime()).toBe(Math.round(exp * 1000));
   });
 
   it('stores a token without a refresh token but schedules nothing', async () => {
-    const result = await stack.evergreen.enqueueConnection({ ownerId: 'u5', provider: 'acme', accessToken: 'static', expiresIn: 60 });
+    const result = await stack.evergreen.enqueueConnection({
+      ownerId: 'u5',
+      provider: 'acme',
+      accessToken: 'static',
+      expiresIn: 60,
+    });
     expect(result).toMatchObject({ refreshAt: null, scheduling: 'not_needed' });
     expect(await queue.getJob(result.connectionId)).toBeUndefined();
   });
@@ -119,8 +155,16 @@ describe('enqueueConnection()', () => {
     ['accessToken empty', { ownerId: 'u', provider: 'acme', accessToken: '' }, 'accessToken'],
     ['expiresIn negative', { ownerId: 'u', provider: 'acme', accessToken: 'a', expiresIn: -5 }, 'expiresIn'],
     ['expiresAt not a date', { ownerId: 'u', provider: 'acme', accessToken: 'a', expiresAt: 'tomorrow' }, 'expiresAt'],
-    ['expiresAt and expiresIn both', { ownerId: 'u', provider: 'acme', accessToken: 'a', expiresIn: 5, expiresAt: new Date() }, 'expiresIn'],
-    ['connectionId with a colon', { connectionId: 'a:b', ownerId: 'u', provider: 'acme', accessToken: 'a' }, 'connectionId'],
+    [
+      'expiresAt and expiresIn both',
+      { ownerId: 'u', provider: 'acme', accessToken: 'a', expiresIn: 5, expiresAt: new Date() },
+      'expiresIn',
+    ],
+    [
+      'connectionId with a colon',
+      { connectionId: 'a:b', ownerId: 'u', provider: 'acme', accessToken: 'a' },
+      'connectionId',
+    ],
     ['a misspelt field', { ownerId: 'u', provider: 'acme', accessToken: 'a', refresh_token: 'r' }, 'refresh_token'],
     ['scopes not an array', { ownerId: 'u', provider: 'acme', accessToken: 'a', scopes: 'read' }, 'scopes'],
   ];
@@ -139,7 +183,10 @@ describe('enqueueConnection()', () => {
   it('never repeats a token in an error message', async () => {
     const error = await stack.evergreen
       .enqueueConnection({ ownerId: 'u', provider: 'acme', accessToken: 'secret-value-123', refreshToken: 42 } as never)
-      .then(() => null, (e: unknown) => e as Error);
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error!.message).toContain('refreshToken');
     expect(error!.message).not.toContain('secret-value-123');
@@ -169,7 +216,11 @@ describe('enqueueConnection() while Redis is down', () => {
     });
     const grant = provider.issue({ expiresIn: 2 });
     const result = await offline.enqueueConnection({
-      ownerId: 'u', provider: 'acme', accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresIn: 2,
+      ownerId: 'u',
+      provider: 'acme',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 2,
     });
     await offline.close();
     expect(result.scheduling).toBe('pending');
@@ -179,7 +230,10 @@ describe('enqueueConnection() while Redis is down', () => {
 
     const stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
     try {
-      await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 20_000, what: 'the deferred refresh' });
+      await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+        timeoutMs: 20_000,
+        what: 'the deferred refresh',
+      });
     } finally {
       await stack.close();
     }

@@ -49,7 +49,8 @@ describe('several worker processes', () => {
       });
       grants.push({ ...grant, connectionId });
     }
-    for (let i = 0; i < 3; i++) processes.push(startRoleProcess('worker', sandbox.env({ EVERGREEN_PROCESS_NAME: `worker-${i}` })));
+    for (let i = 0; i < 3; i++)
+      processes.push(startRoleProcess('worker', sandbox.env({ EVERGREEN_PROCESS_NAME: `worker-${i}` })));
     processes.push(startRoleProcess('scheduler', sandbox.env({ EVERGREEN_PROCESS_NAME: 'scheduler' })));
 
     // A fourth process forces refreshes of the same connections at the same time, through the same lock.
@@ -63,11 +64,14 @@ describe('several worker processes', () => {
       }
     })();
     // Stops early on the first reuse, so a broken lock fails on the assertion below rather than on a timeout.
-    await until(() => provider.reuseCount() > 0 || grants.every((g) => (provider.grant(g.grantId)?.refreshCount ?? 0) >= 3), {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      what: 'three refreshes of every connection',
-    });
+    await until(
+      () => provider.reuseCount() > 0 || grants.every((g) => (provider.grant(g.grantId)?.refreshCount ?? 0) >= 3),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'three refreshes of every connection',
+      },
+    );
 
     racing = false;
     await race;
@@ -125,7 +129,10 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
     for (let i = 0; i < 3; i++) worker(i);
     processes.push(startRoleProcess('scheduler', sandbox.env({ EVERGREEN_PROCESS_NAME: 'scheduler' })));
 
-    await until(() => processes.every((p) => p.output().includes('"msg":"started"')), { timeoutMs: 30_000, what: 'every process started' });
+    await until(() => processes.every((p) => p.output().includes('"msg":"started"')), {
+      timeoutMs: 30_000,
+      what: 'every process started',
+    });
     const grants: { grantId: string; connectionId: string; issuedAt: number; expiresIn: number }[] = [];
     for (let i = 0; i < 100; i++) {
       // Spread the first expiries so refreshes are in flight at any moment. Lifetimes of 12 s and more leave a buffer
@@ -172,6 +179,8 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
       for (let i = 1; i < times.length; i++) worstGap = Math.max(worstGap, times[i]! - times[i - 1]!);
     }
     expect(worstGap).toBeLessThan(16_000);
-    console.info(`SIGKILL run: ${stalled} stalled jobs recovered, ${provider.graceReuseCount()} refreshes replayed within the grace period, worst gap between refreshes ${worstGap} ms`);
+    console.info(
+      `SIGKILL run: ${stalled} stalled jobs recovered, ${provider.graceReuseCount()} refreshes replayed within the grace period, worst gap between refreshes ${worstGap} ms`,
+    );
   });
 });

@@ -29,7 +29,8 @@ describe('a role process', () => {
     const { code } = await worker.exited;
     expect(code).toBe(1);
     const output = worker.output();
-    for (const name of ['EVERGREEN_WORKER_CONCURRENCY', 'REDIS_URL', 'EVERGREEN_ENCRYPTION_KEYS']) expect(output).toContain(name);
+    for (const name of ['EVERGREEN_WORKER_CONCURRENCY', 'REDIS_URL', 'EVERGREEN_ENCRYPTION_KEYS'])
+      expect(output).toContain(name);
     expect(output).toContain('pnpm keygen');
     expect(output).not.toContain('    at '); // a message for a person, not a stack trace
   });
@@ -39,7 +40,13 @@ describe('a role process', () => {
     await until(() => worker.output().includes('"msg":"started"'), { timeoutMs: 20_000, what: 'the worker to start' });
     const grants = Array.from({ length: 5 }, () => provider.issue());
     for (const [i, g] of grants.entries()) {
-      await producer.evergreen.enqueueConnection({ ownerId: `o${i}`, provider: 'slow', accessToken: g.accessToken, refreshToken: g.refreshToken, expiresIn: 0 });
+      await producer.evergreen.enqueueConnection({
+        ownerId: `o${i}`,
+        provider: 'slow',
+        accessToken: g.accessToken,
+        refreshToken: g.refreshToken,
+        expiresIn: 0,
+      });
     }
     // The provider answers after 1 s: wait until the requests have arrived, then ask the worker to stop.
     await until(() => provider.requests.length >= 5, { what: 'five requests in flight' });

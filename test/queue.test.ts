@@ -83,7 +83,12 @@ describe('scheduling a connection', () => {
   });
 
   it('tells which connections have a job, in one round trip', async () => {
-    expect(await queues.existing([{ id: 'c1', provider: 'acme' }, { id: 'missing', provider: 'acme' }])).toEqual([true, false]);
+    expect(
+      await queues.existing([
+        { id: 'c1', provider: 'acme' },
+        { id: 'missing', provider: 'acme' },
+      ]),
+    ).toEqual([true, false]);
   });
 
   it('puts nothing but the connection id in the job', async () => {

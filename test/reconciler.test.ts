@@ -69,7 +69,13 @@ describe('the reconcile, Postgres → Redis', () => {
   it('rebuilds every missing job in one paged full pass when the sentinel is gone', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const r = await stack.evergreen.enqueueConnection({ ownerId: `o${i}`, provider: 'acme', accessToken: 'a', refreshToken: 'r', expiresIn: 3600 });
+      const r = await stack.evergreen.enqueueConnection({
+        ownerId: `o${i}`,
+        provider: 'acme',
+        accessToken: 'a',
+        refreshToken: 'r',
+        expiresIn: 3600,
+      });
       ids.push(r.connectionId);
     }
     await sandbox.dropRedisKeys();
@@ -85,7 +91,13 @@ describe('the reconcile, Postgres → Redis', () => {
   });
 
   it('moves an overdue connection whose job sits at a wrong, later time', async () => {
-    const { connectionId } = await stack.evergreen.enqueueConnection({ ownerId: 'late', provider: 'acme', accessToken: 'a', refreshToken: 'r', expiresIn: 3600 });
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'late',
+      provider: 'acme',
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresIn: 3600,
+    });
     // The row says "due a minute ago" while its job waits an hour: what a reschedule racing a running job can leave.
     await sandbox.sql`update connections set refresh_at = now() - interval '1 minute' where id = ${connectionId}`;
     const report = await reconcilers[0]!.tick();
@@ -95,7 +107,13 @@ describe('the reconcile, Postgres → Redis', () => {
   });
 
   it('leaves connections that need a person alone', async () => {
-    const { connectionId } = await stack.evergreen.enqueueConnection({ ownerId: 'gone', provider: 'acme', accessToken: 'a', refreshToken: 'r', expiresIn: 3600 });
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'gone',
+      provider: 'acme',
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresIn: 3600,
+    });
     await queue.remove(connectionId);
     await sandbox.sql`update connections set status = 'needs_reauth', refresh_at = now() - interval '1 hour' where id = ${connectionId}`;
     await sandbox.redis.del(`${sandbox.prefix}:scheduler:sentinel`);

@@ -28,11 +28,18 @@ describe('Redis losing all its data', () => {
     for (let i = 0; i < 50; i++) {
       const grant = provider.issue({ expiresIn: 6 });
       await stack.evergreen.enqueueConnection({
-        ownerId: `owner-${i}`, provider: 'acme', accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresIn: 6,
+        ownerId: `owner-${i}`,
+        provider: 'acme',
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+        expiresIn: 6,
       });
       grants.push(grant);
     }
-    await until(() => grants.every((g) => refreshTimes(provider, g.grantId).length >= 1), { timeoutMs: 20_000, what: 'a first refresh of each' });
+    await until(() => grants.every((g) => refreshTimes(provider, g.grantId).length >= 1), {
+      timeoutMs: 20_000,
+      what: 'a first refresh of each',
+    });
 
     expect((await sandbox.redisKeys()).length).toBeGreaterThan(0);
     await sandbox.redis.flushdb();

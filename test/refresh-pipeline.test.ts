@@ -39,16 +39,23 @@ describe('the refresh pipeline, in one process', () => {
     expect(result.scheduling).toBe('scheduled');
     expect(result.refreshAt!.getTime()).toBeLessThan(result.expiresAt!.getTime());
 
-    await until(() => (alpha.grant(grant.grantId)?.refreshCount ?? 0) >= 4, { timeoutMs: 30_000, what: 'four refreshes' });
+    await until(() => (alpha.grant(grant.grantId)?.refreshCount ?? 0) >= 4, {
+      timeoutMs: 30_000,
+      what: 'four refreshes',
+    });
 
     const ok = alpha.requests.filter((r) => r.grantId === grant.grantId && r.outcome === 'ok');
     // Each refresh landed while the access token before it was still alive (lifetime 4 s, counted from the request).
     expect(ok[0]!.at).toBeLessThan(enqueuedAt + 4_000);
     for (let i = 1; i < ok.length; i++) expect(ok[i]!.at - ok[i - 1]!.at).toBeLessThan(4_000);
 
-    await until(async () => (await stack.read(result.connectionId))?.refreshToken === alpha.grant(grant.grantId)!.currentRefreshToken, {
-      what: 'the latest rotated refresh token to be stored',
-    });
+    await until(
+      async () =>
+        (await stack.read(result.connectionId))?.refreshToken === alpha.grant(grant.grantId)!.currentRefreshToken,
+      {
+        what: 'the latest rotated refresh token to be stored',
+      },
+    );
     const row = await stack.read(result.connectionId);
     expect(row!.status).toBe('connected');
     expect(alpha.isAccessTokenValid(row!.accessToken!)).toBe(true);
@@ -66,18 +73,24 @@ describe('the refresh pipeline, in one process', () => {
       refreshToken: grant.refreshToken,
       expiresIn: 2,
     });
-    const row = await until(async () => {
-      const r = await stack.read(connectionId);
-      return r?.status === 'needs_reauth' ? r : null;
-    }, { timeoutMs: 15_000, what: 'needs_reauth' });
+    const row = await until(
+      async () => {
+        const r = await stack.read(connectionId);
+        return r?.status === 'needs_reauth' ? r : null;
+      },
+      { timeoutMs: 15_000, what: 'needs_reauth' },
+    );
     expect(row.refreshAt).toBeNull();
     const attempts = () => alpha.requests.filter((r) => r.grantId === grant.grantId).length;
     expect(attempts()).toBe(1);
     // Two reconcile passes that this test runs itself must not bring it back either.
     let passes = 0;
-    await until(async () => ((await stack.roles!.reconciler!.tick()).led ? ++passes : passes) >= 2, { what: 'two reconcile passes' });
+    await until(async () => ((await stack.roles!.reconciler!.tick()).led ? ++passes : passes) >= 2, {
+      what: 'two reconcile passes',
+    });
     expect(attempts()).toBe(1);
-    const events = await sandbox.sql`select outcome, reason, http_status from refresh_events where connection_id = ${connectionId}`;
+    const events =
+      await sandbox.sql`select outcome, reason, http_status from refresh_events where connection_id = ${connectionId}`;
     expect(events).toEqual([{ outcome: 'reauth', reason: 'invalid_grant', http_status: 400 }]);
   });
 
@@ -91,11 +104,17 @@ describe('the refresh pipeline, in one process', () => {
       expiresIn: 3,
     });
     beta.injectFaults([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }, { kind: 'html' }]);
-    await until(() => (beta.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 20_000, what: 'a refresh after the burst' });
-    const row = await until(async () => {
-      const r = await stack.read(connectionId);
-      return r?.status === 'connected' && r.consecutiveFailures === 0 && r.version > 1 ? r : null;
-    }, { what: 'connected again' });
+    await until(() => (beta.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+      timeoutMs: 20_000,
+      what: 'a refresh after the burst',
+    });
+    const row = await until(
+      async () => {
+        const r = await stack.read(connectionId);
+        return r?.status === 'connected' && r.consecutiveFailures === 0 && r.version > 1 ? r : null;
+      },
+      { what: 'connected again' },
+    );
     expect(row.refreshToken).toBe(beta.grant(grant.grantId)!.currentRefreshToken);
     const events = await sandbox.sql<{ outcome: string; reason: string | null; created_at: Date }[]>`
       select outcome, reason, created_at from refresh_events where connection_id = ${connectionId} order by id`;
@@ -137,7 +156,12 @@ describe("a 429 from one provider's token endpoint", () => {
       refreshToken: steadyGrant.refreshToken,
       expiresIn: 2,
     });
-    limited.setFaultForAll({ kind: 'status', status: 429, headers: { 'Retry-After': '3' }, body: '{"error":"rate_limited"}' });
+    limited.setFaultForAll({
+      kind: 'status',
+      status: 429,
+      headers: { 'Retry-After': '3' },
+      body: '{"error":"rate_limited"}',
+    });
     const grant = limited.issue({ expiresIn: 1 });
     const { connectionId } = await stack.evergreen.enqueueConnection({
       ownerId: 'o',
@@ -149,21 +173,30 @@ describe("a 429 from one provider's token endpoint", () => {
     const first429 = await until(() => limited.requests.find((r) => r.status === 429), { what: 'the 429' });
     limited.setFaultForAll(null);
 
-    await until(() => (limited.grant(grant.grantId)?.refreshCount ?? 0) >= 1, { timeoutMs: 15_000, what: 'the refresh after the pause' });
+    await until(() => (limited.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+      timeoutMs: 15_000,
+      what: 'the refresh after the pause',
+    });
     const after = limited.requests.filter((r) => r.at > first429.at && r.status !== 429);
     expect(after[0]!.at - first429.at).toBeGreaterThanOrEqual(2_900);
     // Only the first request was turned away: nothing hammered the paused provider in between.
     expect(limited.requests.filter((r) => r.status === 429)).toHaveLength(1);
     // The other provider kept flowing during the pause.
-    const steadyDuringPause = steady.requests.filter((r) => r.outcome === 'ok' && r.at > first429.at && r.at < first429.at + 2_900);
+    const steadyDuringPause = steady.requests.filter(
+      (r) => r.outcome === 'ok' && r.at > first429.at && r.at < first429.at + 2_900,
+    );
     expect(steadyDuringPause.length).toBeGreaterThanOrEqual(1);
 
-    const row = await until(async () => {
-      const r = await stack.read(connectionId);
-      return r?.version && r.version > 1 && r.status === 'connected' && r.lastRefreshAt ? r : null;
-    }, { what: 'the row after the refresh' });
+    const row = await until(
+      async () => {
+        const r = await stack.read(connectionId);
+        return r?.version && r.version > 1 && r.status === 'connected' && r.lastRefreshAt ? r : null;
+      },
+      { what: 'the row after the refresh' },
+    );
     expect(row.consecutiveFailures).toBe(0);
-    const events = await sandbox.sql`select outcome, reason, http_status from refresh_events where connection_id = ${connectionId} order by id`;
+    const events =
+      await sandbox.sql`select outcome, reason, http_status from refresh_events where connection_id = ${connectionId} order by id`;
     expect(events.slice(0, 2)).toEqual([
       { outcome: 'rate_limited', reason: 'rate_limited', http_status: 429 },
       { outcome: 'success', reason: null, http_status: 200 },
@@ -177,7 +210,9 @@ describe("a 429 from one provider's token endpoint", () => {
     expect(redis.length).toBeGreaterThan(0);
     const logs = stack.logs.text;
     expect(logs).toContain('"msg":"refresh"');
-    const rows = JSON.stringify(await sandbox.sql`select * from connections`) + JSON.stringify(await sandbox.sql`select * from refresh_events`);
+    const rows =
+      JSON.stringify(await sandbox.sql`select * from connections`) +
+      JSON.stringify(await sandbox.sql`select * from refresh_events`);
     for (const token of tokens) {
       expect(redis.includes(token), 'a token in Redis').toBe(false);
       expect(logs.includes(token), 'a token in the logs').toBe(false);
@@ -208,20 +243,30 @@ describe('a provider failing while the access token lapses', () => {
     provider.setFaultForAll({ kind: 'status', status: 503 });
     const grant = provider.issue({ expiresIn: 1 });
     const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'o', provider: 'flaky', accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresIn: 1,
+      ownerId: 'o',
+      provider: 'flaky',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 1,
     });
-    const expired = await until(async () => {
-      const r = await stack.read(connectionId);
-      return r?.status === 'token_expired' ? r : null;
-    }, { timeoutMs: 15_000, what: 'token_expired' });
+    const expired = await until(
+      async () => {
+        const r = await stack.read(connectionId);
+        return r?.status === 'token_expired' ? r : null;
+      },
+      { timeoutMs: 15_000, what: 'token_expired' },
+    );
     expect(expired.consecutiveFailures).toBeGreaterThanOrEqual(1);
     expect(expired.refreshAt).not.toBeNull(); // still scheduled: a transient failure never gives up
 
     provider.setFaultForAll(null);
-    const healed = await until(async () => {
-      const r = await stack.read(connectionId);
-      return r?.status === 'connected' && r.consecutiveFailures === 0 ? r : null;
-    }, { timeoutMs: 15_000, what: 'connected again' });
+    const healed = await until(
+      async () => {
+        const r = await stack.read(connectionId);
+        return r?.status === 'connected' && r.consecutiveFailures === 0 ? r : null;
+      },
+      { timeoutMs: 15_000, what: 'connected again' },
+    );
     expect(provider.isAccessTokenValid(healed.accessToken!)).toBe(true);
   });
 });

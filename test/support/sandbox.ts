@@ -70,7 +70,12 @@ export class Sandbox {
   /** Writes the providers file (JSON) that EVERGREEN_PROVIDERS will name. */
   useProviders(entries: readonly ProviderEntry[]): void {
     this.#providersFile = join(this.#dir, `providers-${randomBytes(3).toString('hex')}.json`);
-    const full = entries.map((e) => ({ clientId: 'client-id', clientSecret: 'client-secret', refreshBufferSeconds: 300, ...e }));
+    const full = entries.map((e) => ({
+      clientId: 'client-id',
+      clientSecret: 'client-secret',
+      refreshBufferSeconds: 300,
+      ...e,
+    }));
     writeFileSync(this.#providersFile, JSON.stringify(full, null, 2));
   }
 

@@ -20,9 +20,14 @@ export interface Stack {
 }
 
 /** Worker and scheduler in this process (optional), and a producer client, all on the sandbox's schema and prefix. */
-export async function startStack(sandbox: Sandbox, options: { roles?: Role[]; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  sandbox: Sandbox,
+  options: { roles?: Role[]; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const logs = new LogCapture();
-  const roles = options.roles?.length ? await startRoles(options.roles, { env: sandbox.env(options.env), logDestination: logs }) : null;
+  const roles = options.roles?.length
+    ? await startRoles(options.roles, { env: sandbox.env(options.env), logDestination: logs })
+    : null;
   const config = sandbox.config(options.env);
   const evergreen = createEvergreen({ config, logger: createLogger({ level: 'debug', destination: logs }) });
   const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });

@@ -19,7 +19,9 @@ export async function until<T>(
     }
     if (Date.now() >= deadline) {
       const seen = lastError ? `last error: ${(lastError as Error).message}` : `last value: ${JSON.stringify(last)}`;
-      throw new Error(`timed out after ${options.timeoutMs ?? 10_000} ms waiting for ${options.what ?? 'a condition'} (${seen})`);
+      throw new Error(
+        `timed out after ${options.timeoutMs ?? 10_000} ms waiting for ${options.what ?? 'a condition'} (${seen})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
   }

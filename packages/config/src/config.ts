@@ -58,10 +58,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     issues.push({ field: 'EVERGREEN_DB_SCHEMA', reason: 'must be a lower-case SQL identifier' });
   }
   if (typeof v.EVERGREEN_REDIS_PREFIX === 'string' && !PREFIX.test(v.EVERGREEN_REDIS_PREFIX)) {
-    issues.push({ field: 'EVERGREEN_REDIS_PREFIX', reason: 'must be 1-64 letters, digits, "_", "-" or braces (no ":")' });
+    issues.push({
+      field: 'EVERGREEN_REDIS_PREFIX',
+      reason: 'must be 1-64 letters, digits, "_", "-" or braces (no ":")',
+    });
   }
-  if (typeof v.EVERGREEN_LOCK_TTL_MS === 'number' && typeof v.EVERGREEN_HTTP_DEADLINE_MS === 'number' &&
-      v.EVERGREEN_LOCK_TTL_MS < v.EVERGREEN_HTTP_DEADLINE_MS + 2_000) {
+  if (
+    typeof v.EVERGREEN_LOCK_TTL_MS === 'number' &&
+    typeof v.EVERGREEN_HTTP_DEADLINE_MS === 'number' &&
+    v.EVERGREEN_LOCK_TTL_MS < v.EVERGREEN_HTTP_DEADLINE_MS + 2_000
+  ) {
     issues.push({
       field: 'EVERGREEN_LOCK_TTL_MS',
       reason: 'must exceed EVERGREEN_HTTP_DEADLINE_MS by at least 2000 so the lock outlives the request and the write',
@@ -138,7 +144,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 }
 
 /** Just what migrations need: no keys, no providers, so `pnpm db:migrate` runs before anything else is set up. */
-export function loadDatabaseConfig(env: Readonly<Record<string, string | undefined>> = process.env): { databaseUrl: string; dbSchema: string } {
+export function loadDatabaseConfig(env: Readonly<Record<string, string | undefined>> = process.env): {
+  databaseUrl: string;
+  dbSchema: string;
+} {
   const { values, issues } = readVariables(env);
   const relevant = issues.filter((i) => i.field === 'DATABASE_URL' || i.field === 'EVERGREEN_DB_SCHEMA');
   if (typeof values.EVERGREEN_DB_SCHEMA === 'string' && !SCHEMA_NAME.test(values.EVERGREEN_DB_SCHEMA)) {

@@ -22,7 +22,10 @@ export function readProvidersFile(
     document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     // The parsers quote the offending text, which may be a secret: say only where the problem is.
-    return { providers: [], issues: [{ field: 'EVERGREEN_PROVIDERS', reason: `${path} does not parse (${parseErrorWhere(error, text)})` }] };
+    return {
+      providers: [],
+      issues: [{ field: 'EVERGREEN_PROVIDERS', reason: `${path} does not parse (${parseErrorWhere(error, text)})` }],
+    };
   }
   return parseProviders(document, env, path);
 }
@@ -32,19 +35,27 @@ export function parseProviders(
   env: Readonly<Record<string, string | undefined>>,
   source = 'providers',
 ): { providers: ProviderDefinition[]; issues: InputIssue[] } {
-  const list =
-    Array.isArray(document) ? document
-    : typeof document === 'object' && document !== null && Array.isArray((document as { providers?: unknown }).providers) ?
-      ((document as { providers: unknown[] }).providers)
-    : null;
+  const list = Array.isArray(document)
+    ? document
+    : typeof document === 'object' &&
+        document !== null &&
+        Array.isArray((document as { providers?: unknown }).providers)
+      ? (document as { providers: unknown[] }).providers
+      : null;
   if (list === null) {
-    return { providers: [], issues: [{ field: source, reason: 'must be a list of provider entries (or { providers: [...] })' }] };
+    return {
+      providers: [],
+      issues: [{ field: source, reason: 'must be a list of provider entries (or { providers: [...] })' }],
+    };
   }
   const providers: ProviderDefinition[] = [];
   const issues: InputIssue[] = [];
   const seen = new Set<string>();
   list.forEach((raw, index) => {
-    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+    const id =
+      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+        ? (raw as { id: string }).id
+        : null;
     const where = `${source}[${index}]${id ? ` (${id})` : ''}`;
     const substituted = substitute(raw, env, where, issues);
     const result = parseProviderEntry(substituted);
@@ -77,7 +88,12 @@ function parseErrorWhere(error: unknown, text: string): string {
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-function substitute(value: unknown, env: Readonly<Record<string, string | undefined>>, where: string, issues: InputIssue[]): unknown {
+function substitute(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  where: string,
+  issues: InputIssue[],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(PLACEHOLDER, (_match, name: string) => {
       const found = env[name];

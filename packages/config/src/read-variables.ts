@@ -6,7 +6,10 @@ const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'sil
 export type RawValues = { [K in VariableName]: string | number | boolean | null };
 
 /** Reads every variable, applying defaults; collects every problem instead of stopping at the first. */
-export function readVariables(env: Readonly<Record<string, string | undefined>>): { values: RawValues; issues: InputIssue[] } {
+export function readVariables(env: Readonly<Record<string, string | undefined>>): {
+  values: RawValues;
+  issues: InputIssue[];
+} {
   const issues: InputIssue[] = [];
   const values = {} as Record<string, string | number | boolean | null>;
   for (const spec of VARIABLES as readonly VariableSpec[]) {

@@ -42,7 +42,13 @@ describe('loadConfig', () => {
         processName: `${hostname()}:${process.pid}`,
         migrateOnStart: true,
         worker: { concurrency: 16, jobLockMs: 10_000, stalledIntervalMs: 5_000, shutdownGraceMs: 25_000 },
-        http: { connectTimeoutMs: 5_000, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, deadlineMs: 15_000, maxResponseBytes: 65_536 },
+        http: {
+          connectTimeoutMs: 5_000,
+          headersTimeoutMs: 10_000,
+          bodyTimeoutMs: 10_000,
+          deadlineMs: 15_000,
+          maxResponseBytes: 65_536,
+        },
         refresh: {
           lockTtlMs: 30_000,
           minIntervalMs: 10_000,
@@ -56,7 +62,12 @@ describe('loadConfig', () => {
     });
 
     it('treats blank variables as unset', () => {
-      const config = loadConfig({ ...minimal, EVERGREEN_LOG_LEVEL: '  ', EVERGREEN_WORKER_CONCURRENCY: '', DATABASE_URL: '' });
+      const config = loadConfig({
+        ...minimal,
+        EVERGREEN_LOG_LEVEL: '  ',
+        EVERGREEN_WORKER_CONCURRENCY: '',
+        DATABASE_URL: '',
+      });
       expect(config.logLevel).toBe('info');
       expect(config.worker.concurrency).toBe(16);
       expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/postgres');
@@ -104,8 +115,10 @@ describe('loadConfig', () => {
     });
 
     it('reads booleans as true/1/yes and false/0/no', () => {
-      for (const yes of ['true', '1', 'yes']) expect(loadConfig({ ...minimal, EVERGREEN_MIGRATE_ON_START: yes }).migrateOnStart).toBe(true);
-      for (const no of ['false', '0', 'no']) expect(loadConfig({ ...minimal, EVERGREEN_MIGRATE_ON_START: no }).migrateOnStart).toBe(false);
+      for (const yes of ['true', '1', 'yes'])
+        expect(loadConfig({ ...minimal, EVERGREEN_MIGRATE_ON_START: yes }).migrateOnStart).toBe(true);
+      for (const no of ['false', '0', 'no'])
+        expect(loadConfig({ ...minimal, EVERGREEN_MIGRATE_ON_START: no }).migrateOnStart).toBe(false);
     });
 
     it('accepts the bounds of a range and rejects one past them', () => {
@@ -198,11 +211,16 @@ describe('loadConfig', () => {
     });
 
     it('accepts a lock TTL exactly 2 s above the deadline', () => {
-      expect(loadConfig({ ...minimal, EVERGREEN_HTTP_DEADLINE_MS: '15000', EVERGREEN_LOCK_TTL_MS: '17000' }).refresh.lockTtlMs).toBe(17_000);
+      expect(
+        loadConfig({ ...minimal, EVERGREEN_HTTP_DEADLINE_MS: '15000', EVERGREEN_LOCK_TTL_MS: '17000' }).refresh
+          .lockTtlMs,
+      ).toBe(17_000);
     });
 
     it('rejects raising the deadline above the default lock TTL', () => {
-      expect(fields(configError({ ...minimal, EVERGREEN_HTTP_DEADLINE_MS: '60000' }))).toEqual(['EVERGREEN_LOCK_TTL_MS']);
+      expect(fields(configError({ ...minimal, EVERGREEN_HTTP_DEADLINE_MS: '60000' }))).toEqual([
+        'EVERGREEN_LOCK_TTL_MS',
+      ]);
     });
 
     it('rejects a lock TTL shorter than the deadline', () => {
@@ -223,7 +241,12 @@ describe('loadConfig', () => {
           '',
         ].join('\n'),
       );
-      const config = loadConfig({ ...minimal, EVERGREEN_PROVIDERS: path, GITHUB_CLIENT_ID: 'gh-id', GITHUB_CLIENT_SECRET: 'gh-secret' });
+      const config = loadConfig({
+        ...minimal,
+        EVERGREEN_PROVIDERS: path,
+        GITHUB_CLIENT_ID: 'gh-id',
+        GITHUB_CLIENT_SECRET: 'gh-secret',
+      });
       expect(config.providersFile).toBe(path);
       expect(config.providers).toEqual([
         {
@@ -242,7 +265,10 @@ describe('loadConfig', () => {
 
     it('reports a missing ${VAR} in the same ConfigError as bad variables, without the other values', () => {
       const path = join(dir, 'missing-var.yaml');
-      writeFileSync(path, '- id: slack\n  tokenUrl: https://slack.com/api/oauth.v2.access\n  clientId: slack-id\n  clientSecret: ${SLACK_SECRET}\n');
+      writeFileSync(
+        path,
+        '- id: slack\n  tokenUrl: https://slack.com/api/oauth.v2.access\n  clientId: slack-id\n  clientSecret: ${SLACK_SECRET}\n',
+      );
       const error = configError({ ...minimal, EVERGREEN_PROVIDERS: path, EVERGREEN_LOG_LEVEL: 'loud' });
       expect(fields(error)).toContain('EVERGREEN_LOG_LEVEL');
       expect(fields(error)).toContain(`${path}[0] (slack).clientSecret`);
@@ -257,8 +283,16 @@ describe('loadConfig', () => {
 
     it('never puts a substituted secret into the error', () => {
       const path = join(dir, 'secret-in-error.yaml');
-      writeFileSync(path, '- id: acme\n  tokenUrl: ${ACME_URL}\n  clientId: acme\n  clientSecret: ${ACME_SECRET}\n  bogus: 1\n');
-      const error = configError({ ...minimal, EVERGREEN_PROVIDERS: path, ACME_URL: 'http://acme.example/token', ACME_SECRET: 'acme_TOP_SECRET_9' });
+      writeFileSync(
+        path,
+        '- id: acme\n  tokenUrl: ${ACME_URL}\n  clientId: acme\n  clientSecret: ${ACME_SECRET}\n  bogus: 1\n',
+      );
+      const error = configError({
+        ...minimal,
+        EVERGREEN_PROVIDERS: path,
+        ACME_URL: 'http://acme.example/token',
+        ACME_SECRET: 'acme_TOP_SECRET_9',
+      });
       expect(error.message).not.toContain('acme_TOP_SECRET_9');
     });
   });
@@ -266,7 +300,10 @@ describe('loadConfig', () => {
 
 describe('loadDatabaseConfig', () => {
   it('needs no keys and no providers', () => {
-    expect(loadDatabaseConfig({})).toEqual({ databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres', dbSchema: 'evergreen' });
+    expect(loadDatabaseConfig({})).toEqual({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+      dbSchema: 'evergreen',
+    });
   });
 
   it('reads DATABASE_URL and EVERGREEN_DB_SCHEMA', () => {
@@ -278,7 +315,11 @@ describe('loadDatabaseConfig', () => {
 
   it('ignores problems with variables migrations do not need', () => {
     expect(() =>
-      loadDatabaseConfig({ EVERGREEN_LOG_LEVEL: 'loud', EVERGREEN_ENCRYPTION_KEYS: 'garbage', EVERGREEN_PROVIDERS: '/nonexistent' }),
+      loadDatabaseConfig({
+        EVERGREEN_LOG_LEVEL: 'loud',
+        EVERGREEN_ENCRYPTION_KEYS: 'garbage',
+        EVERGREEN_PROVIDERS: '/nonexistent',
+      }),
     ).not.toThrow();
   });
 

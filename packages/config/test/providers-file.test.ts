@@ -98,13 +98,20 @@ describe('readProvidersFile', () => {
     );
     const { providers, issues } = readProvidersFile(path, { HOST: 'auth.example', PORT: '8443', SECRET: 's3' });
     expect(issues).toEqual([]);
-    expect(providers[0]).toMatchObject({ tokenUrl: 'https://auth.example:8443/token', clientId: 'a$b', clientSecret: '$NOT_A_PLACEHOLDER s3' });
+    expect(providers[0]).toMatchObject({
+      tokenUrl: 'https://auth.example:8443/token',
+      clientId: 'a$b',
+      clientSecret: '$NOT_A_PLACEHOLDER s3',
+    });
   });
 
   it('names a missing ${VAR} together with the entry index, id and field', () => {
     const path = file('missing.yaml', YAML);
     const { issues } = readProvidersFile(path, { GOOGLE_ID: 'g', FAKE_PORT: '1' });
-    expect(issues).toContainEqual({ field: `${path}[0] (google).clientSecret`, reason: '${GOOGLE_SECRET} is not set in the environment' });
+    expect(issues).toContainEqual({
+      field: `${path}[0] (google).clientSecret`,
+      reason: '${GOOGLE_SECRET} is not set in the environment',
+    });
   });
 
   it("names a bad entry's index, id and field", () => {
@@ -120,7 +127,10 @@ describe('readProvidersFile', () => {
   });
 
   it('names an entry without an id by its index alone', () => {
-    const path = file('no-id.json', JSON.stringify([{ tokenUrl: 'https://x.example/token', clientId: 'a', clientSecret: 'b' }]));
+    const path = file(
+      'no-id.json',
+      JSON.stringify([{ tokenUrl: 'https://x.example/token', clientId: 'a', clientSecret: 'b' }]),
+    );
     expect(readProvidersFile(path, {}).issues).toEqual([{ field: `${path}[0].id`, reason: 'is required' }]);
   });
 
@@ -132,8 +142,13 @@ describe('readProvidersFile', () => {
   });
 
   it('names unknown fields of an entry', () => {
-    const path = file('unknown.yaml', '- id: acme\n  tokenUrl: https://acme.example/token\n  clientId: a\n  clientSecret: b\n  secret: c\n');
-    expect(readProvidersFile(path, {}).issues).toEqual([{ field: `${path}[0] (acme).secret`, reason: 'is not a known field' }]);
+    const path = file(
+      'unknown.yaml',
+      '- id: acme\n  tokenUrl: https://acme.example/token\n  clientId: a\n  clientSecret: b\n  secret: c\n',
+    );
+    expect(readProvidersFile(path, {}).issues).toEqual([
+      { field: `${path}[0] (acme).secret`, reason: 'is not a known field' },
+    ]);
   });
 
   it('rejects duplicate ids, naming the second entry', () => {
@@ -184,7 +199,9 @@ describe('readProvidersFile', () => {
 
   it('reports a document that is not a list', () => {
     const path = file('object.yaml', 'id: x\ntokenUrl: https://x.example\n');
-    expect(readProvidersFile(path, {}).issues).toEqual([{ field: path, reason: 'must be a list of provider entries (or { providers: [...] })' }]);
+    expect(readProvidersFile(path, {}).issues).toEqual([
+      { field: path, reason: 'must be a list of provider entries (or { providers: [...] })' },
+    ]);
   });
 
   it('reads an empty list as no providers', () => {
@@ -194,18 +211,30 @@ describe('readProvidersFile', () => {
 
 describe('parseProviders', () => {
   it('uses "providers" as the source name by default', () => {
-    expect(parseProviders([{ id: 'x' }], {}).issues.map((i) => i.field).sort()).toEqual([
-      'providers[0] (x).clientId',
-      'providers[0] (x).tokenUrl',
-    ]);
+    expect(
+      parseProviders([{ id: 'x' }], {})
+        .issues.map((i) => i.field)
+        .sort(),
+    ).toEqual(['providers[0] (x).clientId', 'providers[0] (x).tokenUrl']);
   });
 
   it('substitutes inside nested objects, naming the nested field when a variable is missing', () => {
     const { issues } = parseProviders(
-      [{ id: 'x', tokenUrl: 'https://x.example', clientId: 'a', clientSecret: 'b', rateLimit: { max: '${MAX}', durationMs: 1 } }],
+      [
+        {
+          id: 'x',
+          tokenUrl: 'https://x.example',
+          clientId: 'a',
+          clientSecret: 'b',
+          rateLimit: { max: '${MAX}', durationMs: 1 },
+        },
+      ],
       {},
     );
-    expect(issues).toContainEqual({ field: 'providers[0] (x).rateLimit.max', reason: '${MAX} is not set in the environment' });
+    expect(issues).toContainEqual({
+      field: 'providers[0] (x).rateLimit.max',
+      reason: '${MAX} is not set in the environment',
+    });
   });
 
   it('rejects a document that is neither a list nor { providers: [...] }', () => {
@@ -225,7 +254,16 @@ describe('parseProviders', () => {
 
   it('leaves non-string values alone', () => {
     const { providers } = parseProviders(
-      [{ id: 'x', tokenUrl: 'https://x.example', clientId: 'a', clientSecret: 'b', refreshBufferSeconds: 120, defaultLifetimeSeconds: null }],
+      [
+        {
+          id: 'x',
+          tokenUrl: 'https://x.example',
+          clientId: 'a',
+          clientSecret: 'b',
+          refreshBufferSeconds: 120,
+          defaultLifetimeSeconds: null,
+        },
+      ],
       {},
     );
     expect(providers[0]).toMatchObject({ refreshBufferSeconds: 120, defaultLifetimeSeconds: null });

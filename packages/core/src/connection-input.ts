@@ -80,7 +80,8 @@ export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'
     issues.push({ field: 'expiresIn', reason: 'give either expiresAt or expiresIn, not both' });
   }
   const expiresAt = value.expiresAt === undefined ? undefined : new Date(value.expiresAt).getTime();
-  if (expiresAt !== undefined && !Number.isFinite(expiresAt)) issues.push({ field: 'expiresAt', reason: 'is not a valid date' });
+  if (expiresAt !== undefined && !Number.isFinite(expiresAt))
+    issues.push({ field: 'expiresAt', reason: 'is not a valid date' });
   const metadata = value.metadata ?? {};
   const metadataIssue = checkMetadata(metadata);
   if (metadataIssue) issues.push({ field: 'metadata', reason: metadataIssue });

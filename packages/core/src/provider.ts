@@ -48,7 +48,9 @@ export const providerEntrySchema = z.strictObject({
   }),
   clientId: z.string({ error: 'is required' }).min(1, { error: 'must not be empty' }),
   clientSecret: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
-  clientAuth: z.enum(CLIENT_AUTH_METHODS, { error: `must be one of ${CLIENT_AUTH_METHODS.join(', ')}` }).default('client_secret_basic'),
+  clientAuth: z
+    .enum(CLIENT_AUTH_METHODS, { error: `must be one of ${CLIENT_AUTH_METHODS.join(', ')}` })
+    .default('client_secret_basic'),
   scope: z.string({ error: 'must be a string' }).optional(),
   refreshBufferSeconds: z
     .number({ error: 'must be a number' })
@@ -64,8 +66,14 @@ export const providerEntrySchema = z.strictObject({
     .default(3600),
   rateLimit: z
     .strictObject({
-      max: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
-      durationMs: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
+      max: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .positive({ error: 'must be positive' }),
+      durationMs: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .positive({ error: 'must be positive' }),
     })
     .optional(),
 });

@@ -26,7 +26,11 @@ export interface RefreshAtInput {
  * When the next refresh should run. Returns null when there is nothing to schedule (expiry unknown and no
  * keep-alive interval). `random` returns [0, 1) and is an argument so tests can pin it.
  */
-export function computeRefreshAt(input: RefreshAtInput, policy: RefreshTimingPolicy, random: () => number): number | null {
+export function computeRefreshAt(
+  input: RefreshAtInput,
+  policy: RefreshTimingPolicy,
+  random: () => number,
+): number | null {
   const { now } = input;
   const notBefore = input.notBefore ?? now;
   if (input.expiresAt === null) {

@@ -17,7 +17,8 @@ export function parseTokenResponse(body: string): ParsedTokenResponse {
   } catch {
     return { kind: 'garbage', why: 'not_json' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'garbage', why: 'not_an_object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { kind: 'garbage', why: 'not_an_object' };
   const record = value as Record<string, unknown>;
 
   if (typeof record.error === 'string' && record.error.length > 0) return { kind: 'oauth_error', error: record.error };
@@ -26,7 +27,8 @@ export function parseTokenResponse(body: string): ParsedTokenResponse {
   }
 
   const tokens: TokenSet = { accessToken: record.access_token };
-  if (typeof record.refresh_token === 'string' && record.refresh_token.length > 0) tokens.refreshToken = record.refresh_token;
+  if (typeof record.refresh_token === 'string' && record.refresh_token.length > 0)
+    tokens.refreshToken = record.refresh_token;
   if (typeof record.scope === 'string') tokens.scope = record.scope;
   if (typeof record.token_type === 'string') tokens.tokenType = record.token_type;
 
@@ -41,6 +43,11 @@ export function parseTokenResponse(body: string): ParsedTokenResponse {
 /** `expires_in` arrives as a number or, from some providers, a numeric string. */
 export function parseExpiresIn(value: unknown): number | null {
   // Plain decimal only: Number() would also read "0x10" and "1e3".
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : NaN;
   return Number.isFinite(n) && n >= 0 ? n : null;
 }

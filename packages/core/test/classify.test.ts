@@ -73,7 +73,9 @@ describe('classify', () => {
     });
 
     it('a 429 cannot pause the provider longer than maxRetryAfterMs', () => {
-      expect(classify(reply(429, '', { 'retry-after': '86400' }), NOW, policy)).toMatchObject({ retryAfterMs: 600_000 });
+      expect(classify(reply(429, '', { 'retry-after': '86400' }), NOW, policy)).toMatchObject({
+        retryAfterMs: 600_000,
+      });
     });
 
     it('a 429 is rate-limited even when its body says invalid_grant', () => {
@@ -84,7 +86,11 @@ describe('classify', () => {
   describe('5xx', () => {
     for (const status of [500, 502, 503, 504, 599]) {
       it(`a ${status} is transient "server_error"`, () => {
-        expect(classify(reply(status, 'oops'), NOW, policy)).toEqual({ kind: 'transient', reason: 'server_error', status });
+        expect(classify(reply(status, 'oops'), NOW, policy)).toEqual({
+          kind: 'transient',
+          reason: 'server_error',
+          status,
+        });
       });
     }
 
@@ -140,7 +146,9 @@ describe('classify', () => {
   describe('invalid_grant', () => {
     for (const status of [400, 401, 404, 200]) {
       it(`invalid_grant under ${status} means the connection needs re-authorization`, () => {
-        expect(classify(reply(status, json({ error: 'invalid_grant', error_description: 'revoked' })), NOW, policy)).toEqual({
+        expect(
+          classify(reply(status, json({ error: 'invalid_grant', error_description: 'revoked' })), NOW, policy),
+        ).toEqual({
           kind: 'reauth',
           reason: 'invalid_grant',
           status,
@@ -150,14 +158,26 @@ describe('classify', () => {
   });
 
   describe('fatal configuration errors', () => {
-    for (const error of ['invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_request', 'invalid_scope']) {
+    for (const error of [
+      'invalid_client',
+      'unauthorized_client',
+      'unsupported_grant_type',
+      'invalid_request',
+      'invalid_scope',
+    ]) {
       it(`${error} is fatal: our configuration is wrong, no retry`, () => {
-        expect(classify(reply(400, json({ error })), NOW, policy)).toEqual({ kind: 'fatal', reason: error, status: 400 });
+        expect(classify(reply(400, json({ error })), NOW, policy)).toEqual({
+          kind: 'fatal',
+          reason: error,
+          status: 400,
+        });
       });
     }
 
     it('invalid_client under 401 is fatal with status 401', () => {
-      expect(classify(reply(401, json({ error: 'invalid_client' }), { 'www-authenticate': 'Basic' }), NOW, policy)).toEqual({
+      expect(
+        classify(reply(401, json({ error: 'invalid_client' }), { 'www-authenticate': 'Basic' }), NOW, policy),
+      ).toEqual({
         kind: 'fatal',
         reason: 'invalid_client',
         status: 401,
@@ -174,7 +194,7 @@ describe('classify', () => {
       });
     });
 
-    it("a provider's own error code is transient \"unexpected_status\"", () => {
+    it('a provider\'s own error code is transient "unexpected_status"', () => {
       expect(classify(reply(403, json({ error: 'account_suspended_maybe' })), NOW, policy)).toMatchObject({
         kind: 'transient',
         reason: 'unexpected_status',
@@ -212,7 +232,10 @@ describe('classify', () => {
     });
 
     it('an HTML 200 is transient "bad_response"', () => {
-      expect(classify(reply(200, '<html>login</html>'), NOW, policy)).toMatchObject({ kind: 'transient', reason: 'bad_response' });
+      expect(classify(reply(200, '<html>login</html>'), NOW, policy)).toMatchObject({
+        kind: 'transient',
+        reason: 'bad_response',
+      });
     });
 
     it('a 200 with an unusable expires_in is transient "bad_response"', () => {
@@ -224,7 +247,11 @@ describe('classify', () => {
 
     it('a success with a numeric expires_in yields the tokens', () => {
       expect(
-        classify(reply(200, json({ access_token: 'at_new', refresh_token: 'rt_new', expires_in: 3600, token_type: 'Bearer' })), NOW, policy),
+        classify(
+          reply(200, json({ access_token: 'at_new', refresh_token: 'rt_new', expires_in: 3600, token_type: 'Bearer' })),
+          NOW,
+          policy,
+        ),
       ).toEqual({
         kind: 'success',
         tokens: { accessToken: 'at_new', refreshToken: 'rt_new', expiresInSeconds: 3600, tokenType: 'Bearer' },
@@ -241,7 +268,10 @@ describe('classify', () => {
     });
 
     it('a 201 with tokens is a success too', () => {
-      expect(classify(reply(201, json({ access_token: 'at_new' })), NOW, policy)).toMatchObject({ kind: 'success', status: 201 });
+      expect(classify(reply(201, json({ access_token: 'at_new' })), NOW, policy)).toMatchObject({
+        kind: 'success',
+        status: 201,
+      });
     });
   });
 

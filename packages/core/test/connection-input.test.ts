@@ -68,9 +68,15 @@ describe('parseConnectionInput', () => {
     });
 
     it('turns an ISO-8601 expiresAt with Z or an offset into epoch milliseconds', () => {
-      expect(parseConnectionInput({ ...valid, expiresAt: '2030-01-01T00:00:00Z' }).expiresAt).toBe(Date.UTC(2030, 0, 1));
-      expect(parseConnectionInput({ ...valid, expiresAt: '2030-01-01T02:00:00+02:00' }).expiresAt).toBe(Date.UTC(2030, 0, 1));
-      expect(parseConnectionInput({ ...valid, expiresAt: '2030-01-01T00:00:00.250Z' }).expiresAt).toBe(Date.UTC(2030, 0, 1) + 250);
+      expect(parseConnectionInput({ ...valid, expiresAt: '2030-01-01T00:00:00Z' }).expiresAt).toBe(
+        Date.UTC(2030, 0, 1),
+      );
+      expect(parseConnectionInput({ ...valid, expiresAt: '2030-01-01T02:00:00+02:00' }).expiresAt).toBe(
+        Date.UTC(2030, 0, 1),
+      );
+      expect(parseConnectionInput({ ...valid, expiresAt: '2030-01-01T00:00:00.250Z' }).expiresAt).toBe(
+        Date.UTC(2030, 0, 1) + 250,
+      );
     });
 
     it('accepts the boundary lengths', () => {
@@ -108,7 +114,8 @@ describe('parseConnectionInput', () => {
     it('names every offending field at once', () => {
       const error = failure({ ownerId: '', provider: 'Not A Provider', accessToken: '', expiresIn: -1 });
       expect(error.issues.map((i) => i.field).sort()).toEqual(['accessToken', 'expiresIn', 'ownerId', 'provider']);
-      for (const field of ['accessToken', 'expiresIn', 'ownerId', 'provider']) expect(error.message).toContain(`${field}: `);
+      for (const field of ['accessToken', 'expiresIn', 'ownerId', 'provider'])
+        expect(error.message).toContain(`${field}: `);
     });
 
     it('rejects a value that is not an object as "(input)"', () => {
@@ -121,7 +128,8 @@ describe('parseConnectionInput', () => {
 
   describe('each field', () => {
     it('connectionId: must be 1-128 plain characters (no ":" for BullMQ, no "/")', () => {
-      for (const bad of ['', 'a:b', 'a/b', 'with space', 'c'.repeat(129), 'é']) expectFieldRejected({ connectionId: bad }, 'connectionId');
+      for (const bad of ['', 'a:b', 'a/b', 'with space', 'c'.repeat(129), 'é'])
+        expectFieldRejected({ connectionId: bad }, 'connectionId');
       expectFieldRejected({ connectionId: 42 }, 'connectionId');
     });
 
@@ -143,7 +151,8 @@ describe('parseConnectionInput', () => {
     it('accessToken: required, non-empty, at most 16384 characters', () => {
       const { accessToken: _, ...withoutAccess } = valid;
       expect(failure(withoutAccess).field).toBe('accessToken');
-      for (const bad of ['', 'a'.repeat(16_385), 12345, { token: 'x' }]) expectFieldRejected({ accessToken: bad }, 'accessToken');
+      for (const bad of ['', 'a'.repeat(16_385), 12345, { token: 'x' }])
+        expectFieldRejected({ accessToken: bad }, 'accessToken');
     });
 
     it('refreshToken: optional, but non-empty and at most 16384 characters when given', () => {
@@ -202,7 +211,10 @@ describe('parseConnectionInput', () => {
     });
 
     it('rejects unknown fields, naming them', () => {
-      const error = expectFieldRejected({ access_token: 'at_snake_case_secret', expires: 3600 }, 'access_token, expires');
+      const error = expectFieldRejected(
+        { access_token: 'at_snake_case_secret', expires: 3600 },
+        'access_token, expires',
+      );
       expect(error.issues[0]?.reason).toBe('is not a known field');
     });
   });

@@ -5,7 +5,10 @@ const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 
 const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 /** An unsigned-looking JWT built by hand; the signature is never checked when reading `exp`. */
-function jwt(payload: string | Record<string, unknown>, header: Record<string, unknown> = { alg: 'none', typ: 'JWT' }): string {
+function jwt(
+  payload: string | Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'none', typ: 'JWT' },
+): string {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return `${b64url(JSON.stringify(header))}.${b64url(body)}.${b64url('signature')}`;
 }
@@ -67,7 +70,9 @@ describe('resolveExpiry', () => {
   const opaque = 'at_opaque_token_value';
 
   it('prefers expires_in, counted from the request start', () => {
-    expect(resolveExpiry({ now: NOW, expiresInSeconds: 3600, accessToken: opaque, defaultLifetimeSeconds: 60 })).toEqual({
+    expect(
+      resolveExpiry({ now: NOW, expiresInSeconds: 3600, accessToken: opaque, defaultLifetimeSeconds: 60 }),
+    ).toEqual({
       expiresAt: NOW + 3_600_000,
       source: 'expires_in',
     });
@@ -85,21 +90,29 @@ describe('resolveExpiry', () => {
   });
 
   it('rounds a fractional expires_in to whole milliseconds', () => {
-    expect(resolveExpiry({ now: NOW, expiresInSeconds: 1.2345, accessToken: opaque, defaultLifetimeSeconds: null }).expiresAt).toBe(
-      NOW + 1_235,
-    );
+    expect(
+      resolveExpiry({ now: NOW, expiresInSeconds: 1.2345, accessToken: opaque, defaultLifetimeSeconds: null })
+        .expiresAt,
+    ).toBe(NOW + 1_235);
   });
 
   it('treats expires_in 0 as already expired, not as unknown', () => {
-    expect(resolveExpiry({ now: NOW, expiresInSeconds: 0, accessToken: opaque, defaultLifetimeSeconds: 3600 })).toEqual({
-      expiresAt: NOW,
-      source: 'expires_in',
-    });
+    expect(resolveExpiry({ now: NOW, expiresInSeconds: 0, accessToken: opaque, defaultLifetimeSeconds: 3600 })).toEqual(
+      {
+        expiresAt: NOW,
+        source: 'expires_in',
+      },
+    );
   });
 
   it('uses an explicit expiresAt next, ahead of the JWT exp', () => {
     expect(
-      resolveExpiry({ now: NOW, expiresAt: NOW + 42_000, accessToken: jwt({ exp: EXP_S }), defaultLifetimeSeconds: 60 }),
+      resolveExpiry({
+        now: NOW,
+        expiresAt: NOW + 42_000,
+        accessToken: jwt({ exp: EXP_S }),
+        defaultLifetimeSeconds: 60,
+      }),
     ).toEqual({ expiresAt: NOW + 42_000, source: 'expires_at' });
   });
 
@@ -111,7 +124,9 @@ describe('resolveExpiry', () => {
   });
 
   it('uses a decimal JWT exp', () => {
-    expect(resolveExpiry({ now: NOW, accessToken: jwt({ exp: 1_900_000_000.25 }), defaultLifetimeSeconds: null })).toEqual({
+    expect(
+      resolveExpiry({ now: NOW, accessToken: jwt({ exp: 1_900_000_000.25 }), defaultLifetimeSeconds: null }),
+    ).toEqual({
       expiresAt: 1_900_000_000_250,
       source: 'jwt',
     });
@@ -140,7 +155,13 @@ describe('resolveExpiry', () => {
 
   it('treats explicitly undefined fields as absent', () => {
     expect(
-      resolveExpiry({ now: NOW, expiresInSeconds: undefined, expiresAt: undefined, accessToken: opaque, defaultLifetimeSeconds: null }),
+      resolveExpiry({
+        now: NOW,
+        expiresInSeconds: undefined,
+        expiresAt: undefined,
+        accessToken: opaque,
+        defaultLifetimeSeconds: null,
+      }),
     ).toEqual({ expiresAt: null, source: 'unknown' });
   });
 });

@@ -8,7 +8,12 @@ describe('tokenUrlProblem', () => {
   });
 
   it('accepts plain http on 127.0.0.0/8', () => {
-    for (const url of ['http://127.0.0.1/token', 'http://127.0.0.1:4000/token', 'http://127.1.2.3/t', 'http://127.255.255.255/t']) {
+    for (const url of [
+      'http://127.0.0.1/token',
+      'http://127.0.0.1:4000/token',
+      'http://127.1.2.3/t',
+      'http://127.255.255.255/t',
+    ]) {
       expect(tokenUrlProblem(url)).toBeNull();
     }
   });
@@ -38,18 +43,29 @@ describe('tokenUrlProblem', () => {
   });
 
   it('rejects other schemes', () => {
-    for (const url of ['ftp://example.com/token', 'file:///etc/passwd', 'ws://127.0.0.1/token', 'javascript:alert(1)']) {
+    for (const url of [
+      'ftp://example.com/token',
+      'file:///etc/passwd',
+      'ws://127.0.0.1/token',
+      'javascript:alert(1)',
+    ]) {
       expect(tokenUrlProblem(url)).toBe('must be an https URL');
     }
   });
 
   it('rejects text that is not a URL', () => {
-    for (const text of ['', 'example.com/token', '/token', 'not a url']) expect(tokenUrlProblem(text)).toBe('is not a URL');
+    for (const text of ['', 'example.com/token', '/token', 'not a url'])
+      expect(tokenUrlProblem(text)).toBe('is not a URL');
   });
 });
 
 describe('parseProviderEntry', () => {
-  const minimal = { id: 'github', tokenUrl: 'https://github.com/login/oauth/access_token', clientId: 'cid', clientSecret: 'csecret' };
+  const minimal = {
+    id: 'github',
+    tokenUrl: 'https://github.com/login/oauth/access_token',
+    clientId: 'cid',
+    clientSecret: 'csecret',
+  };
 
   function issues(raw: unknown): { field: string; reason: string }[] {
     const result = parseProviderEntry(raw);
@@ -102,7 +118,9 @@ describe('parseProviderEntry', () => {
 
   it('requires clientSecret with client_secret_basic (the default)', () => {
     const { clientSecret: _, ...noSecret } = minimal;
-    expect(issues(noSecret)).toEqual([{ field: 'clientSecret', reason: 'is required with clientAuth client_secret_basic' }]);
+    expect(issues(noSecret)).toEqual([
+      { field: 'clientSecret', reason: 'is required with clientAuth client_secret_basic' },
+    ]);
   });
 
   it('requires clientSecret with client_secret_post', () => {
@@ -135,7 +153,11 @@ describe('parseProviderEntry', () => {
   });
 
   it('names each missing required field', () => {
-    expect(issues({}).map((i) => i.field).sort()).toEqual(['clientId', 'id', 'tokenUrl']);
+    expect(
+      issues({})
+        .map((i) => i.field)
+        .sort(),
+    ).toEqual(['clientId', 'id', 'tokenUrl']);
   });
 
   it('rejects a bad provider id', () => {
@@ -155,12 +177,16 @@ describe('parseProviderEntry', () => {
     expect(issues({ ...minimal, refreshBufferSeconds: 86_401 }).map((i) => i.field)).toEqual(['refreshBufferSeconds']);
     expect(issues({ ...minimal, refreshBufferSeconds: '300' }).map((i) => i.field)).toEqual(['refreshBufferSeconds']);
     expect(issues({ ...minimal, defaultLifetimeSeconds: 0 }).map((i) => i.field)).toEqual(['defaultLifetimeSeconds']);
-    expect(issues({ ...minimal, rateLimit: { max: 0, durationMs: 1000 } }).map((i) => i.field)).toEqual(['rateLimit.max']);
+    expect(issues({ ...minimal, rateLimit: { max: 0, durationMs: 1000 } }).map((i) => i.field)).toEqual([
+      'rateLimit.max',
+    ]);
     expect(issues({ ...minimal, rateLimit: { max: 1 } }).map((i) => i.field)).toEqual(['rateLimit.durationMs']);
   });
 
   it('rejects unknown fields, naming them', () => {
-    expect(issues({ ...minimal, client_secret: 'x', audience: 'y' })).toEqual([{ field: 'client_secret, audience', reason: 'is not a known field' }]);
+    expect(issues({ ...minimal, client_secret: 'x', audience: 'y' })).toEqual([
+      { field: 'client_secret, audience', reason: 'is not a known field' },
+    ]);
   });
 
   it('rejects an entry that is not an object as "(entry)"', () => {

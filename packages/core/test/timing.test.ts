@@ -19,7 +19,9 @@ describe('computeRefreshAt', () => {
 
     it('uses the provider-specific buffer it is given', () => {
       const expiresAt = NOW + 60 * MIN;
-      expect(computeRefreshAt({ now: NOW, expiresAt }, { ...policy, bufferMs: 10 * MIN }, zero)).toBe(expiresAt - 10 * MIN);
+      expect(computeRefreshAt({ now: NOW, expiresAt }, { ...policy, bufferMs: 10 * MIN }, zero)).toBe(
+        expiresAt - 10 * MIN,
+      );
     });
 
     it('keeps the full buffer for a token whose lifetime is exactly buffer / fraction (10 minutes)', () => {
@@ -66,18 +68,24 @@ describe('computeRefreshAt', () => {
   describe('jitter', () => {
     it('with random pinned near 1 refreshes up to jitterMs earlier, never later', () => {
       const expiresAt = NOW + 60 * MIN;
-      expect(computeRefreshAt({ now: NOW, expiresAt }, policy, high)).toBe(Math.round(expiresAt - 5 * MIN - 0.999 * 30 * S));
+      expect(computeRefreshAt({ now: NOW, expiresAt }, policy, high)).toBe(
+        Math.round(expiresAt - 5 * MIN - 0.999 * 30 * S),
+      );
     });
 
     it('is bounded by 10% of the lifetime when that is smaller than jitterMs', () => {
       // 2-minute token: buffer clamps to 60 s, jitter to at most 12 s (10% of 120 s) rather than 30 s.
       const expiresAt = NOW + 2 * MIN;
-      expect(computeRefreshAt({ now: NOW, expiresAt }, policy, high)).toBe(Math.round(expiresAt - 60 * S - 0.999 * 12 * S));
+      expect(computeRefreshAt({ now: NOW, expiresAt }, policy, high)).toBe(
+        Math.round(expiresAt - 60 * S - 0.999 * 12 * S),
+      );
     });
 
     it('is bounded by jitterMs when that is smaller than 10% of the lifetime', () => {
       const expiresAt = NOW + 24 * 60 * MIN;
-      expect(computeRefreshAt({ now: NOW, expiresAt }, policy, high)).toBe(Math.round(expiresAt - 5 * MIN - 0.999 * 30 * S));
+      expect(computeRefreshAt({ now: NOW, expiresAt }, policy, high)).toBe(
+        Math.round(expiresAt - 5 * MIN - 0.999 * 30 * S),
+      );
     });
 
     it('only ever moves the refresh earlier, within min(jitterMs, 10% of lifetime), for any random value', () => {
@@ -118,7 +126,9 @@ describe('computeRefreshAt', () => {
 
     it('does not delay a refresh that is already later than notBefore', () => {
       const expiresAt = NOW + 60 * MIN;
-      expect(computeRefreshAt({ now: NOW, expiresAt, notBefore: NOW + 10 * S }, policy, zero)).toBe(expiresAt - 5 * MIN);
+      expect(computeRefreshAt({ now: NOW, expiresAt, notBefore: NOW + 10 * S }, policy, zero)).toBe(
+        expiresAt - 5 * MIN,
+      );
     });
   });
 
@@ -132,7 +142,9 @@ describe('computeRefreshAt', () => {
     });
 
     it('refreshes an expired token at notBefore when one is given', () => {
-      expect(computeRefreshAt({ now: NOW, expiresAt: NOW - S, notBefore: NOW + 10 * S }, policy, zero)).toBe(NOW + 10 * S);
+      expect(computeRefreshAt({ now: NOW, expiresAt: NOW - S, notBefore: NOW + 10 * S }, policy, zero)).toBe(
+        NOW + 10 * S,
+      );
     });
   });
 
@@ -147,7 +159,9 @@ describe('computeRefreshAt', () => {
 
     it('refreshes one keep-alive interval from now', () => {
       const day = 24 * 60 * MIN;
-      expect(computeRefreshAt({ now: NOW, expiresAt: null, unknownExpiryIntervalMs: day }, policy, high)).toBe(NOW + day);
+      expect(computeRefreshAt({ now: NOW, expiresAt: null, unknownExpiryIntervalMs: day }, policy, high)).toBe(
+        NOW + day,
+      );
     });
 
     it('respects notBefore when it is later than now plus the interval', () => {

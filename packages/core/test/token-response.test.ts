@@ -39,23 +39,34 @@ describe('parseTokenResponse', () => {
 
     it('a non-string access_token is garbage "no_access_token"', () => {
       expect(parseTokenResponse(json({ access_token: 12345 }))).toEqual({ kind: 'garbage', why: 'no_access_token' });
-      expect(parseTokenResponse(json({ access_token: { value: 'x' } }))).toEqual({ kind: 'garbage', why: 'no_access_token' });
+      expect(parseTokenResponse(json({ access_token: { value: 'x' } }))).toEqual({
+        kind: 'garbage',
+        why: 'no_access_token',
+      });
     });
 
     for (const bad of ['soon', '', '  ', -1, '-5', true, [], {}, '1e400']) {
       it(`expires_in ${JSON.stringify(bad)} is garbage "bad_expires_in"`, () => {
-        expect(parseTokenResponse(json({ access_token: 'at', expires_in: bad }))).toEqual({ kind: 'garbage', why: 'bad_expires_in' });
+        expect(parseTokenResponse(json({ access_token: 'at', expires_in: bad }))).toEqual({
+          kind: 'garbage',
+          why: 'bad_expires_in',
+        });
       });
     }
 
     it('expires_in that overflows to Infinity as a JSON number is garbage "bad_expires_in"', () => {
-      expect(parseTokenResponse('{"access_token":"at","expires_in":1e400}')).toEqual({ kind: 'garbage', why: 'bad_expires_in' });
+      expect(parseTokenResponse('{"access_token":"at","expires_in":1e400}')).toEqual({
+        kind: 'garbage',
+        why: 'bad_expires_in',
+      });
     });
   });
 
   describe('OAuth errors', () => {
     it('an RFC 6749 §5.2 error object yields its error code', () => {
-      expect(parseTokenResponse(json({ error: 'invalid_grant', error_description: 'Token has been revoked.' }))).toEqual({
+      expect(
+        parseTokenResponse(json({ error: 'invalid_grant', error_description: 'Token has been revoked.' })),
+      ).toEqual({
         kind: 'oauth_error',
         error: 'invalid_grant',
       });
@@ -69,9 +80,15 @@ describe('parseTokenResponse', () => {
     });
 
     it('an empty or non-string error field is not an OAuth error', () => {
-      expect(parseTokenResponse(json({ error: '', access_token: 'at' }))).toEqual({ kind: 'tokens', tokens: { accessToken: 'at' } });
+      expect(parseTokenResponse(json({ error: '', access_token: 'at' }))).toEqual({
+        kind: 'tokens',
+        tokens: { accessToken: 'at' },
+      });
       expect(parseTokenResponse(json({ error: 42 }))).toEqual({ kind: 'garbage', why: 'no_access_token' });
-      expect(parseTokenResponse(json({ error: { code: 'invalid_grant' } }))).toEqual({ kind: 'garbage', why: 'no_access_token' });
+      expect(parseTokenResponse(json({ error: { code: 'invalid_grant' } }))).toEqual({
+        kind: 'garbage',
+        why: 'no_access_token',
+      });
     });
   });
 
@@ -79,11 +96,23 @@ describe('parseTokenResponse', () => {
     it('reads every RFC 6749 §5.1 field', () => {
       expect(
         parseTokenResponse(
-          json({ access_token: 'at_1', refresh_token: 'rt_1', expires_in: 3600, scope: 'read write', token_type: 'Bearer' }),
+          json({
+            access_token: 'at_1',
+            refresh_token: 'rt_1',
+            expires_in: 3600,
+            scope: 'read write',
+            token_type: 'Bearer',
+          }),
         ),
       ).toEqual({
         kind: 'tokens',
-        tokens: { accessToken: 'at_1', refreshToken: 'rt_1', expiresInSeconds: 3600, scope: 'read write', tokenType: 'Bearer' },
+        tokens: {
+          accessToken: 'at_1',
+          refreshToken: 'rt_1',
+          expiresInSeconds: 3600,
+          scope: 'read write',
+          tokenType: 'Bearer',
+        },
       });
     });
 
@@ -94,8 +123,14 @@ describe('parseTokenResponse', () => {
     });
 
     it('treats an empty or non-string refresh_token as absent', () => {
-      expect(parseTokenResponse(json({ access_token: 'at', refresh_token: '' }))).toEqual({ kind: 'tokens', tokens: { accessToken: 'at' } });
-      expect(parseTokenResponse(json({ access_token: 'at', refresh_token: 7 }))).toEqual({ kind: 'tokens', tokens: { accessToken: 'at' } });
+      expect(parseTokenResponse(json({ access_token: 'at', refresh_token: '' }))).toEqual({
+        kind: 'tokens',
+        tokens: { accessToken: 'at' },
+      });
+      expect(parseTokenResponse(json({ access_token: 'at', refresh_token: 7 }))).toEqual({
+        kind: 'tokens',
+        tokens: { accessToken: 'at' },
+      });
     });
 
     it('ignores non-string scope and token_type', () => {
@@ -106,17 +141,27 @@ describe('parseTokenResponse', () => {
     });
 
     it('reads expires_in as a number', () => {
-      expect(parseTokenResponse(json({ access_token: 'at', expires_in: 3599 }))).toMatchObject({ tokens: { expiresInSeconds: 3599 } });
+      expect(parseTokenResponse(json({ access_token: 'at', expires_in: 3599 }))).toMatchObject({
+        tokens: { expiresInSeconds: 3599 },
+      });
     });
 
     it('reads expires_in as a numeric string', () => {
-      expect(parseTokenResponse(json({ access_token: 'at', expires_in: '3599' }))).toMatchObject({ tokens: { expiresInSeconds: 3599 } });
-      expect(parseTokenResponse(json({ access_token: 'at', expires_in: ' 60 ' }))).toMatchObject({ tokens: { expiresInSeconds: 60 } });
+      expect(parseTokenResponse(json({ access_token: 'at', expires_in: '3599' }))).toMatchObject({
+        tokens: { expiresInSeconds: 3599 },
+      });
+      expect(parseTokenResponse(json({ access_token: 'at', expires_in: ' 60 ' }))).toMatchObject({
+        tokens: { expiresInSeconds: 60 },
+      });
     });
 
     it('accepts expires_in 0 and decimals', () => {
-      expect(parseTokenResponse(json({ access_token: 'at', expires_in: 0 }))).toMatchObject({ tokens: { expiresInSeconds: 0 } });
-      expect(parseTokenResponse(json({ access_token: 'at', expires_in: 1.5 }))).toMatchObject({ tokens: { expiresInSeconds: 1.5 } });
+      expect(parseTokenResponse(json({ access_token: 'at', expires_in: 0 }))).toMatchObject({
+        tokens: { expiresInSeconds: 0 },
+      });
+      expect(parseTokenResponse(json({ access_token: 'at', expires_in: 1.5 }))).toMatchObject({
+        tokens: { expiresInSeconds: 1.5 },
+      });
     });
 
     it('treats a null or missing expires_in as unknown rather than garbage', () => {

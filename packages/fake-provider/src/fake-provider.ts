@@ -78,7 +78,8 @@ export class FakeProvider {
 
   static async start(options: FakeProviderOptions = {}): Promise<FakeProvider> {
     const port = options.port ?? 0;
-    if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new RangeError(`fake-provider: bad port ${port}`);
+    if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
+      throw new RangeError(`fake-provider: bad port ${port}`);
     if (options.accessTokenLifetimeSeconds !== undefined) checkLifetime(options.accessTokenLifetimeSeconds);
     if (options.latencyMs !== undefined && !(Number.isFinite(options.latencyMs) && options.latencyMs >= 0)) {
       throw new RangeError(`fake-provider: latencyMs must be finite and non-negative, got ${options.latencyMs}`);
@@ -197,7 +198,14 @@ export class FakeProvider {
     // Looked up without touching grant state, so fault records still say whose token was in flight.
     const knownGrant = presented === null ? null : (this.#store.grantIdForRefreshToken(presented) ?? null);
     const record = (status: number, outcome: TokenRequestOutcome, grantId: string | null, fault: Fault | null) => {
-      this.#requests.push({ at, grantId, refreshTokenPresented: presented, status, outcome, fault: fault?.kind ?? null });
+      this.#requests.push({
+        at,
+        grantId,
+        refreshTokenPresented: presented,
+        status,
+        outcome,
+        fault: fault?.kind ?? null,
+      });
     };
 
     const fault = this.#faults.next();
@@ -274,7 +282,13 @@ export class FakeProvider {
     };
   }
 
-  #answerLater(res: ServerResponse, status: number, headers: Record<string, string>, body: string, waitMs: number): void {
+  #answerLater(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    body: string,
+    waitMs: number,
+  ): void {
     if (this.#closing !== null) return;
     if (waitMs <= 0) {
       send(res, status, headers, body);
@@ -305,6 +319,8 @@ function oauthError(status: number, error: string, outcome: TokenRequestOutcome)
 
 function checkLifetime(seconds: number): void {
   if (!(Number.isInteger(seconds) && seconds >= 0)) {
-    throw new RangeError(`fake-provider: an access token lifetime is a non-negative integer of seconds, got ${seconds}`);
+    throw new RangeError(
+      `fake-provider: an access token lifetime is a non-negative integer of seconds, got ${seconds}`,
+    );
   }
 }

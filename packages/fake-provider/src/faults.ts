@@ -53,7 +53,12 @@ export function faultAction(fault: Fault): FaultAction {
       };
     case 'truncated-json':
       // A complete HTTP response whose JSON stops mid-string: what a proxy that cut the upstream short delivers.
-      return { kind: 'reply', status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":"abc' };
+      return {
+        kind: 'reply',
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"access_token":"abc',
+      };
     case 'invalid-grant':
       return {
         kind: 'reply',
@@ -70,7 +75,11 @@ export function faultAction(fault: Fault): FaultAction {
   }
 }
 
-function statusReply(status: number, body: string | undefined, headers: Record<string, string> | undefined): FaultAction {
+function statusReply(
+  status: number,
+  body: string | undefined,
+  headers: Record<string, string> | undefined,
+): FaultAction {
   const text = body ?? STATUS_CODES[status] ?? '';
   const merged: Record<string, string> = { 'content-type': guessContentType(text) };
   for (const [name, value] of Object.entries(headers ?? {})) merged[name.toLowerCase()] = value;

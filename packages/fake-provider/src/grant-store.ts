@@ -27,7 +27,14 @@ export interface GrantStoreOptions {
 
 /** What presenting a refresh token did to the store; the HTTP layer turns it into a status and a body. */
 export type RefreshResult =
-  | { kind: 'ok'; grantId: string; accessToken: string; refreshToken: string | null; expiresIn: number; scope: string | null }
+  | {
+      kind: 'ok';
+      grantId: string;
+      accessToken: string;
+      refreshToken: string | null;
+      expiresIn: number;
+      scope: string | null;
+    }
   | { kind: 'reused'; grantId: string }
   | { kind: 'revoked'; grantId: string }
   | { kind: 'unknown_token' };
@@ -102,7 +109,14 @@ export class GrantStore {
       grant.currentAccessToken = this.#mint('at_');
       this.#accessTokens.set(grant.currentAccessToken, grant.id);
       grant.accessTokenExpiresAt = this.#now() + expiresIn * 1000;
-      return { kind: 'ok', grantId: grant.id, accessToken: grant.currentAccessToken, refreshToken: grant.currentRefreshToken, expiresIn, scope: grant.scope };
+      return {
+        kind: 'ok',
+        grantId: grant.id,
+        accessToken: grant.currentAccessToken,
+        refreshToken: grant.currentRefreshToken,
+        expiresIn,
+        scope: grant.scope,
+      };
     }
     if (entry.used) {
       this.#reuseCount += 1;
@@ -124,7 +138,14 @@ export class GrantStore {
       grant.currentRefreshToken = refreshToken;
       this.#refreshTokens.set(refreshToken, { grantId: grant.id, used: false, usedAt: 0, successor: null });
     }
-    return { kind: 'ok', grantId: grant.id, accessToken: grant.currentAccessToken, refreshToken, expiresIn, scope: grant.scope };
+    return {
+      kind: 'ok',
+      grantId: grant.id,
+      accessToken: grant.currentAccessToken,
+      refreshToken,
+      expiresIn,
+      scope: grant.scope,
+    };
   }
 
   revoke(grantId: string): void {

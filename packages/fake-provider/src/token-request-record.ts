@@ -1,6 +1,7 @@
 import type { FaultKind } from './faults.ts';
 
-export type TokenRequestOutcome = 'ok' | 'reused' | 'revoked' | 'unknown_token' | 'bad_client' | 'bad_request' | 'fault';
+export type TokenRequestOutcome =
+  'ok' | 'reused' | 'revoked' | 'unknown_token' | 'bad_client' | 'bad_request' | 'fault';
 
 /** One request to /token, as the server saw it, so tests can assert on what the client actually sent and when. */
 export interface TokenRequestRecord {

@@ -5,7 +5,16 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export type TokenRequestBody =
   | { kind: 'params'; params: ReadonlyMap<string, string> }
-  | { kind: 'malformed'; why: 'too_large' | 'unsupported_media_type' | 'not_json' | 'not_an_object' | 'duplicate_parameter' | 'non_string_value' };
+  | {
+      kind: 'malformed';
+      why:
+        | 'too_large'
+        | 'unsupported_media_type'
+        | 'not_json'
+        | 'not_an_object'
+        | 'duplicate_parameter'
+        | 'non_string_value';
+    };
 
 /** Reads the whole body. Rejects only when the client goes away mid-body; every other problem is a `malformed` value. */
 export async function readTokenRequest(req: IncomingMessage): Promise<TokenRequestBody> {
@@ -47,7 +56,8 @@ function parseJson(text: string): TokenRequestBody {
   } catch {
     return { kind: 'malformed', why: 'not_json' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'malformed', why: 'not_an_object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { kind: 'malformed', why: 'not_an_object' };
   const params = new Map<string, string>();
   for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
     if (entry === null || entry === undefined) continue;

@@ -187,22 +187,39 @@ describe('request validation', () => {
     const provider = await start();
     const grant = provider.issue();
     await expectError(await refresh(provider, null), 400, 'invalid_request');
-    await expectError(await refresh(provider, grant.refreshToken, { params: { grant_type: 'authorization_code' } }), 400, 'unsupported_grant_type');
-    await expectError(await refresh(provider, grant.refreshToken, { params: { grant_type: '' } }), 400, 'invalid_request');
+    await expectError(
+      await refresh(provider, grant.refreshToken, { params: { grant_type: 'authorization_code' } }),
+      400,
+      'unsupported_grant_type',
+    );
+    await expectError(
+      await refresh(provider, grant.refreshToken, { params: { grant_type: '' } }),
+      400,
+      'invalid_request',
+    );
     const noType = await fetch(provider.tokenUrl, {
       method: 'POST',
       headers: { authorization: basic('client-id', 'client-secret'), 'content-type': 'text/plain' },
       body: 'grant_type=refresh_token',
     });
     await expectError(noType, 400, 'invalid_request');
-    expect(provider.requests.map((r) => r.outcome)).toEqual(['bad_request', 'bad_request', 'bad_request', 'bad_request']);
+    expect(provider.requests.map((r) => r.outcome)).toEqual([
+      'bad_request',
+      'bad_request',
+      'bad_request',
+      'bad_request',
+    ]);
     expect(provider.grant(grant.grantId)?.refreshCount).toBe(0);
   });
 
   it('answers invalid_grant for a refresh token it never issued', async () => {
     const provider = await start();
     await expectError(await refresh(provider, 'rt_never-issued'), 400, 'invalid_grant');
-    expect(provider.requests[0]).toMatchObject({ outcome: 'unknown_token', grantId: null, refreshTokenPresented: 'rt_never-issued' });
+    expect(provider.requests[0]).toMatchObject({
+      outcome: 'unknown_token',
+      grantId: null,
+      refreshTokenPresented: 'rt_never-issued',
+    });
   });
 });
 
@@ -496,10 +513,38 @@ describe('records', () => {
 
     const records = provider.requests;
     expect(records).toEqual([
-      { at: expect.any(Number), grantId: grant.grantId, refreshTokenPresented: grant.refreshToken, status: 503, outcome: 'fault', fault: 'status' },
-      { at: expect.any(Number), grantId: grant.grantId, refreshTokenPresented: grant.refreshToken, status: 200, outcome: 'ok', fault: null },
-      { at: expect.any(Number), grantId: grant.grantId, refreshTokenPresented: grant.refreshToken, status: 401, outcome: 'bad_client', fault: null },
-      { at: expect.any(Number), grantId: null, refreshTokenPresented: 'rt_bogus', status: 400, outcome: 'unknown_token', fault: null },
+      {
+        at: expect.any(Number),
+        grantId: grant.grantId,
+        refreshTokenPresented: grant.refreshToken,
+        status: 503,
+        outcome: 'fault',
+        fault: 'status',
+      },
+      {
+        at: expect.any(Number),
+        grantId: grant.grantId,
+        refreshTokenPresented: grant.refreshToken,
+        status: 200,
+        outcome: 'ok',
+        fault: null,
+      },
+      {
+        at: expect.any(Number),
+        grantId: grant.grantId,
+        refreshTokenPresented: grant.refreshToken,
+        status: 401,
+        outcome: 'bad_client',
+        fault: null,
+      },
+      {
+        at: expect.any(Number),
+        grantId: null,
+        refreshTokenPresented: 'rt_bogus',
+        status: 400,
+        outcome: 'unknown_token',
+        fault: null,
+      },
     ]);
     const times = records.map((r) => r.at);
     expect(times[0]).toBeGreaterThanOrEqual(before);
@@ -518,7 +563,10 @@ describe('reuse grace period', () => {
       const form = (token: string) =>
         fetch(provider.tokenUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('client-id:client-secret').toString('base64')}` },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from('client-id:client-secret').toString('base64')}`,
+          },
           body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
         });
       const first = (await (await form(grant.refreshToken)).json()) as { refresh_token: string };

@@ -8,7 +8,7 @@ const KEY_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const KEYGEN_HINT =
-  'Make a key with `pnpm keygen` (or: node -e "console.log(\'k1:\'+require(\'crypto\').randomBytes(32).toString(\'base64\'))")' +
+  "Make a key with `pnpm keygen` (or: node -e \"console.log('k1:'+require('crypto').randomBytes(32).toString('base64'))\")" +
   ' and set EVERGREEN_ENCRYPTION_KEYS=<that output>. To rotate, put the new key first and keep the old ones after it.';
 
 /** A ciphertext that does not open: a wrong or missing key, a corrupted value, or a value moved from another row. */
@@ -40,18 +40,25 @@ export class Keyring {
   /** Parses `EVERGREEN_ENCRYPTION_KEYS`: comma-separated `id:base64` entries, 32-byte keys, the first one current. */
   static parse(spec: string | undefined, variable = 'EVERGREEN_ENCRYPTION_KEYS'): Keyring {
     if (spec === undefined || spec.trim() === '') {
-      throw new ConfigError([{ field: variable, reason: 'is not set; Evergreen will not store tokens unencrypted' }], KEYGEN_HINT);
+      throw new ConfigError(
+        [{ field: variable, reason: 'is not set; Evergreen will not store tokens unencrypted' }],
+        KEYGEN_HINT,
+      );
     }
     const keys = new Map<string, Buffer>();
     const issues: { field: string; reason: string }[] = [];
-    const entries = spec.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const entries = spec
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
     entries.forEach((entry, index) => {
       const where = `${variable}[${index}]`;
       const colon = entry.indexOf(':');
       if (colon < 0) return issues.push({ field: where, reason: 'must look like <id>:<base64 of 32 bytes>' });
       const id = entry.slice(0, colon);
       const material = entry.slice(colon + 1);
-      if (!KEY_ID.test(id)) return issues.push({ field: where, reason: 'key id must be 1-32 letters, digits, "_" or "-"' });
+      if (!KEY_ID.test(id))
+        return issues.push({ field: where, reason: 'key id must be 1-32 letters, digits, "_" or "-"' });
       if (keys.has(id)) return issues.push({ field: where, reason: `key id '${id}' appears twice` });
       const key = Buffer.from(material, 'base64');
       // Buffer.from ignores junk characters; re-encoding tells a real base64 string from a lucky one.

@@ -47,7 +47,8 @@ describe('Keyring', () => {
     });
 
     it('round-trips the empty string, non-ASCII text and a 16 KiB token', () => {
-      for (const text of ['', 'jeton-é-ü-中文-🔑', 'x'.repeat(16_384)]) expect(ring.decrypt(ring.encrypt(text, AAD), AAD)).toBe(text);
+      for (const text of ['', 'jeton-é-ü-中文-🔑', 'x'.repeat(16_384)])
+        expect(ring.decrypt(ring.encrypt(text, AAD), AAD)).toBe(text);
     });
 
     it('produces evg1.<keyId>.<base64url> with a 12-byte IV and a 16-byte tag before the ciphertext', () => {
@@ -123,7 +124,8 @@ describe('Keyring', () => {
     });
 
     it('keyIdOf returns null for anything that is not an Evergreen ciphertext', () => {
-      for (const text of ['', PLAINTEXT, 'evg1.k1', 'evg2.k1.abc', 'evg1.k1.abc.def', 'a.b.c']) expect(Keyring.keyIdOf(text)).toBeNull();
+      for (const text of ['', PLAINTEXT, 'evg1.k1', 'evg2.k1.abc', 'evg1.k1.abc.def', 'a.b.c'])
+        expect(Keyring.keyIdOf(text)).toBeNull();
     });
 
     it('a different key under the same id does not decrypt', () => {
@@ -230,7 +232,10 @@ describe('Keyring', () => {
 
     it('names the offending entry by its index, and every bad entry at once', () => {
       const error = configError(`good:${key()},bad,k3:${key(8)}`);
-      expect(error.issues.map((i) => i.field)).toEqual(['EVERGREEN_ENCRYPTION_KEYS[1]', 'EVERGREEN_ENCRYPTION_KEYS[2]']);
+      expect(error.issues.map((i) => i.field)).toEqual([
+        'EVERGREEN_ENCRYPTION_KEYS[1]',
+        'EVERGREEN_ENCRYPTION_KEYS[2]',
+      ]);
     });
 
     it('never repeats key material in the error', () => {
@@ -292,7 +297,9 @@ describe('Keyring', () => {
 
     it('depends on the current key', () => {
       expect(ring.deriveKey('owner-hash').equals(Keyring.parse(NEW).deriveKey('owner-hash'))).toBe(false);
-      expect(Keyring.parse(`${NEW},${OLD}`).deriveKey('owner-hash').equals(Keyring.parse(NEW).deriveKey('owner-hash'))).toBe(true);
+      expect(
+        Keyring.parse(`${NEW},${OLD}`).deriveKey('owner-hash').equals(Keyring.parse(NEW).deriveKey('owner-hash')),
+      ).toBe(true);
     });
 
     it('is not the encryption key itself', () => {

@@ -1,2 +1,9 @@
-export { createLogger, ownerHasher, REDACT_PATHS, type LoggerConfig, type Logger, type DestinationStream } from './logger.ts';
+export {
+  createLogger,
+  ownerHasher,
+  REDACT_PATHS,
+  type LoggerConfig,
+  type Logger,
+  type DestinationStream,
+} from './logger.ts';
 export { safeError } from './safe-error.ts';

@@ -7,7 +7,11 @@ const SECRET_KEYS = REDACT_PATHS.filter((path) => !path.includes('.'));
 /** A logger whose lines land in an array, parsed and raw. */
 function capture(level = 'trace', base?: Record<string, unknown>) {
   const raw: string[] = [];
-  const logger = createLogger({ level, ...(base && { base }), destination: { write: (line: string) => void raw.push(line) } });
+  const logger = createLogger({
+    level,
+    ...(base && { base }),
+    destination: { write: (line: string) => void raw.push(line) },
+  });
   const lines = () => raw.map((line) => JSON.parse(line) as Record<string, unknown>);
   return { logger, raw, lines };
 }
@@ -21,7 +25,14 @@ describe('createLogger', () => {
     expect(raw).toHaveLength(1);
     expect(raw[0]?.endsWith('\n')).toBe(true);
     const [line] = lines();
-    expect(line).toMatchObject({ level: 'info', pid: process.pid, service: 'evergreen', role: 'worker', connectionId: 'c1', msg: 'refreshed' });
+    expect(line).toMatchObject({
+      level: 'info',
+      pid: process.pid,
+      service: 'evergreen',
+      role: 'worker',
+      connectionId: 'c1',
+      msg: 'refreshed',
+    });
     expect(new Date(line?.time as string).toISOString()).toBe(line?.time);
   });
 
@@ -34,7 +45,17 @@ describe('createLogger', () => {
   });
 
   it('covers the token-bearing keys the design names', () => {
-    for (const key of ['accessToken', 'refreshToken', 'access_token', 'refresh_token', 'id_token', 'clientSecret', 'client_secret', 'authorization', 'EVERGREEN_ENCRYPTION_KEYS']) {
+    for (const key of [
+      'accessToken',
+      'refreshToken',
+      'access_token',
+      'refresh_token',
+      'id_token',
+      'clientSecret',
+      'client_secret',
+      'authorization',
+      'EVERGREEN_ENCRYPTION_KEYS',
+    ]) {
       expect(SECRET_KEYS).toContain(key);
     }
   });
@@ -72,14 +93,21 @@ describe('createLogger', () => {
       logger.info({ headers: { authorization: 'Basic Y2xpZW50OnNlY3JldA==' } }, 'out');
       expect(raw.join('')).not.toContain('at_abc123secret');
       expect(raw.join('')).not.toContain('Y2xpZW50OnNlY3JldA==');
-      expect(lines()[0]).toMatchObject({ req: { headers: { authorization: '[redacted]', accept: 'application/json' } } });
+      expect(lines()[0]).toMatchObject({
+        req: { headers: { authorization: '[redacted]', accept: 'application/json' } },
+      });
       expect(lines()[1]).toMatchObject({ headers: { authorization: '[redacted]' } });
     });
 
     it('redacts many secrets in one line and leaves everything else alone', () => {
       const { logger, raw, lines } = capture();
       logger.warn(
-        { connectionId: 'c9', accessToken: 'at_one', provider: { id: 'google', clientSecret: 'cs_two' }, reply: { body: { refresh_token: 'rt_three' } } },
+        {
+          connectionId: 'c9',
+          accessToken: 'at_one',
+          provider: { id: 'google', clientSecret: 'cs_two' },
+          reply: { body: { refresh_token: 'rt_three' } },
+        },
         'refresh failed',
       );
       const all = raw.join('');
@@ -105,7 +133,13 @@ describe('createLogger', () => {
 
 describe('ownerHasher', () => {
   const key = randomBytes(32);
-  const owners = ['user-42', 'alice@example.com', 'org_9f8e7d6c5b4a', '00000000-0000-4000-8000-000000000001', 'Ünïcødé Øwner'];
+  const owners = [
+    'user-42',
+    'alice@example.com',
+    'org_9f8e7d6c5b4a',
+    '00000000-0000-4000-8000-000000000001',
+    'Ünïcødé Øwner',
+  ];
 
   it('is deterministic for one key', () => {
     const a = ownerHasher(key);

@@ -20,7 +20,12 @@ export interface Exchange {
   durationMs: number;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /**
  * Sends token requests and reports what came back as plain data. It never throws for anything the network or the
@@ -65,7 +70,13 @@ export class TokenClient {
         bodyTimeout: this.#options.bodyTimeoutMs,
       });
       const { text, truncated } = await readCapped(response.body, this.#options.maxResponseBytes);
-      return done({ kind: 'response', status: response.statusCode, headers: flattenHeaders(response.headers), body: text, truncated });
+      return done({
+        kind: 'response',
+        status: response.statusCode,
+        headers: flattenHeaders(response.headers),
+        body: text,
+        truncated,
+      });
     } catch (error) {
       return done(networkReply(error, deadline.aborted));
     }
@@ -76,7 +87,10 @@ export class TokenClient {
   }
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

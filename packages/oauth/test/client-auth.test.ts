@@ -68,7 +68,10 @@ describe('buildRefreshRequest', () => {
   });
 
   it('client_secret_basic: credentials in the Authorization header only, never in the body', () => {
-    const { headers, body } = buildRefreshRequest(provider({ clientId: 'my:client+1 é', clientSecret: 'p:a+s s/é%ü' }), REFRESH);
+    const { headers, body } = buildRefreshRequest(
+      provider({ clientId: 'my:client+1 é', clientSecret: 'p:a+s s/é%ü' }),
+      REFRESH,
+    );
     expect(decodeBasic(headers.authorization as string)).toMatchObject({ id: 'my:client+1 é', secret: 'p:a+s s/é%ü' });
     expect(params(body)).not.toHaveProperty('client_id');
     expect(params(body)).not.toHaveProperty('client_secret');
@@ -95,12 +98,18 @@ describe('buildRefreshRequest', () => {
   });
 
   it('none: a configured secret is still not sent', () => {
-    const { headers, body } = buildRefreshRequest(provider({ clientAuth: 'none', clientSecret: 'should-not-leave' }), REFRESH);
+    const { headers, body } = buildRefreshRequest(
+      provider({ clientAuth: 'none', clientSecret: 'should-not-leave' }),
+      REFRESH,
+    );
     expect(JSON.stringify(headers) + body).not.toContain('should-not-leave');
   });
 
   it('sends scope when the provider sets one', () => {
-    const { body } = buildRefreshRequest(provider({ scope: 'openid email https://www.googleapis.com/auth/drive' }), REFRESH);
+    const { body } = buildRefreshRequest(
+      provider({ scope: 'openid email https://www.googleapis.com/auth/drive' }),
+      REFRESH,
+    );
     expect(params(body).scope).toBe('openid email https://www.googleapis.com/auth/drive');
   });
 

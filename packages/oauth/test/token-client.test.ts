@@ -93,7 +93,11 @@ describe('TokenClient against the fake provider', () => {
   });
 
   it('client_secret_basic with a secret containing ":", "+", " " and non-ASCII is accepted by a strict RFC 6749 server', async () => {
-    const provider = await fake({ clientAuth: 'client_secret_basic', clientId: 'id:with+odd chars', clientSecret: 'p:a+s s/é%ü🔑' });
+    const provider = await fake({
+      clientAuth: 'client_secret_basic',
+      clientId: 'id:with+odd chars',
+      clientSecret: 'p:a+s s/é%ü🔑',
+    });
     const { refreshToken } = provider.issue();
     const exchange = await client().refresh(
       definition(provider.tokenUrl, { clientId: 'id:with+odd chars', clientSecret: 'p:a+s s/é%ü🔑' }),
@@ -119,7 +123,11 @@ describe('TokenClient against the fake provider', () => {
     const reply = response(exchange.reply);
     expect(reply.status).toBe(401);
     expect(reply.headers['www-authenticate']).toBe('Basic');
-    expect(classify(reply, exchange.startedAt, policy)).toEqual({ kind: 'fatal', reason: 'invalid_client', status: 401 });
+    expect(classify(reply, exchange.startedAt, policy)).toEqual({
+      kind: 'fatal',
+      reason: 'invalid_client',
+      status: 401,
+    });
   });
 
   it('an unknown refresh token comes back as 400 invalid_grant, which classifies as reauth', async () => {
@@ -128,7 +136,11 @@ describe('TokenClient against the fake provider', () => {
     const reply = response(exchange.reply);
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.body)).toEqual({ error: 'invalid_grant' });
-    expect(classify(reply, exchange.startedAt, policy)).toEqual({ kind: 'reauth', reason: 'invalid_grant', status: 400 });
+    expect(classify(reply, exchange.startedAt, policy)).toEqual({
+      kind: 'reauth',
+      reason: 'invalid_grant',
+      status: 400,
+    });
   });
 
   it('a reused (already rotated) refresh token comes back as 400 invalid_grant', async () => {
@@ -155,7 +167,11 @@ describe('TokenClient against the fake provider', () => {
     const port = await closedPort();
     const exchange = await client().refresh(definition(`http://127.0.0.1:${port}/token`), 'rt_secret_refused');
     expect(exchange.reply).toEqual({ kind: 'network', timeout: false, code: 'ECONNREFUSED' });
-    expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({ kind: 'transient', reason: 'network', status: null });
+    expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({
+      kind: 'transient',
+      reason: 'network',
+      status: null,
+    });
   });
 
   it("a 'hang' fault comes back as a timeout reply within the deadline", async () => {
@@ -167,7 +183,11 @@ describe('TokenClient against the fake provider', () => {
     expect(exchange.reply).toMatchObject({ kind: 'network', timeout: true });
     expect(exchange.durationMs).toBeGreaterThanOrEqual(deadlineMs - 20);
     expect(exchange.durationMs).toBeLessThan(deadlineMs + 2_000);
-    expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({ kind: 'transient', reason: 'timeout', status: null });
+    expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({
+      kind: 'transient',
+      reason: 'timeout',
+      status: null,
+    });
     expect(provider.requests[0]).toMatchObject({ fault: 'hang', status: 0 });
   });
 
@@ -175,7 +195,10 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'hang' }]);
-    const exchange = await client({ headersTimeoutMs: 200, deadlineMs: 10_000 }).refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await client({ headersTimeoutMs: 200, deadlineMs: 10_000 }).refresh(
+      definition(provider.tokenUrl),
+      refreshToken,
+    );
     expect(exchange.reply).toEqual({ kind: 'network', timeout: true, code: 'UND_ERR_HEADERS_TIMEOUT' });
     expect(exchange.durationMs).toBeLessThan(5_000);
   });
@@ -195,7 +218,11 @@ describe('TokenClient against the fake provider', () => {
     provider.injectFaults([{ kind: 'reset' }]);
     const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
     expect(exchange.reply).toMatchObject({ kind: 'network', timeout: false });
-    expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({ kind: 'transient', reason: 'network', status: null });
+    expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({
+      kind: 'transient',
+      reason: 'network',
+      status: null,
+    });
   });
 
   it('a body over maxResponseBytes is cut at the cap and marked truncated', async () => {
@@ -208,7 +235,11 @@ describe('TokenClient against the fake provider', () => {
     expect(reply.truncated).toBe(true);
     expect(Buffer.byteLength(reply.body)).toBe(1024);
     expect(big.startsWith(reply.body)).toBe(true);
-    expect(classify(reply, exchange.startedAt, policy)).toEqual({ kind: 'transient', reason: 'bad_response', status: 200 });
+    expect(classify(reply, exchange.startedAt, policy)).toEqual({
+      kind: 'transient',
+      reason: 'bad_response',
+      status: 200,
+    });
   });
 
   it('a body of exactly maxResponseBytes is read whole; one byte more is truncated', async () => {
@@ -237,7 +268,11 @@ describe('TokenClient against the fake provider', () => {
     const reply = response(exchange.reply);
     expect(reply.status).toBe(502);
     expect(reply.body).toContain('<html>');
-    expect(classify(reply, exchange.startedAt, policy)).toEqual({ kind: 'transient', reason: 'server_error', status: 502 });
+    expect(classify(reply, exchange.startedAt, policy)).toEqual({
+      kind: 'transient',
+      reason: 'server_error',
+      status: 502,
+    });
   });
 
   it("a 'truncated-json' fault comes back whole but unusable: bad_response", async () => {
@@ -253,14 +288,21 @@ describe('TokenClient against the fake provider', () => {
   it('a 429 keeps its Retry-After header, lower-cased, for the classifier', async () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
-    provider.injectFaults([{ kind: 'status', status: 429, headers: { 'Retry-After': '7' }, body: '{"error":"slow_down"}' }]);
+    provider.injectFaults([
+      { kind: 'status', status: 429, headers: { 'Retry-After': '7' }, body: '{"error":"slow_down"}' },
+    ]);
     const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
     const reply = response(exchange.reply);
     expect(reply.headers['retry-after']).toBe('7');
-    expect(classify(reply, exchange.startedAt, policy)).toEqual({ kind: 'rate_limited', reason: 'rate_limited', retryAfterMs: 7_000, status: 429 });
+    expect(classify(reply, exchange.startedAt, policy)).toEqual({
+      kind: 'rate_limited',
+      reason: 'rate_limited',
+      retryAfterMs: 7_000,
+      status: 429,
+    });
   });
 
-  it("an already-aborted caller signal comes back as a network reply without waiting for the deadline", async () => {
+  it('an already-aborted caller signal comes back as a network reply without waiting for the deadline', async () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     const controller = new AbortController();
@@ -272,7 +314,10 @@ describe('TokenClient against the fake provider', () => {
 
   it('a network reply carries no token', async () => {
     const port = await closedPort();
-    const exchange = await client().refresh(definition(`http://127.0.0.1:${port}/token`, { clientSecret: 'cs_hidden' }), 'rt_hidden_123');
+    const exchange = await client().refresh(
+      definition(`http://127.0.0.1:${port}/token`, { clientSecret: 'cs_hidden' }),
+      'rt_hidden_123',
+    );
     const text = JSON.stringify(exchange);
     expect(text).not.toContain('rt_hidden_123');
     expect(text).not.toContain('cs_hidden');
@@ -286,7 +331,10 @@ describe('TokenClient against the fake provider', () => {
       await first.close();
       expect(agent.closed).toBe(false);
       const { refreshToken } = provider.issue();
-      const exchange = await new TokenClient({ ...defaults, dispatcher: agent }).refresh(definition(provider.tokenUrl), refreshToken);
+      const exchange = await new TokenClient({ ...defaults, dispatcher: agent }).refresh(
+        definition(provider.tokenUrl),
+        refreshToken,
+      );
       expect(response(exchange.reply).status).toBe(200);
     } finally {
       await agent.close();
@@ -305,11 +353,17 @@ describe('TokenClient with a MockAgent (what the fake cannot send)', () => {
         headers: { 'content-type': 'application/json', warning: ['199 - "one"', '199 - "two"'] },
       });
     try {
-      const exchange = await new TokenClient({ ...defaults, dispatcher: mock }).refresh(definition('https://auth.example/token'), 'rt_x');
+      const exchange = await new TokenClient({ ...defaults, dispatcher: mock }).refresh(
+        definition('https://auth.example/token'),
+        'rt_x',
+      );
       const reply = response(exchange.reply);
       expect(reply.status).toBe(200);
       expect(reply.headers.warning).toBe('199 - "one", 199 - "two"');
-      expect(classify(reply, exchange.startedAt, policy)).toMatchObject({ kind: 'success', tokens: { accessToken: 'at_mock', expiresInSeconds: 60 } });
+      expect(classify(reply, exchange.startedAt, policy)).toMatchObject({
+        kind: 'success',
+        tokens: { accessToken: 'at_mock', expiresInSeconds: 60 },
+      });
     } finally {
       await mock.close();
     }

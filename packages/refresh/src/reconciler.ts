@@ -52,7 +52,9 @@ export class Reconciler {
   start(): void {
     const loop = async () => {
       if (this.#stopped) return;
-      this.#running = this.tick().catch((error: unknown) => this.#o.log.error({ err: safeError(error) }, 'reconcile failed; will retry next tick'));
+      this.#running = this.tick().catch((error: unknown) =>
+        this.#o.log.error({ err: safeError(error) }, 'reconcile failed; will retry next tick'),
+      );
       await this.#running;
       if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.intervalMs);
     };
@@ -110,7 +112,10 @@ export class Reconciler {
     report.overdue = overdue.length;
     const known = overdue.filter((row) => this.#o.providers.has(row.provider));
     if (known.length < overdue.length) {
-      this.#o.log.warn({ count: overdue.length - known.length }, 'overdue connections of providers not configured here');
+      this.#o.log.warn(
+        { count: overdue.length - known.length },
+        'overdue connections of providers not configured here',
+      );
     }
     report.scheduled += await this.#schedule(known);
   }
@@ -120,7 +125,9 @@ export class Reconciler {
     // Bounded parallelism: fast on a big flush, without opening thousands of Redis calls at once.
     for (let i = 0; i < rows.length; i += 50) {
       const results = await Promise.all(
-        rows.slice(i, i + 50).map((row) => this.#o.queues.schedule(row.provider, row.id, row.refreshAt.getTime(), this.#now())),
+        rows
+          .slice(i, i + 50)
+          .map((row) => this.#o.queues.schedule(row.provider, row.id, row.refreshAt.getTime(), this.#now())),
       );
       moved += results.filter((r) => r !== 'in_flight').length;
     }

@@ -36,6 +36,15 @@ export interface RunOptions {
   force?: boolean;
 }
 
+/** Successes are routine, provider trouble is worth a look, and a connection that needs a person is an error. */
+const LOG_LEVEL = {
+  success: 'info',
+  transient: 'warn',
+  rate_limited: 'warn',
+  reauth: 'error',
+  fatal: 'error',
+} as const;
+
 /** A job that wakes a little early (clock differences between hosts) still counts as due. */
 const DUE_TOLERANCE_MS = 1_000;
 /** Time the write after the request may take while the lock must still be ours. */
@@ -68,7 +77,11 @@ export class RefreshEngine {
       return await this.#runLocked(connectionId, lock, options);
     } finally {
       // A failed release only means the TTL frees it later; it must not turn a finished refresh into an error.
-      await this.#d.lock.release(lock).catch((error: unknown) => this.#d.log.warn({ connection: connectionId, err: safeError(error) }, 'lock release failed'));
+      await this.#d.lock
+        .release(lock)
+        .catch((error: unknown) =>
+          this.#d.log.warn({ connection: connectionId, err: safeError(error) }, 'lock release failed'),
+        );
     }
   }
 
@@ -87,7 +100,10 @@ export class RefreshEngine {
 
     const provider = this.#d.providers.get(connection.provider);
     if (!provider) {
-      this.#d.log.error({ connection: connection.id, provider: connection.provider }, 'provider not configured; will look again later');
+      this.#d.log.error(
+        { connection: connection.id, provider: connection.provider },
+        'provider not configured; will look again later',
+      );
       return { kind: 'delay', runAt: now + this.#d.config.backoff.cooldownMs, why: 'unknown_provider' };
     }
 
@@ -107,7 +123,7 @@ export class RefreshEngine {
       trigger: options.trigger,
     };
     const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit, lock);
-    this.#d.log[outcome.kind === 'success' ? 'info' : outcome.kind === 'transient' || outcome.kind === 'rate_limited' ? 'warn' : 'error'](
+    this.#d.log[LOG_LEVEL[outcome.kind]](
       {
         connection: connection.id,
         provider: provider.id,
@@ -118,7 +134,8 @@ export class RefreshEngine {
         ms: exchange.durationMs,
         next: decision.kind,
         ...(decision.kind === 'delay' && { runAt: new Date(decision.runAt).toISOString(), why: decision.why }),
-        failures: outcome.kind === 'success' ? 0 : connection.consecutiveFailures + (outcome.kind === 'rate_limited' ? 0 : 1),
+        failures:
+          outcome.kind === 'success' ? 0 : connection.consecutiveFailures + (outcome.kind === 'rate_limited' ? 0 : 1),
       },
       'refresh',
     );
@@ -161,7 +178,9 @@ export class RefreshEngine {
           ),
         );
         if (!write.applied) return this.#fenced(connection, 'success');
-        return refreshAt === null ? { kind: 'done', why: 'expiry_unknown' } : { kind: 'delay', runAt: refreshAt, why: 'scheduled' };
+        return refreshAt === null
+          ? { kind: 'done', why: 'expiry_unknown' }
+          : { kind: 'delay', runAt: refreshAt, why: 'scheduled' };
       }
       case 'transient': {
         const failures = connection.consecutiveFailures + 1;
@@ -177,7 +196,11 @@ export class RefreshEngine {
       case 'rate_limited': {
         const write = await this.#d.store.recordFailure(
           connection,
-          { status: this.#statusWhileFailing(connection, now), refreshAt: new Date(now + outcome.retryAfterMs), countsAsFailure: false },
+          {
+            status: this.#statusWhileFailing(connection, now),
+            refreshAt: new Date(now + outcome.retryAfterMs),
+            countsAsFailure: false,
+          },
           audit,
         );
         if (!write.applied) return this.#fenced(connection, 'rate_limited');
@@ -189,7 +212,11 @@ export class RefreshEngine {
         const current = await this.#d.store.find(connection.id);
         if (!current || current.version !== connection.version) return this.#fenced(connection, outcome.kind);
         const status = outcome.kind === 'reauth' ? 'needs_reauth' : 'error';
-        const write = await this.#d.store.recordFailure(connection, { status, refreshAt: null, countsAsFailure: true }, audit);
+        const write = await this.#d.store.recordFailure(
+          connection,
+          { status, refreshAt: null, countsAsFailure: true },
+          audit,
+        );
         if (!write.applied) return this.#fenced(connection, outcome.kind);
         return { kind: 'stop', status, reason: outcome.reason };
       }
@@ -221,7 +248,10 @@ export class RefreshEngine {
 
   /** Our compare-and-set lost: a newer write exists. Follow whatever the row now says. */
   async #fenced(connection: StoredConnection, outcome: string): Promise<RefreshDecision> {
-    this.#d.log.warn({ connection: connection.id, provider: connection.provider, outcome }, 'refresh write fenced by a newer version');
+    this.#d.log.warn(
+      { connection: connection.id, provider: connection.provider, outcome },
+      'refresh write fenced by a newer version',
+    );
     const current = await this.#d.store.find(connection.id);
     if (!current || !isLive(current.status) || current.refreshAt === null) return { kind: 'done', why: 'fenced' };
     return { kind: 'delay', runAt: Math.max(this.#now(), current.refreshAt.getTime()), why: 'fenced' };

@@ -36,18 +36,24 @@ export class RefreshWorkers {
   start(): void {
     for (const provider of this.#o.providers) {
       const log = this.#o.log.child({ component: 'worker', provider: provider.id });
-      const worker = new Worker<RefreshJobData>(queueName(provider.id), (job, token) => this.#process(provider, job, token), {
-        connection: createRedis(this.#o.redisUrl, 'worker'),
-        prefix: this.#o.prefix,
-        concurrency: this.#o.concurrency,
-        lockDuration: this.#o.jobLockMs,
-        stalledInterval: this.#o.stalledIntervalMs,
-        // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
-        // connection from the schedule until the reconcile notices: let stalls come back, always.
-        maxStalledCount: 1_000,
-        ...(provider.rateLimit && { limiter: { max: provider.rateLimit.max, duration: provider.rateLimit.durationMs } }),
-        autorun: false,
-      });
+      const worker = new Worker<RefreshJobData>(
+        queueName(provider.id),
+        (job, token) => this.#process(provider, job, token),
+        {
+          connection: createRedis(this.#o.redisUrl, 'worker'),
+          prefix: this.#o.prefix,
+          concurrency: this.#o.concurrency,
+          lockDuration: this.#o.jobLockMs,
+          stalledInterval: this.#o.stalledIntervalMs,
+          // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
+          // connection from the schedule until the reconcile notices: let stalls come back, always.
+          maxStalledCount: 1_000,
+          ...(provider.rateLimit && {
+            limiter: { max: provider.rateLimit.max, duration: provider.rateLimit.durationMs },
+          }),
+          autorun: false,
+        },
+      );
       worker.on('error', (error) => log.error({ err: safeError(error) }, 'worker error'));
       worker.on('failed', (job, error) => {
         if (job) log.info({ connection: job.id, reason: error.message }, 'connection left the schedule');

@@ -6,7 +6,6 @@ import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@ever
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
 import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase } from '@evergreen/store';
 
-
 export type Role = 'worker' | 'scheduler';
 
 export interface StartOptions {
@@ -37,7 +36,11 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   }
   if (config.migrateOnStart) await migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema });
 
-  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: Math.min(50, config.worker.concurrency + 4) });
+  const db = openDatabase({
+    url: config.databaseUrl,
+    schema: config.dbSchema,
+    max: Math.min(50, config.worker.concurrency + 4),
+  });
   const redis = createRedis(config.redisUrl, 'worker');
   redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
   const store = new ConnectionStore(db, config.keyring, config.processName);

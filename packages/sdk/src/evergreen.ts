@@ -92,8 +92,13 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
       defaultLifetimeSeconds: provider.defaultLifetimeSeconds,
     });
     const refreshAt =
-      input.refreshToken === undefined ? null
-      : computeRefreshAt({ now, expiresAt, unknownExpiryIntervalMs: null }, timingPolicyFor(provider, config.refresh), Math.random);
+      input.refreshToken === undefined
+        ? null
+        : computeRefreshAt(
+            { now, expiresAt, unknownExpiryIntervalMs: null },
+            timingPolicyFor(provider, config.refresh),
+            Math.random,
+          );
 
     const stored = await store.upsert({
       ...(input.connectionId !== undefined && { connectionId: input.connectionId }),
@@ -118,7 +123,10 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     } catch (error) {
       // Postgres has the row; the scheduler's reconcile creates the job once Redis is back (invariant 1).
       scheduling = refreshAt === null ? 'not_needed' : 'pending';
-      log.warn({ connection: stored.connectionId, provider: provider.id, err: safeError(error) }, 'scheduling deferred to the reconcile');
+      log.warn(
+        { connection: stored.connectionId, provider: provider.id, err: safeError(error) },
+        'scheduling deferred to the reconcile',
+      );
     }
     return {
       connectionId: stored.connectionId,

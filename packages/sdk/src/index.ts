@@ -5,4 +5,10 @@ export {
   type EnqueueConnectionInput,
   type EnqueueConnectionResult,
 } from './evergreen.ts';
-export { EvergreenError, InvalidInputError, ConfigError, type ConnectionStatus, type InputIssue } from '@evergreen/core';
+export {
+  EvergreenError,
+  InvalidInputError,
+  ConfigError,
+  type ConnectionStatus,
+  type InputIssue,
+} from '@evergreen/core';

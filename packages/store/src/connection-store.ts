@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  InvalidInputError,
-  type ConnectionStatus,
-  type RefreshOutcomeKind,
-} from '@evergreen/core';
+import { InvalidInputError, type ConnectionStatus, type RefreshOutcomeKind } from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
@@ -97,7 +93,8 @@ export class ConnectionStore {
       try {
         return await this.#upsertOnce(input);
       } catch (error) {
-        if (attempt === 0 && input.connectionId === undefined && (error as { code?: string }).code === UNIQUE_VIOLATION) continue;
+        if (attempt === 0 && input.connectionId === undefined && (error as { code?: string }).code === UNIQUE_VIOLATION)
+          continue;
         throw error;
       }
     }
@@ -110,11 +107,20 @@ export class ConnectionStore {
       const [existing] = await this.#db
         .select({ id: connections.id })
         .from(connections)
-        .where(and(eq(connections.ownerId, input.ownerId), eq(connections.provider, input.provider), eq(connections.keyedByOwner, true)));
+        .where(
+          and(
+            eq(connections.ownerId, input.ownerId),
+            eq(connections.provider, input.provider),
+            eq(connections.keyedByOwner, true),
+          ),
+        );
       id = existing?.id ?? randomUUID();
     }
     const accessToken = this.#keyring.encrypt(input.accessToken, tokenAad(id, 'access_token'));
-    const refreshToken = input.refreshToken === undefined ? null : this.#keyring.encrypt(input.refreshToken, tokenAad(id, 'refresh_token'));
+    const refreshToken =
+      input.refreshToken === undefined
+        ? null
+        : this.#keyring.encrypt(input.refreshToken, tokenAad(id, 'refresh_token'));
     const fresh = {
       accessToken,
       refreshToken,
@@ -153,24 +159,38 @@ export class ConnectionStore {
   async recordSuccess(connection: StoredConnection, write: SuccessWrite, audit: AttemptAudit): Promise<WriteResult> {
     const accessToken = this.#keyring.encrypt(write.accessToken, tokenAad(connection.id, 'access_token'));
     const refreshToken =
-      write.refreshToken === undefined ? null : this.#keyring.encrypt(write.refreshToken, tokenAad(connection.id, 'refresh_token'));
-    return this.#casWithAudit(connection, audit, sql`
+      write.refreshToken === undefined
+        ? null
+        : this.#keyring.encrypt(write.refreshToken, tokenAad(connection.id, 'refresh_token'));
+    return this.#casWithAudit(
+      connection,
+      audit,
+      sql`
       access_token = ${accessToken},
       refresh_token = coalesce(${refreshToken}::text, refresh_token),
       expires_at = ${write.expiresAt?.toISOString() ?? null}::timestamptz,
       refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
       status = 'connected',
-      consecutive_failures = 0`);
+      consecutive_failures = 0`,
+    );
   }
 
   async recordFailure(connection: StoredConnection, write: FailureWrite, audit: AttemptAudit): Promise<WriteResult> {
-    return this.#casWithAudit(connection, audit, sql`
+    return this.#casWithAudit(
+      connection,
+      audit,
+      sql`
       refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
       status = ${write.status},
-      consecutive_failures = consecutive_failures + ${write.countsAsFailure ? 1 : 0}`);
+      consecutive_failures = consecutive_failures + ${write.countsAsFailure ? 1 : 0}`,
+    );
   }
 
-  async #casWithAudit(connection: StoredConnection, audit: AttemptAudit, set: ReturnType<typeof sql>): Promise<WriteResult> {
+  async #casWithAudit(
+    connection: StoredConnection,
+    audit: AttemptAudit,
+    set: ReturnType<typeof sql>,
+  ): Promise<WriteResult> {
     // Data-modifying CTEs all run, whatever the outer query reads: the audit row is written whether or not the
     // compare-and-set won, and records which.
     const rows = await this.#db.execute<{ version: string | number | null }>(sql`
@@ -226,8 +246,10 @@ export class ConnectionStore {
       id: row.id,
       ownerId: row.ownerId,
       provider: row.provider,
-      accessToken: row.accessToken === null ? null : this.#keyring.decrypt(row.accessToken, tokenAad(row.id, 'access_token')),
-      refreshToken: row.refreshToken === null ? null : this.#keyring.decrypt(row.refreshToken, tokenAad(row.id, 'refresh_token')),
+      accessToken:
+        row.accessToken === null ? null : this.#keyring.decrypt(row.accessToken, tokenAad(row.id, 'access_token')),
+      refreshToken:
+        row.refreshToken === null ? null : this.#keyring.decrypt(row.refreshToken, tokenAad(row.id, 'refresh_token')),
       scopes: row.scopes,
       metadata: row.metadata,
       expiresAt: row.expiresAt,

@@ -29,7 +29,10 @@ export const connections = pgTable(
     /** Ciphertexts (keyring format); null once a connection is disconnected and its tokens wiped. */
     accessToken: text('access_token'),
     refreshToken: text('refresh_token'),
-    scopes: text('scopes').array().notNull().default(sql`'{}'::text[]`),
+    scopes: text('scopes')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     /** When the next job should run: the next refresh, or the next retry after a failure. */
@@ -45,8 +48,13 @@ export const connections = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
-    check('connections_status_check', sql`${t.status} in ('connected', 'token_expired', 'needs_reauth', 'error', 'disconnected')`),
-    uniqueIndex('connections_owner_provider_key').on(t.ownerId, t.provider).where(sql`keyed_by_owner`),
+    check(
+      'connections_status_check',
+      sql`${t.status} in ('connected', 'token_expired', 'needs_reauth', 'error', 'disconnected')`,
+    ),
+    uniqueIndex('connections_owner_provider_key')
+      .on(t.ownerId, t.provider)
+      .where(sql`keyed_by_owner`),
     // The scheduler's overdue sweep and the operators' "what is due soon" both walk live rows by refresh time.
     index('connections_live_refresh_at_idx').on(t.refreshAt).where(LIVE),
     index('connections_live_expires_at_idx').on(t.expiresAt).where(LIVE),
