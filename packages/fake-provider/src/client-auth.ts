@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'any';
+/** `none`: a public client (RFC 6749 §2.1) or a custom endpoint that does not authenticate clients at all. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'any' | 'none';
 
 export interface ClientCredentials {
   clientId: string;
@@ -24,6 +25,12 @@ export function authenticateClient(
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
   const basicOnly = credentials.accepts === 'client_secret_basic';
+
+  if (credentials.accepts === 'none') {
+    // Nothing to prove. A public client still names itself (RFC 6749 §3.2.1), and a wrong name is still refused.
+    const named = bodyId === undefined || sameText(bodyId, credentials.clientId);
+    return named ? { kind: 'ok' } : { kind: 'invalid_client', challenge: false };
+  }
 
   if (authorization !== undefined) {
     if (bodySecret !== undefined) return { kind: 'invalid_request' };
@@ -71,6 +78,7 @@ function matches(id: string, secret: string, credentials: ClientCredentials): bo
   return idOk && secretOk;
 }
 
-function sameText(a: string, b: string): boolean {
+/** Constant-time comparison of two strings of any length. */
+export function sameText(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }

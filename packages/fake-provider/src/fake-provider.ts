@@ -1,29 +1,23 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authenticateClient } from './client-auth.ts';
-import type { ClientAuthMethod, ClientCredentials } from './client-auth.ts';
+import { authenticateClient, sameText } from './client-auth.ts';
+import type { ClientAuthResult, ClientCredentials } from './client-auth.ts';
 import { FaultSchedule, faultAction } from './faults.ts';
-import type { Fault } from './faults.ts';
+import type { Fault, FaultAction } from './faults.ts';
 import { GrantStore } from './grant-store.ts';
 import type { GrantSnapshot, IssueResult } from './grant-store.ts';
+import { mintLoginJwt } from './login-jwt.ts';
+import { checkLifetime, resolveOptions } from './options.ts';
+import type { FakeProviderOptions, ResolvedOptions } from './options.ts';
+import { PrivateKeyJwtVerifier } from './private-key-jwt.ts';
 import { readTokenRequest } from './token-request.ts';
 import type { TokenRequestBody } from './token-request.ts';
 import type { TokenRequestOutcome, TokenRequestRecord } from './token-request-record.ts';
+import { acceptsJson, invalidClient, invalidGrant, renderFields, successFields } from './token-response.ts';
+import type { Fields, IssuedTokens } from './token-response.ts';
 
-export interface FakeProviderOptions {
-  /** 0 (the default) lets the OS pick a free port, so parallel test files never collide. */
-  port?: number;
-  clientId?: string;
-  clientSecret?: string;
-  clientAuth?: ClientAuthMethod;
-  accessTokenLifetimeSeconds?: number;
-  rotateRefreshTokens?: boolean;
-  revokeOnReuse?: boolean;
-  /** The just-replaced refresh token still works this many seconds (default 0: strictly single use). */
-  reuseGraceSeconds?: number;
-  latencyMs?: number;
-}
+export type { FakeProviderOptions } from './options.ts';
 
 interface Answer {
   status: number;
@@ -38,9 +32,12 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 // RFC 6749 §5.1: token responses, errors included, must never be cached by anything in between.
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
+type Endpoint = 'token' | 'login';
+
 /**
  * An OAuth 2.0 authorization server's token endpoint (RFC 6749 §6, the refresh grant) on 127.0.0.1, for tests,
- * chaos runs, benchmarks and the demo. Never for production: it keeps every token in memory and in `requests`.
+ * chaos runs, benchmarks and the demo, with options for the documented quirks of real providers. Never for
+ * production: it keeps every token in memory and in `requests`.
  */
 export class FakeProvider {
   readonly url: string;
@@ -52,47 +49,47 @@ export class FakeProvider {
   readonly #requests: TokenRequestRecord[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #credentials: ClientCredentials;
-  readonly #latencyMs: number;
+  readonly #options: ResolvedOptions;
+  readonly #assertions: PrivateKeyJwtVerifier | null;
   #accessTokenLifetime: number;
   #closing: Promise<void> | null = null;
 
-  private constructor(server: Server, options: FakeProviderOptions) {
+  private constructor(server: Server, options: ResolvedOptions) {
     const { port } = server.address() as AddressInfo;
     this.url = `http://${HOST}:${port}`;
     this.tokenUrl = `${this.url}/token`;
     this.#server = server;
-    this.#credentials = {
-      clientId: options.clientId ?? 'client-id',
-      clientSecret: options.clientSecret ?? 'client-secret',
-      accepts: options.clientAuth ?? 'any',
-    };
-    this.#latencyMs = options.latencyMs ?? 0;
-    this.#accessTokenLifetime = options.accessTokenLifetimeSeconds ?? 3600;
+    this.#options = options;
+    this.#credentials = { clientId: options.clientId, clientSecret: options.clientSecret, accepts: options.clientAuth };
+    this.#assertions =
+      options.privateKeyJwt === null
+        ? null
+        : new PrivateKeyJwtVerifier(
+            options.privateKeyJwt.publicKey,
+            options.clientId,
+            options.privateKeyJwt.audience ?? this.tokenUrl,
+          );
+    this.#accessTokenLifetime = options.accessTokenLifetime;
     this.#store = new GrantStore({
-      rotateRefreshTokens: options.rotateRefreshTokens ?? true,
-      revokeOnReuse: options.revokeOnReuse ?? true,
-      reuseGraceSeconds: options.reuseGraceSeconds ?? 0,
+      rotation: options.rotation,
+      revokeOnReuse: options.revokeOnReuse,
+      reuseGraceSeconds: options.reuseGraceSeconds,
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#route(req, res));
   }
 
+  /** Throws a RangeError, before listening, for any option that could only be a mistake. */
   static async start(options: FakeProviderOptions = {}): Promise<FakeProvider> {
-    const port = options.port ?? 0;
-    if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
-      throw new RangeError(`fake-provider: bad port ${port}`);
-    if (options.accessTokenLifetimeSeconds !== undefined) checkLifetime(options.accessTokenLifetimeSeconds);
-    if (options.latencyMs !== undefined && !(Number.isFinite(options.latencyMs) && options.latencyMs >= 0)) {
-      throw new RangeError(`fake-provider: latencyMs must be finite and non-negative, got ${options.latencyMs}`);
-    }
+    const resolved = resolveOptions(options);
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, HOST, () => {
+      server.listen(resolved.port, HOST, () => {
         server.off('error', reject);
         resolve();
       });
     });
-    return new FakeProvider(server, options);
+    return new FakeProvider(server, resolved);
   }
 
   /** Mints a grant as if a user had just completed the authorization code flow. */
@@ -100,6 +97,14 @@ export class FakeProvider {
     const expiresIn = options.expiresIn ?? this.#accessTokenLifetime;
     checkLifetime(expiresIn);
     return this.#store.issue(expiresIn, options.scope ?? null);
+  }
+
+  /**
+   * Makes the server forget one refresh token, as if it never committed the rotation that issued it: presenting it
+   * gets invalid_grant, and the token it replaced is current and unused again.
+   */
+  forgetRefreshToken(token: string): void {
+    this.#store.forgetRefreshToken(token);
   }
 
   revoke(grantId: string): void {
@@ -170,8 +175,14 @@ export class FakeProvider {
       send(res, 400, { 'content-type': JSON_TYPE }, '{"error":"invalid_request"}');
       return;
     }
-    if (path === '/token') {
-      this.#handleToken(req, res).catch(() => res.destroy());
+    const endpoint: Endpoint | null =
+      path === '/token' || path.endsWith('/token')
+        ? 'token'
+        : path === this.#options.loginEndpoint?.path
+          ? 'login'
+          : null;
+    if (endpoint !== null) {
+      this.#handle(req, res, endpoint).catch(() => res.destroy());
       return;
     }
     req.resume();
@@ -184,7 +195,7 @@ export class FakeProvider {
     }
   }
 
-  async #handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
     const at = Date.now();
     let body: TokenRequestBody;
     try {
@@ -193,8 +204,11 @@ export class FakeProvider {
       // The client went away mid-body: there is nobody to answer and nothing was asked.
       return;
     }
-    const params = body.kind === 'params' ? body.params : new Map<string, string>();
-    const presented = params.get('refresh_token') ?? null;
+    const params = endpoint === 'token' && body.kind === 'params' ? body.params : new Map<string, string>();
+    const presented = params.get(this.#options.request.refreshToken) ?? null;
+    const grantTypeField = this.#options.request.grantType;
+    const grantType = grantTypeField === null ? null : (params.get(grantTypeField) ?? null);
+    const scope = params.get('scope') ?? null;
     // Looked up without touching grant state, so fault records still say whose token was in flight.
     const knownGrant = presented === null ? null : (this.#store.grantIdForRefreshToken(presented) ?? null);
     const record = (status: number, outcome: TokenRequestOutcome, grantId: string | null, fault: Fault | null) => {
@@ -202,6 +216,8 @@ export class FakeProvider {
         at,
         grantId,
         refreshTokenPresented: presented,
+        grantType,
+        scope,
         status,
         outcome,
         fault: fault?.kind ?? null,
@@ -211,7 +227,7 @@ export class FakeProvider {
     const fault = this.#faults.next();
     let faultDelayMs = 0;
     if (fault !== null) {
-      const action = faultAction(fault);
+      const action = this.#faultAction(req, fault, endpoint);
       switch (action.kind) {
         case 'hang':
           // Left open on purpose: only the client giving up or close() ends it.
@@ -223,7 +239,7 @@ export class FakeProvider {
           return;
         case 'reply':
           record(action.status, 'fault', knownGrant, fault);
-          this.#answerLater(res, action.status, action.headers, action.body, this.#latencyMs);
+          this.#answerLater(res, action.status, action.headers, action.body, this.#options.latencyMs);
           return;
         case 'delay':
           faultDelayMs = action.ms;
@@ -233,53 +249,151 @@ export class FakeProvider {
 
     // State changes now and only the answer waits, as on a real server: a client that times out during a delay
     // has still caused a rotation and lost the new refresh token, which is the case chaos runs need to provoke.
-    const answer = this.#process(req, body);
+    const answer = endpoint === 'token' ? this.#process(req, body) : this.#processLogin(req, body);
     record(answer.status, answer.outcome, answer.grantId ?? knownGrant, fault);
-    this.#answerLater(res, answer.status, answer.headers, answer.body, this.#latencyMs + faultDelayMs);
+    this.#answerLater(res, answer.status, answer.headers, answer.body, this.#options.latencyMs + faultDelayMs);
+  }
+
+  /** `invalid-grant` imitates the endpoint's own "that credential is no good" answer, quirks included. */
+  #faultAction(req: IncomingMessage, fault: Fault, endpoint: Endpoint): FaultAction {
+    if (fault.kind !== 'invalid-grant') return faultAction(fault);
+    const answer = endpoint === 'token' ? this.#invalidGrant(req, 'fault', null) : loginRefused();
+    return { kind: 'reply', status: answer.status, headers: answer.headers, body: answer.body };
   }
 
   #process(req: IncomingMessage, body: TokenRequestBody): Answer {
     if (req.method !== 'POST') {
-      return { ...oauthError(405, 'invalid_request', 'bad_request'), headers: { ...errorHeaders(), allow: 'POST' } };
-    }
-    if (body.kind === 'malformed') return oauthError(400, 'invalid_request', 'bad_request');
-    const { params } = body;
-
-    const auth = authenticateClient(req.headers.authorization, params, this.#credentials);
-    if (auth.kind === 'invalid_request') return oauthError(400, 'invalid_request', 'bad_request');
-    if (auth.kind === 'invalid_client') {
-      const answer = oauthError(401, 'invalid_client', 'bad_client');
-      if (auth.challenge) answer.headers['www-authenticate'] = 'Basic';
+      const answer = this.#oauthError(req, 405, 'invalid_request', 'bad_request');
+      answer.headers.allow = 'POST';
       return answer;
     }
+    if (body.kind === 'malformed') return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    const { params } = body;
 
-    const grantType = params.get('grant_type');
-    if (grantType === undefined) return oauthError(400, 'invalid_request', 'bad_request');
-    if (grantType !== 'refresh_token') return oauthError(400, 'unsupported_grant_type', 'bad_request');
-    const presented = params.get('refresh_token');
-    if (presented === undefined) return oauthError(400, 'invalid_request', 'bad_request');
+    const auth = this.#authenticate(req, params);
+    if (auth.kind === 'invalid_request') return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    if (auth.kind === 'invalid_client') return this.#invalidClient(req, auth.challenge);
+
+    const grantTypeField = this.#options.request.grantType;
+    // A custom endpoint without a grant type only ever refreshes.
+    const grantType = grantTypeField === null ? 'refresh_token' : params.get(grantTypeField);
+    if (grantType === undefined) return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    if (grantType === 'refresh_token') return this.#refresh(req, params);
+    if (grantType === 'client_credentials' && this.#options.clientCredentials)
+      return this.#clientCredentials(req, params);
+    if (grantType === 'password' && this.#options.passwordUsers !== null) return this.#password(req, params);
+    return this.#oauthError(req, 400, 'unsupported_grant_type', 'bad_request');
+  }
+
+  /** `privateKeyJwt`, when configured, replaces every other method. */
+  #authenticate(req: IncomingMessage, params: ReadonlyMap<string, string>): ClientAuthResult {
+    const { authorization } = req.headers;
+    if (this.#assertions === null) return authenticateClient(authorization, params, this.#credentials);
+    if (this.#assertions.authenticate(authorization, params).kind === 'ok') return { kind: 'ok' };
+    return { kind: 'invalid_client', challenge: authorization !== undefined };
+  }
+
+  #refresh(req: IncomingMessage, params: ReadonlyMap<string, string>): Answer {
+    const presented = params.get(this.#options.request.refreshToken);
+    if (presented === undefined) return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    if (this.#options.requireScope && !params.has('scope')) {
+      return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    }
 
     const result = this.#store.refresh(presented, this.#accessTokenLifetime);
     if (result.kind !== 'ok') {
-      const grantId = result.kind === 'unknown_token' ? null : result.grantId;
-      return { ...oauthError(400, 'invalid_grant', result.kind), grantId };
+      return this.#invalidGrant(req, result.kind, result.kind === 'unknown_token' ? null : result.grantId);
     }
+    // Without rotation the field is omitted, as Google does (the client must keep the refresh token it has), unless
+    // the provider repeats the unchanged token, as HubSpot and Zendesk do.
+    const refreshToken = result.refreshToken ?? (this.#options.echoRefreshToken ? presented : null);
+    return this.#success(req, { ...result, refreshToken }, result.grantId);
+  }
 
-    const reply: Record<string, string | number> = {
-      access_token: result.accessToken,
-      token_type: 'Bearer',
-      expires_in: result.expiresIn,
-    };
-    // Without rotation the field is omitted, as Google does: the client must keep the refresh token it has.
-    if (result.refreshToken !== null) reply.refresh_token = result.refreshToken;
-    if (result.scope !== null) reply.scope = result.scope;
+  #clientCredentials(req: IncomingMessage, params: ReadonlyMap<string, string>): Answer {
+    const expiresIn = this.#accessTokenLifetime;
+    const accessToken = this.#store.issueAccessToken(expiresIn);
+    return this.#success(req, { accessToken, refreshToken: null, expiresIn, scope: params.get('scope') ?? null }, null);
+  }
+
+  #password(req: IncomingMessage, params: ReadonlyMap<string, string>): Answer {
+    const username = params.get('username');
+    const password = params.get('password');
+    if (username === undefined || password === undefined) {
+      return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    }
+    if (!this.#passwordMatches(username, password)) return this.#invalidGrant(req, 'bad_client', null);
+
+    const expiresIn = this.#accessTokenLifetime;
+    const scope = params.get('scope') ?? null;
+    if (this.#options.passwordGrantIssuesRefreshToken) {
+      const grant = this.#store.issue(expiresIn, scope);
+      return this.#success(req, { ...grant, scope }, grant.grantId);
+    }
+    const accessToken = this.#store.issueAccessToken(expiresIn);
+    return this.#success(req, { accessToken, refreshToken: null, expiresIn, scope }, null);
+  }
+
+  /** The non-OAuth JSON login: `{ [usernameField], [passwordField] }` in, `{ [tokenField]: <JWT> }` out. */
+  #processLogin(req: IncomingMessage, body: TokenRequestBody): Answer {
+    const login = this.#options.loginEndpoint;
+    if (login === null) throw new Error('fake-provider: no login endpoint configured');
+    if (req.method !== 'POST') {
+      return {
+        ...loginMessage(405, 'method not allowed', 'bad_request'),
+        headers: { ...errorHeaders(), allow: 'POST' },
+      };
+    }
+    if (body.kind === 'malformed') return loginMessage(400, 'invalid request', 'bad_request');
+    const username = body.params.get(login.usernameField);
+    const password = body.params.get(login.passwordField);
+    if (username === undefined || password === undefined) return loginMessage(400, 'invalid request', 'bad_request');
+    if (!this.#passwordMatches(username, password)) return loginRefused();
+
+    const exp = Math.floor(Date.now() / 1000) + this.#accessTokenLifetime;
+    const token = mintLoginJwt(username, exp);
+    this.#store.recordAccessToken(token, exp * 1000);
     return {
       status: 200,
       headers: { 'content-type': JSON_TYPE, ...NO_STORE },
-      body: JSON.stringify(reply),
+      body: JSON.stringify({ [login.tokenField]: token }),
       outcome: 'ok',
-      grantId: result.grantId,
+      grantId: null,
     };
+  }
+
+  #passwordMatches(username: string, password: string): boolean {
+    const expected = this.#options.passwordUsers?.get(username);
+    // Compared even for an unknown user, so the answer takes as long either way.
+    const same = sameText(password, expected ?? '');
+    return expected !== undefined && same;
+  }
+
+  #success(req: IncomingMessage, tokens: IssuedTokens, grantId: string | null): Answer {
+    return { ...this.#render(req, 200, successFields(this.#options, tokens, Date.now())), outcome: 'ok', grantId };
+  }
+
+  #oauthError(req: IncomingMessage, status: number, error: string, outcome: TokenRequestOutcome): Answer {
+    return { ...this.#render(req, status, { error }), outcome, grantId: null };
+  }
+
+  #invalidGrant(req: IncomingMessage, outcome: TokenRequestOutcome, grantId: string | null): Answer {
+    const { status, fields } = invalidGrant(this.#options.errorStyle, this.#options.invalidGrantStatus);
+    return { ...this.#render(req, status, fields), outcome, grantId };
+  }
+
+  #invalidClient(req: IncomingMessage, challenge: boolean): Answer {
+    const { status, fields } = invalidClient(this.#options.errorStyle);
+    const answer: Answer = { ...this.#render(req, status, fields), outcome: 'bad_client', grantId: null };
+    if (challenge && status === 401) answer.headers['www-authenticate'] = 'Basic';
+    return answer;
+  }
+
+  /** JSON, or a form when `responseFormat: 'form'` and the client did not ask for JSON (GitHub's default). */
+  #render(req: IncomingMessage, status: number, fields: Fields): Pick<Answer, 'status' | 'headers' | 'body'> {
+    const format = this.#options.responseFormat === 'form' && !acceptsJson(req.headers.accept) ? 'form' : 'json';
+    const { contentType, body } = renderFields(fields, format);
+    return { status, headers: { 'content-type': contentType, ...NO_STORE }, body };
   }
 
   #answerLater(
@@ -313,14 +427,10 @@ function errorHeaders(): Record<string, string> {
   return { 'content-type': JSON_TYPE, ...NO_STORE };
 }
 
-function oauthError(status: number, error: string, outcome: TokenRequestOutcome): Answer {
-  return { status, headers: errorHeaders(), body: JSON.stringify({ error }), outcome, grantId: null };
+function loginMessage(status: number, message: string, outcome: TokenRequestOutcome): Answer {
+  return { status, headers: errorHeaders(), body: JSON.stringify({ message }), outcome, grantId: null };
 }
 
-function checkLifetime(seconds: number): void {
-  if (!(Number.isInteger(seconds) && seconds >= 0)) {
-    throw new RangeError(
-      `fake-provider: an access token lifetime is a non-negative integer of seconds, got ${seconds}`,
-    );
-  }
+function loginRefused(): Answer {
+  return loginMessage(401, 'invalid credentials', 'bad_client');
 }

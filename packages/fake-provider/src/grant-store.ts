@@ -1,4 +1,5 @@
 import { randomToken } from './random-token.ts';
+import type { RotationPolicy } from './options.ts';
 
 export interface IssueResult {
   grantId: string;
@@ -16,7 +17,8 @@ export interface GrantSnapshot {
 }
 
 export interface GrantStoreOptions {
-  rotateRefreshTokens: boolean;
+  /** `alternate`: the 2nd, 4th, … refresh of a grant rotates; the others keep the presented token valid. */
+  rotation: RotationPolicy;
   revokeOnReuse: boolean;
   /**
    * Seconds during which the refresh token just replaced still works once more (Okta's grace period, Auth0's reuse
@@ -69,6 +71,8 @@ export class GrantStore {
   readonly #refreshTokens = new Map<string, RefreshTokenEntry>();
   // Benchmarks check access tokens against thousands of grants; a scan per check would dominate the run.
   readonly #accessTokens = new Map<string, string>();
+  // Access tokens that belong to no grant (client credentials, a password grant without refresh, a login JWT).
+  readonly #looseAccessTokens = new Map<string, number>();
   readonly #minted: string[] = [];
   #reuseCount = 0;
   #graceReuseCount = 0;
@@ -130,7 +134,9 @@ export class GrantStore {
     this.#accessTokens.set(grant.currentAccessToken, grant.id);
     grant.accessTokenExpiresAt = this.#now() + expiresIn * 1000;
     let refreshToken: string | null = null;
-    if (this.#options.rotateRefreshTokens) {
+    const rotate =
+      this.#options.rotation === 'always' || (this.#options.rotation === 'alternate' && grant.refreshCount % 2 === 0);
+    if (rotate) {
       refreshToken = this.#mint('rt_');
       entry.used = true;
       entry.usedAt = this.#now();
@@ -146,6 +152,36 @@ export class GrantStore {
       expiresIn,
       scope: grant.scope,
     };
+  }
+
+  /** An access token outside any grant: valid until it expires, never refreshed, never revoked. */
+  issueAccessToken(expiresIn: number): string {
+    const token = this.#mint('at_');
+    this.#looseAccessTokens.set(token, this.#now() + expiresIn * 1000);
+    return token;
+  }
+
+  /** Remembers a token minted elsewhere (the login JWT) so `isAccessTokenValid` and `allIssuedTokens` know it. */
+  recordAccessToken(token: string, expiresAtMs: number): void {
+    this.#minted.push(token);
+    this.#looseAccessTokens.set(token, expiresAtMs);
+  }
+
+  forgetRefreshToken(token: string): void {
+    const entry = this.#refreshTokens.get(token);
+    if (entry === undefined) throw new Error('fake-provider: no such refresh token');
+    this.#refreshTokens.delete(token);
+    const grant = this.#grants.get(entry.grantId);
+    if (grant?.currentRefreshToken !== token) return;
+    // The rotation that issued it never happened: the token it replaced is current (and unused) again.
+    for (const [previous, candidate] of this.#refreshTokens) {
+      if (candidate.successor === token) {
+        candidate.used = false;
+        candidate.successor = null;
+        grant.currentRefreshToken = previous;
+        return;
+      }
+    }
   }
 
   revoke(grantId: string): void {
@@ -172,6 +208,8 @@ export class GrantStore {
   }
 
   isAccessTokenValid(token: string): boolean {
+    const looseExpiry = this.#looseAccessTokens.get(token);
+    if (looseExpiry !== undefined) return this.#now() < looseExpiry;
     const grantId = this.#accessTokens.get(token);
     const grant = grantId === undefined ? undefined : this.#grants.get(grantId);
     if (grant === undefined || grant.currentAccessToken !== token) return false;

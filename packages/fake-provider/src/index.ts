@@ -1,5 +1,12 @@
 export { FakeProvider } from './fake-provider.ts';
-export type { FakeProviderOptions } from './fake-provider.ts';
+export type {
+  ErrorStyle,
+  ExpiresInFormat,
+  FakeProviderOptions,
+  LoginEndpointOptions,
+  ResponseFormat,
+  RotationPolicy,
+} from './options.ts';
 export type { ClientAuthMethod } from './client-auth.ts';
 export type { Fault, FaultKind } from './faults.ts';
 export type { GrantSnapshot, IssueResult } from './grant-store.ts';

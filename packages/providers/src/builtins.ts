@@ -1,0 +1,176 @@
+import type { ProviderEntry } from '@evergreen/core';
+
+const DAY = 86_400;
+
+/**
+ * The built-in catalogue: what each provider's token endpoint does, as documented by the provider. Entries are
+ * templates: a providers file names one (or `extends` it) and adds the client id and secret. docs/providers.md says
+ * why each quirk is there.
+ */
+export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
+  {
+    // No rotation; the response carries no refresh_token, so the stored one is kept.
+    id: 'google',
+    displayName: 'Google',
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+    clientAuth: 'client_secret_post',
+    rotation: { rotates: 'never' },
+    defaultLifetimeSeconds: 3600,
+  },
+  {
+    // Rotates, but the old refresh token stays valid; scope is required on every refresh; tenant in the URL.
+    id: 'microsoft',
+    displayName: 'Microsoft identity platform',
+    tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
+    tokenUrlHosts: ['login.microsoftonline.com'],
+    metadataDefaults: { tenant: 'common' },
+    clientAuth: 'client_secret_post',
+    request: { scope: 'connection' },
+    rotation: { rotates: 'always', graceSeconds: DAY },
+    refreshTokenLifetimeSeconds: 90 * DAY,
+  },
+  {
+    // Basic auth; sometimes returns a new refresh token, sometimes none.
+    id: 'spotify',
+    displayName: 'Spotify',
+    tokenUrl: 'https://accounts.spotify.com/api/token',
+    clientAuth: 'client_secret_basic',
+    rotation: { rotates: 'sometimes' },
+  },
+  {
+    id: 'discord',
+    displayName: 'Discord',
+    tokenUrl: 'https://discord.com/api/oauth2/token',
+    clientAuth: 'client_secret_post',
+    rotation: { rotates: 'always' },
+    defaultLifetimeSeconds: 7 * DAY,
+  },
+  {
+    // No expires_in: the session lasts the org's timeout (2 hours by default) from issued_at, in milliseconds.
+    // The instance URL arrives with each answer and names the host of later refreshes.
+    id: 'salesforce',
+    displayName: 'Salesforce',
+    tokenUrl: '{instance_url}/services/oauth2/token',
+    tokenUrlHosts: ['login.salesforce.com', 'test.salesforce.com', '*.salesforce.com', '*.force.com'],
+    metadataDefaults: { instance_url: 'https://login.salesforce.com' },
+    clientAuth: 'client_secret_post',
+    response: { expiresIn: null, issuedAt: 'issued_at', issuedAtFormat: 'epoch_milliseconds', metadata: { instance_url: 'instance_url' } },
+    rotation: { rotates: 'never' },
+    defaultLifetimeSeconds: 2 * 3600,
+  },
+  {
+    // 30-minute access tokens; rotating refresh tokens with a 30-minute grace period; 60 days unused and they die.
+    id: 'xero',
+    displayName: 'Xero',
+    tokenUrl: 'https://identity.xero.com/connect/token',
+    clientAuth: 'client_secret_basic',
+    rotation: { rotates: 'always', graceSeconds: 30 * 60 },
+    defaultLifetimeSeconds: 30 * 60,
+    refreshTokenLifetimeSeconds: 60 * DAY,
+  },
+  {
+    id: 'hubspot',
+    displayName: 'HubSpot',
+    tokenUrl: 'https://api.hubapi.com/oauth/v1/token',
+    clientAuth: 'client_secret_post',
+    rotation: { rotates: 'never' },
+    defaultLifetimeSeconds: 30 * 60,
+  },
+  {
+    // GitHub App user-to-server tokens: 8 hours; single-use rotating refresh tokens that lapse after about 6 months;
+    // errors arrive with HTTP 200; form-encoded answers unless JSON is asked for (we ask).
+    id: 'github-app',
+    displayName: 'GitHub App (user tokens)',
+    tokenUrl: 'https://github.com/login/oauth/access_token',
+    clientAuth: 'client_secret_post',
+    rotation: { rotates: 'always', graceSeconds: 0 },
+    errors: {
+      bad_refresh_token: 'invalid_grant',
+      incorrect_client_credentials: 'invalid_client',
+      unverified_user_email: 'invalid_grant',
+    },
+    defaultLifetimeSeconds: 8 * 3600,
+    refreshTokenLifetimeSeconds: 15_897_600,
+  },
+  {
+    // No expires_in unless the token was made to expire: never leave such a token unrefreshed for long anyway.
+    id: 'zendesk',
+    displayName: 'Zendesk',
+    tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens',
+    tokenUrlHosts: ['*.zendesk.com'],
+    clientAuth: 'client_secret_post',
+    request: { format: 'json' },
+    defaultLifetimeSeconds: null,
+    keepAliveSeconds: DAY,
+  },
+  {
+    // Token rotation: 12-hour access tokens; errors as {"ok": false, "error": ...} with HTTP 200.
+    id: 'slack',
+    displayName: 'Slack',
+    tokenUrl: 'https://slack.com/api/oauth.v2.access',
+    clientAuth: 'client_secret_post',
+    response: { successFlag: 'ok' },
+    errors: {
+      invalid_refresh_token: 'invalid_grant',
+      token_revoked: 'invalid_grant',
+      token_expired: 'invalid_grant',
+      invalid_client_id: 'invalid_client',
+      bad_client_secret: 'invalid_client',
+      invalid_grant_type: 'unsupported_grant_type',
+      ratelimited: 'transient',
+    },
+    rotation: { rotates: 'always' },
+    defaultLifetimeSeconds: 12 * 3600,
+  },
+  {
+    id: 'zoom',
+    displayName: 'Zoom',
+    tokenUrl: 'https://zoom.us/oauth/token',
+    clientAuth: 'client_secret_basic',
+    rotation: { rotates: 'always' },
+    refreshTokenLifetimeSeconds: 90 * DAY,
+  },
+  {
+    // The reference systems' custom endpoint: POST {"refreshToken"} → {"accessToken", "refreshToken"}; the expiry
+    // comes from the access token's JWT exp. Extend it with your tokenUrl.
+    id: 'custom-json',
+    displayName: 'Custom JSON refresh endpoint',
+    clientAuth: 'none',
+    request: { format: 'json', grantTypeField: null, refreshTokenField: 'refreshToken' },
+    response: { accessToken: 'accessToken', refreshToken: 'refreshToken', expiresIn: 'expiresIn', error: 'error' },
+    rotation: { rotates: 'sometimes' },
+  },
+  {
+    // A token that never expires (a GitHub personal access token): stored, never scheduled.
+    id: 'github-pat',
+    displayName: 'GitHub personal access token',
+    grant: 'none',
+    clientAuth: 'none',
+    defaultLifetimeSeconds: null,
+  },
+  {
+    // RFC 6749 §4.4: the connection renews with the client's own credentials (the provider's, or the connection's).
+    id: 'client-credentials',
+    displayName: 'OAuth 2.0 client credentials',
+    grant: 'client_credentials',
+    clientAuth: 'client_secret_basic',
+  },
+  {
+    // RFC 6749 §4.3: the connection renews with a user's login, stored encrypted with it.
+    id: 'password',
+    displayName: 'OAuth 2.0 password grant',
+    grant: 'password',
+    clientAuth: 'client_secret_basic',
+  },
+  {
+    // Reference 003's login endpoint: POST {"email", "password"} → {"token"} (a JWT whose exp is the expiry).
+    id: 'json-login',
+    displayName: 'JSON login endpoint',
+    grant: 'password',
+    clientAuth: 'none',
+    request: { format: 'json', grantTypeField: null, usernameField: 'email', passwordField: 'password' },
+    response: { accessToken: 'token', refreshToken: null },
+    defaultLifetimeSeconds: null,
+    keepAliveSeconds: 3600,
+  },
+];

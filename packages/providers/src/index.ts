@@ -1,0 +1,1 @@
+export { BUILTIN_PROVIDERS } from './builtins.ts';
