@@ -32,6 +32,16 @@ describe('the Postgres store', () => {
   });
 
   const base = { ownerId: 'o', provider: 'p', scopes: [], metadata: {}, expiresAt: null, refreshAt: new Date() };
+  const write = (accessToken: string, refreshToken: string | undefined, replaced: string) => ({
+    accessToken,
+    refreshToken,
+    replacedRefreshToken: replaced,
+    expiresAt: null,
+    refreshAt: null,
+    refreshTokenExpiresAt: undefined,
+    refreshTokenWarned: false,
+    metadata: undefined,
+  });
 
   it('fences writes by version: a holder with a stale row cannot overwrite newer tokens, and the audit says so', async () => {
     const { connectionId } = await store.upsert({
@@ -48,17 +58,9 @@ describe('the Postgres store', () => {
       durationMs: 12,
       trigger: 'schedule' as const,
     };
-    const first = await store.recordSuccess(
-      stale,
-      { accessToken: 'a1', refreshToken: 'r1', expiresAt: null, refreshAt: null },
-      audit,
-    );
+    const first = await store.recordSuccess(stale, write('a1', 'r1', 'r0'), audit);
     expect(first).toEqual({ applied: true, version: 2 });
-    const second = await store.recordSuccess(
-      stale,
-      { accessToken: 'a2', refreshToken: 'r2', expiresAt: null, refreshAt: null },
-      audit,
-    );
+    const second = await store.recordSuccess(stale, write('a2', 'r2', 'r0'), audit);
     expect(second).toEqual({ applied: false });
     expect(await store.find(connectionId)).toMatchObject({ accessToken: 'a1', refreshToken: 'r1', version: 2 });
     const events =
@@ -84,11 +86,7 @@ describe('the Postgres store', () => {
       durationMs: 5,
       trigger: 'schedule' as const,
     };
-    await store.recordSuccess(
-      row,
-      { accessToken: 'a1', refreshToken: undefined, expiresAt: null, refreshAt: null },
-      audit,
-    );
+    await store.recordSuccess(row, write('a1', undefined, 'keep-me'), audit);
     expect(await store.find(connectionId)).toMatchObject({ accessToken: 'a1', refreshToken: 'keep-me' });
   });
 
@@ -132,5 +130,110 @@ describe('the Postgres store', () => {
     expect(ids).toEqual([...ids].sort());
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain('overdue-1');
+  });
+});
+
+describe('the Postgres store, rotation bookkeeping', () => {
+  const sandbox = new Sandbox();
+  let db: Database;
+  let store: ConnectionStore;
+
+  beforeAll(async () => {
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
+    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    store = new ConnectionStore(db, Keyring.parse(sandbox.encryptionKeys), 'store-test');
+  });
+
+  afterAll(async () => {
+    await closeDatabase(db);
+    await sandbox.cleanup();
+  });
+
+  const audit = {
+    outcome: 'success' as const,
+    reason: null,
+    httpStatus: 200,
+    durationMs: 3,
+    trigger: 'schedule' as const,
+  };
+
+  it('keeps the replaced refresh token, encrypted, with when it was rotated; merges metadata from the answer', async () => {
+    await store.upsert({
+      connectionId: 'rot',
+      ownerId: 'o',
+      provider: 'p',
+      accessToken: 'a0',
+      refreshToken: 'r0',
+      scopes: [],
+      metadata: { team: 'blue', instance_url: 'https://old.example.com' },
+      expiresAt: null,
+      refreshAt: null,
+      credentials: { username: 'u', password: 'pw-secret' },
+    });
+    const row = (await store.find('rot'))!;
+    expect(row.credentials).toEqual({ username: 'u', password: 'pw-secret' });
+    const result = await store.recordSuccess(
+      row,
+      {
+        accessToken: 'a1',
+        refreshToken: 'r1',
+        replacedRefreshToken: 'r0',
+        expiresAt: null,
+        refreshAt: null,
+        refreshTokenExpiresAt: new Date('2030-01-01T00:00:00Z'),
+        refreshTokenWarned: false,
+        metadata: { instance_url: 'https://new.example.com' },
+      },
+      audit,
+    );
+    expect(result.applied).toBe(true);
+    const after = (await store.find('rot'))!;
+    expect(after).toMatchObject({
+      refreshToken: 'r1',
+      previousRefreshToken: 'r0',
+      refreshTokenExpiresAt: new Date('2030-01-01T00:00:00Z'),
+      metadata: { team: 'blue', instance_url: 'https://new.example.com' },
+    });
+    expect(after.refreshTokenRotatedAt).not.toBeNull();
+    const [raw] = await sandbox.sql`select previous_refresh_token, credentials from connections where id = 'rot'`;
+    expect(String(raw!.previous_refresh_token)).toMatch(/^evg1\./);
+    expect(String(raw!.credentials)).not.toContain('pw-secret');
+  });
+
+  it('does not count an unchanged refresh token as a rotation, and remembers a warning until the next rotation', async () => {
+    const row = (await store.find('rot'))!;
+    await store.recordSuccess(
+      row,
+      {
+        accessToken: 'a2',
+        refreshToken: 'r1',
+        replacedRefreshToken: 'r1',
+        expiresAt: null,
+        refreshAt: null,
+        refreshTokenExpiresAt: undefined,
+        refreshTokenWarned: true,
+        metadata: undefined,
+      },
+      audit,
+    );
+    const after = (await store.find('rot'))!;
+    expect(after).toMatchObject({ refreshToken: 'r1', previousRefreshToken: 'r0' });
+    expect(after.refreshTokenRotatedAt).toEqual(row.refreshTokenRotatedAt);
+    expect(after.refreshTokenWarnedAt).not.toBeNull();
+    await store.recordSuccess(
+      after,
+      {
+        accessToken: 'a3',
+        refreshToken: 'r2',
+        replacedRefreshToken: 'r1',
+        expiresAt: null,
+        refreshAt: null,
+        refreshTokenExpiresAt: undefined,
+        refreshTokenWarned: false,
+        metadata: undefined,
+      },
+      audit,
+    );
+    expect((await store.find('rot'))!.refreshTokenWarnedAt).toBeNull();
   });
 });

@@ -29,16 +29,8 @@ export const FAST_TIMINGS: Record<string, string> = {
   EVERGREEN_RECONCILE_GRACE_MS: '1000',
 };
 
-export interface ProviderEntry {
-  id: string;
-  tokenUrl: string;
-  clientId?: string;
-  clientSecret?: string;
-  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'none';
-  refreshBufferSeconds?: number;
-  defaultLifetimeSeconds?: number | null;
-  rateLimit?: { max: number; durationMs: number };
-}
+/** A providers-file entry as a test writes it: any field of docs/providers.md. */
+export type ProviderEntry = { id: string } & Record<string, unknown>;
 
 /**
  * One test file's private Evergreen: its own Postgres schema and Redis key prefix (so files run in parallel), an

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseProviderEntry, type InputIssue, type ProviderDefinition } from '@evergreen/core';
+import { resolveProviderEntries, type InputIssue, type ProviderDefinition } from '@evergreen/core';
+import { BUILTIN_PROVIDERS } from '@evergreen/providers';
 import { parse as parseYaml } from 'yaml';
 
 /**
@@ -37,9 +38,7 @@ export function parseProviders(
 ): { providers: ProviderDefinition[]; issues: InputIssue[] } {
   const list = Array.isArray(document)
     ? document
-    : typeof document === 'object' &&
-        document !== null &&
-        Array.isArray((document as { providers?: unknown }).providers)
+    : typeof document === 'object' && document !== null && Array.isArray((document as { providers?: unknown }).providers)
       ? (document as { providers: unknown[] }).providers
       : null;
   if (list === null) {
@@ -48,29 +47,13 @@ export function parseProviders(
       issues: [{ field: source, reason: 'must be a list of provider entries (or { providers: [...] })' }],
     };
   }
-  const providers: ProviderDefinition[] = [];
   const issues: InputIssue[] = [];
-  const seen = new Set<string>();
-  list.forEach((raw, index) => {
-    const id =
-      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
-        ? (raw as { id: string }).id
-        : null;
-    const where = `${source}[${index}]${id ? ` (${id})` : ''}`;
-    const substituted = substitute(raw, env, where, issues);
-    const result = parseProviderEntry(substituted);
-    if (!result.ok) {
-      for (const issue of result.issues) issues.push({ field: `${where}.${issue.field}`, reason: issue.reason });
-      return;
-    }
-    if (seen.has(result.provider.id)) {
-      issues.push({ field: `${where}.id`, reason: `'${result.provider.id}' is defined twice` });
-      return;
-    }
-    seen.add(result.provider.id);
-    providers.push(result.provider);
+  const substituted = list.map((raw, index) => {
+    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+    return substitute(raw, env, `${source}[${index}]${id ? ` (${id})` : ''}`, issues);
   });
-  return { providers, issues };
+  const resolved = resolveProviderEntries(BUILTIN_PROVIDERS, substituted, source);
+  return { providers: resolved.providers, issues: [...issues, ...resolved.issues] };
 }
 
 function parseErrorWhere(error: unknown, text: string): string {

@@ -1,3 +1,4 @@
+import { DEFAULT_RESPONSE_SHAPE, type ErrorMeaning, type ResponseShape } from './provider-definition.ts';
 import type { FatalReason, RefreshOutcome } from './refresh-outcome.ts';
 import { retryAfterMs } from './retry-after.ts';
 import type { TokenEndpointReply } from './token-endpoint-reply.ts';
@@ -9,6 +10,14 @@ export interface ClassifyPolicy {
   /** The longest a 429 may pause a provider's queue. */
   maxRetryAfterMs: number;
 }
+
+/** A provider's own dialect: where its answer keeps things, and what its error codes mean. */
+export interface ProviderRules {
+  response: ResponseShape;
+  errors: Readonly<Record<string, ErrorMeaning>>;
+}
+
+export const STANDARD_RULES: ProviderRules = { response: DEFAULT_RESPONSE_SHAPE, errors: {} };
 
 const FATAL: ReadonlySet<string> = new Set<FatalReason>([
   'invalid_client',
@@ -22,7 +31,12 @@ const FATAL: ReadonlySet<string> = new Set<FatalReason>([
  * DESIGN.md invariant 6, in one place: what a token endpoint's reply means for the connection. Pure: the clock is an
  * argument, nothing is thrown, and the body never leaves this function except as parsed tokens.
  */
-export function classify(reply: TokenEndpointReply, now: number, policy: ClassifyPolicy): RefreshOutcome {
+export function classify(
+  reply: TokenEndpointReply,
+  now: number,
+  policy: ClassifyPolicy,
+  rules: ProviderRules = STANDARD_RULES,
+): RefreshOutcome {
   if (reply.kind === 'network') {
     return { kind: 'transient', reason: reply.timeout ? 'timeout' : 'network', status: null };
   }
@@ -42,11 +56,12 @@ export function classify(reply: TokenEndpointReply, now: number, policy: Classif
   if (status >= 500) return { kind: 'transient', reason: 'server_error', status };
   if (reply.truncated) return { kind: 'transient', reason: 'bad_response', status };
 
-  const parsed = parseTokenResponse(reply.body);
+  const parsed = parseTokenResponse(reply.body, rules.response, reply.headers['content-type'] ?? '');
   // The error code decides wherever it arrives: invalid_grant comes under 400, 401, 404, even 200.
   if (parsed.kind === 'oauth_error') {
-    if (parsed.error === 'invalid_grant') return { kind: 'reauth', reason: 'invalid_grant', status };
-    if (FATAL.has(parsed.error)) return { kind: 'fatal', reason: parsed.error as FatalReason, status };
+    const meaning = rules.errors[parsed.error] ?? parsed.error;
+    if (meaning === 'invalid_grant') return { kind: 'reauth', reason: 'invalid_grant', status };
+    if (FATAL.has(meaning)) return { kind: 'fatal', reason: meaning as FatalReason, status };
     // An error code we do not know (temporarily_unavailable, a provider's own): assume the provider's bad moment.
     return { kind: 'transient', reason: 'unexpected_status', status };
   }

@@ -28,7 +28,7 @@ const inputSchema = z.strictObject(
     provider: z
       .string({ error: 'is required and must be a string' })
       .regex(PROVIDER_ID_PATTERN, { error: 'must be a provider id: lower-case letters, digits, "_" or "-"' }),
-    accessToken: token,
+    accessToken: token.optional(),
     refreshToken: token.optional(),
     expiresAt: z
       .union([z.date(), z.iso.datetime({ offset: true })], {
@@ -40,6 +40,23 @@ const inputSchema = z.strictObject(
       .finite({ error: 'must be finite' })
       .min(0, { error: 'must not be negative' })
       .max(TEN_YEARS_S, { error: 'must be at most ten years' })
+      .optional(),
+    refreshTokenExpiresIn: z
+      .number({ error: 'must be a number of seconds' })
+      .finite({ error: 'must be finite' })
+      .min(0, { error: 'must not be negative' })
+      .max(TEN_YEARS_S, { error: 'must be at most ten years' })
+      .optional(),
+    credentials: z
+      .strictObject(
+        {
+          username: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(1024).optional(),
+          password: token.optional(),
+          clientId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(1024).optional(),
+          clientSecret: token.optional(),
+        },
+        { error: 'must be an object with username and password, or clientId and clientSecret' },
+      )
       .optional(),
     scopes: z
       .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), {
@@ -56,11 +73,15 @@ export interface ConnectionInput {
   connectionId?: string;
   ownerId: string;
   provider: string;
-  accessToken: string;
+  /** Absent only for credential grants, which can log in on their own. */
+  accessToken?: string;
   refreshToken?: string;
   /** Epoch ms. */
   expiresAt?: number;
   expiresIn?: number;
+  refreshTokenExpiresIn?: number;
+  /** For credential grants: a login (password grant) or a client of the connection's own (client credentials). */
+  credentials?: { username?: string; password?: string; clientId?: string; clientSecret?: string };
   scopes: string[];
   metadata: Record<string, unknown>;
 }
@@ -91,10 +112,12 @@ export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'
     ...(value.connectionId !== undefined && { connectionId: value.connectionId }),
     ownerId: value.ownerId,
     provider: value.provider,
-    accessToken: value.accessToken,
+    ...(value.accessToken !== undefined && { accessToken: value.accessToken }),
     ...(value.refreshToken !== undefined && { refreshToken: value.refreshToken }),
     ...(expiresAt !== undefined && { expiresAt }),
     ...(value.expiresIn !== undefined && { expiresIn: value.expiresIn }),
+    ...(value.refreshTokenExpiresIn !== undefined && { refreshTokenExpiresIn: value.refreshTokenExpiresIn }),
+    ...(value.credentials !== undefined && { credentials: value.credentials }),
     scopes: value.scopes ?? [],
     metadata,
   };

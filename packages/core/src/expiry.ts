@@ -8,13 +8,16 @@ export interface ExpiryInput {
   expiresInSeconds?: number | undefined;
   expiresAt?: number | undefined;
   accessToken: string;
+  /** When the provider says it issued the token (Salesforce): its default lifetime counts from there. */
+  issuedAt?: number | undefined;
   /** The provider's declared lifetime for tokens that do not say; null when it declares none. */
   defaultLifetimeSeconds: number | null;
 }
 
 /**
  * Expiry by DESIGN.md invariant 7's order: what the caller or provider said (`expires_in`, an absolute time), else the
- * JWT `exp` claim (decimals allowed), else the provider's declared default lifetime, else unknown.
+ * JWT `exp` claim (decimals allowed), else the provider's declared default lifetime (from the issue time when the
+ * provider gives one), else unknown.
  */
 export function resolveExpiry(input: ExpiryInput): { expiresAt: number | null; source: ExpirySource } {
   if (input.expiresInSeconds !== undefined) {
@@ -24,7 +27,9 @@ export function resolveExpiry(input: ExpiryInput): { expiresAt: number | null; s
   const jwtExp = jwtExpiry(input.accessToken);
   if (jwtExp !== null) return { expiresAt: jwtExp, source: 'jwt' };
   if (input.defaultLifetimeSeconds !== null) {
-    return { expiresAt: input.now + input.defaultLifetimeSeconds * 1_000, source: 'default' };
+    // An issue time in our future is the provider's clock running ahead: never credit the token with more life.
+    const from = input.issuedAt !== undefined ? Math.min(input.issuedAt, input.now) : input.now;
+    return { expiresAt: from + input.defaultLifetimeSeconds * 1_000, source: 'default' };
   }
   return { expiresAt: null, source: 'unknown' };
 }

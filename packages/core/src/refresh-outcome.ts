@@ -4,7 +4,15 @@ import type { TokenSet } from './token-set.ts';
 export type TransientReason = 'network' | 'timeout' | 'server_error' | 'bad_response' | 'unexpected_status';
 /** Our own configuration is wrong: no retry, an operator must act. */
 export type FatalReason =
-  'invalid_client' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_request' | 'invalid_scope';
+  | 'invalid_client'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_request'
+  | 'invalid_scope'
+  /** The connection's metadata cannot make a token URL this provider allows. */
+  | 'invalid_token_url'
+  /** A credential grant without the credentials it needs. */
+  | 'missing_credentials';
 export type FailureReason = TransientReason | FatalReason | 'invalid_grant' | 'rate_limited';
 
 export type RefreshOutcome =

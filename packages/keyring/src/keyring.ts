@@ -123,6 +123,9 @@ export class Keyring {
 }
 
 /** Associated data for one token column of one connection row. */
-export function tokenAad(connectionId: string, column: 'access_token' | 'refresh_token'): string {
+export function tokenAad(
+  connectionId: string,
+  column: 'access_token' | 'refresh_token' | 'previous_refresh_token' | 'credentials',
+): string {
   return `${connectionId}/${column}`;
 }

@@ -1,2 +1,9 @@
 export { TokenClient, type TokenClientOptions, type Exchange } from './token-client.ts';
-export { buildRefreshRequest, basicCredentials } from './client-auth.ts';
+export {
+  buildTokenRequest,
+  basicCredentials,
+  CLIENT_ASSERTION_TYPE,
+  type TokenRequestContext,
+  type ConnectionCredentials,
+  type BuiltRequest,
+} from './token-request.ts';

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { ProviderDefinition, TokenEndpointReply } from '@evergreen/core';
+import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
-import { buildRefreshRequest } from './client-auth.ts';
+import { buildTokenRequest, type TokenRequestContext } from './token-request.ts';
 
 export interface TokenClientOptions {
   connectTimeoutMs: number;
@@ -49,9 +51,40 @@ export class TokenClient {
       });
   }
 
-  async refresh(provider: ProviderDefinition, refreshToken: string, signal?: AbortSignal): Promise<Exchange> {
-    const { headers, body } = buildRefreshRequest(provider, refreshToken);
-    return this.#post(provider.tokenUrl, headers, body, signal);
+  readonly #signingKeys = new Map<string, Promise<CryptoKey>>();
+
+  /**
+   * One token request for one connection: `url` is the provider's token URL with the connection's metadata filled
+   * in (`resolveTokenUrl`), `context` its refresh token or credentials.
+   */
+  async request(
+    provider: ProviderDefinition,
+    url: string,
+    context: Omit<TokenRequestContext, 'clientAssertion'>,
+    signal?: AbortSignal,
+  ): Promise<Exchange> {
+    const clientAssertion = provider.clientAuth === 'private_key_jwt' ? await this.#assertion(provider, url) : undefined;
+    const { headers, body } = buildTokenRequest(provider, { ...context, ...(clientAssertion && { clientAssertion }) });
+    return this.#post(url, headers, body, signal);
+  }
+
+  /** RFC 7523 §3: a short-lived, single-use assertion signed with the provider's private key (jose). */
+  async #assertion(provider: ProviderDefinition, url: string): Promise<string> {
+    let key = this.#signingKeys.get(provider.id);
+    if (!key) {
+      key = importPKCS8(provider.privateKey ?? '', provider.privateKeyAlgorithm);
+      this.#signingKeys.set(provider.id, key);
+    }
+    const clientId = provider.clientId ?? '';
+    return new SignJWT({})
+      .setProtectedHeader({ alg: provider.privateKeyAlgorithm, typ: 'JWT', ...(provider.keyId && { kid: provider.keyId }) })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(provider.assertionAudience ?? url)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .sign(await key);
   }
 
   async #post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<Exchange> {

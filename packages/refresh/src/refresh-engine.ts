@@ -1,8 +1,8 @@
 import {
   classify,
-  computeRefreshAt,
   isLive,
-  resolveExpiry,
+  planRefresh,
+  resolveTokenUrl,
   retryDelayMs,
   type ConnectionStatus,
   type ProviderDefinition,
@@ -10,7 +10,7 @@ import {
 } from '@evergreen/core';
 import type { EvergreenConfig, RefreshConfig } from '@evergreen/config';
 import { ownerHasher, safeError, type Logger } from '@evergreen/log';
-import type { TokenClient } from '@evergreen/oauth';
+import type { Exchange, TokenClient } from '@evergreen/oauth';
 import type { ConnectionLock, HeldLock } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
 import type { RefreshDecision } from './refresh-decision.ts';
@@ -90,7 +90,6 @@ export class RefreshEngine {
     if (!connection) return { kind: 'done', why: 'not_found' };
     if (!isLive(connection.status)) return { kind: 'done', why: `status_${connection.status}` };
     if (connection.refreshAt === null && !options.force) return { kind: 'done', why: 'nothing_to_schedule' };
-    if (connection.refreshToken === null) return { kind: 'done', why: 'no_refresh_token' };
 
     const now = this.#now();
     // Another path (a forced refresh, a re-enqueue) already moved this connection on: just follow the row.
@@ -106,6 +105,8 @@ export class RefreshEngine {
       );
       return { kind: 'delay', runAt: now + this.#d.config.backoff.cooldownMs, why: 'unknown_provider' };
     }
+    if (provider.grant === 'none') return { kind: 'done', why: 'never_expires' };
+    if (provider.grant === 'refresh_token' && connection.refreshToken === null) return { kind: 'done', why: 'no_refresh_token' };
 
     // The lock must outlive the request: if too little of it is left (a slow Redis, a paused process), give up now
     // rather than risk a second holder presenting the same refresh token.
@@ -113,8 +114,27 @@ export class RefreshEngine {
       return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
     }
 
-    const exchange = await this.#d.tokens.refresh(provider, connection.refreshToken);
-    const outcome = classify(exchange.reply, this.#now(), this.#d.config.classify);
+    const target = resolveTokenUrl(provider, connection.metadata);
+    const missing = missingCredentials(provider, connection);
+    let exchange: Exchange;
+    let outcome: RefreshOutcome;
+    let presented = connection.refreshToken ?? undefined;
+    if (!target.ok || missing) {
+      // Nothing was sent: the connection's own data cannot make a request this provider accepts.
+      exchange = { reply: { kind: 'network', timeout: false, code: null }, startedAt: now, durationMs: 0 };
+      outcome = { kind: 'fatal', reason: target.ok ? 'missing_credentials' : 'invalid_token_url', status: null };
+    } else {
+      exchange = await this.#exchange(provider, target.url, connection, presented);
+      outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
+      // A provider with a grace period still honours the refresh token the last rotation replaced: if the current
+      // one is refused (a rotation the provider did not keep), try the previous one, once.
+      if (outcome.kind === 'reauth' && this.#previousStillInGrace(provider, connection, now)) {
+        presented = connection.previousRefreshToken as string;
+        exchange = await this.#exchange(provider, target.url, connection, presented);
+        outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
+        this.#d.log.warn({ connection: connection.id, provider: provider.id, outcome: outcome.kind }, 'retried with the previous refresh token');
+      }
+    }
     const audit: AttemptAudit = {
       outcome: outcome.kind,
       reason: outcome.kind === 'success' ? null : outcome.reason,
@@ -122,7 +142,7 @@ export class RefreshEngine {
       durationMs: exchange.durationMs,
       trigger: options.trigger,
     };
-    const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit, lock);
+    const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit, lock, presented);
     this.#d.log[LOG_LEVEL[outcome.kind]](
       {
         connection: connection.id,
@@ -150,37 +170,57 @@ export class RefreshEngine {
     startedAt: number,
     audit: AttemptAudit,
     lock: HeldLock,
+    presented: string | undefined,
   ): Promise<RefreshDecision> {
     const now = this.#now();
     switch (outcome.kind) {
       case 'success': {
-        const { expiresAt } = resolveExpiry({
-          now: startedAt,
-          expiresInSeconds: outcome.tokens.expiresInSeconds,
-          accessToken: outcome.tokens.accessToken,
-          defaultLifetimeSeconds: provider.defaultLifetimeSeconds,
+        const plan = planRefresh({
+          now,
+          issuedFrom: startedAt,
+          tokens: outcome.tokens,
+          provider,
+          renewable: true,
+          current: {
+            refreshToken: presented ?? null,
+            refreshTokenExpiresAt: connection.refreshTokenExpiresAt?.getTime() ?? null,
+            refreshTokenWarned: connection.refreshTokenWarnedAt !== null,
+          },
+          timing: timingPolicyFor(provider, this.#d.config),
+          minIntervalMs: this.#d.config.minIntervalMs,
+          random: this.#random,
         });
-        const refreshAt = computeRefreshAt(
-          { now, expiresAt, notBefore: now + this.#d.config.minIntervalMs, unknownExpiryIntervalMs: null },
-          timingPolicyFor(provider, this.#d.config),
-          this.#random,
-        );
         const write = await this.#persistSuccess(lock, () =>
           this.#d.store.recordSuccess(
             connection,
             {
               accessToken: outcome.tokens.accessToken,
               refreshToken: outcome.tokens.refreshToken,
-              expiresAt: expiresAt === null ? null : new Date(expiresAt),
-              refreshAt: refreshAt === null ? null : new Date(refreshAt),
+              replacedRefreshToken: presented,
+              expiresAt: toDate(plan.expiresAt),
+              refreshAt: toDate(plan.refreshAt),
+              refreshTokenExpiresAt: plan.refreshTokenExpiresAt === undefined ? undefined : toDate(plan.refreshTokenExpiresAt),
+              refreshTokenWarned: plan.warnRefreshTokenExpiry,
+              metadata: outcome.tokens.metadata,
             },
             audit,
           ),
         );
         if (!write.applied) return this.#fenced(connection, 'success');
-        return refreshAt === null
+        if (plan.warnRefreshTokenExpiry) {
+          this.#d.log.warn(
+            {
+              connection: connection.id,
+              provider: provider.id,
+              owner: this.#d.hashOwner(connection.ownerId),
+              refreshTokenExpiresAt: new Date((plan.refreshTokenExpiresAt ?? connection.refreshTokenExpiresAt?.getTime()) as number).toISOString(),
+            },
+            'refresh token expiring',
+          );
+        }
+        return plan.refreshAt === null
           ? { kind: 'done', why: 'expiry_unknown' }
-          : { kind: 'delay', runAt: refreshAt, why: 'scheduled' };
+          : { kind: 'delay', runAt: plan.refreshAt, why: 'scheduled' };
       }
       case 'transient': {
         const failures = connection.consecutiveFailures + 1;
@@ -242,6 +282,29 @@ export class RefreshEngine {
     }
   }
 
+  async #exchange(
+    provider: ProviderDefinition,
+    url: string,
+    connection: StoredConnection,
+    refreshToken: string | undefined,
+  ): Promise<Exchange> {
+    return this.#d.tokens.request(provider, url, {
+      ...(refreshToken !== undefined && { refreshToken }),
+      ...(connection.credentials && { credentials: connection.credentials }),
+      scopes: connection.scopes,
+    });
+  }
+
+  #previousStillInGrace(provider: ProviderDefinition, connection: StoredConnection, now: number): boolean {
+    return (
+      provider.grant === 'refresh_token' &&
+      provider.rotation.graceSeconds > 0 &&
+      connection.previousRefreshToken !== null &&
+      connection.refreshTokenRotatedAt !== null &&
+      now - connection.refreshTokenRotatedAt.getTime() <= provider.rotation.graceSeconds * 1_000
+    );
+  }
+
   #statusWhileFailing(connection: StoredConnection, now: number): ConnectionStatus {
     return connection.expiresAt !== null && connection.expiresAt.getTime() <= now ? 'token_expired' : 'connected';
   }
@@ -262,6 +325,19 @@ export class RefreshEngine {
     const wait = Math.min(LOCKED_RECHECK_MAX_MS, Math.max(250, remaining + 100));
     return { kind: 'delay', runAt: this.#now() + wait, why: 'locked' };
   }
+}
+
+function toDate(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+/** A credential grant needs its credentials: a password grant a login, a client-credentials grant a client. */
+function missingCredentials(provider: ProviderDefinition, connection: StoredConnection): boolean {
+  if (provider.grant === 'password') return !connection.credentials?.username || !connection.credentials.password;
+  if (provider.grant === 'client_credentials') {
+    return (connection.credentials?.clientId ?? provider.clientId) === null;
+  }
+  return false;
 }
 
 /** The engine as a process wires it from its configuration; the store, lock and token client stay injectable. */

@@ -1,9 +1,11 @@
 import {
-  computeRefreshAt,
   InvalidInputError,
   parseConnectionInput,
-  resolveExpiry,
+  planRefresh,
+  resolveTokenUrl,
+  type ConnectionInput,
   type ConnectionStatus,
+  type InputIssue,
   type ProviderDefinition,
 } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
@@ -25,13 +27,19 @@ export interface EnqueueConnectionInput {
   connectionId?: string;
   ownerId: string;
   provider: string;
-  accessToken: string;
+  /** Required, except for credential grants (client credentials, password), which log in on their own. */
+  accessToken?: string;
   refreshToken?: string;
   /** When the access token dies: a Date or an ISO-8601 string. */
   expiresAt?: Date | string;
   /** Seconds from now until the access token dies (a token response's expires_in). */
   expiresIn?: number;
+  /** Seconds until the refresh token itself lapses, when the provider said (`refresh_token_expires_in`). */
+  refreshTokenExpiresIn?: number;
+  /** Credential grants: a login (`username`, `password`) or a client of the connection's own. Stored encrypted. */
+  credentials?: { username?: string; password?: string; clientId?: string; clientSecret?: string };
   scopes?: string[];
+  /** Free-form; also fills provider token-URL placeholders (`instance_url`, `subdomain`, `tenant`). */
   metadata?: Record<string, unknown>;
 }
 
@@ -83,29 +91,37 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     if (!provider) throw unknownProvider(input.provider, providers);
     await ready();
 
+    checkRenewal(provider, input);
+
     const now = Date.now();
-    const { expiresAt } = resolveExpiry({
+    const renewable = provider.grant === 'refresh_token' ? input.refreshToken !== undefined : provider.grant !== 'none';
+    const plan = input.accessToken === undefined ? firstLogin(now) : planRefresh({
       now,
-      expiresInSeconds: input.expiresIn,
-      expiresAt: input.expiresAt,
-      accessToken: input.accessToken,
-      defaultLifetimeSeconds: provider.defaultLifetimeSeconds,
+      issuedFrom: now,
+      tokens: {
+        accessToken: input.accessToken as string,
+        ...(input.refreshToken !== undefined && { refreshToken: input.refreshToken }),
+        ...(input.expiresIn !== undefined && { expiresInSeconds: input.expiresIn }),
+        ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
+        ...(input.refreshTokenExpiresIn !== undefined && { refreshTokenExpiresInSeconds: input.refreshTokenExpiresIn }),
+      },
+      provider,
+      renewable,
+      current: { refreshToken: null, refreshTokenExpiresAt: null, refreshTokenWarned: false },
+      timing: timingPolicyFor(provider, config.refresh),
+      minIntervalMs: 0,
+      random: Math.random,
     });
-    const refreshAt =
-      input.refreshToken === undefined
-        ? null
-        : computeRefreshAt(
-            { now, expiresAt, unknownExpiryIntervalMs: null },
-            timingPolicyFor(provider, config.refresh),
-            Math.random,
-          );
+    const { expiresAt, refreshAt } = plan;
 
     const stored = await store.upsert({
       ...(input.connectionId !== undefined && { connectionId: input.connectionId }),
       ownerId: input.ownerId,
       provider: input.provider,
-      accessToken: input.accessToken,
+      ...(input.accessToken !== undefined && { accessToken: input.accessToken }),
       ...(input.refreshToken !== undefined && { refreshToken: input.refreshToken }),
+      refreshTokenExpiresAt: plan.refreshTokenExpiresAt == null ? null : new Date(plan.refreshTokenExpiresAt),
+      ...(input.credentials !== undefined && { credentials: input.credentials }),
       scopes: input.scopes,
       metadata: input.metadata,
       expiresAt: expiresAt === null ? null : new Date(expiresAt),
@@ -144,6 +160,35 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   }
 
   return { enqueueConnection, close };
+}
+
+/**
+ * What this provider needs to renew the connection, checked before anything is stored: the metadata its token URL
+ * is made from, and the credentials of a credential grant.
+ */
+function checkRenewal(provider: ProviderDefinition, input: ConnectionInput): void {
+  const issues: InputIssue[] = [];
+  const credentialGrant = provider.grant === 'client_credentials' || provider.grant === 'password';
+  if (input.accessToken === undefined && !credentialGrant) {
+    issues.push({ field: 'accessToken', reason: `is required (only credential grants can log in on their own; ${provider.id} uses ${provider.grant})` });
+  }
+  if (provider.grant !== 'none') {
+    const target = resolveTokenUrl(provider, input.metadata);
+    if (!target.ok) issues.push({ field: target.field === 'tokenUrl' ? 'metadata' : target.field, reason: target.reason });
+  }
+  if (provider.grant === 'password') {
+    if (!input.credentials?.username) issues.push({ field: 'credentials.username', reason: `is required by ${provider.id} (password grant)` });
+    if (!input.credentials?.password) issues.push({ field: 'credentials.password', reason: `is required by ${provider.id} (password grant)` });
+  }
+  if (provider.grant === 'client_credentials' && provider.clientId === null && !input.credentials?.clientId) {
+    issues.push({ field: 'credentials.clientId', reason: `is required: ${provider.id} has no client of its own` });
+  }
+  if (issues.length > 0) throw new InvalidInputError('enqueueConnection', issues);
+}
+
+/** A credential-grant connection handed over without a token: log in now. */
+function firstLogin(now: number) {
+  return { expiresAt: null, refreshAt: now, refreshTokenExpiresAt: undefined, warnRefreshTokenExpiry: false };
 }
 
 function unknownProvider(id: string, providers: ReadonlyMap<string, ProviderDefinition>): InvalidInputError {

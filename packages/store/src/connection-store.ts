@@ -12,6 +12,11 @@ export interface StoredConnection {
   provider: string;
   accessToken: string | null;
   refreshToken: string | null;
+  previousRefreshToken: string | null;
+  refreshTokenRotatedAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+  refreshTokenWarnedAt: Date | null;
+  credentials: ConnectionCredentials | null;
   scopes: string[];
   metadata: Record<string, unknown>;
   expiresAt: Date | null;
@@ -22,12 +27,22 @@ export interface StoredConnection {
   lastRefreshAt: Date | null;
 }
 
+/** Secrets of a credential grant, stored encrypted like tokens. */
+export interface ConnectionCredentials {
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
 export interface UpsertConnection {
   connectionId?: string;
   ownerId: string;
   provider: string;
-  accessToken: string;
+  accessToken?: string;
   refreshToken?: string;
+  refreshTokenExpiresAt?: Date | null;
+  credentials?: ConnectionCredentials;
   scopes: string[];
   metadata: Record<string, unknown>;
   expiresAt: Date | null;
@@ -47,8 +62,16 @@ export interface SuccessWrite {
   accessToken: string;
   /** undefined: the provider returned none, keep the stored one (DESIGN.md invariant 5). */
   refreshToken: string | undefined;
+  /** The refresh token this answer replaces: kept for one retry inside the provider's grace period. */
+  replacedRefreshToken: string | undefined;
   expiresAt: Date | null;
   refreshAt: Date | null;
+  /** undefined: unchanged. */
+  refreshTokenExpiresAt: Date | null | undefined;
+  /** Record that the refresh token's approaching lapse was announced. */
+  refreshTokenWarned: boolean;
+  /** Metadata the provider sent along, merged into the row's. */
+  metadata: Record<string, string> | undefined;
 }
 
 export interface FailureWrite {
@@ -116,14 +139,22 @@ export class ConnectionStore {
         );
       id = existing?.id ?? randomUUID();
     }
-    const accessToken = this.#keyring.encrypt(input.accessToken, tokenAad(id, 'access_token'));
+    const accessToken =
+      input.accessToken === undefined ? null : this.#keyring.encrypt(input.accessToken, tokenAad(id, 'access_token'));
     const refreshToken =
       input.refreshToken === undefined
         ? null
         : this.#keyring.encrypt(input.refreshToken, tokenAad(id, 'refresh_token'));
+    const credentials =
+      input.credentials === undefined ? null : this.#keyring.encrypt(JSON.stringify(input.credentials), tokenAad(id, 'credentials'));
     const fresh = {
       accessToken,
       refreshToken,
+      previousRefreshToken: null,
+      refreshTokenRotatedAt: null,
+      refreshTokenExpiresAt: input.refreshTokenExpiresAt ?? null,
+      refreshTokenWarnedAt: null,
+      credentials,
       scopes: input.scopes,
       metadata: input.metadata,
       expiresAt: input.expiresAt,
@@ -157,17 +188,25 @@ export class ConnectionStore {
 
   /** Persists a provider's answer: one statement, compare-and-set on version, audit row included. */
   async recordSuccess(connection: StoredConnection, write: SuccessWrite, audit: AttemptAudit): Promise<WriteResult> {
-    const accessToken = this.#keyring.encrypt(write.accessToken, tokenAad(connection.id, 'access_token'));
-    const refreshToken =
-      write.refreshToken === undefined
-        ? null
-        : this.#keyring.encrypt(write.refreshToken, tokenAad(connection.id, 'refresh_token'));
+    const seal = (value: string, column: Parameters<typeof tokenAad>[1]) => this.#keyring.encrypt(value, tokenAad(connection.id, column));
+    const accessToken = seal(write.accessToken, 'access_token');
+    const rotated = write.refreshToken !== undefined && write.refreshToken !== write.replacedRefreshToken;
+    const refreshToken = rotated ? seal(write.refreshToken as string, 'refresh_token') : null;
+    const previous = rotated && write.replacedRefreshToken !== undefined ? seal(write.replacedRefreshToken, 'previous_refresh_token') : null;
+    const rtExpiresAt = write.refreshTokenExpiresAt === undefined ? null : write.refreshTokenExpiresAt?.toISOString() ?? null;
     return this.#casWithAudit(
       connection,
       audit,
       sql`
       access_token = ${accessToken},
       refresh_token = coalesce(${refreshToken}::text, refresh_token),
+      previous_refresh_token = case when ${rotated} then ${previous}::text else previous_refresh_token end,
+      refresh_token_rotated_at = case when ${rotated} then now() else refresh_token_rotated_at end,
+      refresh_token_expires_at = case when ${write.refreshTokenExpiresAt !== undefined} then ${rtExpiresAt}::timestamptz
+                                       else refresh_token_expires_at end,
+      refresh_token_warned_at = case when ${write.refreshTokenWarned} then now()
+                                     when ${rotated} then null else refresh_token_warned_at end,
+      metadata = metadata || ${JSON.stringify(write.metadata ?? {})}::jsonb,
       expires_at = ${write.expiresAt?.toISOString() ?? null}::timestamptz,
       refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
       status = 'connected',
@@ -250,6 +289,17 @@ export class ConnectionStore {
         row.accessToken === null ? null : this.#keyring.decrypt(row.accessToken, tokenAad(row.id, 'access_token')),
       refreshToken:
         row.refreshToken === null ? null : this.#keyring.decrypt(row.refreshToken, tokenAad(row.id, 'refresh_token')),
+      previousRefreshToken:
+        row.previousRefreshToken === null
+          ? null
+          : this.#keyring.decrypt(row.previousRefreshToken, tokenAad(row.id, 'previous_refresh_token')),
+      refreshTokenRotatedAt: row.refreshTokenRotatedAt,
+      refreshTokenExpiresAt: row.refreshTokenExpiresAt,
+      refreshTokenWarnedAt: row.refreshTokenWarnedAt,
+      credentials:
+        row.credentials === null
+          ? null
+          : (JSON.parse(this.#keyring.decrypt(row.credentials, tokenAad(row.id, 'credentials'))) as ConnectionCredentials),
       scopes: row.scopes,
       metadata: row.metadata,
       expiresAt: row.expiresAt,

@@ -29,6 +29,15 @@ export const connections = pgTable(
     /** Ciphertexts (keyring format); null once a connection is disconnected and its tokens wiped. */
     accessToken: text('access_token'),
     refreshToken: text('refresh_token'),
+    /** The refresh token the last rotation replaced, for one retry inside the provider's grace period. */
+    previousRefreshToken: text('previous_refresh_token'),
+    refreshTokenRotatedAt: timestamp('refresh_token_rotated_at', { withTimezone: true, mode: 'date' }),
+    /** When the refresh token itself lapses, when the provider says (GitHub's refresh_token_expires_in). */
+    refreshTokenExpiresAt: timestamp('refresh_token_expires_at', { withTimezone: true, mode: 'date' }),
+    /** Set once the approaching lapse has been announced; cleared when a new refresh token arrives. */
+    refreshTokenWarnedAt: timestamp('refresh_token_warned_at', { withTimezone: true, mode: 'date' }),
+    /** Ciphertext of the JSON credentials of a credential grant (username and password, or a client of its own). */
+    credentials: text('credentials'),
     scopes: text('scopes')
       .array()
       .notNull()
@@ -58,6 +67,7 @@ export const connections = pgTable(
     // The scheduler's overdue sweep and the operators' "what is due soon" both walk live rows by refresh time.
     index('connections_live_refresh_at_idx').on(t.refreshAt).where(LIVE),
     index('connections_live_expires_at_idx').on(t.expiresAt).where(LIVE),
+    index('connections_live_refresh_token_expires_at_idx').on(t.refreshTokenExpiresAt).where(LIVE),
     index('connections_status_provider_idx').on(t.status, t.provider),
     index('connections_owner_idx').on(t.ownerId),
     index('connections_updated_at_idx').on(t.updatedAt),

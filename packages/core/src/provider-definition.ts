@@ -1,0 +1,124 @@
+/** How a connection renews its access token. `none`: the token never expires (a personal access token). */
+export const GRANTS = ['refresh_token', 'client_credentials', 'password', 'none'] as const;
+export type Grant = (typeof GRANTS)[number];
+
+/** RFC 6749 §2.3.1, RFC 7523 §2.2 and public clients: how a client proves itself to the token endpoint. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
+export type AssertionAlgorithm = (typeof ASSERTION_ALGORITHMS)[number];
+
+export const ABSOLUTE_TIME_FORMATS = ['epoch_seconds', 'epoch_milliseconds', 'iso8601'] as const;
+export type AbsoluteTimeFormat = (typeof ABSOLUTE_TIME_FORMATS)[number];
+
+/** What a provider's error code means to us, when it is not a standard RFC 6749 §5.2 code. */
+export const ERROR_MEANINGS = [
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_request',
+  'invalid_scope',
+  'transient',
+] as const;
+export type ErrorMeaning = (typeof ERROR_MEANINGS)[number];
+
+/** How the token request is written. */
+export interface RequestShape {
+  format: 'form' | 'json';
+  /** Field carrying the grant type; null for endpoints that take none (a custom `POST {refreshToken}`). */
+  grantTypeField: string | null;
+  refreshTokenField: string;
+  usernameField: string;
+  passwordField: string;
+  /** `connection`: the connection's scopes, joined by a space (Microsoft requires them); `fixed`: `scope` below. */
+  scope: 'none' | 'connection' | 'fixed';
+  scopeValue: string | null;
+  /** Sent with every request, as given. */
+  params: Record<string, string>;
+}
+
+/** Where the answer keeps what we need: dotted paths into the JSON (or form) body. */
+export interface ResponseShape {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresIn: string | null;
+  expiresInUnit: 'seconds' | 'milliseconds';
+  expiresAt: string | null;
+  expiresAtFormat: AbsoluteTimeFormat;
+  /** When the token was issued (Salesforce's `issued_at`): the default lifetime counts from there. */
+  issuedAt: string | null;
+  issuedAtFormat: AbsoluteTimeFormat;
+  refreshTokenExpiresIn: string | null;
+  error: string;
+  /** A field that must hold `true` for a success (Slack's `ok`); errors then arrive with HTTP 200. */
+  successFlag: string | null;
+  /** Connection metadata refreshed from each answer: metadata key → response path (Salesforce's instance_url). */
+  metadata: Record<string, string>;
+}
+
+/** One provider, resolved: built-in defaults, `extends` and the user's file applied. */
+export interface ProviderDefinition {
+  id: string;
+  displayName: string;
+  grant: Grant;
+  /** May hold `{name}` placeholders filled from the connection's metadata (Salesforce instance, Zendesk subdomain). */
+  tokenUrl: string;
+  /** Hosts a filled-in token URL may point at (`*.salesforce.com`); null: any host the template allows. */
+  tokenUrlHosts: string[] | null;
+  metadataDefaults: Record<string, string>;
+  clientId: string | null;
+  clientSecret: string | null;
+  clientAuth: ClientAuthMethod;
+  /** PEM private key for private_key_jwt (RFC 7523). */
+  privateKey: string | null;
+  privateKeyAlgorithm: AssertionAlgorithm;
+  keyId: string | null;
+  /** `aud` of the client assertion; the token URL when null. */
+  assertionAudience: string | null;
+  request: RequestShape;
+  response: ResponseShape;
+  /** Provider-specific error codes (GitHub's bad_refresh_token, Slack's invalid_refresh_token) and what they mean. */
+  errors: Record<string, ErrorMeaning>;
+  /** Whether refresh tokens rotate, and how long the one just replaced stays usable. */
+  rotation: { rotates: 'always' | 'sometimes' | 'never'; graceSeconds: number };
+  refreshBufferSeconds: number;
+  /** Lifetime assumed when neither the answer nor the token says; null: unknown. */
+  defaultLifetimeSeconds: number | null;
+  /** Refresh at least this often: refresh tokens that die when unused, and tokens whose expiry nobody knows. */
+  keepAliveSeconds: number | null;
+  /** Refresh-token lifetime assumed when the answer does not say (`refresh_token_expires_in`). */
+  refreshTokenLifetimeSeconds: number | null;
+  /** Warn this long before a refresh token lapses. */
+  refreshTokenWarningSeconds: number;
+  /** Most token requests per `durationMs` across all workers; null: no limit of our own. */
+  rateLimit: { max: number; durationMs: number } | null;
+}
+
+export const DEFAULT_REQUEST_SHAPE: RequestShape = {
+  format: 'form',
+  grantTypeField: 'grant_type',
+  refreshTokenField: 'refresh_token',
+  usernameField: 'username',
+  passwordField: 'password',
+  scope: 'none',
+  scopeValue: null,
+  params: {},
+};
+
+/** RFC 6749 §5.1. */
+export const DEFAULT_RESPONSE_SHAPE: ResponseShape = {
+  accessToken: 'access_token',
+  refreshToken: 'refresh_token',
+  expiresIn: 'expires_in',
+  expiresInUnit: 'seconds',
+  expiresAt: null,
+  expiresAtFormat: 'epoch_seconds',
+  issuedAt: null,
+  issuedAtFormat: 'epoch_milliseconds',
+  refreshTokenExpiresIn: 'refresh_token_expires_in',
+  error: 'error',
+  successFlag: null,
+  metadata: {},
+};

@@ -1,0 +1,271 @@
+import { z } from 'zod';
+import { PROVIDER_ID_PATTERN } from './connection-input.ts';
+import type { InputIssue } from './errors.ts';
+import {
+  ABSOLUTE_TIME_FORMATS,
+  ASSERTION_ALGORITHMS,
+  CLIENT_AUTH_METHODS,
+  DEFAULT_REQUEST_SHAPE,
+  DEFAULT_RESPONSE_SHAPE,
+  ERROR_MEANINGS,
+  GRANTS,
+  type ProviderDefinition,
+} from './provider-definition.ts';
+import { tokenUrlTemplateProblem } from './token-url.ts';
+
+const str = (what = 'must be a string') => z.string({ error: what });
+const nonEmpty = () => str().min(1, { error: 'must not be empty' });
+const path = () => nonEmpty();
+const seconds = (what: string) =>
+  z
+    .number({ error: `must be a number of seconds${what}` })
+    .int({ error: 'must be a whole number of seconds' })
+    .positive({ error: 'must be positive' });
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+
+/** One entry of a providers file. Everything but `id` may come from the entry it extends (or the built-in). */
+export const providerEntrySchema = z.strictObject({
+  id: str('is required').regex(PROVIDER_ID_PATTERN, {
+    error: 'must be lower-case letters, digits, "_" or "-", starting with a letter or digit',
+  }),
+  extends: str().regex(PROVIDER_ID_PATTERN, { error: 'must name a provider id' }).optional(),
+  displayName: nonEmpty().optional(),
+  grant: oneOf(GRANTS).optional(),
+  tokenUrl: nonEmpty().optional(),
+  tokenUrlHosts: z.array(nonEmpty(), { error: 'must be a list of host patterns' }).nullable().optional(),
+  metadataDefaults: z.record(str(), str(), { error: 'must map names to strings' }).optional(),
+  clientId: nonEmpty().optional(),
+  clientSecret: nonEmpty().optional(),
+  clientAuth: oneOf(CLIENT_AUTH_METHODS).optional(),
+  privateKey: nonEmpty().optional(),
+  privateKeyAlgorithm: oneOf(ASSERTION_ALGORITHMS).optional(),
+  keyId: nonEmpty().optional(),
+  assertionAudience: nonEmpty().optional(),
+  /** Shorthand for `request.scope: fixed` with this value. */
+  scope: nonEmpty().optional(),
+  request: z
+    .strictObject({
+      format: oneOf(['form', 'json'] as const).optional(),
+      grantTypeField: nonEmpty().nullable().optional(),
+      refreshTokenField: nonEmpty().optional(),
+      usernameField: nonEmpty().optional(),
+      passwordField: nonEmpty().optional(),
+      scope: oneOf(['none', 'connection', 'fixed'] as const).optional(),
+      scopeValue: nonEmpty().nullable().optional(),
+      params: z.record(str(), str(), { error: 'must map names to strings' }).optional(),
+    })
+    .optional(),
+  response: z
+    .strictObject({
+      accessToken: path().optional(),
+      refreshToken: path().nullable().optional(),
+      expiresIn: path().nullable().optional(),
+      expiresInUnit: oneOf(['seconds', 'milliseconds'] as const).optional(),
+      expiresAt: path().nullable().optional(),
+      expiresAtFormat: oneOf(ABSOLUTE_TIME_FORMATS).optional(),
+      issuedAt: path().nullable().optional(),
+      issuedAtFormat: oneOf(ABSOLUTE_TIME_FORMATS).optional(),
+      refreshTokenExpiresIn: path().nullable().optional(),
+      error: path().optional(),
+      successFlag: path().nullable().optional(),
+      metadata: z.record(str(), path(), { error: 'must map metadata keys to response paths' }).optional(),
+    })
+    .optional(),
+  errors: z.record(str(), oneOf(ERROR_MEANINGS), { error: 'must map error codes to meanings' }).optional(),
+  rotation: z
+    .strictObject({
+      rotates: oneOf(['always', 'sometimes', 'never'] as const).optional(),
+      graceSeconds: z
+        .number({ error: 'must be a number of seconds' })
+        .int({ error: 'must be a whole number of seconds' })
+        .min(0, { error: 'must not be negative' })
+        .optional(),
+    })
+    .optional(),
+  refreshBufferSeconds: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(0, { error: 'must not be negative' })
+    .max(86_400, { error: 'must be at most 86400 (a day)' })
+    .optional(),
+  defaultLifetimeSeconds: seconds(' or null').nullable().optional(),
+  keepAliveSeconds: seconds(' or null').nullable().optional(),
+  refreshTokenLifetimeSeconds: seconds(' or null').nullable().optional(),
+  refreshTokenWarningSeconds: seconds('').optional(),
+  rateLimit: z
+    .strictObject({
+      max: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
+      durationMs: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .positive({ error: 'must be positive' }),
+    })
+    .nullable()
+    .optional(),
+});
+
+export type ProviderEntry = z.input<typeof providerEntrySchema>;
+type Entry = z.output<typeof providerEntrySchema>;
+
+const DEFAULTS: Omit<ProviderDefinition, 'id' | 'displayName' | 'tokenUrl' | 'clientId'> = {
+  grant: 'refresh_token',
+  tokenUrlHosts: null,
+  metadataDefaults: {},
+  clientSecret: null,
+  clientAuth: 'client_secret_basic',
+  privateKey: null,
+  privateKeyAlgorithm: 'RS256',
+  keyId: null,
+  assertionAudience: null,
+  request: DEFAULT_REQUEST_SHAPE,
+  response: DEFAULT_RESPONSE_SHAPE,
+  errors: {},
+  rotation: { rotates: 'sometimes', graceSeconds: 0 },
+  refreshBufferSeconds: 300,
+  defaultLifetimeSeconds: 3600,
+  keepAliveSeconds: null,
+  refreshTokenLifetimeSeconds: null,
+  refreshTokenWarningSeconds: 7 * 24 * 3600,
+  rateLimit: null,
+};
+
+export type EntryResult = { ok: true; provider: ProviderDefinition } | { ok: false; issues: InputIssue[] };
+
+/**
+ * Resolves providers-file entries against the built-ins. An entry `extends` a built-in or an earlier entry; an entry
+ * named like a built-in starts from it. Issues name the entry (`providers[2] (salesforce)`) and the field.
+ */
+export function resolveProviderEntries(
+  builtins: readonly ProviderEntry[],
+  entries: readonly unknown[],
+  source = 'providers',
+): { providers: ProviderDefinition[]; issues: InputIssue[] } {
+  const known = new Map<string, Entry>();
+  for (const builtin of builtins) known.set(builtin.id, providerEntrySchema.parse(builtin));
+  const providers: ProviderDefinition[] = [];
+  const issues: InputIssue[] = [];
+  const seen = new Set<string>();
+  entries.forEach((raw, index) => {
+    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+    const where = `${source}[${index}]${id ? ` (${id})` : ''}`;
+    const parsed = providerEntrySchema.safeParse(raw);
+    if (!parsed.success) {
+      issues.push(...parsed.error.issues.map((i) => ({ field: `${where}.${fieldOf(i)}`, reason: reasonOf(i) })));
+      return;
+    }
+    const entry = parsed.data;
+    if (seen.has(entry.id)) {
+      issues.push({ field: `${where}.id`, reason: `'${entry.id}' is defined twice` });
+      return;
+    }
+    const baseId = entry.extends ?? (known.has(entry.id) ? entry.id : undefined);
+    const base = baseId === undefined ? undefined : known.get(baseId);
+    if (baseId !== undefined && !base) {
+      issues.push({ field: `${where}.extends`, reason: `'${baseId}' is neither a built-in nor an earlier entry` });
+      return;
+    }
+    const merged = base ? mergeEntries(base, entry) : entry;
+    const result = finishEntry(merged);
+    if (!result.ok) {
+      issues.push(...result.issues.map((i) => ({ field: `${where}.${i.field}`, reason: i.reason })));
+      return;
+    }
+    seen.add(entry.id);
+    known.set(entry.id, merged);
+    providers.push(result.provider);
+  });
+  return { providers, issues };
+}
+
+/** One entry on its own, no `extends`: defaults applied, required fields checked. */
+export function parseProviderEntry(raw: unknown): EntryResult {
+  const parsed = providerEntrySchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ field: fieldOf(i), reason: reasonOf(i) })) };
+  if (parsed.data.extends !== undefined) {
+    return { ok: false, issues: [{ field: 'extends', reason: 'needs the other entries: resolve the whole file' }] };
+  }
+  return finishEntry(parsed.data);
+}
+
+function mergeEntries(base: Entry, over: Entry): Entry {
+  const { extends: _ignored, ...rest } = over;
+  return {
+    ...base,
+    ...rest,
+    extends: undefined,
+    metadataDefaults: { ...base.metadataDefaults, ...over.metadataDefaults },
+    request: { ...base.request, ...over.request, params: { ...base.request?.params, ...over.request?.params } },
+    response: { ...base.response, ...over.response, metadata: { ...base.response?.metadata, ...over.response?.metadata } },
+    errors: { ...base.errors, ...over.errors },
+    rotation: { ...base.rotation, ...over.rotation },
+  };
+}
+
+function finishEntry(entry: Entry): EntryResult {
+  const issues: InputIssue[] = [];
+  const grant = entry.grant ?? DEFAULTS.grant;
+  const clientAuth = entry.clientAuth ?? DEFAULTS.clientAuth;
+  const renews = grant !== 'none';
+  if (renews && entry.tokenUrl === undefined) issues.push({ field: 'tokenUrl', reason: 'is required' });
+  if (entry.tokenUrl !== undefined) {
+    const problem = tokenUrlTemplateProblem(entry.tokenUrl);
+    if (problem) issues.push({ field: 'tokenUrl', reason: problem });
+  }
+  if (renews && clientAuth !== 'none' && entry.clientId === undefined) issues.push({ field: 'clientId', reason: 'is required' });
+  if (renews && (clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post') && entry.clientSecret === undefined) {
+    issues.push({ field: 'clientSecret', reason: `is required with clientAuth ${clientAuth}` });
+  }
+  if (renews && clientAuth === 'private_key_jwt' && entry.privateKey === undefined) {
+    issues.push({ field: 'privateKey', reason: 'is required with clientAuth private_key_jwt (a PEM private key)' });
+  }
+  const request = { ...DEFAULTS.request, ...stripUndefined(entry.request ?? {}) };
+  if (entry.scope !== undefined) Object.assign(request, { scope: 'fixed', scopeValue: entry.scope });
+  if (request.scope === 'fixed' && !request.scopeValue) issues.push({ field: 'request.scopeValue', reason: 'is required with scope fixed' });
+  if (issues.length > 0) return { ok: false, issues };
+
+  return {
+    ok: true,
+    provider: {
+      ...DEFAULTS,
+      ...stripUndefined({
+        grant,
+        clientAuth,
+        tokenUrlHosts: entry.tokenUrlHosts,
+        clientSecret: entry.clientSecret,
+        privateKey: entry.privateKey,
+        privateKeyAlgorithm: entry.privateKeyAlgorithm,
+        keyId: entry.keyId,
+        assertionAudience: entry.assertionAudience,
+        refreshBufferSeconds: entry.refreshBufferSeconds,
+        defaultLifetimeSeconds: entry.defaultLifetimeSeconds,
+        keepAliveSeconds: entry.keepAliveSeconds,
+        refreshTokenLifetimeSeconds: entry.refreshTokenLifetimeSeconds,
+        refreshTokenWarningSeconds: entry.refreshTokenWarningSeconds,
+        rateLimit: entry.rateLimit,
+      }),
+      id: entry.id,
+      displayName: entry.displayName ?? entry.id,
+      tokenUrl: entry.tokenUrl ?? '',
+      clientId: entry.clientId ?? null,
+      metadataDefaults: entry.metadataDefaults ?? {},
+      request: { ...request, params: request.params ?? {} },
+      response: { ...DEFAULTS.response, ...stripUndefined(entry.response ?? {}), metadata: entry.response?.metadata ?? {} },
+      errors: entry.errors ?? {},
+      rotation: { ...DEFAULTS.rotation, ...stripUndefined(entry.rotation ?? {}) },
+    },
+  };
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}
+
+function fieldOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return [...issue.path.map(String), issue.keys.join(', ')].join('.');
+  return issue.path.map(String).join('.') || '(entry)';
+}
+
+function reasonOf(issue: z.core.$ZodIssue): string {
+  return issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message;
+}

@@ -1,0 +1,92 @@
+import type { ProviderDefinition } from './provider-definition.ts';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1']);
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** A placeholder inside a host or a path segment: one label or segment, nothing that could change the URL's shape. */
+const SEGMENT = /^[A-Za-z0-9._-]{1,253}$/;
+
+/** Token URLs must be https, except on loopback, which local development and tests use (DESIGN.md contracts). */
+export function tokenUrlProblem(raw: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol === 'https:') return null;
+  if (url.protocol !== 'http:') return 'must be an https URL';
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+  return loopback ? null : 'must be https (plain http is allowed only on loopback hosts)';
+}
+
+export function tokenUrlPlaceholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+/**
+ * Checks a template as written in a providers file, with placeholders standing in for plausible values: a loopback
+ * address inside (so `http://{host}:8080/token` is left for the run-time check, which sees the real host), an https
+ * origin at the start.
+ */
+export function tokenUrlTemplateProblem(template: string): string | null {
+  const sample = template.replace(PLACEHOLDER, (_match, _name, offset: number) =>
+    offset === 0 ? 'https://example.com' : '127.0.0.1',
+  );
+  return tokenUrlProblem(sample);
+}
+
+/**
+ * Fills the token URL's placeholders from the connection's metadata (then the provider's metadata defaults). A
+ * placeholder at the very start stands for a whole origin (`{instance_url}/services/oauth2/token`) and must itself be
+ * an https URL; anywhere else it must be a single host label or path segment. The result must pass the https rule and
+ * the provider's host allow-list, so metadata can never send a refresh token somewhere else.
+ */
+export function resolveTokenUrl(
+  provider: Pick<ProviderDefinition, 'tokenUrl' | 'tokenUrlHosts' | 'metadataDefaults'>,
+  metadata: Readonly<Record<string, unknown>>,
+): { ok: true; url: string } | { ok: false; field: string; reason: string } {
+  let problem: { field: string; reason: string } | null = null;
+  const url = provider.tokenUrl.replace(PLACEHOLDER, (_match, name: string, offset: number) => {
+    const given = metadata[name];
+    const value = typeof given === 'string' && given !== '' ? given : provider.metadataDefaults[name];
+    if (value === undefined) {
+      problem ??= { field: `metadata.${name}`, reason: "is required by this provider's token URL" };
+      return 'x';
+    }
+    if (offset === 0) {
+      const origin = originOf(value);
+      if (origin === null) problem ??= { field: `metadata.${name}`, reason: 'must be an https URL' };
+      return origin ?? 'x';
+    }
+    if (!SEGMENT.test(value)) {
+      problem ??= { field: `metadata.${name}`, reason: 'must be letters, digits, ".", "_" or "-"' };
+      return 'x';
+    }
+    return value;
+  });
+  if (problem) return { ok: false, ...(problem as { field: string; reason: string }) };
+  const urlProblem = tokenUrlProblem(url);
+  if (urlProblem) return { ok: false, field: 'tokenUrl', reason: urlProblem };
+  if (provider.tokenUrlHosts !== null && !hostAllowed(new URL(url).hostname, provider.tokenUrlHosts)) {
+    return { ok: false, field: 'tokenUrl', reason: `host ${new URL(url).hostname} is not one this provider allows` };
+  }
+  return { ok: true, url };
+}
+
+function originOf(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return tokenUrlProblem(url.origin) === null ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `*.salesforce.com` matches any subdomain (not the bare domain); anything else matches exactly. */
+export function hostAllowed(host: string, patterns: readonly string[]): boolean {
+  const h = host.toLowerCase();
+  return patterns.some((p) => {
+    const pattern = p.toLowerCase();
+    return pattern.startsWith('*.') ? h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1 : h === pattern;
+  });
+}
