@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { parseProviders } from '@evergreen/config';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/processes.ts';
+
+/** Every ```yaml block of a document that looks like a providers file. */
+function providerBlocks(file: string): string[] {
+  const text = readFileSync(`${REPO_ROOT}/${file}`, 'utf8');
+  return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^\s*- id:/m.test(b));
+}
+
+/** Any `${VAR}` gets a plausible value, as an operator's environment would give it. */
+const env = new Proxy({} as Record<string, string>, { get: (_target, name) => `value-of-${String(name)}` });
+
+describe('the documentation', () => {
+  for (const file of ['README.md', 'docs/providers.md']) {
+    it(`${file}: every providers-file example loads without an issue`, () => {
+      const blocks = providerBlocks(file);
+      expect(blocks.length).toBeGreaterThan(0);
+      for (const block of blocks) {
+        const { providers, issues } = parseProviders(parseYaml(block), env);
+        expect(issues).toEqual([]);
+        expect(providers.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('docs/providers.md lists every built-in', async () => {
+    const { BUILTIN_PROVIDERS } = await import('@evergreen/providers');
+    const text = readFileSync(`${REPO_ROOT}/docs/providers.md`, 'utf8');
+    for (const builtin of BUILTIN_PROVIDERS) expect(text).toContain(`| \`${builtin.id}\` |`);
+  });
+});
