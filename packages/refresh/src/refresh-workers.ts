@@ -34,7 +34,8 @@ export class RefreshWorkers {
   }
 
   start(): void {
-    for (const provider of this.#o.providers) {
+    // Tokens that never expire have nothing to run: no queue, no Redis connections.
+    for (const provider of this.#o.providers.filter((p) => p.grant !== 'none')) {
       const log = this.#o.log.child({ component: 'worker', provider: provider.id });
       const worker = new Worker<RefreshJobData>(
         queueName(provider.id),
