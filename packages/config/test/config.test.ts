@@ -249,17 +249,56 @@ describe('loadConfig', () => {
       });
       expect(config.providersFile).toBe(path);
       expect(config.providers).toEqual([
-        {
+        expect.objectContaining({
           id: 'github',
+          grant: 'refresh_token',
           tokenUrl: 'https://github.com/login/oauth/access_token',
           clientId: 'gh-id',
           clientSecret: 'gh-secret',
           clientAuth: 'client_secret_basic',
-          scope: null,
+          request: expect.objectContaining({ scope: 'none', scopeValue: null }),
           refreshBufferSeconds: 300,
           defaultLifetimeSeconds: 3600,
           rateLimit: null,
-        },
+        }),
+      ]);
+    });
+
+    it('loads built-ins named in the providers file, with the credentials from the environment', () => {
+      const path = join(dir, 'builtins.yaml');
+      writeFileSync(
+        path,
+        [
+          '- id: spotify',
+          '  clientId: ${SPOTIFY_ID}',
+          '  clientSecret: ${SPOTIFY_SECRET}',
+          '- id: my-sf',
+          '  extends: salesforce',
+          '  clientId: sf-id',
+          '  clientSecret: sf-secret',
+          '- id: github-pat',
+          '',
+        ].join('\n'),
+      );
+      const config = loadConfig({
+        ...minimal,
+        EVERGREEN_PROVIDERS: path,
+        SPOTIFY_ID: 'sp-id',
+        SPOTIFY_SECRET: 'sp-secret',
+      });
+      expect(config.providers.map((p) => [p.id, p.tokenUrl, p.clientId])).toEqual([
+        ['spotify', 'https://accounts.spotify.com/api/token', 'sp-id'],
+        ['my-sf', '{instance_url}/services/oauth2/token', 'sf-id'],
+        ['github-pat', '', null],
+      ]);
+    });
+
+    it('reports a bad entry of the providers file with the entry and the field path', () => {
+      const path = join(dir, 'bad-shape.yaml');
+      writeFileSync(path, '- id: spotify\n  clientId: a\n  clientSecret: b\n  request:\n    format: xml\n');
+      const error = configError({ ...minimal, EVERGREEN_PROVIDERS: path });
+      expect(error.issues).toEqual([
+        { field: `${path}[0] (spotify).request.format`, reason: 'must be one of form, json' },
       ]);
     });
 

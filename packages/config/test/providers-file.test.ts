@@ -33,29 +33,35 @@ const YAML = `
     durationMs: 1000
 `;
 
+/** What the two entries resolve to: `google` starts from the built-in, `local` from the defaults. */
 const expectedProviders = [
-  {
+  expect.objectContaining({
     id: 'google',
+    displayName: 'Google',
+    grant: 'refresh_token',
     tokenUrl: 'https://oauth2.googleapis.com/token',
     clientId: 'g-id.apps.googleusercontent.com',
     clientSecret: 'g-secret',
     clientAuth: 'client_secret_post',
-    scope: null,
+    request: expect.objectContaining({ format: 'form', scope: 'none', scopeValue: null }),
+    rotation: { rotates: 'never', graceSeconds: 0 },
     refreshBufferSeconds: 600,
     defaultLifetimeSeconds: 3600,
     rateLimit: null,
-  },
-  {
+  }),
+  expect.objectContaining({
     id: 'local',
+    displayName: 'local',
     tokenUrl: 'http://127.0.0.1:4555/token',
     clientId: 'public-client',
     clientSecret: null,
     clientAuth: 'none',
-    scope: 'read write',
+    request: expect.objectContaining({ scope: 'fixed', scopeValue: 'read write' }),
+    rotation: { rotates: 'sometimes', graceSeconds: 0 },
     refreshBufferSeconds: 300,
     defaultLifetimeSeconds: null,
     rateLimit: { max: 5, durationMs: 1000 },
-  },
+  }),
 ];
 
 describe('readProvidersFile', () => {
@@ -215,7 +221,7 @@ describe('parseProviders', () => {
       parseProviders([{ id: 'x' }], {})
         .issues.map((i) => i.field)
         .sort(),
-    ).toEqual(['providers[0] (x).clientId', 'providers[0] (x).tokenUrl']);
+    ).toEqual(['providers[0] (x).clientId', 'providers[0] (x).clientSecret', 'providers[0] (x).tokenUrl']);
   });
 
   it('substitutes inside nested objects, naming the nested field when a variable is missing', () => {
@@ -279,5 +285,193 @@ describe('a providers file that does not parse', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]!.reason).toContain(where);
     expect(issues[0]!.reason).not.toContain('cs_LITERAL');
+  });
+});
+
+describe('a providers file that extends the built-ins', () => {
+  const EXTENDS_YAML = `
+- id: spotify
+  clientId: \${SPOTIFY_ID}
+  clientSecret: \${SPOTIFY_SECRET}
+- id: my-sf
+  extends: salesforce
+  displayName: Acme Salesforce
+  clientId: \${SF_ID}
+  clientSecret: \${SF_SECRET}
+  metadataDefaults:
+    instance_url: https://acme.my.salesforce.com
+  request:
+    params:
+      format: json
+  response:
+    metadata:
+      org: id
+- id: sandbox-sf
+  extends: my-sf
+  tokenUrlHosts:
+    - test.salesforce.com
+  metadataDefaults:
+    instance_url: https://test.salesforce.com
+- id: slack
+  clientId: slack-id
+  clientSecret: \${SLACK_SECRET}
+  errors:
+    team_suspended: invalid_grant
+- id: tokens
+  extends: github-pat
+`;
+  const extendsEnv = {
+    SPOTIFY_ID: 'sp-id',
+    SPOTIFY_SECRET: 'sp-secret',
+    SF_ID: 'sf-id',
+    SF_SECRET: 'sf-secret',
+    SLACK_SECRET: 'sl-secret',
+  };
+
+  it('an entry named like a built-in starts from it; extends takes a built-in or an earlier entry', () => {
+    const path = file('extends.yaml', EXTENDS_YAML);
+    const { providers, issues } = readProvidersFile(path, extendsEnv);
+    expect(issues).toEqual([]);
+    expect(providers.map((p) => p.id)).toEqual(['spotify', 'my-sf', 'sandbox-sf', 'slack', 'tokens']);
+    const [spotify, mySf, sandbox, slack, tokens] = providers;
+
+    expect(spotify).toMatchObject({
+      displayName: 'Spotify',
+      tokenUrl: 'https://accounts.spotify.com/api/token',
+      clientId: 'sp-id',
+      clientSecret: 'sp-secret',
+      clientAuth: 'client_secret_basic',
+    });
+
+    expect(mySf).toMatchObject({
+      displayName: 'Acme Salesforce',
+      tokenUrl: '{instance_url}/services/oauth2/token',
+      tokenUrlHosts: ['login.salesforce.com', 'test.salesforce.com', '*.salesforce.com', '*.force.com'],
+      metadataDefaults: { instance_url: 'https://acme.my.salesforce.com' },
+      clientId: 'sf-id',
+      clientSecret: 'sf-secret',
+      clientAuth: 'client_secret_post',
+      rotation: { rotates: 'never' },
+      defaultLifetimeSeconds: 7200,
+    });
+    expect(mySf!.request.params).toEqual({ format: 'json' });
+    expect(mySf!.response).toMatchObject({
+      expiresIn: null,
+      issuedAt: 'issued_at',
+      issuedAtFormat: 'epoch_milliseconds',
+      metadata: { instance_url: 'instance_url', org: 'id' },
+    });
+
+    expect(sandbox).toMatchObject({
+      displayName: 'Acme Salesforce',
+      tokenUrlHosts: ['test.salesforce.com'],
+      metadataDefaults: { instance_url: 'https://test.salesforce.com' },
+      clientId: 'sf-id',
+    });
+    expect(sandbox!.response.metadata).toEqual({ instance_url: 'instance_url', org: 'id' });
+
+    expect(slack).toMatchObject({ clientSecret: 'sl-secret', response: { successFlag: 'ok' } });
+    expect(slack!.errors).toMatchObject({ invalid_refresh_token: 'invalid_grant', team_suspended: 'invalid_grant' });
+
+    expect(tokens).toMatchObject({ grant: 'none', tokenUrl: '', clientId: null });
+  });
+
+  it('parseProviders resolves the same document', () => {
+    const { providers, issues } = parseProviders(
+      [
+        { id: 'spotify', clientId: '${SPOTIFY_ID}', clientSecret: '${SPOTIFY_SECRET}' },
+        { id: 'zendesk', clientId: 'z', clientSecret: 'zs' },
+      ],
+      extendsEnv,
+    );
+    expect(issues).toEqual([]);
+    expect(providers).toEqual([
+      expect.objectContaining({ id: 'spotify', clientId: 'sp-id', clientSecret: 'sp-secret' }),
+      expect.objectContaining({
+        id: 'zendesk',
+        tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens',
+        tokenUrlHosts: ['*.zendesk.com'],
+        keepAliveSeconds: 86_400,
+        request: expect.objectContaining({ format: 'json' }),
+      }),
+    ]);
+  });
+
+  it('a built-in named without its credentials names what is missing', () => {
+    const path = file('no-creds.yaml', '- id: spotify\n');
+    expect(readProvidersFile(path, {})).toEqual({
+      providers: [],
+      issues: [
+        { field: `${path}[0] (spotify).clientId`, reason: 'is required' },
+        { field: `${path}[0] (spotify).clientSecret`, reason: 'is required with clientAuth client_secret_basic' },
+      ],
+    });
+  });
+
+  it('a missing ${VAR} in an entry that extends is named with the entry and the field', () => {
+    const path = file('extends-missing.yaml', EXTENDS_YAML);
+    const { issues } = readProvidersFile(path, { ...extendsEnv, SF_SECRET: undefined });
+    expect(issues).toContainEqual({
+      field: `${path}[1] (my-sf).clientSecret`,
+      reason: '${SF_SECRET} is not set in the environment',
+    });
+  });
+
+  it('an unknown extends is named with the entry', () => {
+    const path = file('unknown-extends.yaml', '- id: mine\n  extends: nowhere\n  clientId: a\n  clientSecret: b\n');
+    expect(readProvidersFile(path, {}).issues).toEqual([
+      { field: `${path}[0] (mine).extends`, reason: "'nowhere' is neither a built-in nor an earlier entry" },
+    ]);
+  });
+
+  it('custom-json needs a token URL from the file', () => {
+    const path = file(
+      'custom.yaml',
+      '- id: custom-json\n- id: mine\n  extends: custom-json\n  tokenUrl: https://api.example.com/auth/refresh\n',
+    );
+    const { providers, issues } = readProvidersFile(path, {});
+    expect(issues).toEqual([{ field: `${path}[0] (custom-json).tokenUrl`, reason: 'is required' }]);
+    expect(providers).toEqual([
+      expect.objectContaining({
+        id: 'mine',
+        tokenUrl: 'https://api.example.com/auth/refresh',
+        clientAuth: 'none',
+        request: expect.objectContaining({ format: 'json', grantTypeField: null, refreshTokenField: 'refreshToken' }),
+      }),
+    ]);
+  });
+
+  describe('a bad field inside request or response is named with its path', () => {
+    const base = '- id: spotify\n  clientId: a\n  clientSecret: b\n';
+
+    it.each([
+      ['request:\n    format: xml\n', 'request.format', 'must be one of form, json'],
+      ['request:\n    scope: everything\n', 'request.scope', 'must be one of none, connection, fixed'],
+      ['request:\n    params:\n      audience: 3\n', 'request.params.audience', expect.any(String)],
+      ['request:\n    body: json\n', 'request.body', 'is not a known field'],
+      ['request:\n    scope: fixed\n', 'request.scopeValue', 'is required with scope fixed'],
+      ['response:\n    expiresInUnit: minutes\n', 'response.expiresInUnit', 'must be one of seconds, milliseconds'],
+      ['response:\n    accessToken: ""\n', 'response.accessToken', 'must not be empty'],
+      ['response:\n    expires: expires_in\n', 'response.expires', 'is not a known field'],
+      ['response:\n    metadata:\n      org: 5\n', 'response.metadata.org', expect.any(String)],
+      ['errors:\n    bad_refresh_token: reauth\n', 'errors.bad_refresh_token', expect.any(String)],
+      ['rotation:\n    graceSeconds: -1\n', 'rotation.graceSeconds', 'must not be negative'],
+    ])('%j', (yaml, field, reason) => {
+      const path = file(`bad-${field}.yaml`, `${base}  ${yaml}`);
+      expect(readProvidersFile(path, {})).toEqual({
+        providers: [],
+        issues: [{ field: `${path}[0] (spotify).${field}`, reason }],
+      });
+    });
+
+    it('a missing ${VAR} inside request.params is named by its path', () => {
+      const path = file('nested-var.yaml', `${base}  request:\n    params:\n      audience: \${AUDIENCE}\n`);
+      expect(readProvidersFile(path, {}).issues).toEqual([
+        { field: `${path}[0] (spotify).request.params.audience`, reason: '${AUDIENCE} is not set in the environment' },
+      ]);
+      expect(readProvidersFile(path, { AUDIENCE: 'https://api.example' }).providers[0]!.request.params).toEqual({
+        audience: 'https://api.example',
+      });
+    });
   });
 });

@@ -137,7 +137,7 @@ function checkMetadata(metadata: Record<string, unknown>): string | null {
 function toIssue(issue: z.core.$ZodIssue): InputIssue {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    return { field: issue.keys.join(', '), reason: 'is not a known field' };
+    return { field: [...issue.path.map(String), issue.keys.join(', ')].join('.'), reason: 'is not a known field' };
   }
   return { field: path === '' ? '(input)' : path, reason: issue.message };
 }

@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { PROVIDER_ID_PATTERN } from './connection-input.ts';
 import type { InputIssue } from './errors.ts';
@@ -5,6 +6,7 @@ import {
   ABSOLUTE_TIME_FORMATS,
   ASSERTION_ALGORITHMS,
   CLIENT_AUTH_METHODS,
+  type AssertionAlgorithm,
   DEFAULT_REQUEST_SHAPE,
   DEFAULT_RESPONSE_SHAPE,
   ERROR_MEANINGS,
@@ -95,7 +97,10 @@ export const providerEntrySchema = z.strictObject({
   refreshTokenWarningSeconds: seconds('').optional(),
   rateLimit: z
     .strictObject({
-      max: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
+      max: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .positive({ error: 'must be positive' }),
       durationMs: z
         .number({ error: 'must be a number' })
         .int({ error: 'must be a whole number' })
@@ -147,7 +152,10 @@ export function resolveProviderEntries(
   const issues: InputIssue[] = [];
   const seen = new Set<string>();
   entries.forEach((raw, index) => {
-    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+    const id =
+      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+        ? (raw as { id: string }).id
+        : null;
     const where = `${source}[${index}]${id ? ` (${id})` : ''}`;
     const parsed = providerEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -181,7 +189,8 @@ export function resolveProviderEntries(
 /** One entry on its own, no `extends`: defaults applied, required fields checked. */
 export function parseProviderEntry(raw: unknown): EntryResult {
   const parsed = providerEntrySchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ field: fieldOf(i), reason: reasonOf(i) })) };
+  if (!parsed.success)
+    return { ok: false, issues: parsed.error.issues.map((i) => ({ field: fieldOf(i), reason: reasonOf(i) })) };
   if (parsed.data.extends !== undefined) {
     return { ok: false, issues: [{ field: 'extends', reason: 'needs the other entries: resolve the whole file' }] };
   }
@@ -190,13 +199,20 @@ export function parseProviderEntry(raw: unknown): EntryResult {
 
 function mergeEntries(base: Entry, over: Entry): Entry {
   const { extends: _ignored, ...rest } = over;
+  // A child that sets request.scope itself must not inherit the base's `scope` shorthand, applied after it.
+  const childScope = over.request?.scope !== undefined || over.request?.scopeValue !== undefined;
   return {
     ...base,
+    ...(childScope && over.scope === undefined && { scope: undefined }),
     ...rest,
     extends: undefined,
     metadataDefaults: { ...base.metadataDefaults, ...over.metadataDefaults },
     request: { ...base.request, ...over.request, params: { ...base.request?.params, ...over.request?.params } },
-    response: { ...base.response, ...over.response, metadata: { ...base.response?.metadata, ...over.response?.metadata } },
+    response: {
+      ...base.response,
+      ...over.response,
+      metadata: { ...base.response?.metadata, ...over.response?.metadata },
+    },
     errors: { ...base.errors, ...over.errors },
     rotation: { ...base.rotation, ...over.rotation },
   };
@@ -212,16 +228,26 @@ function finishEntry(entry: Entry): EntryResult {
     const problem = tokenUrlTemplateProblem(entry.tokenUrl);
     if (problem) issues.push({ field: 'tokenUrl', reason: problem });
   }
-  if (renews && clientAuth !== 'none' && entry.clientId === undefined) issues.push({ field: 'clientId', reason: 'is required' });
-  if (renews && (clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post') && entry.clientSecret === undefined) {
+  if (renews && clientAuth !== 'none' && entry.clientId === undefined)
+    issues.push({ field: 'clientId', reason: 'is required' });
+  if (
+    renews &&
+    (clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post') &&
+    entry.clientSecret === undefined
+  ) {
     issues.push({ field: 'clientSecret', reason: `is required with clientAuth ${clientAuth}` });
   }
   if (renews && clientAuth === 'private_key_jwt' && entry.privateKey === undefined) {
     issues.push({ field: 'privateKey', reason: 'is required with clientAuth private_key_jwt (a PEM private key)' });
   }
+  if (entry.privateKey !== undefined) {
+    const problem = privateKeyProblem(entry.privateKey, entry.privateKeyAlgorithm ?? DEFAULTS.privateKeyAlgorithm);
+    if (problem) issues.push({ field: 'privateKey', reason: problem });
+  }
   const request = { ...DEFAULTS.request, ...stripUndefined(entry.request ?? {}) };
   if (entry.scope !== undefined) Object.assign(request, { scope: 'fixed', scopeValue: entry.scope });
-  if (request.scope === 'fixed' && !request.scopeValue) issues.push({ field: 'request.scopeValue', reason: 'is required with scope fixed' });
+  if (request.scope === 'fixed' && !request.scopeValue)
+    issues.push({ field: 'request.scopeValue', reason: 'is required with scope fixed' });
   if (issues.length > 0) return { ok: false, issues };
 
   return {
@@ -250,11 +276,35 @@ function finishEntry(entry: Entry): EntryResult {
       clientId: entry.clientId ?? null,
       metadataDefaults: entry.metadataDefaults ?? {},
       request: { ...request, params: request.params ?? {} },
-      response: { ...DEFAULTS.response, ...stripUndefined(entry.response ?? {}), metadata: entry.response?.metadata ?? {} },
+      response: {
+        ...DEFAULTS.response,
+        ...stripUndefined(entry.response ?? {}),
+        metadata: entry.response?.metadata ?? {},
+      },
       errors: entry.errors ?? {},
       rotation: { ...DEFAULTS.rotation, ...stripUndefined(entry.rotation ?? {}) },
     },
   };
+}
+
+/** A key that cannot sign is found at start, not at the first refresh. The message never quotes the key. */
+function privateKeyProblem(pem: string, algorithm: AssertionAlgorithm): string | null {
+  if (!pem.includes('-----BEGIN PRIVATE KEY-----')) {
+    return 'must be a PKCS#8 PEM key (BEGIN PRIVATE KEY); convert with `openssl pkcs8 -topk8 -nocrypt`';
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    return 'is not a readable PEM private key';
+  }
+  const type = key.asymmetricKeyType;
+  if (algorithm === 'ES256') {
+    return type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+      ? null
+      : 'must be a P-256 EC key for ES256';
+  }
+  return type === 'rsa' || type === 'rsa-pss' ? null : `must be an RSA key for ${algorithm}`;
 }
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

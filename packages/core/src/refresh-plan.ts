@@ -11,7 +11,12 @@ export interface RefreshPlanInput {
   tokens: TokenSet;
   provider: Pick<
     ProviderDefinition,
-    'grant' | 'defaultLifetimeSeconds' | 'keepAliveSeconds' | 'refreshTokenLifetimeSeconds' | 'refreshTokenWarningSeconds' | 'rotation'
+    | 'grant'
+    | 'defaultLifetimeSeconds'
+    | 'keepAliveSeconds'
+    | 'refreshTokenLifetimeSeconds'
+    | 'refreshTokenWarningSeconds'
+    | 'rotation'
   >;
   /** Whether the connection has anything to renew with (a refresh token, or a credential grant). */
   renewable: boolean;
@@ -50,14 +55,19 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
     defaultLifetimeSeconds: provider.defaultLifetimeSeconds,
   });
 
+  const freshRefreshToken = tokens.refreshToken !== undefined && tokens.refreshToken !== input.current.refreshToken;
+  // undefined keeps what the row has; a new refresh token whose lifetime nobody states has an unknown one (null), never
+  // the lifetime of the token it replaced.
   let refreshTokenExpiresAt: number | null | undefined;
   if (tokens.refreshTokenExpiresInSeconds !== undefined) {
     refreshTokenExpiresAt = Math.round(input.issuedFrom + tokens.refreshTokenExpiresInSeconds * 1_000);
-  } else if (tokens.refreshToken !== undefined && provider.refreshTokenLifetimeSeconds !== null) {
-    refreshTokenExpiresAt = input.issuedFrom + provider.refreshTokenLifetimeSeconds * 1_000;
+  } else if (freshRefreshToken) {
+    refreshTokenExpiresAt =
+      provider.refreshTokenLifetimeSeconds === null
+        ? null
+        : input.issuedFrom + provider.refreshTokenLifetimeSeconds * 1_000;
   }
   const rtExpiresAt = refreshTokenExpiresAt === undefined ? input.current.refreshTokenExpiresAt : refreshTokenExpiresAt;
-  const freshRefreshToken = tokens.refreshToken !== undefined && tokens.refreshToken !== input.current.refreshToken;
   const alreadyWarned = input.current.refreshTokenWarned && !freshRefreshToken;
   const withinWarning = rtExpiresAt !== null && rtExpiresAt - now <= provider.refreshTokenWarningSeconds * 1_000;
   // A rotating provider hands out a new refresh token with each refresh, and the schedule refreshes before the
@@ -75,7 +85,8 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
     input.timing,
     input.random,
   );
-  if (refreshAt !== null && keepAliveMs !== null) refreshAt = Math.min(refreshAt, Math.max(notBefore, now + keepAliveMs));
+  if (refreshAt !== null && keepAliveMs !== null)
+    refreshAt = Math.min(refreshAt, Math.max(notBefore, now + keepAliveMs));
   if (refreshAt !== null && rtExpiresAt !== null && provider.rotation.rotates !== 'never') {
     refreshAt = Math.min(refreshAt, Math.max(notBefore, rtExpiresAt - input.timing.bufferMs));
   }

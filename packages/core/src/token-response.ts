@@ -69,7 +69,8 @@ function decodeBody(body: string, contentType: string): Record<string, unknown> 
   try {
     value = JSON.parse(body);
   } catch {
-    const looksLikeForm = contentType.includes('x-www-form-urlencoded') || /^[\w.%+-]+=[^<>{}\s]*(&|$)/.test(body.trim());
+    const looksLikeForm =
+      contentType.includes('x-www-form-urlencoded') || /^[\w.%+-]+=[^<>{}\s]*(&|$)/.test(body.trim());
     if (!looksLikeForm) return 'not_json';
     return Object.fromEntries(new URLSearchParams(body.trim()));
   }
@@ -91,9 +92,11 @@ function at(record: Record<string, unknown>, path: string): unknown {
 export function parseExpiresIn(value: unknown): number | null {
   // Plain decimal only: Number() would also read "0x10" and "1e3".
   const n =
-    typeof value === 'number' ? value
-    : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value)
-    : NaN;
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : NaN;
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 

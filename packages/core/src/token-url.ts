@@ -2,8 +2,11 @@ import type { ProviderDefinition } from './provider-definition.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1']);
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-/** A placeholder inside a host or a path segment: one label or segment, nothing that could change the URL's shape. */
-const SEGMENT = /^[A-Za-z0-9._-]{1,253}$/;
+/**
+ * A placeholder inside a host or a path segment: one label or dotted name, nothing that could change the URL's shape
+ * (no "/", "@", ":", and no empty or dot-only labels such as "." or "..").
+ */
+const SEGMENT = /^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,252}(?<!\.)$/;
 
 /** Token URLs must be https, except on loopback, which local development and tests use (DESIGN.md contracts). */
 export function tokenUrlProblem(raw: string): string | null {

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { classify, type ClassifyPolicy } from '../src/classify.ts';
+import { classify, STANDARD_RULES, type ClassifyPolicy, type ProviderRules } from '../src/classify.ts';
+import { DEFAULT_RESPONSE_SHAPE } from '../src/provider-definition.ts';
 import type { TokenEndpointReply } from '../src/token-endpoint-reply.ts';
 
 const NOW = Date.parse('Wed, 21 Oct 2015 07:20:00 GMT');
@@ -291,6 +292,201 @@ describe('classify', () => {
       for (const [status, body] of bodies) {
         expect(JSON.stringify(classify(reply(status, body), NOW, policy))).not.toContain(secret);
       }
+    });
+  });
+});
+
+describe('classify with provider rules', () => {
+  const github: ProviderRules = {
+    response: DEFAULT_RESPONSE_SHAPE,
+    errors: {
+      bad_refresh_token: 'invalid_grant',
+      incorrect_client_credentials: 'invalid_client',
+      unverified_user_email: 'invalid_grant',
+    },
+  };
+  const slack: ProviderRules = {
+    response: { ...DEFAULT_RESPONSE_SHAPE, successFlag: 'ok' },
+    errors: {
+      invalid_refresh_token: 'invalid_grant',
+      token_revoked: 'invalid_grant',
+      invalid_client_id: 'invalid_client',
+      bad_client_secret: 'invalid_client',
+      invalid_grant_type: 'unsupported_grant_type',
+      ratelimited: 'transient',
+    },
+  };
+
+  it('STANDARD_RULES is the default', () => {
+    const body = json({ error: 'bad_refresh_token' });
+    expect(classify(reply(200, body), NOW, policy, STANDARD_RULES)).toEqual(classify(reply(200, body), NOW, policy));
+  });
+
+  describe('GitHub: errors with HTTP 200', () => {
+    it('bad_refresh_token is reauth, even under HTTP 200', () => {
+      expect(
+        classify(reply(200, json({ error: 'bad_refresh_token', error_description: 'x' })), NOW, policy, github),
+      ).toEqual({
+        kind: 'reauth',
+        reason: 'invalid_grant',
+        status: 200,
+      });
+    });
+
+    it('bad_refresh_token in a form-encoded answer is reauth too', () => {
+      const body = 'error=bad_refresh_token&error_description=The+refresh+token+passed+is+incorrect+or+expired.';
+      expect(
+        classify(reply(200, body, { 'content-type': 'application/x-www-form-urlencoded' }), NOW, policy, github),
+      ).toEqual({
+        kind: 'reauth',
+        reason: 'invalid_grant',
+        status: 200,
+      });
+    });
+
+    it('incorrect_client_credentials is fatal invalid_client', () => {
+      expect(classify(reply(200, json({ error: 'incorrect_client_credentials' })), NOW, policy, github)).toEqual({
+        kind: 'fatal',
+        reason: 'invalid_client',
+        status: 200,
+      });
+    });
+
+    it('without the rules, an unknown code under 200 is only transient', () => {
+      expect(classify(reply(200, json({ error: 'bad_refresh_token' })), NOW, policy)).toEqual({
+        kind: 'transient',
+        reason: 'unexpected_status',
+        status: 200,
+      });
+    });
+
+    it('a form-encoded success is a success', () => {
+      const body =
+        'access_token=ghu_x&expires_in=28800&refresh_token=ghr_y&refresh_token_expires_in=15897600&token_type=bearer';
+      expect(classify(reply(200, body), NOW, policy, github)).toEqual({
+        kind: 'success',
+        tokens: {
+          accessToken: 'ghu_x',
+          refreshToken: 'ghr_y',
+          expiresInSeconds: 28_800,
+          refreshTokenExpiresInSeconds: 15_897_600,
+          tokenType: 'bearer',
+        },
+        status: 200,
+      });
+    });
+  });
+
+  describe('Slack: ok false', () => {
+    it('invalid_refresh_token is reauth', () => {
+      expect(classify(reply(200, json({ ok: false, error: 'invalid_refresh_token' })), NOW, policy, slack)).toEqual({
+        kind: 'reauth',
+        reason: 'invalid_grant',
+        status: 200,
+      });
+    });
+
+    it('ratelimited is transient', () => {
+      expect(classify(reply(200, json({ ok: false, error: 'ratelimited' })), NOW, policy, slack)).toEqual({
+        kind: 'transient',
+        reason: 'unexpected_status',
+        status: 200,
+      });
+    });
+
+    it('invalid_client_id is fatal invalid_client', () => {
+      expect(classify(reply(200, json({ ok: false, error: 'invalid_client_id' })), NOW, policy, slack)).toEqual({
+        kind: 'fatal',
+        reason: 'invalid_client',
+        status: 200,
+      });
+    });
+
+    it('invalid_grant_type is fatal unsupported_grant_type', () => {
+      expect(classify(reply(200, json({ ok: false, error: 'invalid_grant_type' })), NOW, policy, slack)).toEqual({
+        kind: 'fatal',
+        reason: 'unsupported_grant_type',
+        status: 200,
+      });
+    });
+
+    it('ok false without an error code is transient, never success', () => {
+      expect(classify(reply(200, json({ ok: false })), NOW, policy, slack)).toEqual({
+        kind: 'transient',
+        reason: 'unexpected_status',
+        status: 200,
+      });
+      expect(classify(reply(200, json({ access_token: 'xoxe.xoxb-1' })), NOW, policy, slack)).toEqual({
+        kind: 'transient',
+        reason: 'unexpected_status',
+        status: 200,
+      });
+    });
+
+    it('ok true with tokens is a success', () => {
+      expect(
+        classify(
+          reply(200, json({ ok: true, access_token: 'xoxe.xoxb-1', refresh_token: 'xoxe-1-r', expires_in: 43_200 })),
+          NOW,
+          policy,
+          slack,
+        ),
+      ).toEqual({
+        kind: 'success',
+        tokens: { accessToken: 'xoxe.xoxb-1', refreshToken: 'xoxe-1-r', expiresInSeconds: 43_200 },
+        status: 200,
+      });
+    });
+  });
+
+  it('standard RFC 6749 codes keep their meaning next to provider rules', () => {
+    expect(classify(reply(400, json({ error: 'invalid_grant' })), NOW, policy, slack).kind).toBe('reauth');
+    expect(classify(reply(401, json({ error: 'invalid_client' })), NOW, policy, github)).toEqual({
+      kind: 'fatal',
+      reason: 'invalid_client',
+      status: 401,
+    });
+  });
+
+  it('a provider may downgrade a standard code (its invalid_grant is a bad moment)', () => {
+    const lenient: ProviderRules = { response: DEFAULT_RESPONSE_SHAPE, errors: { invalid_grant: 'transient' } };
+    expect(classify(reply(400, json({ error: 'invalid_grant' })), NOW, policy, lenient)).toEqual({
+      kind: 'transient',
+      reason: 'unexpected_status',
+      status: 400,
+    });
+  });
+
+  it('error codes that are Object.prototype names are just unknown codes', () => {
+    for (const error of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(classify(reply(400, json({ error })), NOW, policy, github)).toEqual({
+        kind: 'transient',
+        reason: 'unexpected_status',
+        status: 400,
+      });
+    }
+  });
+
+  it("reads the error through the provider's error path", () => {
+    const nested: ProviderRules = {
+      response: { ...DEFAULT_RESPONSE_SHAPE, error: 'error.code' },
+      errors: { EXPIRED: 'invalid_grant' },
+    };
+    expect(classify(reply(400, json({ error: { code: 'EXPIRED' } })), NOW, policy, nested)).toEqual({
+      kind: 'reauth',
+      reason: 'invalid_grant',
+      status: 400,
+    });
+  });
+
+  it('429 and 5xx are decided before the rules are consulted', () => {
+    expect(classify(reply(429, json({ ok: false, error: 'invalid_refresh_token' })), NOW, policy, slack).kind).toBe(
+      'rate_limited',
+    );
+    expect(classify(reply(503, json({ error: 'bad_refresh_token' })), NOW, policy, github)).toEqual({
+      kind: 'transient',
+      reason: 'server_error',
+      status: 503,
     });
   });
 });

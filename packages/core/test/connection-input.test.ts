@@ -148,11 +148,80 @@ describe('parseConnectionInput', () => {
       }
     });
 
-    it('accessToken: required, non-empty, at most 16384 characters', () => {
+    it('accessToken: optional (credential grants log in on their own), but non-empty and at most 16384 characters', () => {
       const { accessToken: _, ...withoutAccess } = valid;
-      expect(failure(withoutAccess).field).toBe('accessToken');
-      for (const bad of ['', 'a'.repeat(16_385), 12345, { token: 'x' }])
+      const parsed = parseConnectionInput(withoutAccess);
+      expect(parsed).toEqual({
+        ownerId: 'user-42',
+        provider: 'github',
+        refreshToken: REFRESH,
+        scopes: [],
+        metadata: {},
+      });
+      expect('accessToken' in parsed).toBe(false);
+      for (const bad of ['', 'a'.repeat(16_385), 12345, { token: 'x' }, null])
         expectFieldRejected({ accessToken: bad }, 'accessToken');
+    });
+
+    it('refreshTokenExpiresIn: a finite number of seconds between 0 and ten years', () => {
+      expect(parseConnectionInput({ ...valid, refreshTokenExpiresIn: 15_897_600 }).refreshTokenExpiresIn).toBe(
+        15_897_600,
+      );
+      expect(parseConnectionInput({ ...valid, refreshTokenExpiresIn: 0 }).refreshTokenExpiresIn).toBe(0);
+      expect('refreshTokenExpiresIn' in parseConnectionInput(valid)).toBe(false);
+      for (const bad of ['3600', -1, Number.NaN, Number.POSITIVE_INFINITY, 10 * 365 * 24 * 3600 + 1, null]) {
+        expectFieldRejected({ refreshTokenExpiresIn: bad }, 'refreshTokenExpiresIn');
+      }
+    });
+
+    it('credentials: a login or a client of its own, kept as given', () => {
+      const login = { username: 'alice@example.com', password: 'pw:with spaces+é' };
+      expect(parseConnectionInput({ ownerId: 'o', provider: 'password', credentials: login })).toEqual({
+        ownerId: 'o',
+        provider: 'password',
+        credentials: login,
+        scopes: [],
+        metadata: {},
+      });
+      const client = { clientId: 'conn-client', clientSecret: 'conn-secret' };
+      expect(parseConnectionInput({ ...valid, credentials: client }).credentials).toEqual(client);
+      expect(parseConnectionInput({ ...valid, credentials: {} }).credentials).toEqual({});
+      expect('credentials' in parseConnectionInput(valid)).toBe(false);
+    });
+
+    it('credentials: must be an object', () => {
+      for (const bad of ['alice:pw', 42, null, ['alice', 'pw']]) {
+        const error = expectFieldRejected({ credentials: bad }, 'credentials');
+        expect(error.issues).toEqual([
+          {
+            field: 'credentials',
+            reason: 'must be an object with username and password, or clientId and clientSecret',
+          },
+        ]);
+      }
+    });
+
+    it('credentials: each field a non-empty string, named by its path', () => {
+      expectFieldRejected({ credentials: { username: '' } }, 'credentials.username');
+      expectFieldRejected({ credentials: { username: 7 } }, 'credentials.username');
+      expectFieldRejected({ credentials: { username: 'u'.repeat(1025) } }, 'credentials.username');
+      expectFieldRejected({ credentials: { password: '' } }, 'credentials.password');
+      expectFieldRejected({ credentials: { password: 'p'.repeat(16_385) } }, 'credentials.password');
+      expectFieldRejected({ credentials: { clientId: '' } }, 'credentials.clientId');
+      expectFieldRejected({ credentials: { clientSecret: null } }, 'credentials.clientSecret');
+    });
+
+    it('credentials: unknown keys are rejected', () => {
+      const error = failure({ ...valid, credentials: { username: 'u', password: 'p', otp: '123456' } });
+      expect(error.issues).toHaveLength(1);
+      expect(error.issues[0]?.reason).toBe('is not a known field');
+      expect(error.issues[0]?.field).toMatch(/(^|\.)otp$/);
+    });
+
+    // src bug (connection-input.ts toIssue): an unrecognized key inside `credentials` is named by the key alone
+    // ('otp'), dropping the path, unlike every other nested issue ('credentials.username'). Remove `.fails` once fixed.
+    it('credentials: an unknown key is named credentials.<key>', () => {
+      expectFieldRejected({ credentials: { username: 'u', otp: '123456' } }, 'credentials.otp');
     });
 
     it('refreshToken: optional, but non-empty and at most 16384 characters when given', () => {
@@ -234,6 +303,10 @@ describe('parseConnectionInput', () => {
         { ...valid, token: ACCESS, refresh_token: REFRESH },
         { ...valid, accessToken: [ACCESS], refreshToken: { value: REFRESH } },
         { ...valid, expiresAt: '2030-01-01T00:00:00Z', expiresIn: 60 },
+        { ...valid, credentials: { username: ACCESS, password: REFRESH, extra: ACCESS } },
+        { ...valid, credentials: { clientId: 5, clientSecret: `${REFRESH}${'z'.repeat(16_384)}` } },
+        { ...valid, credentials: REFRESH },
+        { ...valid, refreshTokenExpiresIn: ACCESS },
       ];
       for (const raw of cases) {
         const error = failure(raw);

@@ -165,3 +165,50 @@ describe('resolveExpiry', () => {
     ).toEqual({ expiresAt: null, source: 'unknown' });
   });
 });
+
+describe('resolveExpiry with issuedAt', () => {
+  const HOUR = 3_600_000;
+
+  it('counts the default lifetime from the issue time', () => {
+    expect(
+      resolveExpiry({ now: NOW, accessToken: 'opaque', issuedAt: NOW - 30 * 60_000, defaultLifetimeSeconds: 7200 }),
+    ).toEqual({ expiresAt: NOW + 90 * 60_000, source: 'default' });
+  });
+
+  it('an issue time in the future does not extend the lifetime', () => {
+    expect(
+      resolveExpiry({ now: NOW, accessToken: 'opaque', issuedAt: NOW + HOUR, defaultLifetimeSeconds: 7200 }),
+    ).toEqual({
+      expiresAt: NOW + 2 * HOUR,
+      source: 'default',
+    });
+  });
+
+  it('an issue time long past can yield an expiry already past', () => {
+    expect(
+      resolveExpiry({ now: NOW, accessToken: 'opaque', issuedAt: NOW - 3 * HOUR, defaultLifetimeSeconds: 7200 }),
+    ).toEqual({ expiresAt: NOW - HOUR, source: 'default' });
+  });
+
+  it('does not matter when the provider said expires_in, gave an expiresAt or the token has an exp', () => {
+    const issuedAt = NOW - HOUR;
+    expect(
+      resolveExpiry({ now: NOW, accessToken: 'opaque', issuedAt, expiresInSeconds: 600, defaultLifetimeSeconds: 7200 }),
+    ).toEqual({ expiresAt: NOW + 600_000, source: 'expires_in' });
+    expect(
+      resolveExpiry({ now: NOW, accessToken: 'opaque', issuedAt, expiresAt: NOW + 5, defaultLifetimeSeconds: 7200 }),
+    ).toEqual({ expiresAt: NOW + 5, source: 'expires_at' });
+    expect(
+      resolveExpiry({ now: NOW, accessToken: jwt({ exp: EXP_S }), issuedAt, defaultLifetimeSeconds: 7200 }),
+    ).toEqual({ expiresAt: EXP_S * 1_000, source: 'jwt' });
+  });
+
+  it('leaves the expiry unknown when the provider declares no lifetime', () => {
+    expect(
+      resolveExpiry({ now: NOW, accessToken: 'opaque', issuedAt: NOW - HOUR, defaultLifetimeSeconds: null }),
+    ).toEqual({
+      expiresAt: null,
+      source: 'unknown',
+    });
+  });
+});

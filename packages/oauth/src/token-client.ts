@@ -63,7 +63,20 @@ export class TokenClient {
     context: Omit<TokenRequestContext, 'clientAssertion'>,
     signal?: AbortSignal,
   ): Promise<Exchange> {
-    const clientAssertion = provider.clientAuth === 'private_key_jwt' ? await this.#assertion(provider, url) : undefined;
+    let clientAssertion: string | undefined;
+    if (provider.clientAuth === 'private_key_jwt') {
+      try {
+        clientAssertion = await this.#assertion(provider, url);
+      } catch {
+        // Configuration checks the key at start; should signing still fail, report it as data, never throw.
+        this.#signingKeys.delete(provider.id);
+        return {
+          reply: { kind: 'network', timeout: false, code: 'ERR_CLIENT_ASSERTION' },
+          startedAt: Date.now(),
+          durationMs: 0,
+        };
+      }
+    }
     const { headers, body } = buildTokenRequest(provider, { ...context, ...(clientAssertion && { clientAssertion }) });
     return this.#post(url, headers, body, signal);
   }
@@ -77,7 +90,11 @@ export class TokenClient {
     }
     const clientId = provider.clientId ?? '';
     return new SignJWT({})
-      .setProtectedHeader({ alg: provider.privateKeyAlgorithm, typ: 'JWT', ...(provider.keyId && { kid: provider.keyId }) })
+      .setProtectedHeader({
+        alg: provider.privateKeyAlgorithm,
+        typ: 'JWT',
+        ...(provider.keyId && { kid: provider.keyId }),
+      })
       .setIssuer(clientId)
       .setSubject(clientId)
       .setAudience(provider.assertionAudience ?? url)

@@ -43,9 +43,11 @@ export function buildTokenRequest(provider: ProviderDefinition, context: TokenRe
   const shape = provider.request;
   const fields: Record<string, string> = { ...shape.params };
   const grantType =
-    provider.grant === 'client_credentials' ? 'client_credentials'
-    : provider.grant === 'password' ? 'password'
-    : 'refresh_token';
+    provider.grant === 'client_credentials'
+      ? 'client_credentials'
+      : provider.grant === 'password'
+        ? 'password'
+        : 'refresh_token';
   if (shape.grantTypeField !== null) fields[shape.grantTypeField] = grantType;
   if (provider.grant === 'refresh_token' && context.refreshToken !== undefined) {
     fields[shape.refreshTokenField] = context.refreshToken;
@@ -55,14 +57,18 @@ export function buildTokenRequest(provider: ProviderDefinition, context: TokenRe
     fields[shape.passwordField] = context.credentials?.password ?? '';
   }
   const scope =
-    shape.scope === 'fixed' ? shape.scopeValue
-    : shape.scope === 'connection' && context.scopes.length > 0 ? context.scopes.join(' ')
-    : null;
+    shape.scope === 'fixed'
+      ? shape.scopeValue
+      : shape.scope === 'connection' && context.scopes.length > 0
+        ? context.scopes.join(' ')
+        : null;
   if (scope) fields.scope = scope;
 
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'evergreen-token-refresher' };
-  const clientId = context.credentials?.clientId ?? provider.clientId;
-  const clientSecret = context.credentials?.clientSecret ?? provider.clientSecret;
+  // A connection with a client of its own uses that client whole: never its id with the provider's secret.
+  const ownClient = context.credentials?.clientId !== undefined;
+  const clientId = ownClient ? (context.credentials?.clientId ?? null) : provider.clientId;
+  const clientSecret = ownClient ? (context.credentials?.clientSecret ?? null) : provider.clientSecret;
   switch (provider.clientAuth) {
     case 'client_secret_basic':
       headers.authorization = basicCredentials(clientId ?? '', clientSecret ?? '');

@@ -1,7 +1,16 @@
+import { constants, generateKeyPairSync, verify } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, it, expect } from 'vitest';
 import { Agent, MockAgent } from 'undici';
-import { classify, type ProviderDefinition, type TokenEndpointReply } from '@evergreen/core';
+import {
+  classify,
+  parseProviderEntry,
+  resolveTokenUrl,
+  type ProviderDefinition,
+  type ProviderEntry,
+  type TokenEndpointReply,
+} from '@evergreen/core';
 import { FakeProvider, type FakeProviderOptions } from '../../fake-provider/src/index.ts';
 import { TokenClient, type TokenClientOptions } from '../src/index.ts';
 
@@ -33,19 +42,27 @@ function client(options: Partial<TokenClientOptions> = {}): TokenClient {
   return c;
 }
 
-function definition(tokenUrl: string, patch: Partial<ProviderDefinition> = {}): ProviderDefinition {
-  return {
+function definition(tokenUrl: string, patch: Partial<ProviderEntry> = {}): ProviderDefinition {
+  const result = parseProviderEntry({
     id: 'fake',
     tokenUrl,
     clientId: 'client-id',
     clientSecret: 'client-secret',
     clientAuth: 'client_secret_basic',
-    scope: null,
-    refreshBufferSeconds: 300,
-    defaultLifetimeSeconds: 3600,
-    rateLimit: null,
     ...patch,
-  };
+  });
+  if (!result.ok) throw new Error(`bad test provider: ${JSON.stringify(result.issues)}`);
+  return result.provider;
+}
+
+/** One refresh_token-grant request to the provider's own token URL. */
+function refresh(
+  tokens: TokenClient,
+  provider: ProviderDefinition,
+  refreshToken: string,
+  signal?: AbortSignal,
+): ReturnType<TokenClient['request']> {
+  return tokens.request(provider, provider.tokenUrl, { refreshToken, scopes: [] }, signal);
 }
 
 const policy = { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 };
@@ -69,7 +86,7 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake({ accessTokenLifetimeSeconds: 1800 });
     const { refreshToken } = provider.issue();
     const before = Date.now();
-    const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client(), definition(provider.tokenUrl), refreshToken);
     const reply = response(exchange.reply);
 
     expect(reply.status).toBe(200);
@@ -99,7 +116,8 @@ describe('TokenClient against the fake provider', () => {
       clientSecret: 'p:a+s s/é%ü🔑',
     });
     const { refreshToken } = provider.issue();
-    const exchange = await client().refresh(
+    const exchange = await refresh(
+      client(),
       definition(provider.tokenUrl, { clientId: 'id:with+odd chars', clientSecret: 'p:a+s s/é%ü🔑' }),
       refreshToken,
     );
@@ -109,7 +127,8 @@ describe('TokenClient against the fake provider', () => {
   it('client_secret_post is accepted by a server that only takes credentials in the body', async () => {
     const provider = await fake({ clientAuth: 'client_secret_post', clientSecret: 'p:a+s s/é' });
     const { refreshToken } = provider.issue();
-    const exchange = await client().refresh(
+    const exchange = await refresh(
+      client(),
       definition(provider.tokenUrl, { clientAuth: 'client_secret_post', clientSecret: 'p:a+s s/é' }),
       refreshToken,
     );
@@ -119,7 +138,7 @@ describe('TokenClient against the fake provider', () => {
   it('a wrong client secret comes back as 401 invalid_client, which classifies as fatal', async () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
-    const exchange = await client().refresh(definition(provider.tokenUrl, { clientSecret: 'wrong' }), refreshToken);
+    const exchange = await refresh(client(), definition(provider.tokenUrl, { clientSecret: 'wrong' }), refreshToken);
     const reply = response(exchange.reply);
     expect(reply.status).toBe(401);
     expect(reply.headers['www-authenticate']).toBe('Basic');
@@ -132,7 +151,7 @@ describe('TokenClient against the fake provider', () => {
 
   it('an unknown refresh token comes back as 400 invalid_grant, which classifies as reauth', async () => {
     const provider = await fake();
-    const exchange = await client().refresh(definition(provider.tokenUrl), 'rt_never_issued');
+    const exchange = await refresh(client(), definition(provider.tokenUrl), 'rt_never_issued');
     const reply = response(exchange.reply);
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.body)).toEqual({ error: 'invalid_grant' });
@@ -147,8 +166,8 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     const tokens = client();
-    expect(response((await tokens.refresh(definition(provider.tokenUrl), refreshToken)).reply).status).toBe(200);
-    const reply = response((await tokens.refresh(definition(provider.tokenUrl), refreshToken)).reply);
+    expect(response((await refresh(tokens, definition(provider.tokenUrl), refreshToken)).reply).status).toBe(200);
+    const reply = response((await refresh(tokens, definition(provider.tokenUrl), refreshToken)).reply);
     expect(reply.status).toBe(400);
     expect(classify(reply, Date.now(), policy).kind).toBe('reauth');
     expect(provider.reuseCount()).toBe(1);
@@ -158,14 +177,14 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'invalid-grant' }]);
-    const reply = response((await client().refresh(definition(provider.tokenUrl), refreshToken)).reply);
+    const reply = response((await refresh(client(), definition(provider.tokenUrl), refreshToken)).reply);
     expect(reply.status).toBe(400);
     expect(classify(reply, Date.now(), policy).kind).toBe('reauth');
   });
 
   it('a refused connection comes back as a network reply, not a timeout, with ECONNREFUSED', async () => {
     const port = await closedPort();
-    const exchange = await client().refresh(definition(`http://127.0.0.1:${port}/token`), 'rt_secret_refused');
+    const exchange = await refresh(client(), definition(`http://127.0.0.1:${port}/token`), 'rt_secret_refused');
     expect(exchange.reply).toEqual({ kind: 'network', timeout: false, code: 'ECONNREFUSED' });
     expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({
       kind: 'transient',
@@ -179,7 +198,7 @@ describe('TokenClient against the fake provider', () => {
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'hang' }]);
     const deadlineMs = 300;
-    const exchange = await client({ deadlineMs }).refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client({ deadlineMs }), definition(provider.tokenUrl), refreshToken);
     expect(exchange.reply).toMatchObject({ kind: 'network', timeout: true });
     expect(exchange.durationMs).toBeGreaterThanOrEqual(deadlineMs - 20);
     expect(exchange.durationMs).toBeLessThan(deadlineMs + 2_000);
@@ -195,7 +214,8 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'hang' }]);
-    const exchange = await client({ headersTimeoutMs: 200, deadlineMs: 10_000 }).refresh(
+    const exchange = await refresh(
+      client({ headersTimeoutMs: 200, deadlineMs: 10_000 }),
       definition(provider.tokenUrl),
       refreshToken,
     );
@@ -207,7 +227,7 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'delay', ms: 5_000 }]);
-    const exchange = await client({ deadlineMs: 250 }).refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client({ deadlineMs: 250 }), definition(provider.tokenUrl), refreshToken);
     expect(exchange.reply).toMatchObject({ kind: 'network', timeout: true });
     expect(exchange.durationMs).toBeLessThan(2_500);
   });
@@ -216,7 +236,7 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'reset' }]);
-    const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client(), definition(provider.tokenUrl), refreshToken);
     expect(exchange.reply).toMatchObject({ kind: 'network', timeout: false });
     expect(classify(exchange.reply, exchange.startedAt, policy)).toEqual({
       kind: 'transient',
@@ -230,7 +250,7 @@ describe('TokenClient against the fake provider', () => {
     const { refreshToken } = provider.issue();
     const big = JSON.stringify({ access_token: `at_${'a'.repeat(200_000)}`, expires_in: 3600 });
     provider.injectFaults([{ kind: 'status', status: 200, body: big }]);
-    const exchange = await client({ maxResponseBytes: 1024 }).refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client({ maxResponseBytes: 1024 }), definition(provider.tokenUrl), refreshToken);
     const reply = response(exchange.reply);
     expect(reply.truncated).toBe(true);
     expect(Buffer.byteLength(reply.body)).toBe(1024);
@@ -252,10 +272,10 @@ describe('TokenClient against the fake provider', () => {
       { kind: 'status', status: 200, body: body(2049) },
     ]);
     const tokens = client({ maxResponseBytes: 2048 });
-    const whole = response((await tokens.refresh(definition(provider.tokenUrl), refreshToken)).reply);
+    const whole = response((await refresh(tokens, definition(provider.tokenUrl), refreshToken)).reply);
     expect(whole.truncated).toBe(false);
     expect(whole.body).toBe(body(2048));
-    const cut = response((await tokens.refresh(definition(provider.tokenUrl), refreshToken)).reply);
+    const cut = response((await refresh(tokens, definition(provider.tokenUrl), refreshToken)).reply);
     expect(cut.truncated).toBe(true);
     expect(cut.body.length).toBe(2048);
   });
@@ -264,7 +284,7 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'html' }]);
-    const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client(), definition(provider.tokenUrl), refreshToken);
     const reply = response(exchange.reply);
     expect(reply.status).toBe(502);
     expect(reply.body).toContain('<html>');
@@ -279,7 +299,7 @@ describe('TokenClient against the fake provider', () => {
     const provider = await fake();
     const { refreshToken } = provider.issue();
     provider.injectFaults([{ kind: 'truncated-json' }]);
-    const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client(), definition(provider.tokenUrl), refreshToken);
     const reply = response(exchange.reply);
     expect(reply).toMatchObject({ status: 200, truncated: false, body: '{"access_token":"abc' });
     expect(classify(reply, exchange.startedAt, policy)).toMatchObject({ kind: 'transient', reason: 'bad_response' });
@@ -291,7 +311,7 @@ describe('TokenClient against the fake provider', () => {
     provider.injectFaults([
       { kind: 'status', status: 429, headers: { 'Retry-After': '7' }, body: '{"error":"slow_down"}' },
     ]);
-    const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken);
+    const exchange = await refresh(client(), definition(provider.tokenUrl), refreshToken);
     const reply = response(exchange.reply);
     expect(reply.headers['retry-after']).toBe('7');
     expect(classify(reply, exchange.startedAt, policy)).toEqual({
@@ -307,14 +327,15 @@ describe('TokenClient against the fake provider', () => {
     const { refreshToken } = provider.issue();
     const controller = new AbortController();
     controller.abort();
-    const exchange = await client().refresh(definition(provider.tokenUrl), refreshToken, controller.signal);
+    const exchange = await refresh(client(), definition(provider.tokenUrl), refreshToken, controller.signal);
     expect(exchange.reply).toMatchObject({ kind: 'network', timeout: false });
     expect(exchange.durationMs).toBeLessThan(5_000);
   });
 
   it('a network reply carries no token', async () => {
     const port = await closedPort();
-    const exchange = await client().refresh(
+    const exchange = await refresh(
+      client(),
       definition(`http://127.0.0.1:${port}/token`, { clientSecret: 'cs_hidden' }),
       'rt_hidden_123',
     );
@@ -331,7 +352,8 @@ describe('TokenClient against the fake provider', () => {
       await first.close();
       expect(agent.closed).toBe(false);
       const { refreshToken } = provider.issue();
-      const exchange = await new TokenClient({ ...defaults, dispatcher: agent }).refresh(
+      const exchange = await refresh(
+        new TokenClient({ ...defaults, dispatcher: agent }),
         definition(provider.tokenUrl),
         refreshToken,
       );
@@ -353,7 +375,8 @@ describe('TokenClient with a MockAgent (what the fake cannot send)', () => {
         headers: { 'content-type': 'application/json', warning: ['199 - "one"', '199 - "two"'] },
       });
     try {
-      const exchange = await new TokenClient({ ...defaults, dispatcher: mock }).refresh(
+      const exchange = await refresh(
+        new TokenClient({ ...defaults, dispatcher: mock }),
         definition('https://auth.example/token'),
         'rt_x',
       );
@@ -367,5 +390,216 @@ describe('TokenClient with a MockAgent (what the fake cannot send)', () => {
     } finally {
       await mock.close();
     }
+  });
+});
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  form: Record<string, string>;
+}
+
+/** A token endpoint that records each request and answers with fresh tokens. */
+async function recordingServer(): Promise<{ origin: string; received: Received[]; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        form: Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))),
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ access_token: `at_${received.length}`, expires_in: 3600, token_type: 'Bearer' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function decodeJwt(jwt: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signingInput: Buffer;
+  signature: Buffer;
+} {
+  const parts = jwt.split('.');
+  expect(parts).toHaveLength(3);
+  const [h, p, sig] = parts as [string, string, string];
+  return {
+    header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>,
+    payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>,
+    signingInput: Buffer.from(`${h}.${p}`),
+    signature: Buffer.from(sig, 'base64url'),
+  };
+}
+
+describe('TokenClient with private_key_jwt (RFC 7523)', () => {
+  const servers: Awaited<ReturnType<typeof recordingServer>>[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+
+  async function server() {
+    const s = await recordingServer();
+    servers.push(s);
+    return s;
+  }
+
+  const rsa = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const ec = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+
+  function signed(tokenUrl: string, patch: Partial<ProviderEntry> = {}): ProviderDefinition {
+    return definition(tokenUrl, {
+      id: 'signed',
+      clientAuth: 'private_key_jwt',
+      clientId: 'jwt-client',
+      clientSecret: undefined,
+      privateKey: rsa.privateKey,
+      ...patch,
+    });
+  }
+
+  /** Sends one refresh and returns the assertion the server received, with the clock around the request. */
+  async function exchange(provider: ProviderDefinition, url = provider.tokenUrl, tokens = client()) {
+    const endpoint = servers.at(-1)!;
+    const before = Math.floor(Date.now() / 1_000);
+    const result = await tokens.request(provider, url, { refreshToken: 'rt_signed', scopes: [] });
+    const after = Math.ceil(Date.now() / 1_000);
+    expect(response(result.reply).status).toBe(200);
+    const received = endpoint.received.at(-1)!;
+    return { received, jwt: decodeJwt(received.form.client_assertion ?? ''), before, after, result };
+  }
+
+  function expectClaims(
+    payload: Record<string, unknown>,
+    expected: { clientId: string; aud: string },
+    before: number,
+    after: number,
+  ) {
+    expect(payload.iss).toBe(expected.clientId);
+    expect(payload.sub).toBe(expected.clientId);
+    expect(payload.aud).toBe(expected.aud);
+    expect(typeof payload.jti).toBe('string');
+    expect((payload.jti as string).length).toBeGreaterThan(0);
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
+    expect(iat).toBeGreaterThanOrEqual(before);
+    expect(iat).toBeLessThanOrEqual(after);
+    expect(exp).toBeGreaterThan(after);
+    expect(exp).toBeLessThanOrEqual(after + 120);
+    expect(exp - iat).toBeLessThanOrEqual(120);
+  }
+
+  it('RS256: the server receives a client assertion signed with the private key', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/token`);
+    const { received, jwt, before, after, result } = await exchange(provider);
+
+    expect(received.headers.authorization).toBeUndefined();
+    expect(received.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(received.form).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'rt_signed',
+      client_id: 'jwt-client',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: expect.any(String),
+    });
+    expect(jwt.header).toEqual({ alg: 'RS256', typ: 'JWT' });
+    expectClaims(jwt.payload, { clientId: 'jwt-client', aud: `${endpoint.origin}/token` }, before, after);
+
+    expect(verify('sha256', jwt.signingInput, rsa.publicKey, jwt.signature)).toBe(true);
+    const tampered = Buffer.from(jwt.signingInput.toString().replace(/\.[^.]+$/, '.e30'));
+    expect(verify('sha256', tampered, rsa.publicKey, jwt.signature)).toBe(false);
+    expect(classify(result.reply, result.startedAt, policy)).toMatchObject({
+      kind: 'success',
+      tokens: { accessToken: 'at_1' },
+    });
+  });
+
+  it('ES256: a P-256 signature in the JWS (r || s) form', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/token`, {
+      id: 'signed-ec',
+      privateKey: ec.privateKey,
+      privateKeyAlgorithm: 'ES256',
+    });
+    const { jwt, before, after } = await exchange(provider);
+
+    expect(jwt.header).toEqual({ alg: 'ES256', typ: 'JWT' });
+    expectClaims(jwt.payload, { clientId: 'jwt-client', aud: `${endpoint.origin}/token` }, before, after);
+    expect(jwt.signature).toHaveLength(64);
+    const key = { key: ec.publicKey, dsaEncoding: 'ieee-p1363' as const };
+    expect(verify('sha256', jwt.signingInput, key, jwt.signature)).toBe(true);
+    expect(verify('sha256', jwt.signingInput, rsa.publicKey, jwt.signature)).toBe(false);
+  });
+
+  it('PS256: an RSA-PSS signature', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/token`, { id: 'signed-ps', privateKeyAlgorithm: 'PS256' });
+    const { jwt } = await exchange(provider);
+    expect(jwt.header.alg).toBe('PS256');
+    const key = { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+    expect(verify('sha256', jwt.signingInput, key, jwt.signature)).toBe(true);
+  });
+
+  it('names the key (kid) and uses the configured audience when there is one', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/token`, {
+      id: 'signed-kid',
+      keyId: 'key-2024-01',
+      assertionAudience: 'https://issuer.example.com',
+    });
+    const { jwt, before, after } = await exchange(provider);
+    expect(jwt.header).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'key-2024-01' });
+    expectClaims(jwt.payload, { clientId: 'jwt-client', aud: 'https://issuer.example.com' }, before, after);
+  });
+
+  it('the audience is the resolved token URL the request goes to, not the template', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/{tenant}/oauth2/token`, {
+      id: 'signed-tenant',
+      metadataDefaults: { tenant: 'common' },
+    });
+    const resolved = resolveTokenUrl(provider, { tenant: 'contoso' });
+    if (!resolved.ok) throw new Error(resolved.reason);
+    const { received, jwt } = await exchange(provider, resolved.url);
+    expect(received.path).toBe('/contoso/oauth2/token');
+    expect(jwt.payload.aud).toBe(`${endpoint.origin}/contoso/oauth2/token`);
+  });
+
+  it('signs a fresh, single-use assertion for every request', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/token`, { id: 'signed-twice' });
+    const tokens = client();
+    const first = await exchange(provider, provider.tokenUrl, tokens);
+    const second = await exchange(provider, provider.tokenUrl, tokens);
+    expect(endpoint.received).toHaveLength(2);
+    expect(second.jwt.payload.jti).not.toBe(first.jwt.payload.jti);
+    expect(verify('sha256', second.jwt.signingInput, rsa.publicKey, second.jwt.signature)).toBe(true);
+  });
+
+  it('never puts the private key into the request', async () => {
+    const endpoint = await server();
+    const provider = signed(`${endpoint.origin}/token`, { id: 'signed-secret' });
+    const { received, result } = await exchange(provider);
+    const pemBody = rsa.privateKey.split('\n')[1] as string;
+    expect(JSON.stringify(received)).not.toContain(pemBody);
+    expect(JSON.stringify(result)).not.toContain(pemBody);
   });
 });
