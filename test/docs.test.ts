@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseProviders } from '@evergreen/config';
 import { parse as parseYaml } from 'yaml';
@@ -10,8 +11,13 @@ function providerBlocks(file: string): string[] {
   return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^\s*- id:/m.test(b));
 }
 
-/** Any `${VAR}` gets a plausible value, as an operator's environment would give it. */
-const env = new Proxy({} as Record<string, string>, { get: (_target, name) => `value-of-${String(name)}` });
+/** Any `${VAR}` gets a plausible value, as an operator's environment would give it: a real key for `*_PEM`. */
+const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const env = new Proxy({} as Record<string, string>, {
+  get: (_target, name) => (String(name).endsWith('_PEM') ? EC_PEM : `value-of-${String(name)}`),
+});
 
 describe('the documentation', () => {
   for (const file of ['README.md', 'docs/providers.md']) {
