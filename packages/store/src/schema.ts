@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -96,5 +97,55 @@ export const refreshEvents = pgTable(
     index('refresh_events_connection_idx').on(t.connectionId, t.createdAt),
     index('refresh_events_created_at_idx').on(t.createdAt),
     index('refresh_events_outcome_idx').on(t.outcome, t.reason, t.createdAt),
+  ],
+);
+
+/**
+ * The outbox: one row per event, written in the same statement as the change it reports, so an event exists exactly
+ * when its change does. Never a token.
+ */
+export const connectionEvents = pgTable(
+  'connection_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    connectionId: text('connection_id').notNull(),
+    /** connection.refreshed, connection.refresh_failed, connection.needs_reauth, ... (docs/events.md) */
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('connection_events_connection_idx').on(t.connectionId, t.id),
+    index('connection_events_created_at_idx').on(t.createdAt),
+  ],
+);
+
+/** How far each webhook endpoint has taken the outbox; the row lock makes one dispatcher per endpoint at a time. */
+export const webhookCursors = pgTable('webhook_cursors', {
+  endpoint: text('endpoint').primaryKey(),
+  lastEventId: bigint('last_event_id', { mode: 'number' }).notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** One row per (event, endpoint): the delivery state of at-least-once webhooks. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    endpoint: text('endpoint').notNull(),
+    /** pending | delivered | failed (gave up after the last attempt) */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastHttpStatus: integer('last_http_status'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.endpoint] }),
+    index('webhook_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status = 'pending'`),
   ],
 );
