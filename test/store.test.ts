@@ -38,7 +38,14 @@ describe('the Postgres store', () => {
     expect(applied[0]!.n).toBe(files.length);
     const tables =
       await sandbox.sql`select table_name from information_schema.tables where table_schema = ${sandbox.schema} order by 1`;
-    expect(tables.map((t) => t.table_name)).toEqual(['__drizzle_migrations', 'connections', 'refresh_events']);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      '__drizzle_migrations',
+      'connection_events',
+      'connections',
+      'refresh_events',
+      'webhook_cursors',
+      'webhook_deliveries',
+    ]);
   });
 
   const base = { ownerId: 'o', provider: 'p', scopes: [], metadata: {}, expiresAt: null, refreshAt: new Date() };

@@ -4,7 +4,7 @@ import { ConnectionLock, createRedis } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine } from '@evergreen/refresh';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
-import { ConnectionStore, openDatabase, closeDatabase, type StoredConnection } from '@evergreen/store';
+import { ConnectionStore, eventsChannel, openDatabase, closeDatabase, type StoredConnection } from '@evergreen/store';
 import { LogCapture } from './log-capture.ts';
 import type { Sandbox } from './sandbox.ts';
 
@@ -31,7 +31,7 @@ export async function startStack(
   const config = sandbox.config(options.env);
   const evergreen = createEvergreen({ config, logger: createLogger({ level: 'debug', destination: logs }) });
   const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-  const store = new ConnectionStore(db, config.keyring, 'test-process');
+  const store = new ConnectionStore(db, config.keyring, 'test-process', eventsChannel(config.dbSchema));
   const redis = createRedis(sandbox.redisUrl, 'worker');
   const tokens = new TokenClient(config.http);
   const engine = engineFromConfig(config, {

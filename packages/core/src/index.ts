@@ -13,3 +13,4 @@ export * from './provider-definition.ts';
 export * from './provider-entry.ts';
 export * from './token-url.ts';
 export * from './refresh-plan.ts';
+export * from './connection-event.ts';

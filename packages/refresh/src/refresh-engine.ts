@@ -1,5 +1,6 @@
 import {
   classify,
+  eventsForOutcome,
   isLive,
   planRefresh,
   resolveTokenUrl,
@@ -34,6 +35,11 @@ export interface RunOptions {
   trigger: AttemptAudit['trigger'];
   /** Refresh even if the row says it is not due (a forced or on-demand refresh). */
   force?: boolean;
+  /**
+   * On-demand: refresh only if the stored access token has less than this left (re-checked under the lock, so a
+   * caller that waited for someone else's refresh does not start its own).
+   */
+  onlyIfExpiringWithinMs?: number;
 }
 
 /** Successes are routine, provider trouble is worth a look, and a connection that needs a person is an error. */
@@ -85,6 +91,11 @@ export class RefreshEngine {
     }
   }
 
+  /** How long another holder still has the connection's lock (0: nobody): on-demand callers wait on it. */
+  lockRemainingMs(connectionId: string): Promise<number> {
+    return this.#d.lock.remainingMs(connectionId);
+  }
+
   async #runLocked(connectionId: string, lock: HeldLock, options: RunOptions): Promise<RefreshDecision> {
     const connection = await this.#d.store.find(connectionId);
     if (!connection) return { kind: 'done', why: 'not_found' };
@@ -106,7 +117,12 @@ export class RefreshEngine {
       return { kind: 'delay', runAt: now + this.#d.config.backoff.cooldownMs, why: 'unknown_provider' };
     }
     if (provider.grant === 'none') return { kind: 'done', why: 'never_expires' };
-    if (provider.grant === 'refresh_token' && connection.refreshToken === null) return { kind: 'done', why: 'no_refresh_token' };
+    if (options.onlyIfExpiringWithinMs !== undefined && connection.accessToken !== null) {
+      const left = connection.expiresAt === null ? Infinity : connection.expiresAt.getTime() - now;
+      if (left > options.onlyIfExpiringWithinMs) return { kind: 'done', why: 'fresh' };
+    }
+    if (provider.grant === 'refresh_token' && connection.refreshToken === null)
+      return { kind: 'done', why: 'no_refresh_token' };
 
     // The lock must outlive the request: if too little of it is left (a slow Redis, a paused process), give up now
     // rather than risk a second holder presenting the same refresh token.
@@ -132,7 +148,10 @@ export class RefreshEngine {
         presented = connection.previousRefreshToken as string;
         exchange = await this.#exchange(provider, target.url, connection, presented);
         outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
-        this.#d.log.warn({ connection: connection.id, provider: provider.id, outcome: outcome.kind }, 'retried with the previous refresh token');
+        this.#d.log.warn(
+          { connection: connection.id, provider: provider.id, outcome: outcome.kind },
+          'retried with the previous refresh token',
+        );
       }
     }
     const audit: AttemptAudit = {
@@ -199,11 +218,21 @@ export class RefreshEngine {
               replacedRefreshToken: presented,
               expiresAt: toDate(plan.expiresAt),
               refreshAt: toDate(plan.refreshAt),
-              refreshTokenExpiresAt: plan.refreshTokenExpiresAt === undefined ? undefined : toDate(plan.refreshTokenExpiresAt),
+              refreshTokenExpiresAt:
+                plan.refreshTokenExpiresAt === undefined ? undefined : toDate(plan.refreshTokenExpiresAt),
               refreshTokenWarned: plan.warnRefreshTokenExpiry,
               metadata: outcome.tokens.metadata,
             },
             audit,
+            eventsForOutcome({
+              connection,
+              outcome: 'success',
+              reason: null,
+              status: 'connected',
+              expiresAt: plan.expiresAt,
+              refreshTokenExpiresAt: plan.refreshTokenExpiresAt ?? connection.refreshTokenExpiresAt?.getTime() ?? null,
+              warnRefreshTokenExpiry: plan.warnRefreshTokenExpiry,
+            }),
           ),
         );
         if (!write.applied) return this.#fenced(connection, 'success');
@@ -213,7 +242,9 @@ export class RefreshEngine {
               connection: connection.id,
               provider: provider.id,
               owner: this.#d.hashOwner(connection.ownerId),
-              refreshTokenExpiresAt: new Date((plan.refreshTokenExpiresAt ?? connection.refreshTokenExpiresAt?.getTime()) as number).toISOString(),
+              refreshTokenExpiresAt: new Date(
+                (plan.refreshTokenExpiresAt ?? connection.refreshTokenExpiresAt?.getTime()) as number,
+              ).toISOString(),
             },
             'refresh token expiring',
           );
@@ -225,23 +256,23 @@ export class RefreshEngine {
       case 'transient': {
         const failures = connection.consecutiveFailures + 1;
         const runAt = now + retryDelayMs(failures, this.#d.config.backoff, this.#random);
+        const status = this.#statusWhileFailing(connection, now);
         const write = await this.#d.store.recordFailure(
           connection,
-          { status: this.#statusWhileFailing(connection, now), refreshAt: new Date(runAt), countsAsFailure: true },
+          { status, refreshAt: new Date(runAt), countsAsFailure: true },
           audit,
+          eventsForOutcome({ connection, outcome: 'transient', reason: outcome.reason, status }),
         );
         if (!write.applied) return this.#fenced(connection, 'transient');
         return { kind: 'delay', runAt, why: 'retry' };
       }
       case 'rate_limited': {
+        const status = this.#statusWhileFailing(connection, now);
         const write = await this.#d.store.recordFailure(
           connection,
-          {
-            status: this.#statusWhileFailing(connection, now),
-            refreshAt: new Date(now + outcome.retryAfterMs),
-            countsAsFailure: false,
-          },
+          { status, refreshAt: new Date(now + outcome.retryAfterMs), countsAsFailure: false },
           audit,
+          eventsForOutcome({ connection, outcome: 'rate_limited', reason: outcome.reason, status }),
         );
         if (!write.applied) return this.#fenced(connection, 'rate_limited');
         return { kind: 'rate_limited', retryAfterMs: outcome.retryAfterMs };
@@ -256,6 +287,7 @@ export class RefreshEngine {
           connection,
           { status, refreshAt: null, countsAsFailure: true },
           audit,
+          eventsForOutcome({ connection, outcome: outcome.kind, reason: outcome.reason, status }),
         );
         if (!write.applied) return this.#fenced(connection, outcome.kind);
         return { kind: 'stop', status, reason: outcome.reason };

@@ -4,7 +4,7 @@ import { createLogger, safeError, type DestinationStream, type Logger } from '@e
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
-import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase } from '@evergreen/store';
+import { closeDatabase, ConnectionStore, eventsChannel, migrateDatabase, openDatabase } from '@evergreen/store';
 
 export type Role = 'worker' | 'scheduler';
 
@@ -43,7 +43,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   });
   const redis = createRedis(config.redisUrl, 'worker');
   redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
-  const store = new ConnectionStore(db, config.keyring, config.processName);
+  const store = new ConnectionStore(db, config.keyring, config.processName, eventsChannel(config.dbSchema));
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);
   const providers = new Map(config.providers.map((p) => [p.id, p]));

@@ -1,24 +1,29 @@
-import {
-  InvalidInputError,
-  parseConnectionInput,
-  planRefresh,
-  resolveTokenUrl,
-  type ConnectionInput,
-  type ConnectionStatus,
-  type InputIssue,
-  type ProviderDefinition,
-} from '@evergreen/core';
+import { EvergreenError, type ConnectionEvent, type ConnectionStatus, type EventKind } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
-import { createRedis, RefreshQueues } from '@evergreen/queue';
-import { timingPolicyFor } from '@evergreen/refresh';
-import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import { TokenClient } from '@evergreen/oauth';
+import { ConnectionLock, createRedis, REFRESH_JOB, RefreshQueues } from '@evergreen/queue';
+import { engineFromConfig } from '@evergreen/refresh';
+import {
+  closeDatabase,
+  ConnectionStore,
+  eventsChannel,
+  migrateDatabase,
+  openDatabase,
+  upsertMany,
+  type ConnectionView,
+  type Database,
+} from '@evergreen/store';
 import type { Redis } from 'ioredis';
+import { ConnectionNotFoundError } from '@evergreen/core';
+import { isUnauthorized } from './fresh-token.ts';
+import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
+import { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
 
 export interface EvergreenOptions {
   /** A parsed configuration; by default it is read from the environment (DATABASE_URL, REDIS_URL, EVERGREEN_*). */
   config?: EvergreenConfig;
-  /** Where the client logs; a silent-by-default child of a new root logger otherwise. */
+  /** Where the client logs; a root logger at EVERGREEN_LOG_LEVEL otherwise. */
   logger?: Logger;
 }
 
@@ -57,8 +62,36 @@ export interface EnqueueConnectionResult {
   scheduling: 'scheduled' | 'pending' | 'not_needed';
 }
 
+export type BulkItemResult =
+  | ({ index: number; ok: true } & EnqueueConnectionResult)
+  | { index: number; ok: false; error: { code: string; message: string; issues: { field: string; reason: string }[] } };
+
+export interface BulkEnqueueResult {
+  results: BulkItemResult[];
+  succeeded: number;
+  failed: number;
+}
+
+export type EventHandler = (event: ConnectionEvent) => void | Promise<void>;
+
 export interface Evergreen {
   enqueueConnection(input: EnqueueConnectionInput): Promise<EnqueueConnectionResult>;
+  /** Bulk import: validated item by item, written in batches (one Postgres and one Redis round trip per batch). */
+  enqueueConnections(
+    inputs: readonly EnqueueConnectionInput[],
+    options?: { batchSize?: number },
+  ): Promise<BulkEnqueueResult>;
+  /** A decrypted access token valid for at least `minValiditySeconds` (the provider's buffer by default). */
+  getValidAccessToken(connectionId: string, options?: TokenOptions): Promise<string>;
+  /** Calls `fn(token)`; if it reports a 401, refreshes once and calls it again with the new token. */
+  withFreshToken<T>(connectionId: string, fn: (token: string) => Promise<T> | T, options?: TokenOptions): Promise<T>;
+  forceRefresh(connectionId: string, options?: Pick<TokenOptions, 'timeoutMs'>): Promise<ConnectionView>;
+  /** Removes its job, wipes its tokens and credentials, marks it `disconnected`; its history stays. */
+  disconnect(connectionId: string): Promise<ConnectionView>;
+  /** Everything about a connection but its secrets. */
+  getConnection(connectionId: string): Promise<ConnectionView>;
+  /** In-process events (from every Evergreen process on this database); returns the unsubscribe function. */
+  subscribe(handler: EventHandler, options?: { kinds?: readonly EventKind[] }): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -72,9 +105,13 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   const db: Database = openDatabase({ url: config.databaseUrl, schema: config.dbSchema });
   const redis: Redis = createRedis(config.redisUrl, 'producer');
   redis.on('error', () => {}); // outages are reported per call ("scheduling pending"), not as crashes
-  const store = new ConnectionStore(db, config.keyring, config.processName);
+  const channel = eventsChannel(config.dbSchema);
+  const store = new ConnectionStore(db, config.keyring, config.processName, channel);
   const queues = new RefreshQueues(redis, config.redisPrefix);
+  const tokens = new TokenClient(config.http);
   const providers = new Map(config.providers.map((p) => [p.id, p]));
+  const engine = engineFromConfig(config, { store, lock: new ConnectionLock(redis, config.redisPrefix), tokens, log });
+  const onDemand = new OnDemandTokens({ store, engine, queues, providers });
   let migrated: Promise<void> | undefined;
   const ready = () => {
     if (!config.migrateOnStart) return Promise.resolve();
@@ -85,118 +122,217 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     return migrated;
   };
 
-  async function enqueueConnection(raw: EnqueueConnectionInput): Promise<EnqueueConnectionResult> {
-    const input = parseConnectionInput(raw);
-    const provider = providers.get(input.provider);
-    if (!provider) throw unknownProvider(input.provider, providers);
-    await ready();
-
-    checkRenewal(provider, input);
-
-    const now = Date.now();
-    const renewable = provider.grant === 'refresh_token' ? input.refreshToken !== undefined : provider.grant !== 'none';
-    const plan = input.accessToken === undefined ? firstLogin(now) : planRefresh({
-      now,
-      issuedFrom: now,
-      tokens: {
-        accessToken: input.accessToken as string,
-        ...(input.refreshToken !== undefined && { refreshToken: input.refreshToken }),
-        ...(input.expiresIn !== undefined && { expiresInSeconds: input.expiresIn }),
-        ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
-        ...(input.refreshTokenExpiresIn !== undefined && { refreshTokenExpiresInSeconds: input.refreshTokenExpiresIn }),
-      },
-      provider,
-      renewable,
-      current: { refreshToken: null, refreshTokenExpiresAt: null, refreshTokenWarned: false },
-      timing: timingPolicyFor(provider, config.refresh),
-      minIntervalMs: 0,
-      random: Math.random,
-    });
-    const { expiresAt, refreshAt } = plan;
-
-    const stored = await store.upsert({
-      ...(input.connectionId !== undefined && { connectionId: input.connectionId }),
-      ownerId: input.ownerId,
-      provider: input.provider,
-      ...(input.accessToken !== undefined && { accessToken: input.accessToken }),
-      ...(input.refreshToken !== undefined && { refreshToken: input.refreshToken }),
-      refreshTokenExpiresAt: plan.refreshTokenExpiresAt == null ? null : new Date(plan.refreshTokenExpiresAt),
-      ...(input.credentials !== undefined && { credentials: input.credentials }),
-      scopes: input.scopes,
-      metadata: input.metadata,
-      expiresAt: expiresAt === null ? null : new Date(expiresAt),
-      refreshAt: refreshAt === null ? null : new Date(refreshAt),
-    });
-
-    let scheduling: EnqueueConnectionResult['scheduling'] = 'not_needed';
+  /** Puts the job where the row says; a Redis outage leaves it to the scheduler's reconcile (invariant 1). */
+  async function schedule(
+    prepared: PreparedConnection,
+    connectionId: string,
+  ): Promise<EnqueueConnectionResult['scheduling']> {
+    const refreshAt = prepared.plan.refreshAt;
     try {
-      if (refreshAt !== null) {
-        await queues.schedule(provider.id, stored.connectionId, refreshAt);
-        scheduling = 'scheduled';
-      } else {
-        await queues.unschedule(provider.id, stored.connectionId);
+      if (refreshAt === null) {
+        await queues.unschedule(prepared.provider.id, connectionId);
+        return 'not_needed';
       }
+      await queues.schedule(prepared.provider.id, connectionId, refreshAt);
+      return 'scheduled';
     } catch (error) {
-      // Postgres has the row; the scheduler's reconcile creates the job once Redis is back (invariant 1).
-      scheduling = refreshAt === null ? 'not_needed' : 'pending';
+      if (refreshAt === null) return 'not_needed';
       log.warn(
-        { connection: stored.connectionId, provider: provider.id, err: safeError(error) },
+        { connection: connectionId, provider: prepared.provider.id, err: safeError(error) },
         'scheduling deferred to the reconcile',
       );
+      return 'pending';
     }
-    return {
-      connectionId: stored.connectionId,
-      status: 'connected',
-      expiresAt: expiresAt === null ? null : new Date(expiresAt),
-      refreshAt: refreshAt === null ? null : new Date(refreshAt),
-      scheduling,
-    };
+  }
+
+  const result = (
+    prepared: PreparedConnection,
+    connectionId: string,
+    scheduling: EnqueueConnectionResult['scheduling'],
+  ) => ({
+    connectionId,
+    status: 'connected' as const,
+    expiresAt: prepared.row.expiresAt ?? null,
+    refreshAt: prepared.row.refreshAt ?? null,
+    scheduling,
+  });
+
+  async function enqueueConnection(raw: EnqueueConnectionInput): Promise<EnqueueConnectionResult> {
+    const prepared = prepareConnection(raw, providers, config.refresh, Date.now());
+    await ready();
+    const stored = await store.upsert(prepared.row);
+    return result(prepared, stored.connectionId, await schedule(prepared, stored.connectionId));
+  }
+
+  async function enqueueConnections(
+    inputs: readonly EnqueueConnectionInput[],
+    { batchSize = 1_000 }: { batchSize?: number } = {},
+  ): Promise<BulkEnqueueResult> {
+    await ready();
+    const results: BulkItemResult[] = [];
+    for (let start = 0; start < inputs.length; start += batchSize) {
+      const batch: { index: number; prepared: PreparedConnection }[] = [];
+      const now = Date.now();
+      inputs.slice(start, start + batchSize).forEach((raw, offset) => {
+        const index = start + offset;
+        try {
+          batch.push({
+            index,
+            prepared: prepareConnection(raw, providers, config.refresh, now, `enqueueConnections[${index}]`),
+          });
+        } catch (error) {
+          results.push({ index, ok: false, error: describe(error) });
+        }
+      });
+      const written = await upsertMany(
+        db,
+        config.keyring,
+        channel,
+        batch.map((b) => b.prepared.row),
+      );
+      const fresh: { item: (typeof batch)[number]; connectionId: string }[] = [];
+      const existing: { item: (typeof batch)[number]; connectionId: string }[] = [];
+      for (const w of written) {
+        const item = batch[w.index]!;
+        if (!w.ok) {
+          results.push({
+            index: item.index,
+            ok: false,
+            error: {
+              code: 'ERR_INVALID_INPUT',
+              message: `${w.field}: ${w.reason}`,
+              issues: [{ field: w.field, reason: w.reason }],
+            },
+          });
+        } else (w.created ? fresh : existing).push({ item, connectionId: w.connectionId });
+      }
+      // New connections: one addBulk per provider queue. Existing ones may have a job in any state: move each.
+      let redisUp = true;
+      const byProvider = new Map<string, typeof fresh>();
+      for (const f of fresh.filter((f) => f.item.prepared.plan.refreshAt !== null)) {
+        byProvider.set(f.item.prepared.provider.id, [...(byProvider.get(f.item.prepared.provider.id) ?? []), f]);
+      }
+      for (const [provider, group] of byProvider) {
+        try {
+          await queues.queue(provider).addBulk(
+            group.map((g) => ({
+              name: REFRESH_JOB,
+              data: { connectionId: g.connectionId },
+              opts: {
+                jobId: g.connectionId,
+                delay: Math.max(0, (g.item.prepared.plan.refreshAt as number) - Date.now()),
+              },
+            })),
+          );
+        } catch (error) {
+          redisUp = false;
+          log.warn(
+            { provider, count: group.length, err: safeError(error) },
+            'bulk scheduling deferred to the reconcile',
+          );
+        }
+      }
+      for (const f of fresh) {
+        const refreshAt = f.item.prepared.plan.refreshAt;
+        const scheduling = refreshAt === null ? 'not_needed' : redisUp ? 'scheduled' : 'pending';
+        results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling) });
+      }
+      for (const e of existing) {
+        results.push({
+          index: e.item.index,
+          ok: true,
+          ...result(e.item.prepared, e.connectionId, await schedule(e.item.prepared, e.connectionId)),
+        });
+      }
+    }
+    results.sort((a, b) => a.index - b.index);
+    const succeeded = results.filter((r) => r.ok).length;
+    return { results, succeeded, failed: results.length - succeeded };
+  }
+
+  async function withFreshToken<T>(
+    connectionId: string,
+    fn: (token: string) => Promise<T> | T,
+    tokenOptions?: TokenOptions,
+  ): Promise<T> {
+    const token = await onDemand.validToken(connectionId, tokenOptions);
+    try {
+      const first = await fn(token);
+      if (!isUnauthorized(first)) return first;
+    } catch (error) {
+      if (!isUnauthorized(error)) throw error;
+    }
+    // The provider's API said 401: the token is dead whatever its expiry says (reference 002's reactive path). Once.
+    return fn(await onDemand.replaceToken(connectionId, token, tokenOptions));
+  }
+
+  async function disconnect(connectionId: string): Promise<ConnectionView> {
+    await ready();
+    const view = await store.disconnect(connectionId);
+    if (!view) throw new ConnectionNotFoundError(connectionId);
+    await queues.unschedule(view.provider, connectionId).catch((error: unknown) => {
+      // A job left behind finds the row disconnected and ends itself.
+      log.warn({ connection: connectionId, err: safeError(error) }, 'job removal deferred');
+    });
+    return view;
+  }
+
+  async function getConnection(connectionId: string): Promise<ConnectionView> {
+    await ready();
+    const view = await store.view(connectionId);
+    if (!view) throw new ConnectionNotFoundError(connectionId);
+    return view;
+  }
+
+  async function forceRefresh(
+    connectionId: string,
+    refreshOptions?: Pick<TokenOptions, 'timeoutMs'>,
+  ): Promise<ConnectionView> {
+    await ready();
+    await onDemand.forceRefresh(connectionId, refreshOptions);
+    return getConnection(connectionId);
+  }
+
+  async function subscribe(
+    handler: EventHandler,
+    subscribeOptions: { kinds?: readonly EventKind[] } = {},
+  ): Promise<() => Promise<void>> {
+    await ready();
+    const kinds = subscribeOptions.kinds ? new Set<string>(subscribeOptions.kinds) : null;
+    const listener = await db.$client.listen(channel, (payload) => {
+      const event = JSON.parse(payload) as ConnectionEvent;
+      if (kinds && !kinds.has(event.kind)) return;
+      Promise.resolve(handler(event)).catch((error: unknown) =>
+        log.error({ err: safeError(error), event: event.id }, 'event handler failed'),
+      );
+    });
+    return () => listener.unlisten();
   }
 
   async function close(): Promise<void> {
     await queues.close().catch(() => {});
+    await tokens.close();
     redis.disconnect();
     await closeDatabase(db);
   }
 
-  return { enqueueConnection, close };
+  return {
+    enqueueConnection,
+    enqueueConnections,
+    getValidAccessToken: async (id, o) => (await ready(), onDemand.validToken(id, o)),
+    withFreshToken: async (id, fn, o) => (await ready(), withFreshToken(id, fn, o)),
+    forceRefresh,
+    disconnect,
+    getConnection,
+    subscribe,
+    close,
+  };
 }
 
-/**
- * What this provider needs to renew the connection, checked before anything is stored: the metadata its token URL
- * is made from, and the credentials of a credential grant.
- */
-function checkRenewal(provider: ProviderDefinition, input: ConnectionInput): void {
-  const issues: InputIssue[] = [];
-  const credentialGrant = provider.grant === 'client_credentials' || provider.grant === 'password';
-  if (input.accessToken === undefined && !credentialGrant) {
-    issues.push({ field: 'accessToken', reason: `is required (only credential grants can log in on their own; ${provider.id} uses ${provider.grant})` });
+function describe(error: unknown): { code: string; message: string; issues: { field: string; reason: string }[] } {
+  if (error instanceof EvergreenError) {
+    const issues = (error as { issues?: { field: string; reason: string }[] }).issues ?? [];
+    return { code: error.code, message: error.message, issues: [...issues] };
   }
-  if (provider.grant !== 'none') {
-    const target = resolveTokenUrl(provider, input.metadata);
-    if (!target.ok) issues.push({ field: target.field === 'tokenUrl' ? 'metadata' : target.field, reason: target.reason });
-  }
-  if (provider.grant === 'password') {
-    if (!input.credentials?.username) issues.push({ field: 'credentials.username', reason: `is required by ${provider.id} (password grant)` });
-    if (!input.credentials?.password) issues.push({ field: 'credentials.password', reason: `is required by ${provider.id} (password grant)` });
-  }
-  if (provider.grant === 'client_credentials' && provider.clientId === null && !input.credentials?.clientId) {
-    issues.push({ field: 'credentials.clientId', reason: `is required: ${provider.id} has no client of its own` });
-  }
-  if (issues.length > 0) throw new InvalidInputError('enqueueConnection', issues);
-}
-
-/** A credential-grant connection handed over without a token: log in now. */
-function firstLogin(now: number) {
-  return { expiresAt: null, refreshAt: now, refreshTokenExpiresAt: undefined, warnRefreshTokenExpiry: false };
-}
-
-function unknownProvider(id: string, providers: ReadonlyMap<string, ProviderDefinition>): InvalidInputError {
-  const known = [...providers.keys()];
-  return new InvalidInputError('enqueueConnection', [
-    {
-      field: 'provider',
-      reason: `'${id}' is not configured (configured: ${known.length ? known.join(', ') : 'none'}); add it to the file named by EVERGREEN_PROVIDERS`,
-    },
-  ]);
+  throw error;
 }

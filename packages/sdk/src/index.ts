@@ -4,11 +4,22 @@ export {
   type EvergreenOptions,
   type EnqueueConnectionInput,
   type EnqueueConnectionResult,
+  type BulkEnqueueResult,
+  type BulkItemResult,
+  type EventHandler,
 } from './evergreen.ts';
+export type { TokenOptions } from './on-demand.ts';
+export { NeedsReauthError, DisconnectedError, RefreshFailedError, TokenTimeoutError } from './errors.ts';
+export { isUnauthorized } from './fresh-token.ts';
 export {
   EvergreenError,
   InvalidInputError,
   ConfigError,
+  ConnectionNotFoundError,
+  EVENT_KINDS,
+  type ConnectionEvent,
+  type EventKind,
   type ConnectionStatus,
   type InputIssue,
 } from '@evergreen/core';
+export type { ConnectionView } from '@evergreen/store';

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidInputError, type ConnectionStatus, type RefreshOutcomeKind } from '@evergreen/core';
+import { InvalidInputError, type ConnectionStatus, type EventSpec, type RefreshOutcomeKind } from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import { toView, type ConnectionView } from './connection-view.ts';
+import { eventsCte } from './outbox.ts';
 import { connections } from './schema.ts';
 
 /** A connection as the engine sees it: tokens decrypted, in memory only. */
@@ -25,6 +27,7 @@ export interface StoredConnection {
   consecutiveFailures: number;
   version: number;
   lastRefreshAt: Date | null;
+  lastRefreshReason: string | null;
 }
 
 /** Secrets of a credential grant, stored encrypted like tokens. */
@@ -100,11 +103,14 @@ export class ConnectionStore {
   readonly #db: Database;
   readonly #keyring: Keyring;
   readonly #processName: string;
+  readonly #channel: string;
 
-  constructor(db: Database, keyring: Keyring, processName: string) {
+  /** `channel`: where events are NOTIFYed for in-process subscribers (`eventsChannel(schema)`). */
+  constructor(db: Database, keyring: Keyring, processName: string, channel = 'evergreen_events') {
     this.#db = db;
     this.#keyring = keyring;
     this.#processName = processName;
+    this.#channel = channel;
   }
 
   /**
@@ -146,7 +152,9 @@ export class ConnectionStore {
         ? null
         : this.#keyring.encrypt(input.refreshToken, tokenAad(id, 'refresh_token'));
     const credentials =
-      input.credentials === undefined ? null : this.#keyring.encrypt(JSON.stringify(input.credentials), tokenAad(id, 'credentials'));
+      input.credentials === undefined
+        ? null
+        : this.#keyring.encrypt(JSON.stringify(input.credentials), tokenAad(id, 'credentials'));
     const fresh = {
       accessToken,
       refreshToken,
@@ -162,23 +170,84 @@ export class ConnectionStore {
       status: 'connected',
       consecutiveFailures: 0,
     } as const;
-    const rows = await this.#db
-      .insert(connections)
-      .values({ id, ownerId: input.ownerId, provider: input.provider, keyedByOwner, ...fresh })
-      .onConflictDoUpdate({
-        target: connections.id,
-        set: { ...fresh, version: sql`${connections.version} + 1`, updatedAt: sql`now()` },
-        // An existing id must stay with its owner and provider: never move a connection to someone else.
-        setWhere: and(eq(connections.ownerId, input.ownerId), eq(connections.provider, input.provider)),
-      })
-      .returning({ version: connections.version, createdAt: connections.createdAt, updatedAt: connections.updatedAt });
-    const row = rows[0];
-    if (!row) {
-      throw new InvalidInputError('enqueueConnection', [
-        { field: 'connectionId', reason: 'already names a connection of another owner or provider' },
-      ]);
-    }
-    return { connectionId: id, version: row.version, created: row.version === 1 };
+    const connectionId = id;
+    return this.#db.transaction(async (tx) => {
+      // The status before, to tell apps about a change of status (and nothing else) in the same transaction.
+      const [before] = await tx
+        .select({ status: connections.status })
+        .from(connections)
+        .where(eq(connections.id, connectionId))
+        .for('update');
+      const rows = await tx
+        .insert(connections)
+        .values({ id: connectionId, ownerId: input.ownerId, provider: input.provider, keyedByOwner, ...fresh })
+        .onConflictDoUpdate({
+          target: connections.id,
+          set: { ...fresh, version: sql`${connections.version} + 1`, updatedAt: sql`now()` },
+          // An existing id must stay with its owner and provider: never move a connection to someone else.
+          setWhere: and(eq(connections.ownerId, input.ownerId), eq(connections.provider, input.provider)),
+        })
+        .returning({ version: connections.version });
+      const row = rows[0];
+      if (!row) {
+        throw new InvalidInputError('enqueueConnection', [
+          { field: 'connectionId', reason: 'already names a connection of another owner or provider' },
+        ]);
+      }
+      if (before?.status !== 'connected') {
+        const event: EventSpec = {
+          kind: 'connection.connected',
+          payload: {
+            connectionId,
+            ownerId: input.ownerId,
+            provider: input.provider,
+            status: 'connected',
+            expiresAt: input.expiresAt?.toISOString() ?? null,
+          },
+        };
+        await tx.execute(sql`with source as (select ${connectionId}::text as id), ${eventsCte('source', [event], this.#channel)}
+          select count(*) from notified`);
+      }
+      return { connectionId, version: row.version, created: before === undefined };
+    });
+  }
+
+  /**
+   * Ends a connection: its job is the caller's to remove; here its tokens and credentials are wiped, its status is
+   * `disconnected`, its history (refresh_events, connection_events) stays. Null when there is no such connection.
+   */
+  async disconnect(id: string): Promise<ConnectionView | null> {
+    return this.#db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(connections)
+        .set({
+          status: 'disconnected',
+          accessToken: null,
+          refreshToken: null,
+          previousRefreshToken: null,
+          credentials: null,
+          refreshAt: null,
+          consecutiveFailures: 0,
+          version: sql`${connections.version} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(connections.id, id))
+        .returning();
+      if (!row) return null;
+      const event: EventSpec = {
+        kind: 'connection.disconnected',
+        payload: { connectionId: id, ownerId: row.ownerId, provider: row.provider, status: 'disconnected' },
+      };
+      await tx.execute(sql`with source as (select ${id}::text as id), ${eventsCte('source', [event], this.#channel)}
+        select count(*) from notified`);
+      return toView(row);
+    });
+  }
+
+  /** A connection as apps and operators may see it: no token, no credential. */
+  async view(id: string): Promise<ConnectionView | null> {
+    const [row] = await this.#db.select().from(connections).where(eq(connections.id, id));
+    return row ? toView(row) : null;
   }
 
   async find(id: string): Promise<StoredConnection | null> {
@@ -187,13 +256,23 @@ export class ConnectionStore {
   }
 
   /** Persists a provider's answer: one statement, compare-and-set on version, audit row included. */
-  async recordSuccess(connection: StoredConnection, write: SuccessWrite, audit: AttemptAudit): Promise<WriteResult> {
-    const seal = (value: string, column: Parameters<typeof tokenAad>[1]) => this.#keyring.encrypt(value, tokenAad(connection.id, column));
+  async recordSuccess(
+    connection: StoredConnection,
+    write: SuccessWrite,
+    audit: AttemptAudit,
+    events: readonly EventSpec[] = [],
+  ): Promise<WriteResult> {
+    const seal = (value: string, column: Parameters<typeof tokenAad>[1]) =>
+      this.#keyring.encrypt(value, tokenAad(connection.id, column));
     const accessToken = seal(write.accessToken, 'access_token');
     const rotated = write.refreshToken !== undefined && write.refreshToken !== write.replacedRefreshToken;
     const refreshToken = rotated ? seal(write.refreshToken as string, 'refresh_token') : null;
-    const previous = rotated && write.replacedRefreshToken !== undefined ? seal(write.replacedRefreshToken, 'previous_refresh_token') : null;
-    const rtExpiresAt = write.refreshTokenExpiresAt === undefined ? null : write.refreshTokenExpiresAt?.toISOString() ?? null;
+    const previous =
+      rotated && write.replacedRefreshToken !== undefined
+        ? seal(write.replacedRefreshToken, 'previous_refresh_token')
+        : null;
+    const rtExpiresAt =
+      write.refreshTokenExpiresAt === undefined ? null : (write.refreshTokenExpiresAt?.toISOString() ?? null);
     return this.#casWithAudit(
       connection,
       audit,
@@ -211,10 +290,16 @@ export class ConnectionStore {
       refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
       status = 'connected',
       consecutive_failures = 0`,
+      events,
     );
   }
 
-  async recordFailure(connection: StoredConnection, write: FailureWrite, audit: AttemptAudit): Promise<WriteResult> {
+  async recordFailure(
+    connection: StoredConnection,
+    write: FailureWrite,
+    audit: AttemptAudit,
+    events: readonly EventSpec[] = [],
+  ): Promise<WriteResult> {
     return this.#casWithAudit(
       connection,
       audit,
@@ -222,6 +307,7 @@ export class ConnectionStore {
       refresh_at = ${write.refreshAt?.toISOString() ?? null}::timestamptz,
       status = ${write.status},
       consecutive_failures = consecutive_failures + ${write.countsAsFailure ? 1 : 0}`,
+      events,
     );
   }
 
@@ -229,9 +315,11 @@ export class ConnectionStore {
     connection: StoredConnection,
     audit: AttemptAudit,
     set: ReturnType<typeof sql>,
+    events: readonly EventSpec[],
   ): Promise<WriteResult> {
     // Data-modifying CTEs all run, whatever the outer query reads: the audit row is written whether or not the
-    // compare-and-set won, and records which.
+    // compare-and-set won, and records which. Events (the outbox) are written only when it won: same statement,
+    // same transaction as the change they report.
     const rows = await this.#db.execute<{ version: string | number | null }>(sql`
       with updated as (
         update connections set ${set},
@@ -241,13 +329,13 @@ export class ConnectionStore {
           version = version + 1,
           updated_at = now()
         where id = ${connection.id} and version = ${connection.version}
-        returning version
+        returning id, version
       ), audited as (
         insert into refresh_events (connection_id, provider, outcome, reason, http_status, duration_ms, applied, trigger, process)
         select ${connection.id}, ${connection.provider}, ${audit.outcome}, ${audit.reason}, ${audit.httpStatus}::int,
                ${Math.round(audit.durationMs)}::int, exists (select 1 from updated), ${audit.trigger}, ${this.#processName}
-      )
-      select version from updated`);
+      ), ${eventsCte('updated', events, this.#channel)}
+      select (select version from updated) as version, (select count(*) from notified) as notified`);
     const version = rows[0]?.version;
     return version === undefined || version === null ? { applied: false } : { applied: true, version: Number(version) };
   }
@@ -299,7 +387,9 @@ export class ConnectionStore {
       credentials:
         row.credentials === null
           ? null
-          : (JSON.parse(this.#keyring.decrypt(row.credentials, tokenAad(row.id, 'credentials'))) as ConnectionCredentials),
+          : (JSON.parse(
+              this.#keyring.decrypt(row.credentials, tokenAad(row.id, 'credentials')),
+            ) as ConnectionCredentials),
       scopes: row.scopes,
       metadata: row.metadata,
       expiresAt: row.expiresAt,
@@ -308,6 +398,7 @@ export class ConnectionStore {
       consecutiveFailures: row.consecutiveFailures,
       version: row.version,
       lastRefreshAt: row.lastRefreshAt,
+      lastRefreshReason: row.lastRefreshReason,
     };
   }
 }

@@ -12,3 +12,6 @@ export {
   type ScheduleRow,
 } from './connection-store.ts';
 export * as tables from './schema.ts';
+export { eventsChannel } from './outbox.ts';
+export type { ConnectionView } from './connection-view.ts';
+export { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';

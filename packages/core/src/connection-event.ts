@@ -1,0 +1,101 @@
+import type { ConnectionStatus } from './connection-status.ts';
+
+/** What apps hear about their connections (docs/events.md). Every status change and every refresh outcome that matters. */
+export const EVENT_KINDS = [
+  'connection.connected',
+  'connection.refreshed',
+  'connection.refresh_failed',
+  'connection.token_expired',
+  'connection.needs_reauth',
+  'connection.error',
+  'connection.disconnected',
+  'connection.refresh_token_expiring',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** An event's data: identifiers, status and times. Never a token, never a credential. */
+export interface ConnectionEventPayload {
+  connectionId: string;
+  ownerId: string;
+  provider: string;
+  status: ConnectionStatus;
+  /** The classified reason of a failure (invalid_grant, server_error, ...). */
+  reason?: string | null;
+  expiresAt?: string | null;
+  refreshTokenExpiresAt?: string | null;
+  consecutiveFailures?: number;
+}
+
+export interface ConnectionEvent {
+  /** Unique and increasing: receivers deduplicate on it (delivery is at least once). */
+  id: number;
+  kind: EventKind;
+  createdAt: string;
+  data: ConnectionEventPayload;
+}
+
+export interface EventSpec {
+  kind: EventKind;
+  payload: ConnectionEventPayload;
+}
+
+/** Consecutive transient failures that make a streak worth telling apps about, once per streak. */
+export const FAILURE_STREAK = 3;
+
+export interface OutcomeEventInput {
+  connection: { id: string; ownerId: string; provider: string; status: ConnectionStatus; consecutiveFailures: number };
+  outcome: 'success' | 'transient' | 'rate_limited' | 'reauth' | 'fatal';
+  reason: string | null;
+  /** The status the write sets. */
+  status: ConnectionStatus;
+  expiresAt?: number | null;
+  refreshTokenExpiresAt?: number | null;
+  warnRefreshTokenExpiry?: boolean;
+}
+
+/**
+ * Which events one refresh outcome produces: every success; a transient streak once, when it reaches FAILURE_STREAK;
+ * every change of status. Pure, so the rules are tested without a database.
+ */
+export function eventsForOutcome(input: OutcomeEventInput): EventSpec[] {
+  const { connection, status } = input;
+  const failures =
+    input.outcome === 'success'
+      ? 0
+      : input.outcome === 'rate_limited'
+        ? connection.consecutiveFailures
+        : connection.consecutiveFailures + 1;
+  const iso = (ms: number | null | undefined) =>
+    ms === undefined ? undefined : ms === null ? null : new Date(ms).toISOString();
+  const payload: ConnectionEventPayload = {
+    connectionId: connection.id,
+    ownerId: connection.ownerId,
+    provider: connection.provider,
+    status,
+    ...(input.reason !== null && { reason: input.reason }),
+    ...(input.expiresAt !== undefined && { expiresAt: iso(input.expiresAt) }),
+    ...(input.refreshTokenExpiresAt !== undefined && { refreshTokenExpiresAt: iso(input.refreshTokenExpiresAt) }),
+    consecutiveFailures: failures,
+  };
+  const events: EventSpec[] = [];
+  const add = (kind: EventKind) => events.push({ kind, payload });
+  switch (input.outcome) {
+    case 'success':
+      add('connection.refreshed');
+      if (input.warnRefreshTokenExpiry) add('connection.refresh_token_expiring');
+      break;
+    case 'transient':
+      if (failures === FAILURE_STREAK) add('connection.refresh_failed');
+      break;
+    case 'reauth':
+      add('connection.needs_reauth');
+      break;
+    case 'fatal':
+      add('connection.error');
+      break;
+    case 'rate_limited':
+      break;
+  }
+  if (status === 'token_expired' && connection.status !== 'token_expired') add('connection.token_expired');
+  return events;
+}

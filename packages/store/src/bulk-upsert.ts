@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { tokenAad, type Keyring } from '@evergreen/keyring';
+import { sql } from 'drizzle-orm';
+import type { UpsertConnection } from './connection-store.ts';
+import type { Database } from './database.ts';
+
+export type BulkUpsertResult =
+  | { index: number; ok: true; connectionId: string; created: boolean }
+  | { index: number; ok: false; field: string; reason: string };
+
+/**
+ * Many connections in one round trip: one statement resolves owner/provider identities, upserts every row from a
+ * single JSON parameter, and writes `connection.connected` events for the rows whose status changed, all in one
+ * transaction. Items whose id names another owner's connection come back as per-item errors.
+ */
+export async function upsertMany(
+  db: Database,
+  keyring: Keyring,
+  channel: string,
+  items: readonly UpsertConnection[],
+): Promise<BulkUpsertResult[]> {
+  if (items.length === 0) return [];
+  // Identity first: one query for every (owner, provider) pair without an id.
+  const pairs = items.filter((i) => i.connectionId === undefined).map((i) => ({ o: i.ownerId, p: i.provider }));
+  const known = new Map<string, string>();
+  if (pairs.length > 0) {
+    const rows = await db.execute<{ id: string; owner_id: string; provider: string }>(sql`
+      select c.id, c.owner_id, c.provider from connections c
+      join jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as x(o text, p text) on c.owner_id = x.o and c.provider = x.p
+      where c.keyed_by_owner`);
+    for (const row of rows) known.set(`${row.owner_id}\u0000${row.provider}`, row.id);
+  }
+  const results: BulkUpsertResult[] = [];
+  const seen = new Map<string, number>();
+  const records: Record<string, unknown>[] = [];
+  const indexById = new Map<string, number>();
+  items.forEach((item, index) => {
+    const pairKey = `${item.ownerId}\u0000${item.provider}`;
+    const id = item.connectionId ?? known.get(pairKey) ?? randomUUID();
+    if (item.connectionId === undefined) known.set(pairKey, id);
+    const earlier = seen.get(id);
+    if (earlier !== undefined) {
+      results.push({ index, ok: false, field: item.connectionId ? 'connectionId' : 'ownerId', reason: `the same connection as item ${earlier}` });
+      return;
+    }
+    seen.set(id, index);
+    indexById.set(id, index);
+    const seal = (value: string, column: Parameters<typeof tokenAad>[1]) => keyring.encrypt(value, tokenAad(id, column));
+    records.push({
+      id,
+      owner_id: item.ownerId,
+      provider: item.provider,
+      keyed_by_owner: item.connectionId === undefined,
+      access_token: item.accessToken === undefined ? null : seal(item.accessToken, 'access_token'),
+      refresh_token: item.refreshToken === undefined ? null : seal(item.refreshToken, 'refresh_token'),
+      credentials: item.credentials === undefined ? null : seal(JSON.stringify(item.credentials), 'credentials'),
+      refresh_token_expires_at: item.refreshTokenExpiresAt?.toISOString() ?? null,
+      scopes: item.scopes,
+      metadata: item.metadata,
+      expires_at: item.expiresAt?.toISOString() ?? null,
+      refresh_at: item.refreshAt?.toISOString() ?? null,
+    });
+  });
+
+  const rows = await db.transaction(async (tx) =>
+    tx.execute<{ id: string; created: boolean }>(sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(
+          id text, owner_id text, provider text, keyed_by_owner boolean, access_token text, refresh_token text,
+          credentials text, refresh_token_expires_at timestamptz, scopes text[], metadata jsonb, expires_at timestamptz,
+          refresh_at timestamptz)
+      ), before as (
+        select c.id, c.status from connections c join input i on i.id = c.id for update of c
+      ), upserted as (
+        insert into connections (id, owner_id, provider, keyed_by_owner, access_token, refresh_token, credentials,
+          refresh_token_expires_at, scopes, metadata, expires_at, refresh_at, status, consecutive_failures)
+        select id, owner_id, provider, keyed_by_owner, access_token, refresh_token, credentials,
+          refresh_token_expires_at, coalesce(scopes, '{}'), coalesce(metadata, '{}'), expires_at, refresh_at, 'connected', 0
+        from input
+        on conflict (id) do update set
+          access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+          previous_refresh_token = null, refresh_token_rotated_at = null, refresh_token_warned_at = null,
+          credentials = excluded.credentials, refresh_token_expires_at = excluded.refresh_token_expires_at,
+          scopes = excluded.scopes, metadata = excluded.metadata, expires_at = excluded.expires_at,
+          refresh_at = excluded.refresh_at, status = 'connected', consecutive_failures = 0,
+          version = connections.version + 1, updated_at = now()
+        where connections.owner_id = excluded.owner_id and connections.provider = excluded.provider
+        returning id, owner_id, provider, expires_at
+      ), evented as (
+        insert into connection_events (connection_id, kind, payload)
+        select u.id, 'connection.connected', jsonb_build_object('connectionId', u.id, 'ownerId', u.owner_id,
+          'provider', u.provider, 'status', 'connected', 'expiresAt', u.expires_at)
+        from upserted u left join before b on b.id = u.id
+        where b.status is distinct from 'connected'
+        returning id, kind, payload, created_at
+      ), notified as (
+        select pg_notify(${channel}, json_build_object('id', id, 'kind', kind, 'data', payload, 'createdAt', created_at)::text)
+        from evented
+      )
+      select u.id, (b.id is null) as created from upserted u left join before b on b.id = u.id
+      where (select count(*) from notified) >= 0`),
+  );
+  const written = new Map(rows.map((r) => [r.id, r.created]));
+  for (const [id, index] of indexById) {
+    const created = written.get(id);
+    results.push(
+      created === undefined
+        ? { index, ok: false, field: 'connectionId', reason: 'already names a connection of another owner or provider' }
+        : { index, ok: true, connectionId: id, created },
+    );
+  }
+  return results.sort((a, b) => a.index - b.index);
+}
