@@ -1,12 +1,16 @@
 import { hostname } from 'node:os';
 import {
   ConfigError,
+  EVENT_KINDS,
+  parseWebhookEndpoints,
+  type WebhookEndpoint,
   type BackoffPolicy,
   type ClassifyPolicy,
   type InputIssue,
   type ProviderDefinition,
 } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
+import { readConfigDocument, substituteEnv } from './config-document.ts';
 import { readProvidersFile } from './providers-file.ts';
 import { readVariables } from './read-variables.ts';
 
@@ -35,6 +39,7 @@ export interface EvergreenConfig {
   keyring: Keyring;
   providers: ProviderDefinition[];
   providersFile: string | null;
+  webhooks: WebhookEndpoint[];
   logLevel: string;
   processName: string;
   migrateOnStart: boolean;
@@ -92,6 +97,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     issues.push(...read.issues);
   }
 
+  const webhooks = readWebhooks(typeof v.EVERGREEN_WEBHOOKS === 'string' ? v.EVERGREEN_WEBHOOKS : null, env, issues);
+
   if (issues.length > 0 || keyring === null) throw new ConfigError(issues as InputIssue[], keyHint);
 
   const n = (value: unknown) => value as number;
@@ -103,6 +110,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     keyring,
     providers,
     providersFile,
+    webhooks,
     logLevel: v.EVERGREEN_LOG_LEVEL as string,
     processName: (v.EVERGREEN_PROCESS_NAME as string | null) ?? `${hostname()}:${process.pid}`,
     migrateOnStart: v.EVERGREEN_MIGRATE_ON_START as boolean,
@@ -141,6 +149,36 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       fullPassIntervalMs: n(v.EVERGREEN_FULL_RECONCILE_INTERVAL_MS),
     },
   };
+}
+
+/** EVERGREEN_WEBHOOKS: inline JSON, or a YAML/JSON file; `${VAR}` substituted; every entry checked. */
+function readWebhooks(
+  value: string | null,
+  env: Readonly<Record<string, string | undefined>>,
+  issues: InputIssue[],
+): WebhookEndpoint[] {
+  if (value === null) return [];
+  let document: unknown;
+  if (/^\s*[[{]/.test(value)) {
+    try {
+      document = JSON.parse(value);
+    } catch {
+      // Never echo the text: it holds secrets.
+      issues.push({ field: 'EVERGREEN_WEBHOOKS', reason: 'is not valid JSON' });
+      return [];
+    }
+  } else {
+    const read = readConfigDocument(value, 'EVERGREEN_WEBHOOKS');
+    if ('issue' in read) {
+      issues.push(read.issue);
+      return [];
+    }
+    document = read.document;
+  }
+  const substituted = substituteEnv(document, env, 'EVERGREEN_WEBHOOKS', issues);
+  const parsed = parseWebhookEndpoints(substituted, 'EVERGREEN_WEBHOOKS', { knownKinds: EVENT_KINDS });
+  issues.push(...parsed.issues);
+  return parsed.endpoints;
 }
 
 /** Just what migrations need: no keys, no providers, so `pnpm db:migrate` runs before anything else is set up. */

@@ -54,6 +54,13 @@ export const VARIABLES = [
     description: 'Path of the providers file (YAML or JSON); `${VAR}` in values is read from the environment.',
   },
   {
+    name: 'EVERGREEN_WEBHOOKS',
+    kind: 'string',
+    default: null,
+    description:
+      'Webhook endpoints: a JSON list `[{"id","url","secret","events"}]`, or the path of a YAML/JSON file holding one; `${VAR}` is read from the environment (docs/events.md).',
+  },
+  {
     name: 'EVERGREEN_ENV_FILE',
     kind: 'string',
     default: '.env',

@@ -14,3 +14,4 @@ export * from './provider-entry.ts';
 export * from './token-url.ts';
 export * from './refresh-plan.ts';
 export * from './connection-event.ts';
+export * from './webhook-endpoints.ts';

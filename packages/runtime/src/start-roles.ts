@@ -4,6 +4,7 @@ import { createLogger, safeError, type DestinationStream, type Logger } from '@e
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
+import { WebhookDispatcher } from '@evergreen/webhooks';
 import { closeDatabase, ConnectionStore, eventsChannel, migrateDatabase, openDatabase } from '@evergreen/store';
 
 export type Role = 'worker' | 'scheduler';
@@ -84,12 +85,26 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     });
     reconciler.start();
   }
-  log.info({ providers: config.providers.map((p) => p.id), concurrency: config.worker.concurrency }, 'started');
+  // The scheduler role also delivers the outbox to webhooks: one more loop of the same kind, cheap when idle.
+  let webhooks: WebhookDispatcher | null = null;
+  if (roles.includes('scheduler') && config.webhooks.length > 0) {
+    webhooks = new WebhookDispatcher({ db, endpoints: config.webhooks, log });
+    webhooks.start();
+  }
+  log.info(
+    {
+      providers: config.providers.map((p) => p.id),
+      concurrency: config.worker.concurrency,
+      webhooks: config.webhooks.map((w) => w.id),
+    },
+    'started',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await reconciler?.stop();
+      await webhooks?.stop();
       await workers?.close(config.worker.shutdownGraceMs);
       await queues.close();
       await tokens.close();

@@ -1,0 +1,393 @@
+import { safeError, type Logger } from '@evergreen/log';
+import { tables, type Database } from '@evergreen/store';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { Agent, type Dispatcher } from 'undici';
+import { retryDelayMs } from './backoff.ts';
+import { endpointWants, type WebhookEndpoint } from './endpoints.ts';
+import { passableEvents } from './outbox-gaps.ts';
+import { postWebhook, type OutboxEvent, type WebhookAttempt } from './webhook-request.ts';
+
+const { connectionEvents, webhookCursors, webhookDeliveries } = tables;
+
+export interface WebhookDispatcherOptions {
+  db: Database;
+  endpoints: readonly WebhookEndpoint[];
+  log: Logger;
+  /** Pause between ticks of `start()`'s loop (none while a tick found a full batch). */
+  intervalMs?: number;
+  /** Events read per endpoint per tick, and deliveries claimed per endpoint per tick. */
+  batchSize?: number;
+  /** Tries per delivery, the first included; then the row is `failed`. */
+  maxAttempts?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** One POST, from connecting to the end of the response body. */
+  timeoutMs?: number;
+  /** POSTs in flight at once per endpoint. */
+  concurrency?: number;
+  /** How long a gap in the outbox ids is waited for before the cursor passes it (see outbox-gaps.ts). */
+  gapGraceMs?: number;
+  /** Tests route through their own; by default the dispatcher keeps a pooled Agent (closed by `stop()`). */
+  dispatcher?: Dispatcher;
+  /** The signing clock (ms). Schedules (due times, leases, backoff) use the database clock, one for all replicas. */
+  now?: () => number;
+  /** Backoff jitter, in [0, 1). */
+  random?: () => number;
+}
+
+/** What one tick did, over all endpoints. */
+export interface WebhookTickResult {
+  /** Delivery rows created from new outbox events. */
+  enqueued: number;
+  delivered: number;
+  /** Deliveries given up on this tick (attempts reached maxAttempts). */
+  failed: number;
+  /** Failed tries rescheduled with backoff. */
+  retried: number;
+}
+
+interface ClaimedDelivery {
+  eventId: number;
+  attempts: number;
+}
+
+/** Added to the time a claimed batch can take: the database writes after the last POST. */
+const LEASE_MARGIN_MS = 5_000;
+
+function positiveInteger(name: string, value: number, min = 1): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be a whole number ≥ ${min}`);
+  return value;
+}
+
+/**
+ * Delivers the outbox to the configured endpoints, at least once, signed. Every replica may run one: per endpoint,
+ * the cursor row's lock (skip locked) lets one replica at a time fan new events out into delivery rows, and a lease on
+ * each claimed delivery row lets one replica at a time POST it. A replica that dies mid-batch costs a lease's delay.
+ */
+export class WebhookDispatcher {
+  readonly #db: Database;
+  readonly #endpoints: readonly WebhookEndpoint[];
+  readonly #log: Logger;
+  readonly #logs = new Map<string, Logger>();
+  readonly #intervalMs: number;
+  readonly #batchSize: number;
+  readonly #maxAttempts: number;
+  readonly #baseBackoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #timeoutMs: number;
+  readonly #concurrency: number;
+  readonly #gapGraceMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #givenDispatcher: Dispatcher | undefined;
+  #agent: Agent | null = null;
+  /** Endpoints whose cursor row is known to exist. */
+  readonly #cursors = new Set<string>();
+  /** Ticks run one after another, never overlapping; this is the last one queued. */
+  #chain: Promise<unknown> = Promise.resolve();
+  #looping = false;
+  #timer: NodeJS.Timeout | null = null;
+  #backlog = false;
+
+  constructor(options: WebhookDispatcherOptions) {
+    this.#db = options.db;
+    this.#endpoints = [...options.endpoints];
+    const ids = new Set(this.#endpoints.map((e) => e.id));
+    if (ids.size !== this.#endpoints.length) throw new RangeError('webhook endpoint ids must be unique');
+    this.#log = options.log.child({ component: 'webhooks' });
+    for (const endpoint of this.#endpoints) this.#logs.set(endpoint.id, this.#log.child({ endpoint: endpoint.id }));
+    this.#intervalMs = positiveInteger('intervalMs', options.intervalMs ?? 1_000);
+    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 100);
+    this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 12);
+    this.#baseBackoffMs = positiveInteger('baseBackoffMs', options.baseBackoffMs ?? 1_000, 0);
+    this.#maxBackoffMs = positiveInteger('maxBackoffMs', options.maxBackoffMs ?? 3_600_000, this.#baseBackoffMs);
+    this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 10_000);
+    this.#concurrency = positiveInteger('concurrency', options.concurrency ?? 8);
+    this.#gapGraceMs = positiveInteger('gapGraceMs', options.gapGraceMs ?? 10_000, 0);
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#givenDispatcher = options.dispatcher;
+  }
+
+  /**
+   * How long a claim keeps a delivery row from other replicas: every POST of the batch, wave after wave of
+   * `concurrency`, each bounded by `timeoutMs`, plus a margin for the writes.
+   */
+  get leaseMs(): number {
+    return this.#timeoutMs * Math.ceil(this.#batchSize / this.#concurrency) + LEASE_MARGIN_MS;
+  }
+
+  /** One pass over every endpoint: fan new events out, then deliver what is due. Failures are logged, not thrown. */
+  tick(): Promise<WebhookTickResult> {
+    const run = this.#chain.then(() => this.#tick());
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ticks now, then `intervalMs` after each tick ends (at once while there is a backlog). Idempotent. */
+  start(): void {
+    if (this.#looping) return;
+    this.#looping = true;
+    const loop = async (): Promise<void> => {
+      this.#timer = null;
+      try {
+        await this.tick();
+      } catch (error) {
+        this.#log.error({ err: safeError(error) }, 'webhook tick failed');
+      }
+      if (this.#looping) this.#timer = setTimeout(() => void loop(), this.#backlog ? 0 : this.#intervalMs);
+    };
+    void loop();
+  }
+
+  /** Stops the loop, waits for a running tick to finish, and closes the HTTP pool the dispatcher made. */
+  async stop(): Promise<void> {
+    this.#looping = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#chain;
+    const agent = this.#agent;
+    this.#agent = null;
+    await agent?.close();
+  }
+
+  async #tick(): Promise<WebhookTickResult> {
+    const total: WebhookTickResult = { enqueued: 0, delivered: 0, failed: 0, retried: 0 };
+    let backlog = false;
+    await Promise.all(
+      this.#endpoints.map(async (endpoint) => {
+        const log = this.#logFor(endpoint);
+        try {
+          const fanOut = await this.#fanOut(endpoint, log);
+          total.enqueued += fanOut.enqueued;
+          backlog ||= fanOut.full;
+        } catch (error) {
+          log.error({ err: safeError(error) }, 'webhook fan-out failed');
+        }
+        try {
+          const delivery = await this.#deliver(endpoint, log);
+          total.delivered += delivery.delivered;
+          total.failed += delivery.failed;
+          total.retried += delivery.retried;
+          backlog ||= delivery.full;
+        } catch (error) {
+          log.error({ err: safeError(error) }, 'webhook delivery pass failed');
+        }
+      }),
+    );
+    this.#backlog = backlog;
+    return total;
+  }
+
+  /**
+   * Turns the events after the endpoint's cursor into pending delivery rows (for the kinds it wants) and moves the
+   * cursor past every event read, in one transaction under the cursor row's lock. Another replica holding the lock
+   * means it is doing this very work: skip.
+   */
+  async #fanOut(endpoint: WebhookEndpoint, log: Logger): Promise<{ enqueued: number; full: boolean }> {
+    const result = await this.#db.transaction(async (tx) => {
+      if (!this.#cursors.has(endpoint.id)) {
+        await tx.insert(webhookCursors).values({ endpoint: endpoint.id }).onConflictDoNothing();
+      }
+      const [cursor] = await tx
+        .select({ lastEventId: webhookCursors.lastEventId })
+        .from(webhookCursors)
+        .where(eq(webhookCursors.endpoint, endpoint.id))
+        .for('update', { skipLocked: true });
+      if (!cursor) return { enqueued: 0, full: false, heldBefore: null };
+
+      const read = await tx
+        .select({
+          id: connectionEvents.id,
+          kind: connectionEvents.kind,
+          ageMs: sql<number>`(extract(epoch from now() - ${connectionEvents.createdAt}) * 1000)::float8`.mapWith(
+            Number,
+          ),
+        })
+        .from(connectionEvents)
+        .where(gt(connectionEvents.id, cursor.lastEventId))
+        .orderBy(asc(connectionEvents.id))
+        .limit(this.#batchSize);
+      const { events, heldBefore } = passableEvents(cursor.lastEventId, read, this.#gapGraceMs);
+
+      const wanted = events.filter((event) => endpointWants(endpoint, event.kind));
+      let enqueued = 0;
+      if (wanted.length > 0) {
+        const inserted = await tx
+          .insert(webhookDeliveries)
+          .values(wanted.map((event) => ({ eventId: event.id, endpoint: endpoint.id })))
+          .onConflictDoNothing()
+          .returning({ eventId: webhookDeliveries.eventId });
+        enqueued = inserted.length;
+      }
+      const last = events.at(-1);
+      if (last) {
+        await tx
+          .update(webhookCursors)
+          .set({ lastEventId: last.id, updatedAt: sql`now()` })
+          .where(eq(webhookCursors.endpoint, endpoint.id));
+      }
+      return { enqueued, full: read.length === this.#batchSize && heldBefore === null, heldBefore };
+    });
+    this.#cursors.add(endpoint.id);
+    if (result.heldBefore !== null) {
+      log.debug({ eventId: result.heldBefore }, 'webhook fan-out waits for a gap in the outbox ids');
+    }
+    if (result.enqueued > 0) log.debug({ count: result.enqueued }, 'webhook deliveries enqueued');
+    return { enqueued: result.enqueued, full: result.full };
+  }
+
+  /** Claims the endpoint's due deliveries under a lease, POSTs them (bounded concurrency), records each outcome. */
+  async #deliver(
+    endpoint: WebhookEndpoint,
+    log: Logger,
+  ): Promise<{ delivered: number; failed: number; retried: number; full: boolean }> {
+    const counts = { delivered: 0, failed: 0, retried: 0, full: false };
+    const due = this.#db
+      .select({ eventId: webhookDeliveries.eventId })
+      .from(webhookDeliveries)
+      .where(
+        and(
+          eq(webhookDeliveries.endpoint, endpoint.id),
+          eq(webhookDeliveries.status, 'pending'),
+          lte(webhookDeliveries.nextAttemptAt, sql`now()`),
+        ),
+      )
+      .orderBy(asc(webhookDeliveries.eventId))
+      .limit(this.#batchSize)
+      .for('update', { skipLocked: true });
+    const claimed: ClaimedDelivery[] = await this.#db
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: sql`now() + make_interval(secs => ${this.leaseMs / 1000})` })
+      .where(and(eq(webhookDeliveries.endpoint, endpoint.id), inArray(webhookDeliveries.eventId, due)))
+      .returning({ eventId: webhookDeliveries.eventId, attempts: webhookDeliveries.attempts });
+    if (claimed.length === 0) return counts;
+    counts.full = claimed.length === this.#batchSize;
+    claimed.sort((a, b) => a.eventId - b.eventId);
+
+    const rows: OutboxEvent[] = await this.#db
+      .select({
+        id: connectionEvents.id,
+        kind: connectionEvents.kind,
+        payload: connectionEvents.payload,
+        createdAt: connectionEvents.createdAt,
+      })
+      .from(connectionEvents)
+      .where(
+        inArray(
+          connectionEvents.id,
+          claimed.map((c) => c.eventId),
+        ),
+      );
+    const events = new Map(rows.map((row) => [row.id, row]));
+
+    await eachLimit(claimed, this.#concurrency, async (delivery) => {
+      const event = events.get(delivery.eventId);
+      const attempts = delivery.attempts + 1;
+      const attempt: WebhookAttempt = event
+        ? await postWebhook({
+            url: endpoint.url,
+            secret: endpoint.secret,
+            event,
+            timestampSeconds: Math.floor(this.#now() / 1000),
+            timeoutMs: this.#timeoutMs,
+            dispatcher: this.#http(),
+          })
+        : // The event row is gone (retention ran first): nothing left to send, ever.
+          { ok: false, httpStatus: null, reason: 'event missing', durationMs: 0 };
+      const context = { eventId: delivery.eventId, kind: event?.kind, attempts, durationMs: attempt.durationMs };
+      try {
+        if (attempt.ok) {
+          await this.#record(delivery, endpoint, {
+            status: 'delivered',
+            attempts: sql`${webhookDeliveries.attempts} + 1`,
+            lastHttpStatus: attempt.httpStatus,
+            lastError: null,
+            deliveredAt: sql`now()`,
+          });
+          counts.delivered++;
+          log.debug({ ...context, httpStatus: attempt.httpStatus }, 'webhook delivered');
+        } else if (attempts >= this.#maxAttempts || !event) {
+          await this.#record(delivery, endpoint, {
+            status: 'failed',
+            attempts: sql`${webhookDeliveries.attempts} + 1`,
+            lastHttpStatus: attempt.httpStatus,
+            lastError: attempt.reason,
+          });
+          counts.failed++;
+          log.error(
+            { ...context, httpStatus: attempt.httpStatus, reason: attempt.reason },
+            'webhook delivery failed for good',
+          );
+        } else {
+          const retryInMs = retryDelayMs(attempts, {
+            baseMs: this.#baseBackoffMs,
+            maxMs: this.#maxBackoffMs,
+            random: this.#random,
+          });
+          await this.#record(delivery, endpoint, {
+            attempts: sql`${webhookDeliveries.attempts} + 1`,
+            lastHttpStatus: attempt.httpStatus,
+            lastError: attempt.reason,
+            nextAttemptAt: sql`now() + make_interval(secs => ${retryInMs / 1000})`,
+          });
+          counts.retried++;
+          log.warn(
+            { ...context, httpStatus: attempt.httpStatus, reason: attempt.reason, retryInMs },
+            'webhook delivery failed, will retry',
+          );
+        }
+      } catch (error) {
+        // The lease runs out and the delivery is tried again: at least once, never lost.
+        log.error({ ...context, err: safeError(error) }, 'webhook delivery outcome not recorded');
+      }
+    });
+    return counts;
+  }
+
+  /** Writes one outcome, only over a row still pending (a replica that took over after our lease may have finished). */
+  async #record(
+    delivery: ClaimedDelivery,
+    endpoint: WebhookEndpoint,
+    set: PgUpdateSetSource<typeof webhookDeliveries>,
+  ): Promise<void> {
+    await this.#db
+      .update(webhookDeliveries)
+      .set(set)
+      .where(
+        and(
+          eq(webhookDeliveries.eventId, delivery.eventId),
+          eq(webhookDeliveries.endpoint, endpoint.id),
+          eq(webhookDeliveries.status, 'pending'),
+        ),
+      );
+  }
+
+  #logFor(endpoint: WebhookEndpoint): Logger {
+    return this.#logs.get(endpoint.id) ?? this.#log.child({ endpoint: endpoint.id });
+  }
+
+  #http(): Dispatcher {
+    if (this.#givenDispatcher) return this.#givenDispatcher;
+    this.#agent ??= new Agent({
+      connect: { timeout: this.#timeoutMs },
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+    return this.#agent;
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. `fn` must not reject. */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
