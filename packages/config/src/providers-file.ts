@@ -12,7 +12,7 @@ export function readProvidersFile(
 ): { providers: ProviderDefinition[]; issues: InputIssue[] } {
   const read = readConfigDocument(path, 'EVERGREEN_PROVIDERS');
   if ('issue' in read) return { providers: [], issues: [read.issue] };
-  return parseProviders(read.document, env);
+  return parseProviders(read.document, env, path);
 }
 
 export function parseProviders(

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
         redisPrefix: 'evergreen',
         providers: [],
         providersFile: null,
+        webhooks: [],
         logLevel: 'info',
         processName: `${hostname()}:${process.pid}`,
         migrateOnStart: true,
@@ -378,5 +379,39 @@ describe('numeric variables', () => {
   it.each(['0x10', '1e3', '16 ', ' 1_6'])('only plain decimals count: EVERGREEN_WORKER_CONCURRENCY=%j', (value) => {
     const error = configError({ ...minimal, EVERGREEN_WORKER_CONCURRENCY: value.trim() === '16' ? 'sixteen' : value });
     expect(fields(error)).toEqual(['EVERGREEN_WORKER_CONCURRENCY']);
+  });
+});
+
+describe('EVERGREEN_WEBHOOKS', () => {
+  it('reads inline JSON with ${VAR} from the environment', () => {
+    const config = loadConfig({
+      ...minimal,
+      EVERGREEN_WEBHOOKS: '[{"id":"app","url":"https://app.example.com/hooks","secret":"${HOOK_SECRET}"}]',
+      HOOK_SECRET: 'a-secret-of-twenty-chars',
+    });
+    expect(config.webhooks).toEqual([
+      { id: 'app', url: 'https://app.example.com/hooks', secret: 'a-secret-of-twenty-chars', events: ['*'] },
+    ]);
+  });
+
+  it('reads a YAML file, and names bad entries without quoting secrets', () => {
+    const path = join(dir, 'hooks.yaml');
+    writeFileSync(
+      path,
+      '- id: app\n  url: http://example.com/hooks\n  secret: short-secret\n  events: [connection.refreshd]\n',
+    );
+    const error = configError({ ...minimal, EVERGREEN_WEBHOOKS: path });
+    expect(fields(error)).toEqual(
+      expect.arrayContaining(['EVERGREEN_WEBHOOKS[0] (app).url', 'EVERGREEN_WEBHOOKS[0] (app).secret']),
+    );
+    expect(error.message).not.toContain('short-secret');
+    expect(error.message).toContain('events');
+  });
+
+  it('refuses text that is neither JSON nor a readable file', () => {
+    expect(fields(configError({ ...minimal, EVERGREEN_WEBHOOKS: '[{"id": oops' }))).toEqual(['EVERGREEN_WEBHOOKS']);
+    expect(fields(configError({ ...minimal, EVERGREEN_WEBHOOKS: '/no/such/file.yaml' }))).toEqual([
+      'EVERGREEN_WEBHOOKS',
+    ]);
   });
 });
