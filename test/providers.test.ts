@@ -402,6 +402,10 @@ describe('the built-in providers, each against a local fake that behaves as the 
     await refreshed(connectionId, 2);
     const warnings = stack.logs.events('refresh token expiring').filter((e) => e.connection === connectionId);
     expect(warnings).toHaveLength(1);
+    const events =
+      await sandbox.sql`select payload from connection_events where connection_id = ${connectionId} and kind = 'connection.refresh_token_expiring'`;
+    expect(events).toHaveLength(1);
+    expect(events[0]!.payload).toMatchObject({ provider: 'lapsing', status: 'connected' });
     expect(JSON.stringify(warnings)).not.toContain(row.refreshToken!);
   });
 

@@ -9,9 +9,10 @@ export type BulkUpsertResult =
   | { index: number; ok: false; field: string; reason: string };
 
 /**
- * Many connections in one round trip: one statement resolves owner/provider identities, upserts every row from a
- * single JSON parameter, and writes `connection.connected` events for the rows whose status changed, all in one
- * transaction. Items whose id names another owner's connection come back as per-item errors.
+ * Many connections in one statement: every row upserted from a single JSON parameter, with `connection.connected`
+ * events for the rows whose status changed. Items without an id first have their (owner, provider) identities looked
+ * up in one query, since the id is bound into each ciphertext. Items whose id names another owner's connection come
+ * back as per-item errors.
  */
 export async function upsertMany(
   db: Database,
@@ -40,12 +41,18 @@ export async function upsertMany(
     if (item.connectionId === undefined) known.set(pairKey, id);
     const earlier = seen.get(id);
     if (earlier !== undefined) {
-      results.push({ index, ok: false, field: item.connectionId ? 'connectionId' : 'ownerId', reason: `the same connection as item ${earlier}` });
+      results.push({
+        index,
+        ok: false,
+        field: item.connectionId ? 'connectionId' : 'ownerId',
+        reason: `the same connection as item ${earlier}`,
+      });
       return;
     }
     seen.set(id, index);
     indexById.set(id, index);
-    const seal = (value: string, column: Parameters<typeof tokenAad>[1]) => keyring.encrypt(value, tokenAad(id, column));
+    const seal = (value: string, column: Parameters<typeof tokenAad>[1]) =>
+      keyring.encrypt(value, tokenAad(id, column));
     records.push({
       id,
       owner_id: item.ownerId,
@@ -62,8 +69,8 @@ export async function upsertMany(
     });
   });
 
-  const rows = await db.transaction(async (tx) =>
-    tx.execute<{ id: string; created: boolean }>(sql`
+  // One statement, so one round trip and atomic on its own: rows, status-change events and notifications together.
+  const rows = await db.execute<{ id: string; created: boolean }>(sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(
           id text, owner_id text, provider text, keyed_by_owner boolean, access_token text, refresh_token text,
@@ -98,8 +105,7 @@ export async function upsertMany(
         from evented
       )
       select u.id, (b.id is null) as created from upserted u left join before b on b.id = u.id
-      where (select count(*) from notified) >= 0`),
-  );
+      where (select count(*) from notified) >= 0`);
   const written = new Map(rows.map((r) => [r.id, r.created]));
   for (const [id, index] of indexById) {
     const created = written.get(id);
