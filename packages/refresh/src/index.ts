@@ -3,3 +3,4 @@ export type { RefreshDecision } from './refresh-decision.ts';
 export { RefreshWorkers, type RefreshWorkersOptions } from './refresh-workers.ts';
 export { Reconciler, type ReconcilerOptions, type ReconcileReport } from './reconciler.ts';
 export { timingPolicyFor } from './timing-policy.ts';
+export { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';

@@ -15,6 +15,7 @@ import type { Exchange, TokenClient } from '@evergreen/oauth';
 import type { ConnectionLock, HeldLock } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
 import type { RefreshDecision } from './refresh-decision.ts';
+import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 import { timingPolicyFor } from './timing-policy.ts';
 
 export interface RefreshEngineDeps {
@@ -27,6 +28,7 @@ export interface RefreshEngineDeps {
   httpDeadlineMs: number;
   log: Logger;
   hashOwner: (ownerId: string) => string;
+  observer?: RefreshObserver;
   now?: () => number;
   random?: () => number;
 }
@@ -69,16 +71,21 @@ export class RefreshEngine {
   readonly #d: RefreshEngineDeps;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #observer: RefreshObserver;
 
   constructor(deps: RefreshEngineDeps) {
     this.#d = deps;
+    this.#observer = deps.observer ?? NO_OBSERVER;
     this.#now = deps.now ?? Date.now;
     this.#random = deps.random ?? Math.random;
   }
 
   async run(connectionId: string, options: RunOptions): Promise<RefreshDecision> {
     const lock = await this.#d.lock.acquire(connectionId, this.#d.config.lockTtlMs);
-    if (!lock) return this.#lockedElsewhere(connectionId);
+    if (!lock) {
+      this.#observer.lockContention({ provider: null });
+      return this.#lockedElsewhere(connectionId);
+    }
     try {
       return await this.#runLocked(connectionId, lock, options);
     } finally {
@@ -153,6 +160,18 @@ export class RefreshEngine {
           'retried with the previous refresh token',
         );
       }
+    }
+    if (options.trigger === 'schedule' && connection.refreshAt !== null) {
+      this.#observer.lateness({ provider: provider.id, ms: Math.max(0, now - connection.refreshAt.getTime()) });
+    }
+    if (exchange.durationMs > 0 || exchange.reply.kind === 'response') {
+      this.#observer.attempt({
+        provider: provider.id,
+        outcome: outcome.kind,
+        reason: outcome.kind === 'success' ? null : outcome.reason,
+        trigger: options.trigger,
+        durationMs: exchange.durationMs,
+      });
     }
     const audit: AttemptAudit = {
       outcome: outcome.kind,
@@ -375,7 +394,7 @@ function missingCredentials(provider: ProviderDefinition, connection: StoredConn
 /** The engine as a process wires it from its configuration; the store, lock and token client stay injectable. */
 export function engineFromConfig(
   config: EvergreenConfig,
-  deps: Pick<RefreshEngineDeps, 'store' | 'lock' | 'tokens' | 'log'>,
+  deps: Pick<RefreshEngineDeps, 'store' | 'lock' | 'tokens' | 'log' | 'observer'>,
 ): RefreshEngine {
   return new RefreshEngine({
     ...deps,
