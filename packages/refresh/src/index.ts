@@ -1,4 +1,5 @@
-export { RefreshEngine, engineFromConfig, type RefreshEngineDeps, type RunOptions } from './refresh-engine.ts';
+export { RefreshEngine, type RefreshEngineDeps, type RunOptions } from './refresh-engine.ts';
+export { engineFromConfig } from './engine-from-config.ts';
 export type { RefreshDecision } from './refresh-decision.ts';
 export { RefreshWorkers, type RefreshWorkersOptions } from './refresh-workers.ts';
 export { Reconciler, type ReconcilerOptions, type ReconcileReport } from './reconciler.ts';

@@ -16,6 +16,7 @@ import type { ConnectionLock, HeldLock } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
 import type { RefreshDecision } from './refresh-decision.ts';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
+import { missingCredentials } from './missing-credentials.ts';
 import { timingPolicyFor } from './timing-policy.ts';
 
 export interface RefreshEngineDeps {
@@ -137,30 +138,7 @@ export class RefreshEngine {
       return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
     }
 
-    const target = resolveTokenUrl(provider, connection.metadata);
-    const missing = missingCredentials(provider, connection);
-    let exchange: Exchange;
-    let outcome: RefreshOutcome;
-    let presented = connection.refreshToken ?? undefined;
-    if (!target.ok || missing) {
-      // Nothing was sent: the connection's own data cannot make a request this provider accepts.
-      exchange = { reply: { kind: 'network', timeout: false, code: null }, startedAt: now, durationMs: 0 };
-      outcome = { kind: 'fatal', reason: target.ok ? 'missing_credentials' : 'invalid_token_url', status: null };
-    } else {
-      exchange = await this.#exchange(provider, target.url, connection, presented);
-      outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
-      // A provider with a grace period still honours the refresh token the last rotation replaced: if the current
-      // one is refused (a rotation the provider did not keep), try the previous one, once.
-      if (outcome.kind === 'reauth' && this.#previousStillInGrace(provider, connection, now)) {
-        presented = connection.previousRefreshToken as string;
-        exchange = await this.#exchange(provider, target.url, connection, presented);
-        outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
-        this.#d.log.warn(
-          { connection: connection.id, provider: provider.id, outcome: outcome.kind },
-          'retried with the previous refresh token',
-        );
-      }
-    }
+    const { exchange, outcome, presented } = await this.#request(provider, connection, lock, now);
     if (options.trigger === 'schedule' && connection.refreshAt !== null) {
       this.#observer.lateness({ provider: provider.id, ms: Math.max(0, now - connection.refreshAt.getTime()) });
     }
@@ -333,6 +311,46 @@ export class RefreshEngine {
     }
   }
 
+  /**
+   * The token request itself. Nothing is sent when the connection's own data cannot make a request this provider
+   * accepts. A provider with a grace period still honours the refresh token the last rotation replaced: if the current
+   * one is refused (a rotation the provider did not keep), the previous one is tried, once, with the lock extended
+   * first so it still outlives the second request.
+   */
+  async #request(
+    provider: ProviderDefinition,
+    connection: StoredConnection,
+    lock: HeldLock,
+    now: number,
+  ): Promise<{ exchange: Exchange; outcome: RefreshOutcome; presented: string | undefined }> {
+    const target = resolveTokenUrl(provider, connection.metadata);
+    const missing = missingCredentials(provider, connection);
+    if (!target.ok || missing) {
+      return {
+        exchange: { reply: { kind: 'network', timeout: false, code: null }, startedAt: now, durationMs: 0 },
+        outcome: { kind: 'fatal', reason: target.ok ? 'missing_credentials' : 'invalid_token_url', status: null },
+        presented: connection.refreshToken ?? undefined,
+      };
+    }
+    let presented = connection.refreshToken ?? undefined;
+    let exchange = await this.#exchange(provider, target.url, connection, presented);
+    let outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
+    if (
+      outcome.kind === 'reauth' &&
+      this.#previousStillInGrace(provider, connection, now) &&
+      (await this.#d.lock.extend(lock, this.#d.config.lockTtlMs).catch(() => false))
+    ) {
+      presented = connection.previousRefreshToken as string;
+      exchange = await this.#exchange(provider, target.url, connection, presented);
+      outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
+      this.#d.log.warn(
+        { connection: connection.id, provider: provider.id, outcome: outcome.kind },
+        'retried with the previous refresh token',
+      );
+    }
+    return { exchange, outcome, presented };
+  }
+
   async #exchange(
     provider: ProviderDefinition,
     url: string,
@@ -380,27 +398,4 @@ export class RefreshEngine {
 
 function toDate(ms: number | null): Date | null {
   return ms === null ? null : new Date(ms);
-}
-
-/** A credential grant needs its credentials: a password grant a login, a client-credentials grant a client. */
-function missingCredentials(provider: ProviderDefinition, connection: StoredConnection): boolean {
-  if (provider.grant === 'password') return !connection.credentials?.username || !connection.credentials.password;
-  if (provider.grant === 'client_credentials') {
-    return (connection.credentials?.clientId ?? provider.clientId) === null;
-  }
-  return false;
-}
-
-/** The engine as a process wires it from its configuration; the store, lock and token client stay injectable. */
-export function engineFromConfig(
-  config: EvergreenConfig,
-  deps: Pick<RefreshEngineDeps, 'store' | 'lock' | 'tokens' | 'log' | 'observer'>,
-): RefreshEngine {
-  return new RefreshEngine({
-    ...deps,
-    providers: new Map(config.providers.map((p) => [p.id, p])),
-    config: config.refresh,
-    httpDeadlineMs: config.http.deadlineMs,
-    hashOwner: ownerHasher(config.keyring.deriveKey('log-owner-hash')),
-  });
 }
