@@ -6,6 +6,7 @@ import {
   migrateDatabase,
   MIGRATIONS_FOLDER,
   openDatabase,
+  rotateKeys,
   type Database,
 } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,5 +253,64 @@ describe('the Postgres store, rotation bookkeeping', () => {
       audit,
     );
     expect((await store.find('rot'))!.refreshTokenWarnedAt).toBeNull();
+  });
+});
+
+describe('key rotation', () => {
+  const sandbox = new Sandbox();
+  let db: Database;
+
+  beforeAll(async () => {
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
+    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+  });
+
+  afterAll(async () => {
+    await closeDatabase(db);
+    await sandbox.cleanup();
+  });
+
+  it('re-encrypts every secret to the new key in batches, without bumping versions, and can be run again', async () => {
+    const oldRing = Keyring.parse(sandbox.encryptionKeys);
+    const oldStore = new ConnectionStore(db, oldRing, 'old');
+    for (let i = 0; i < 25; i++) {
+      await oldStore.upsert({
+        connectionId: `k${String(i).padStart(2, '0')}`,
+        ownerId: 'o',
+        provider: 'p',
+        accessToken: `a${i}`,
+        refreshToken: `r${i}`,
+        credentials: i % 5 === 0 ? { username: 'u', password: `pw${i}` } : undefined,
+        scopes: [],
+        metadata: {},
+        expiresAt: null,
+        refreshAt: null,
+      });
+    }
+    const before = await sandbox.sql`select id, version from connections order by id`;
+    const newEntry = Keyring.generateEntry('test2');
+    const ring = Keyring.parse(`${newEntry},${sandbox.encryptionKeys}`);
+    const batches: number[] = [];
+    const result = await rotateKeys(db, ring, { batchSize: 10, onBatch: (p) => batches.push(p.rotated) });
+    expect(result).toEqual({ rotated: 25, raced: 0, remaining: 0 });
+    expect(batches).toEqual([10, 20, 25]);
+    const rows =
+      await sandbox.sql`select id, version, access_token, refresh_token, credentials from connections order by id`;
+    expect(rows.map((r) => ({ id: r.id, version: r.version }))).toEqual(
+      before.map((r) => ({ id: r.id, version: r.version })),
+    );
+    for (const r of rows) {
+      expect(Keyring.keyIdOf(r.access_token as string)).toBe('test2');
+      expect(Keyring.keyIdOf(r.refresh_token as string)).toBe('test2');
+      if (r.credentials !== null) expect(Keyring.keyIdOf(r.credentials as string)).toBe('test2');
+    }
+    // The old key can go now: a ring holding only the new key reads everything.
+    const newStore = new ConnectionStore(db, Keyring.parse(newEntry), 'new');
+    expect(await newStore.find('k05')).toMatchObject({
+      accessToken: 'a5',
+      refreshToken: 'r5',
+      credentials: { username: 'u', password: 'pw5' },
+    });
+    expect(await rotateKeys(db, ring)).toEqual({ rotated: 0, raced: 0, remaining: 0 });
   });
 });

@@ -15,3 +15,4 @@ export * as tables from './schema.ts';
 export { eventsChannel } from './outbox.ts';
 export type { ConnectionView } from './connection-view.ts';
 export { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+export { rotateKeys, type RotationProgress } from './key-rotation.ts';

@@ -1,0 +1,63 @@
+import { tokenAad, Keyring } from '@evergreen/keyring';
+import { sql } from 'drizzle-orm';
+import type { Database } from './database.ts';
+
+const SEALED_COLUMNS = ['access_token', 'refresh_token', 'previous_refresh_token', 'credentials'] as const;
+
+export interface RotationProgress {
+  /** Rows re-encrypted to the current key so far. */
+  rotated: number;
+  /** Rows skipped because a refresh wrote them meanwhile (they come round again in a later pass). */
+  raced: number;
+  /** Rows still sealed with another key when the pass ended. */
+  remaining: number;
+}
+
+/**
+ * Re-encrypts every stored secret to the keyring's current key, online and in batches: run it after putting a new key
+ * first in EVERGREEN_ENCRYPTION_KEYS, then drop the old key once `remaining` is 0. Resumable by construction (it only
+ * ever looks for rows still on another key). Each row is written with a compare-and-set on `version` that does not
+ * bump it, so a refresh in flight is never fenced out by a rotation; a row a refresh rewrote meanwhile already carries
+ * the current key.
+ */
+export async function rotateKeys(
+  db: Database,
+  keyring: Keyring,
+  options: { batchSize?: number; onBatch?: (progress: RotationProgress) => void } = {},
+): Promise<RotationProgress> {
+  const batchSize = options.batchSize ?? 500;
+  const current = `evg1.${keyring.currentKeyId}.%`;
+  const progress: RotationProgress = { rotated: 0, raced: 0, remaining: 0 };
+  const stale = sql.join(
+    SEALED_COLUMNS.map((c) => sql`(${sql.identifier(c)} is not null and ${sql.identifier(c)} not like ${current})`),
+    sql` or `,
+  );
+  let after = '';
+  for (;;) {
+    const rows = await db.execute<
+      Record<(typeof SEALED_COLUMNS)[number], string | null> & { id: string; version: number }
+    >(
+      sql`select id, version, access_token, refresh_token, previous_refresh_token, credentials from connections
+          where (${stale}) and id > ${after} order by id limit ${batchSize}`,
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const sets = SEALED_COLUMNS.filter(
+        (c) => row[c] !== null && Keyring.keyIdOf(row[c] as string) !== keyring.currentKeyId,
+      ).map(
+        (c) =>
+          sql`${sql.identifier(c)} = ${keyring.encrypt(keyring.decrypt(row[c] as string, tokenAad(row.id, c)), tokenAad(row.id, c))}`,
+      );
+      const updated = await db.execute(
+        sql`update connections set ${sql.join(sets, sql`, `)} where id = ${row.id} and version = ${row.version} returning id`,
+      );
+      if (updated.length === 1) progress.rotated += 1;
+      else progress.raced += 1;
+    }
+    after = rows[rows.length - 1]!.id;
+    options.onBatch?.({ ...progress });
+  }
+  const [left] = await db.execute<{ n: number }>(sql`select count(*)::int as n from connections where ${stale}`);
+  progress.remaining = left?.n ?? 0;
+  return progress;
+}
