@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { FakeProvider } from '@evergreen/fake-provider';
+import { Keyring } from '@evergreen/keyring';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/processes.ts';
+import { Sandbox } from './support/sandbox.ts';
+import { startStack, type Stack } from './support/stack.ts';
+
+function evergreen(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['apps/cli/bin/evergreen.mjs', ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('the evergreen command', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start();
+    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
+    stack = await startStack(sandbox);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  it('db migrate applies the migrations', async () => {
+    const { code, out } = await evergreen(['db', 'migrate'], sandbox.env());
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ migrated: sandbox.schema });
+  });
+
+  it('connections show, refresh and disconnect, printing no secret', async () => {
+    const grant = provider.issue();
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'cli',
+      provider: 'acme',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 3600,
+    });
+    const shown = await evergreen(['connections', 'show', connectionId], sandbox.env());
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.out)).toMatchObject({ connectionId, ownerId: 'cli', status: 'connected' });
+    const refreshed = await evergreen(['connections', 'refresh', connectionId], sandbox.env());
+    expect(JSON.parse(refreshed.out)).toMatchObject({ connectionId, version: 2 });
+    expect(provider.grant(grant.grantId)!.refreshCount).toBe(1);
+    const gone = await evergreen(['connections', 'disconnect', connectionId], sandbox.env());
+    expect(JSON.parse(gone.out)).toMatchObject({ connectionId, status: 'disconnected' });
+    const all = shown.out + refreshed.out + gone.out + shown.err + refreshed.err + gone.err;
+    for (const token of provider.allIssuedTokens()) expect(all.includes(token)).toBe(false);
+  });
+
+  it('keys rotate moves every secret to the new current key', async () => {
+    for (let i = 0; i < 3; i++) {
+      const g = provider.issue();
+      await stack.evergreen.enqueueConnection({
+        ownerId: `rot-${i}`,
+        provider: 'acme',
+        accessToken: g.accessToken,
+        refreshToken: g.refreshToken,
+      });
+    }
+    const env = sandbox.env({
+      EVERGREEN_ENCRYPTION_KEYS: `${Keyring.generateEntry('next')},${sandbox.encryptionKeys}`,
+    });
+    const { code, out } = await evergreen(['keys', 'rotate', '--batch-size', '2'], env);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ currentKey: 'next', remaining: 0 });
+    const rows = await sandbox.sql`select access_token from connections where access_token is not null`;
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(Keyring.keyIdOf(r.access_token as string)).toBe('next');
+  });
+
+  it('says what is wrong: exit 2 for usage, 1 with the error code for an unknown connection', async () => {
+    expect((await evergreen(['frobnicate'], sandbox.env())).code).toBe(2);
+    const noId = await evergreen(['connections', 'show'], sandbox.env());
+    expect(noId.code).toBe(2);
+    expect(noId.err).toContain('a connection id is required');
+    const missing = await evergreen(['connections', 'show', 'nope'], sandbox.env());
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('ERR_CONNECTION_NOT_FOUND');
+  });
+});
