@@ -11,6 +11,8 @@ import { inject } from 'vitest';
 /** Timings shrunk so a test sees many refresh cycles in seconds; every value still passes the config's own rules. */
 export const FAST_TIMINGS: Record<string, string> = {
   EVERGREEN_LOG_LEVEL: 'info',
+  // Many role processes share this machine in the tests: each takes any free ops port.
+  EVERGREEN_OPS_PORT: '0',
   EVERGREEN_WORKER_CONCURRENCY: '8',
   EVERGREEN_JOB_LOCK_MS: '2000',
   EVERGREEN_STALLED_INTERVAL_MS: '1000',

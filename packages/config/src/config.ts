@@ -40,6 +40,7 @@ export interface EvergreenConfig {
   providers: ProviderDefinition[];
   providersFile: string | null;
   webhooks: WebhookEndpoint[];
+  ops: { port: number; host: string };
   logLevel: string;
   processName: string;
   migrateOnStart: boolean;
@@ -111,6 +112,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providers,
     providersFile,
     webhooks,
+    ops: { port: n(v.EVERGREEN_OPS_PORT), host: v.EVERGREEN_OPS_HOST as string },
     logLevel: v.EVERGREEN_LOG_LEVEL as string,
     processName: (v.EVERGREEN_PROCESS_NAME as string | null) ?? `${hostname()}:${process.pid}`,
     migrateOnStart: v.EVERGREEN_MIGRATE_ON_START as boolean,

@@ -54,6 +54,21 @@ export const VARIABLES = [
     description: 'Path of the providers file (YAML or JSON); `${VAR}` in values is read from the environment.',
   },
   {
+    name: 'EVERGREEN_OPS_PORT',
+    kind: 'int',
+    default: '9464',
+    min: 0,
+    max: 65535,
+    description:
+      'Every role serves /metrics, /healthz and /readyz on this port (0: any free port). No auth: keep it on the cluster network.',
+  },
+  {
+    name: 'EVERGREEN_OPS_HOST',
+    kind: 'string',
+    default: '0.0.0.0',
+    description: 'Address the ops port listens on.',
+  },
+  {
     name: 'EVERGREEN_WEBHOOKS',
     kind: 'string',
     default: null,

@@ -4,6 +4,13 @@ import { createLogger, safeError, type DestinationStream, type Logger } from '@e
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
+import {
+  createRegistry,
+  readinessChecks,
+  RefreshMetrics,
+  registerStateCollectors,
+  startOpsServer,
+} from '@evergreen/metrics';
 import { WebhookDispatcher } from '@evergreen/webhooks';
 import { closeDatabase, ConnectionStore, eventsChannel, migrateDatabase, openDatabase } from '@evergreen/store';
 
@@ -20,6 +27,8 @@ export interface RunningRoles {
   log: Logger;
   engine: RefreshEngine;
   reconciler: Reconciler | null;
+  /** The port serving /metrics, /healthz and /readyz. */
+  opsPort: number;
   /** Drains and closes everything, in the order that loses nothing: stop taking work, finish it, then disconnect. */
   close(): Promise<void>;
 }
@@ -48,7 +57,9 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);
   const providers = new Map(config.providers.map((p) => [p.id, p]));
+  const registry = createRegistry();
   const engine = engineFromConfig(config, {
+    observer: new RefreshMetrics(registry),
     store,
     lock: new ConnectionLock(redis, config.redisPrefix),
     tokens,
@@ -85,6 +96,18 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     });
     reconciler.start();
   }
+  if (roles.includes('scheduler')) {
+    // Gauges read from Postgres and Redis at scrape time: one role exposing them is enough.
+    registerStateCollectors({ registry, sql: db.$client, queues, providers: config.providers.map((p) => p.id), log });
+  }
+  const ops = await startOpsServer({
+    port: config.ops.port,
+    host: config.ops.host,
+    registry,
+    readiness: readinessChecks({ sql: db.$client, redis }),
+    log,
+  });
+
   // The scheduler role also delivers the outbox to webhooks: one more loop of the same kind, cheap when idle.
   let webhooks: WebhookDispatcher | null = null;
   if (roles.includes('scheduler') && config.webhooks.length > 0) {
@@ -96,6 +119,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       providers: config.providers.map((p) => p.id),
       concurrency: config.worker.concurrency,
       webhooks: config.webhooks.map((w) => w.id),
+      opsPort: ops.port,
     },
     'started',
   );
@@ -105,6 +129,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     (closing ??= (async () => {
       await reconciler?.stop();
       await webhooks?.stop();
+      await ops.close();
       await workers?.close(config.worker.shutdownGraceMs);
       await queues.close();
       await tokens.close();
@@ -112,7 +137,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       await closeDatabase(db);
       log.info('stopped');
     })());
-  return { config, log, engine, reconciler, close };
+  return { config, log, engine, reconciler, opsPort: ops.port, close };
 }
 
 /**

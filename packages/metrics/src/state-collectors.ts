@@ -1,0 +1,191 @@
+import { CONNECTION_STATUSES } from '@evergreen/core';
+import { safeError, type Logger } from '@evergreen/log';
+import type { RefreshQueues } from '@evergreen/queue';
+import type { Database } from '@evergreen/store';
+import { Gauge, type Registry } from 'prom-client';
+import { withTimeout } from './with-timeout.ts';
+
+/** The BullMQ states the queue gauge reports. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+/** The `within` label values of the expiring-tokens gauge. */
+export const EXPIRING_WINDOWS = ['5m', '1h'] as const;
+
+export interface StateCollectorsOptions {
+  registry: Registry;
+  /** The postgres.js client of a Database (`db.$client`): its search_path names Evergreen's schema. */
+  sql: Database['$client'];
+  /** Producer side of the per-provider queues. */
+  queues: RefreshQueues;
+  /** Configured provider ids: the queues to count, and the providers reported as 0 when they have no rows. */
+  providers: readonly string[];
+  log: Logger;
+  /** How long a query's answer serves scrapes before it is asked again. Default 5 s. */
+  cacheMs?: number;
+  /** A query that takes longer than this keeps the last values for this scrape. Default 2 s. */
+  queryTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface StateCollectors {
+  connections: Gauge<'provider' | 'status'>;
+  tokensExpiring: Gauge<'provider' | 'within'>;
+  queueJobs: Gauge<'provider' | 'state'>;
+}
+
+type Sample<L extends string> = { labels: Record<L, string>; value: number };
+
+/**
+ * One query's last answer, shared by every scrape inside `ttlMs`. A failure (or a query slower than the timeout) is
+ * logged and keeps the previous answer, so a scrape never fails and never waits long for a sick dependency. At most
+ * one query per source is ever in flight: a slow one is awaited again rather than piled on.
+ */
+class CachedSource<T> {
+  #value: T | null = null;
+  #fetchedAt = Number.NEGATIVE_INFINITY;
+  #pending: Promise<T> | null = null;
+  #refreshing: Promise<void> | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly fetch: () => Promise<T>,
+    private readonly o: { ttlMs: number; timeoutMs: number; log: Logger; now: () => number },
+  ) {}
+
+  async get(): Promise<T | null> {
+    if (this.o.now() - this.#fetchedAt >= this.o.ttlMs) {
+      this.#refreshing ??= this.#refresh().finally(() => {
+        this.#refreshing = null;
+      });
+      await this.#refreshing;
+    }
+    return this.#value;
+  }
+
+  async #refresh(): Promise<void> {
+    try {
+      this.#pending ??= this.fetch().finally(() => {
+        this.#pending = null;
+      });
+      this.#value = await withTimeout(this.#pending, this.o.timeoutMs, `${this.name} query`);
+    } catch (error) {
+      this.o.log.warn({ gauge: this.name, err: safeError(error) }, 'metrics query failed; keeping the last values');
+    } finally {
+      this.#fetchedAt = this.o.now();
+    }
+  }
+}
+
+function gaugeFrom<L extends string>(
+  registry: Registry,
+  config: { name: string; help: string; labelNames: readonly L[] },
+  source: CachedSource<Sample<L>[]>,
+): Gauge<L> {
+  return new Gauge<L>({
+    ...config,
+    registers: [registry],
+    async collect() {
+      const samples = await source.get();
+      if (samples === null) return; // never answered yet: report nothing rather than false zeros
+      this.reset();
+      for (const s of samples) this.set(s.labels, s.value);
+    },
+  });
+}
+
+/**
+ * Gauges of state computed when Prometheus scrapes: connections by provider and status, live connections whose
+ * access token expires within 5 minutes and within an hour, and each provider queue's BullMQ job counts. Each comes
+ * from one cheap query (index-backed group-bys, one Lua call per queue), cached for a few seconds.
+ */
+export function registerStateCollectors(options: StateCollectorsOptions): StateCollectors {
+  const { sql, queues, log } = options;
+  const cache = {
+    ttlMs: options.cacheMs ?? 5_000,
+    timeoutMs: options.queryTimeoutMs ?? 2_000,
+    log,
+    now: options.now ?? Date.now,
+  };
+  const providersWith = (seen: Iterable<string>) => [...new Set([...options.providers, ...seen])];
+
+  const connectionCounts = new CachedSource(
+    'evergreen_connections',
+    async (): Promise<Sample<'provider' | 'status'>[]> => {
+      const rows = await sql<{ provider: string; status: string; n: number }[]>`
+        select provider, status, count(*)::int as n from connections group by provider, status`;
+      const counts = new Map(rows.map((r) => [`${r.provider}\u0000${r.status}`, r.n]));
+      const statuses = new Set<string>([...CONNECTION_STATUSES, ...rows.map((r) => r.status)]);
+      return providersWith(rows.map((r) => r.provider)).flatMap((provider) =>
+        [...statuses].map((status) => ({
+          labels: { provider, status },
+          value: counts.get(`${provider}\u0000${status}`) ?? 0,
+        })),
+      );
+    },
+    cache,
+  );
+
+  const expiringCounts = new CachedSource(
+    'evergreen_tokens_expiring',
+    async (): Promise<Sample<'provider' | 'within'>[]> => {
+      // Both windows in one pass over the live expires_at index (the wider window bounds the scan). The status list
+      // is literal, as in the partial index's predicate, so the planner can always use it.
+      const rows = await sql<{ provider: string; m5: number; h1: number }[]>`
+        select provider,
+               count(*) filter (where expires_at < now() + interval '5 minutes')::int as m5,
+               count(*)::int as h1
+        from connections
+        where status in ('connected', 'token_expired') and expires_at < now() + interval '1 hour'
+        group by provider`;
+      const byProvider = new Map(rows.map((r) => [r.provider, r]));
+      return providersWith(byProvider.keys()).flatMap((provider) => [
+        { labels: { provider, within: '5m' }, value: byProvider.get(provider)?.m5 ?? 0 },
+        { labels: { provider, within: '1h' }, value: byProvider.get(provider)?.h1 ?? 0 },
+      ]);
+    },
+    cache,
+  );
+
+  const queueCounts = new CachedSource(
+    'evergreen_queue_jobs',
+    async (): Promise<Sample<'provider' | 'state'>[]> => {
+      const perProvider = await Promise.all(
+        options.providers.map(async (provider) => {
+          const counts = await queues.queue(provider).getJobCounts(...QUEUE_STATES);
+          return QUEUE_STATES.map((state) => ({ labels: { provider, state }, value: counts[state] ?? 0 }));
+        }),
+      );
+      return perProvider.flat();
+    },
+    cache,
+  );
+
+  return {
+    connections: gaugeFrom(
+      options.registry,
+      {
+        name: 'evergreen_connections',
+        help: 'Stored connections by provider and status.',
+        labelNames: ['provider', 'status'] as const,
+      },
+      connectionCounts,
+    ),
+    tokensExpiring: gaugeFrom(
+      options.registry,
+      {
+        name: 'evergreen_tokens_expiring',
+        help: 'Live connections (connected, token_expired) whose access token expires within the window (or has expired).',
+        labelNames: ['provider', 'within'] as const,
+      },
+      expiringCounts,
+    ),
+    queueJobs: gaugeFrom(
+      options.registry,
+      {
+        name: 'evergreen_queue_jobs',
+        help: "Jobs in each provider's refresh queue by BullMQ state.",
+        labelNames: ['provider', 'state'] as const,
+      },
+      queueCounts,
+    ),
+  };
+}

@@ -1,0 +1,77 @@
+import { FakeProvider } from '@evergreen/fake-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRoleProcess } from './support/processes.ts';
+import { Sandbox } from './support/sandbox.ts';
+import { startStack, type Stack } from './support/stack.ts';
+import { until } from './support/until.ts';
+
+describe('every role serves /metrics, /healthz and /readyz', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start();
+    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
+    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  it('counts refreshes and states by provider, with no owner id, connection id or token in any label', async () => {
+    const grant = provider.issue({ expiresIn: 2 });
+    const { connectionId } = await stack.evergreen.enqueueConnection({
+      ownerId: 'metrics-owner',
+      provider: 'acme',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 2,
+    });
+    await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+      timeoutMs: 15_000,
+      what: 'a refresh',
+    });
+    const base = `http://127.0.0.1:${stack.roles!.opsPort}`;
+    const metrics = await until(
+      async () => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        return text.includes('evergreen_refresh_attempts_total{provider="acme",outcome="success"') ? text : null;
+      },
+      { what: 'the refresh in /metrics' },
+    );
+    expect(metrics).toMatch(/evergreen_connections\{provider="acme",status="connected"\} [1-9]/);
+    expect(metrics).toContain('evergreen_refresh_lateness_seconds_bucket{le="1",provider="acme"}');
+    expect(metrics).toContain('evergreen_queue_jobs{provider="acme",state="delayed"}');
+    expect(metrics).toContain('evergreen_process_resident_memory_bytes');
+    for (const secret of [connectionId, 'metrics-owner', ...provider.allIssuedTokens()])
+      expect(metrics.includes(secret)).toBe(false);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });
+  });
+
+  it('a worker process says where its ops port is and answers there', async () => {
+    const worker = startRoleProcess('worker', sandbox.env());
+    try {
+      const line = await until(
+        () =>
+          worker
+            .output()
+            .split('\n')
+            .find((l) => l.includes('"msg":"started"')),
+        { timeoutMs: 20_000, what: 'started' },
+      );
+      const { opsPort } = JSON.parse(line) as { opsPort: number };
+      expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${opsPort}/metrics`)).status).toBe(200);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
+});
