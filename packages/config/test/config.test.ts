@@ -39,6 +39,7 @@ describe('loadConfig', () => {
         providers: [],
         providersFile: null,
         webhooks: [],
+        ops: { port: 9464, host: '0.0.0.0' },
         logLevel: 'info',
         processName: `${hostname()}:${process.pid}`,
         migrateOnStart: true,
