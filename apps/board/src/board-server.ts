@@ -1,0 +1,100 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import { operatorApi, type OperatorApiOptions } from '@evergreen/operator';
+import type { RefreshQueues } from '@evergreen/queue';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authCheck } from './auth.ts';
+import { assertCanStart, type BoardAuth } from './board-settings.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without authentication (only /healthz). */
+    public?: boolean;
+  }
+}
+
+export interface BuildBoardOptions extends Omit<OperatorApiOptions, 'queues'> {
+  queues: RefreshQueues;
+  auth: BoardAuth;
+  /** The host the board will listen on: decides whether a credential-less dev board may start. */
+  host: string;
+  dev?: boolean;
+  /** Bull Board without retry, promote, clean, pause, remove or add. */
+  readOnly?: boolean;
+  logger?: FastifyBaseLogger;
+  /** Where Bull Board is mounted. */
+  boardPath?: string;
+}
+
+/** What Bull Board may show of a job's data: its connection id, nothing else (invariant 2 says it is all there is). */
+export function maskJobData(data: unknown): { connectionId: string | null } {
+  const id = (data as { connectionId?: unknown } | null)?.connectionId;
+  return { connectionId: typeof id === 'string' ? id : null };
+}
+
+/**
+ * The board: Bull Board over every provider's queue at /board, the operator API at /api, and /healthz. Everything but
+ * /healthz needs the admin bearer token or basic credentials. Throws a ConfigError, before anything listens, when no
+ * credentials are configured, unless dev mode is on and the host is loopback.
+ */
+export function buildBoard(options: BuildBoardOptions): FastifyInstance {
+  assertCanStart(options.auth, options.host, options.dev ?? false);
+  const auth = authCheck(options.auth);
+  const boardPath = options.boardPath ?? '/board';
+  const readOnly = options.readOnly ?? false;
+
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Request lines would carry query strings (owner ids are personal data, invariant 8); errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 256 * 1024,
+    // Connection ids may be 128 characters; longer path parameters are refused (414) before any handler.
+    routerOptions: { maxParamLength: 256 },
+  }) as unknown as FastifyInstance; // the logger generic differs; the board only uses the base instance API
+
+  if (auth.required) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.config.public === true) return;
+      if (auth.accepts(request.headers.authorization)) return;
+      return reply
+        .code(401)
+        .header('www-authenticate', auth.challenges)
+        .header('cache-control', 'no-store')
+        .send({ error: 'ERR_UNAUTHORIZED', message: 'send Authorization: Bearer <EVERGREEN_ADMIN_TOKEN>' });
+    });
+  } else {
+    app.log.warn('board running WITHOUT authentication (EVERGREEN_BOARD_DEV=true on a loopback host)');
+  }
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+
+  app.register(
+    operatorApi({
+      evergreen: options.evergreen,
+      db: options.db,
+      queues: options.queues,
+      providers: options.providers,
+      ...(options.scheduleConcurrency !== undefined && { scheduleConcurrency: options.scheduleConcurrency }),
+    }),
+  );
+
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(boardPath);
+  const adapters = options.providers.map((provider) => {
+    const adapter = new BullMQAdapter(options.queues.queue(provider.id), {
+      readOnlyMode: readOnly,
+      allowRetries: !readOnly,
+      description: `refresh jobs of provider ${provider.id}`,
+    });
+    adapter.setFormatter('data', maskJobData);
+    return adapter;
+  });
+  createBullBoard({
+    queues: adapters,
+    serverAdapter,
+    options: { uiConfig: { boardTitle: readOnly ? 'Evergreen (read-only)' : 'Evergreen' } },
+  });
+  app.register(serverAdapter.registerPlugin(), { prefix: boardPath });
+  return app;
+}

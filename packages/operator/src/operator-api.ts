@@ -1,0 +1,206 @@
+import { ConnectionNotFoundError, EvergreenError, InvalidInputError } from '@evergreen/core';
+import type { RefreshQueues } from '@evergreen/queue';
+import type { Evergreen } from '@evergreen/sdk';
+import type { Database } from '@evergreen/store';
+import swagger from '@fastify/swagger';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { bulkRefreshBody, connectionParams, listQuery, type BulkRefreshBody, type ListQuery } from './inputs.ts';
+import { findConnection, listConnections, markDueNow } from './queries/connections.ts';
+import { recentRefreshEvents } from './queries/refresh-events.ts';
+import { tokenHealth } from './queries/token-health.ts';
+import {
+  bulkRefreshResultSchema,
+  connectionDetailSchema,
+  connectionPageSchema,
+  connectionViewSchema,
+  errorSchema,
+  tokenHealthSchema,
+} from './schemas.ts';
+import { zodRoute } from './validation.ts';
+
+export interface OperatorApiOptions {
+  /** The SDK client: forced refreshes and disconnects go through it, so they follow the engine's rules. */
+  evergreen: Pick<Evergreen, 'forceRefresh' | 'disconnect'>;
+  db: Database;
+  queues: Pick<RefreshQueues, 'schedule'>;
+  /** The configured providers: the bulk refresh only moves jobs of these (a queue per provider). */
+  providers: readonly { id: string }[];
+  /** Jobs moved at once by the bulk refresh. */
+  scheduleConcurrency?: number;
+}
+
+const SDK_ERROR_STATUS: Record<string, number> = {
+  ERR_CONNECTION_NOT_FOUND: 404,
+  ERR_NEEDS_REAUTH: 409,
+  ERR_DISCONNECTED: 409,
+  ERR_REFRESH_FAILED: 502,
+  ERR_TOKEN_TIMEOUT: 504,
+};
+
+const notFound = (id: string) => new ConnectionNotFoundError(id);
+const errorResponses = { 400: errorSchema, 404: errorSchema };
+
+/**
+ * The operator API under /api: list, inspect, force-refresh, bulk-reschedule and disconnect connections, and the
+ * token-health summary. Every input is validated with zod (400 ERR_INVALID_INPUT naming each field); no route ever
+ * selects a token column. Authentication is the host's job (the board puts it in front of everything).
+ */
+export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
+  const { evergreen, db, queues } = options;
+  const providerIds = options.providers.map((p) => p.id);
+  const concurrency = options.scheduleConcurrency ?? 32;
+
+  return async (app: FastifyInstance) => {
+    // Responses are plain JSON; the response schemas document them in OpenAPI and do not filter them.
+    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof InvalidInputError) {
+        return reply.code(400).send({ error: 'ERR_INVALID_INPUT', issues: error.issues });
+      }
+      if (error instanceof EvergreenError && SDK_ERROR_STATUS[error.code] !== undefined) {
+        return reply.code(SDK_ERROR_STATUS[error.code]!).send({ error: error.code, message: error.message });
+      }
+      const status = error.statusCode ?? 500;
+      if (status === 400 || status === 413 || status === 415) {
+        // Fastify's own refusals of a body: unparsable JSON, an empty JSON body, too large, another media type.
+        return reply.code(status).send({
+          error: 'ERR_INVALID_INPUT',
+          issues: [{ field: 'body', reason: bodyReason(error.code) }],
+        });
+      }
+      if (status >= 400 && status < 500) return reply.code(status).send({ error: error.code ?? 'ERR_REQUEST' });
+      request.log.error({ err: { type: error.name, code: error.code, message: error.message } }, 'operator API failed');
+      return reply.code(500).send({ error: 'ERR_INTERNAL', message: 'internal error; see the board logs' });
+    });
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'Evergreen operator API',
+          version: '0.1.0',
+          description: 'Connections, forced refreshes and token health. No response ever carries a token.',
+        },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer' },
+            basic: { type: 'http', scheme: 'basic' },
+          },
+        },
+        security: [{ bearer: [] }, { basic: [] }],
+      },
+    });
+
+    app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+    app.get(
+      '/api/connections',
+      zodRoute({
+        summary: 'List connections, filtered, in id order (keyset paging)',
+        tags: ['connections'],
+        querystring: listQuery,
+        response: { 200: connectionPageSchema, 400: errorSchema },
+      }),
+      async (request) => {
+        const q = request.query as ListQuery;
+        return listConnections(db, q, { limit: q.limit, cursor: q.cursor });
+      },
+    );
+
+    // Registered before /:id so "refresh" is never read as an id.
+    app.post(
+      '/api/connections/refresh',
+      zodRoute({
+        summary: 'Make the matching live connections due now',
+        description:
+          'Sets refresh_at = now() and moves each job to now. Only live connections (connected, token_expired) of ' +
+          'configured providers are touched, at most `limit` (default and maximum 1000).',
+        tags: ['connections'],
+        body: bulkRefreshBody,
+        response: { 200: bulkRefreshResultSchema, 400: errorSchema },
+      }),
+      async (request) => {
+        const body = request.body as BulkRefreshBody;
+        if (body.provider !== undefined && !providerIds.includes(body.provider)) {
+          throw new InvalidInputError('bulk refresh', [{ field: 'provider', reason: 'is not a configured provider' }]);
+        }
+        const rows = await markDueNow(db, body, providerIds, body.limit);
+        const now = Date.now();
+        let scheduled = 0;
+        let deferred = 0;
+        for (let i = 0; i < rows.length; i += concurrency) {
+          const results = await Promise.allSettled(
+            rows.slice(i, i + concurrency).map((r) => queues.schedule(r.provider, r.id, now)),
+          );
+          for (const result of results) {
+            if (result.status === 'fulfilled') scheduled += 1;
+            else deferred += 1;
+          }
+        }
+        if (deferred > 0) request.log.warn({ deferred }, 'bulk refresh: some jobs left to the reconcile');
+        return { scheduled, deferred };
+      },
+    );
+
+    app.get(
+      '/api/connections/:id',
+      zodRoute({
+        summary: 'A connection and its last 50 refresh attempts',
+        tags: ['connections'],
+        params: connectionParams,
+        response: { 200: connectionDetailSchema, ...errorResponses },
+      }),
+      async (request) => {
+        const { id } = request.params as { id: string };
+        const view = await findConnection(db, id);
+        if (!view) throw notFound(id);
+        return { ...view, refreshEvents: await recentRefreshEvents(db, id, 50) };
+      },
+    );
+
+    app.post(
+      '/api/connections/:id/refresh',
+      zodRoute({
+        summary: 'Refresh a connection now, under its lock',
+        tags: ['connections'],
+        params: connectionParams,
+        response: { 200: connectionViewSchema, ...errorResponses, 409: errorSchema, 502: errorSchema },
+      }),
+      async (request) => evergreen.forceRefresh((request.params as { id: string }).id),
+    );
+
+    app.post(
+      '/api/connections/:id/disconnect',
+      zodRoute({
+        summary: 'Disconnect: remove the job, wipe the tokens; the history stays',
+        tags: ['connections'],
+        params: connectionParams,
+        response: { 200: connectionViewSchema, ...errorResponses },
+      }),
+      async (request) => evergreen.disconnect((request.params as { id: string }).id),
+    );
+
+    app.get(
+      '/api/health/tokens',
+      zodRoute({
+        summary: 'Token health: counts, expiring soon, failures, refreshes per 5 minutes',
+        tags: ['health'],
+        response: { 200: tokenHealthSchema },
+      }),
+      async () => tokenHealth(db),
+    );
+  };
+}
+
+function bodyReason(code: string | undefined): string {
+  switch (code) {
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'is empty; send a JSON object or no content type';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'must be application/json';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'is too large';
+    default:
+      return 'is not valid JSON';
+  }
+}

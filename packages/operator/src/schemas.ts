@@ -1,0 +1,68 @@
+import { CONNECTION_STATUSES } from '@evergreen/core';
+import { z } from 'zod';
+
+/** Response shapes, for the OpenAPI document only: responses are serialized with JSON.stringify. */
+const timestamp = z.iso.datetime();
+
+export const connectionViewSchema = z.object({
+  connectionId: z.string(),
+  ownerId: z.string(),
+  provider: z.string(),
+  status: z.enum(CONNECTION_STATUSES),
+  scopes: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  expiresAt: timestamp.nullable(),
+  refreshAt: timestamp.nullable(),
+  refreshTokenExpiresAt: timestamp.nullable(),
+  lastRefreshAt: timestamp.nullable(),
+  lastRefreshOutcome: z.string().nullable(),
+  lastRefreshReason: z.string().nullable(),
+  consecutiveFailures: z.number().int(),
+  version: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+export const refreshEventSchema = z.object({
+  outcome: z.string(),
+  reason: z.string().nullable(),
+  httpStatus: z.number().int().nullable(),
+  durationMs: z.number().int(),
+  applied: z.boolean(),
+  trigger: z.string(),
+  process: z.string(),
+  createdAt: timestamp,
+});
+
+export const connectionPageSchema = z.object({
+  items: z.array(connectionViewSchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const connectionDetailSchema = connectionViewSchema.extend({ refreshEvents: z.array(refreshEventSchema) });
+
+export const bulkRefreshResultSchema = z.object({
+  scheduled: z.number().int().describe('connections whose job now runs now (or is already running)'),
+  deferred: z.number().int().describe('connections marked due whose job Redis did not take; the reconcile will'),
+});
+
+const statusCounts = z.object(Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, z.number().int()])));
+
+export const tokenHealthSchema = z.object({
+  generatedAt: timestamp,
+  total: z.number().int(),
+  byStatus: statusCounts,
+  byProvider: z.record(z.string(), statusCounts.extend({ total: z.number().int() })),
+  expiringWithinHour: z.record(z.string(), z.number().int()),
+  failuresLast24h: z.array(z.object({ outcome: z.string(), reason: z.string().nullable(), count: z.number().int() })),
+  refreshes: z.object({
+    bucketSeconds: z.number().int(),
+    buckets: z.array(z.object({ start: timestamp, success: z.number().int(), failure: z.number().int() })),
+  }),
+});
+
+export const errorSchema = z.object({
+  error: z.string(),
+  message: z.string().optional(),
+  issues: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+});

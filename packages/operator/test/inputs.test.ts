@@ -1,0 +1,61 @@
+import { InvalidInputError } from '@evergreen/core';
+import { describe, expect, it } from 'vitest';
+import { bulkRefreshBody, connectionParams, listQuery } from '../src/inputs.ts';
+import { toIssues, zodRoute } from '../src/validation.ts';
+
+const issuesOf = (schema: typeof listQuery | typeof bulkRefreshBody, value: unknown) => {
+  const result = schema.safeParse(value);
+  return result.success ? [] : toIssues(result.error, 'querystring');
+};
+
+describe('operator inputs', () => {
+  it('coerces and defaults the list query', () => {
+    expect(listQuery.parse({})).toEqual({ limit: 50 });
+    expect(
+      listQuery.parse({ limit: '500', expiringWithinSeconds: '0', status: 'token_expired', cursor: 'a.b-c_d' }),
+    ).toEqual({
+      limit: 500,
+      expiringWithinSeconds: 0,
+      status: 'token_expired',
+      cursor: 'a.b-c_d',
+    });
+    expect(listQuery.parse({ provider: '', limit: '' })).toEqual({ limit: 50 });
+  });
+
+  it('names each bad field with a reason, and each unknown one', () => {
+    expect(issuesOf(listQuery, { limit: '0', status: 'nope', extra: '1', other: '2' })).toEqual(
+      expect.arrayContaining([
+        { field: 'limit', reason: 'must be at least 1' },
+        { field: 'status', reason: expect.stringContaining('must be one of connected') },
+        { field: 'extra', reason: 'is not a known field' },
+        { field: 'other', reason: 'is not a known field' },
+      ]),
+    );
+  });
+
+  it('bounds the bulk refresh and only takes live statuses', () => {
+    expect(bulkRefreshBody.parse(undefined)).toEqual({ limit: 1000 });
+    expect(bulkRefreshBody.parse({ provider: 'acme' })).toEqual({ provider: 'acme', limit: 1000 });
+    expect(issuesOf(bulkRefreshBody, { limit: 1001 })).toEqual([{ field: 'limit', reason: 'must be at most 1000' }]);
+    expect(issuesOf(bulkRefreshBody, { status: 'error' })[0]!.field).toBe('status');
+    expect(issuesOf(bulkRefreshBody, 'all')[0]!.field).toBe('(input)');
+  });
+
+  it('takes connection ids as the SDK does', () => {
+    expect(connectionParams.safeParse({ id: 'conn_1.a-B' }).success).toBe(true);
+    for (const id of ['', 'a:b', 'a b', 'x'.repeat(129), 'é'])
+      expect(connectionParams.safeParse({ id }).success).toBe(false);
+  });
+
+  it('zodRoute: validates with zod, replaces the part with its output, fails with InvalidInputError', () => {
+    const { schema, validatorCompiler } = zodRoute({ querystring: listQuery, params: connectionParams });
+    expect(schema.querystring).toMatchObject({ type: 'object', properties: { limit: expect.any(Object) } });
+    const validate = validatorCompiler({ schema: {}, method: 'GET', url: '/', httpPart: 'querystring' }) as (
+      v: unknown,
+    ) => { value?: unknown; error?: Error };
+    expect(validate({ limit: '7' })).toEqual({ value: { limit: 7 } });
+    const { error } = validate({ limit: 'x' });
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).issues).toEqual([{ field: 'limit', reason: 'must be a whole number' }]);
+  });
+});
