@@ -1,17 +1,53 @@
-// `pnpm start`: every role in one process against the local Postgres and Redis, for trying Evergreen out and for
-// development. On a first run without a key it writes a development key to .env (never committed); production sets
-// EVERGREEN_ENCRYPTION_KEYS itself and runs one role per process (`pnpm --filter @evergreen/worker start`, ...).
+// `pnpm start`: worker, scheduler and board in one process against the local Postgres and Redis, for trying
+// Evergreen out and for development. On a first run it writes a development encryption key and an admin token to .env
+// (never committed) and prints where the board is. Production sets EVERGREEN_ENCRYPTION_KEYS and EVERGREEN_ADMIN_TOKEN
+// itself and runs one role per process (`pnpm --filter @evergreen/worker start`, ...).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { startBoard } from '@evergreen/board';
+import { ConfigError } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
-import { loadDotEnv, runRolesMain } from '@evergreen/runtime';
+import { loadDotEnv, startRoles } from '@evergreen/runtime';
 
-const hasKeyInDotEnv = existsSync('.env') && /^EVERGREEN_ENCRYPTION_KEYS=/m.test(readFileSync('.env', 'utf8'));
-if (!process.env.EVERGREEN_ENCRYPTION_KEYS && !hasKeyInDotEnv && process.env.NODE_ENV !== 'production') {
-  appendFileSync(
-    '.env',
-    `# Development key written by \`pnpm start\` on ${new Date().toISOString()}. Keep it: it decrypts your stored tokens.\nEVERGREEN_ENCRYPTION_KEYS=${Keyring.generateEntry('dev1')}\n`,
-  );
-  process.stderr.write('wrote a development encryption key to .env\n');
+const dotEnv = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
+const missing = (name: string) => !process.env[name] && !new RegExp(`^${name}=`, 'm').test(dotEnv);
+if (process.env.NODE_ENV !== 'production') {
+  const stamp = new Date().toISOString();
+  if (missing('EVERGREEN_ENCRYPTION_KEYS')) {
+    appendFileSync(
+      '.env',
+      `# Written by \`pnpm start\` on ${stamp}. Keep it: it decrypts your stored tokens.\nEVERGREEN_ENCRYPTION_KEYS=${Keyring.generateEntry('dev1')}\n`,
+    );
+    process.stderr.write('wrote a development encryption key to .env\n');
+  }
+  if (missing('EVERGREEN_ADMIN_TOKEN')) {
+    appendFileSync(
+      '.env',
+      `# Written by \`pnpm start\` on ${stamp}: Authorization: Bearer <this> for the board and its API.\nEVERGREEN_ADMIN_TOKEN=${randomBytes(24).toString('base64url')}\n`,
+    );
+    process.stderr.write('wrote a board admin token to .env (EVERGREEN_ADMIN_TOKEN)\n');
+  }
 }
 loadDotEnv();
-await runRolesMain(['worker', 'scheduler']);
+
+try {
+  const roles = await startRoles(['worker', 'scheduler']);
+  const board = await startBoard(process.env, { config: roles.config, logger: roles.log });
+  let signals = 0;
+  const stop = () => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    Promise.all([board.close(), roles.close()]).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -68,6 +68,52 @@ export const VARIABLES = [
     default: '0.0.0.0',
     description: 'Address the ops port listens on.',
   },
+  // The board's own settings (apps/board/src/board-settings.ts applies its stricter rules on top of these).
+  {
+    name: 'EVERGREEN_BOARD_PORT',
+    kind: 'int',
+    default: '3000',
+    min: 0,
+    max: 65535,
+    description: 'Board: Bull Board at /board and the operator API at /api.',
+  },
+  {
+    name: 'EVERGREEN_BOARD_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'Board: listen address (0.0.0.0 in a container).',
+  },
+  {
+    name: 'EVERGREEN_ADMIN_TOKEN',
+    kind: 'string',
+    default: null,
+    description:
+      'Board: `Authorization: Bearer <token>` (16+ characters). Without it (or the basic pair) the board refuses to start.',
+  },
+  {
+    name: 'EVERGREEN_ADMIN_USER',
+    kind: 'string',
+    default: null,
+    description: 'Board: basic-auth user, for browsers; set with EVERGREEN_ADMIN_PASSWORD.',
+  },
+  {
+    name: 'EVERGREEN_ADMIN_PASSWORD',
+    kind: 'string',
+    default: null,
+    description: 'Board: basic-auth password (8+ characters).',
+  },
+  {
+    name: 'EVERGREEN_BOARD_READ_ONLY',
+    kind: 'boolean',
+    default: 'false',
+    description: 'Board: Bull Board shows, never acts.',
+  },
+  {
+    name: 'EVERGREEN_BOARD_DEV',
+    kind: 'boolean',
+    default: 'false',
+    description: 'Board: allow no credentials, on a loopback host only (local development).',
+  },
   {
     name: 'EVERGREEN_WEBHOOKS',
     kind: 'string',

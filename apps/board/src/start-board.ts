@@ -1,0 +1,70 @@
+import { loadConfig, type EvergreenConfig } from '@evergreen/config';
+import { createLogger, safeError, type Logger } from '@evergreen/log';
+import { createRedis, RefreshQueues } from '@evergreen/queue';
+import { createEvergreen } from '@evergreen/sdk';
+import { closeDatabase, migrateDatabase, openDatabase } from '@evergreen/store';
+import { buildBoard } from './board-server.ts';
+import { assertCanStart, readBoardSettings } from './board-settings.ts';
+
+export interface RunningBoard {
+  address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the board from the environment: its own settings are checked before anything connects anywhere (a
+ * ConfigError names what is wrong), then Postgres, Redis, the SDK client and the HTTP server.
+ */
+export async function startBoard(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { config?: EvergreenConfig; logger?: Logger } = {},
+): Promise<RunningBoard> {
+  // The board's own variables are read here until @evergreen/config knows them.
+  const settings = readBoardSettings(env);
+  assertCanStart(settings.auth, settings.host, settings.dev);
+  const config = options.config ?? loadConfig(env);
+  const log =
+    options.logger ??
+    createLogger({
+      level: config.logLevel,
+      base: { service: 'evergreen', roles: 'board', process: config.processName },
+    });
+  if (config.migrateOnStart) await migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema });
+  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: 5 });
+  // Fail fast like a producer, but queue commands while (re)connecting so the board does not error at start.
+  const redis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
+  redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
+  const queues = new RefreshQueues(redis, config.redisPrefix);
+  const evergreen = createEvergreen({ config, logger: log });
+  const release = async () => {
+    await evergreen.close();
+    await queues.close();
+    redis.disconnect();
+    await closeDatabase(db);
+  };
+  try {
+    const app = buildBoard({
+      evergreen,
+      db,
+      queues,
+      providers: config.providers,
+      auth: settings.auth,
+      host: settings.host,
+      dev: settings.dev,
+      readOnly: settings.readOnly,
+      logger: log.child({ component: 'board' }),
+    });
+    const address = await app.listen({ port: settings.port, host: settings.host });
+    log.info({ address, readOnly: settings.readOnly, dev: settings.dev }, 'board listening');
+    return {
+      address,
+      close: async () => {
+        await app.close();
+        await release();
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
