@@ -89,6 +89,18 @@ describe('the evergreen command', () => {
     for (const r of rows) expect(Keyring.keyIdOf(r.access_token as string)).toBe('next');
   });
 
+  it('connections list pages through connections with filters, and names a bad option', async () => {
+    const listed = await evergreen(['connections', 'list', '--provider', 'acme', '--limit', '2'], sandbox.env());
+    expect(listed.code).toBe(0);
+    const page = JSON.parse(listed.out) as { items: { provider: string }[]; nextCursor: string | null };
+    expect(page.items).toHaveLength(2);
+    expect(page.items.every((i) => i.provider === 'acme')).toBe(true);
+    expect(page.nextCursor).not.toBeNull();
+    const bad = await evergreen(['connections', 'list', '--limit', '0'], sandbox.env());
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('limit');
+  });
+
   it('says what is wrong: exit 2 for usage, 1 with the error code for an unknown connection', async () => {
     expect((await evergreen(['frobnicate'], sandbox.env())).code).toBe(2);
     const noId = await evergreen(['connections', 'show'], sandbox.env());

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
+import { listConnections, listQuery, toIssues } from '@evergreen/operator';
 import { loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
@@ -12,6 +13,8 @@ const USAGE = `usage: evergreen <command>
   db migrate                        apply pending migrations
   keys rotate [--batch-size N]      re-encrypt every stored secret to the current key (put the new key first in
                                     EVERGREEN_ENCRYPTION_KEYS; drop the old one once nothing remains)
+  connections list [--status S] [--provider P] [--owner O] [--expiring-within SECONDS] [--limit N] [--cursor C]
+                                    one page of connections, without secrets
   connections show <id>             a connection, without secrets
   connections refresh <id>          refresh it now
   connections disconnect <id>       remove its job, wipe its tokens, keep its history
@@ -24,7 +27,16 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'batch-size': { type: 'string' },
+      status: { type: 'string' },
+      provider: { type: 'string' },
+      owner: { type: 'string' },
+      'expiring-within': { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, sub, id] = positionals;
   if (values.help || command === undefined) return usage(command === undefined ? 2 : 0);
@@ -51,6 +63,32 @@ async function main(argv: string[]): Promise<number> {
       });
       print({ currentKey: config.keyring.currentKeyId, ...result });
       return result.remaining === 0 ? 0 : 3; // 3: run again (refreshes raced some rows)
+    } finally {
+      await closeDatabase(db);
+    }
+  }
+  if (command === 'connections' && sub === 'list') {
+    // The operator API's own validation: the same filters, the same messages naming the option's field.
+    const parsed = listQuery.safeParse({
+      status: values.status,
+      provider: values.provider,
+      ownerId: values.owner,
+      expiringWithinSeconds: values['expiring-within'],
+      limit: values.limit,
+      cursor: values.cursor,
+    });
+    if (!parsed.success)
+      return fail(
+        toIssues(parsed.error, 'querystring')
+          .map((i) => `${i.field}: ${i.reason}`)
+          .join('\n'),
+      );
+    const { limit, cursor, ...filter } = parsed.data;
+    const config = loadConfig();
+    const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: 2 });
+    try {
+      print(await listConnections(db, filter, { limit, cursor }));
+      return 0;
     } finally {
       await closeDatabase(db);
     }
