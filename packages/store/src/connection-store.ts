@@ -3,7 +3,7 @@ import { InvalidInputError, type ConnectionStatus, type EventSpec, type RefreshO
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
-import { toView, type ConnectionView } from './connection-view.ts';
+import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
 import { eventsCte } from './outbox.ts';
 import { connections } from './schema.ts';
 
@@ -232,7 +232,7 @@ export class ConnectionStore {
           updatedAt: sql`now()`,
         })
         .where(eq(connections.id, id))
-        .returning();
+        .returning(VIEW_COLUMNS);
       if (!row) return null;
       const event: EventSpec = {
         kind: 'connection.disconnected',
@@ -246,7 +246,7 @@ export class ConnectionStore {
 
   /** A connection as apps and operators may see it: no token, no credential. */
   async view(id: string): Promise<ConnectionView | null> {
-    const [row] = await this.#db.select().from(connections).where(eq(connections.id, id));
+    const [row] = await this.#db.select(VIEW_COLUMNS).from(connections).where(eq(connections.id, id));
     return row ? toView(row) : null;
   }
 

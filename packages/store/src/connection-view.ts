@@ -1,5 +1,5 @@
 import type { ConnectionStatus } from '@evergreen/core';
-import type { connections } from './schema.ts';
+import { connections } from './schema.ts';
 
 /** What may be shown of a connection: everything but its tokens and credentials. */
 export interface ConnectionView {
@@ -21,23 +21,32 @@ export interface ConnectionView {
   updatedAt: Date;
 }
 
-export function toView(row: typeof connections.$inferSelect): ConnectionView {
-  return {
-    connectionId: row.id,
-    ownerId: row.ownerId,
-    provider: row.provider,
-    status: row.status as ConnectionStatus,
-    scopes: row.scopes,
-    metadata: row.metadata,
-    expiresAt: row.expiresAt,
-    refreshAt: row.refreshAt,
-    refreshTokenExpiresAt: row.refreshTokenExpiresAt,
-    lastRefreshAt: row.lastRefreshAt,
-    lastRefreshOutcome: row.lastRefreshOutcome,
-    lastRefreshReason: row.lastRefreshReason,
-    consecutiveFailures: row.consecutiveFailures,
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
+/**
+ * The only columns read when a connection is shown: everything a ConnectionView holds, and no token, previous token or
+ * credential column, so those are not even read into memory.
+ */
+export const VIEW_COLUMNS = {
+  id: connections.id,
+  ownerId: connections.ownerId,
+  provider: connections.provider,
+  status: connections.status,
+  scopes: connections.scopes,
+  metadata: connections.metadata,
+  expiresAt: connections.expiresAt,
+  refreshAt: connections.refreshAt,
+  refreshTokenExpiresAt: connections.refreshTokenExpiresAt,
+  lastRefreshAt: connections.lastRefreshAt,
+  lastRefreshOutcome: connections.lastRefreshOutcome,
+  lastRefreshReason: connections.lastRefreshReason,
+  consecutiveFailures: connections.consecutiveFailures,
+  version: connections.version,
+  createdAt: connections.createdAt,
+  updatedAt: connections.updatedAt,
+};
+
+export type ViewRow = Omit<ConnectionView, 'connectionId' | 'status'> & { id: string; status: string };
+
+export function toView(row: ViewRow): ConnectionView {
+  const { id, status, ...rest } = row;
+  return { connectionId: id, status: status as ConnectionStatus, ...rest };
 }

@@ -13,6 +13,6 @@ export {
 } from './connection-store.ts';
 export * as tables from './schema.ts';
 export { eventsChannel } from './outbox.ts';
-export type { ConnectionView } from './connection-view.ts';
+export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
 export { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
