@@ -41,6 +41,7 @@ export interface EvergreenConfig {
   providersFile: string | null;
   webhooks: WebhookEndpoint[];
   ops: { port: number; host: string };
+  otelExporterUrl: string | null;
   logLevel: string;
   processName: string;
   migrateOnStart: boolean;
@@ -113,6 +114,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providersFile,
     webhooks,
     ops: { port: n(v.EVERGREEN_OPS_PORT), host: v.EVERGREEN_OPS_HOST as string },
+    otelExporterUrl: (v.EVERGREEN_OTEL_EXPORTER_URL as string | null) ?? null,
     logLevel: v.EVERGREEN_LOG_LEVEL as string,
     processName: (v.EVERGREEN_PROCESS_NAME as string | null) ?? `${hostname()}:${process.pid}`,
     migrateOnStart: v.EVERGREEN_MIGRATE_ON_START as boolean,

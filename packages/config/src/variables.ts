@@ -115,6 +115,13 @@ export const VARIABLES = [
     description: 'Board: allow no credentials, on a loopback host only (local development).',
   },
   {
+    name: 'EVERGREEN_OTEL_EXPORTER_URL',
+    kind: 'url',
+    default: null,
+    description:
+      'OpenTelemetry traces of every refresh go to this OTLP/HTTP endpoint (`http://collector:4318/v1/traces`); unset: tracing is off.',
+  },
+  {
     name: 'EVERGREEN_WEBHOOKS',
     kind: 'string',
     default: null,

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
         providersFile: null,
         webhooks: [],
         ops: { port: 9464, host: '0.0.0.0' },
+        otelExporterUrl: null,
         logLevel: 'info',
         processName: `${hostname()}:${process.pid}`,
         migrateOnStart: true,

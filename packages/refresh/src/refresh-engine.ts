@@ -16,6 +16,7 @@ import type { ConnectionLock, HeldLock } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
 import type { RefreshDecision } from './refresh-decision.ts';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
+import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { missingCredentials } from './missing-credentials.ts';
 import { timingPolicyFor } from './timing-policy.ts';
 
@@ -54,6 +55,8 @@ const LOG_LEVEL = {
   fatal: 'error',
 } as const;
 
+const tracer = trace.getTracer('evergreen');
+
 /** A job that wakes a little early (clock differences between hosts) still counts as due. */
 const DUE_TOLERANCE_MS = 1_000;
 /** Time the write after the request may take while the lock must still be ours. */
@@ -81,14 +84,39 @@ export class RefreshEngine {
     this.#random = deps.random ?? Math.random;
   }
 
+  /**
+   * One refresh, traced as an `evergreen.refresh` span (OpenTelemetry; a no-op unless the process registered a tracer
+   * provider: off by default). Span attributes carry ids, outcomes and reasons, never a token or an owner id.
+   */
   async run(connectionId: string, options: RunOptions): Promise<RefreshDecision> {
+    const span = tracer.startSpan('evergreen.refresh', {
+      attributes: { 'evergreen.connection_id': connectionId, 'evergreen.trigger': options.trigger },
+    });
+    try {
+      const decision = await this.#run(connectionId, options, span);
+      span.setAttribute('evergreen.decision', decision.kind);
+      if (decision.kind === 'delay') span.setAttribute('evergreen.decision_why', decision.why);
+      if (decision.kind === 'stop') {
+        span.setAttribute('evergreen.reason', decision.reason);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: decision.status });
+      }
+      return decision;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'unexpected error' });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #run(connectionId: string, options: RunOptions, span: Span): Promise<RefreshDecision> {
     const lock = await this.#d.lock.acquire(connectionId, this.#d.config.lockTtlMs);
     if (!lock) {
       this.#observer.lockContention({ provider: null });
       return this.#lockedElsewhere(connectionId);
     }
     try {
-      return await this.#runLocked(connectionId, lock, options);
+      return await this.#runLocked(connectionId, lock, options, span);
     } finally {
       // A failed release only means the TTL frees it later; it must not turn a finished refresh into an error.
       await this.#d.lock
@@ -104,7 +132,7 @@ export class RefreshEngine {
     return this.#d.lock.remainingMs(connectionId);
   }
 
-  async #runLocked(connectionId: string, lock: HeldLock, options: RunOptions): Promise<RefreshDecision> {
+  async #runLocked(connectionId: string, lock: HeldLock, options: RunOptions, span: Span): Promise<RefreshDecision> {
     const connection = await this.#d.store.find(connectionId);
     if (!connection) return { kind: 'done', why: 'not_found' };
     if (!isLive(connection.status)) return { kind: 'done', why: `status_${connection.status}` };
@@ -142,6 +170,12 @@ export class RefreshEngine {
     if (options.trigger === 'schedule' && connection.refreshAt !== null) {
       this.#observer.lateness({ provider: provider.id, ms: Math.max(0, now - connection.refreshAt.getTime()) });
     }
+    span.setAttributes({
+      'evergreen.provider': provider.id,
+      'evergreen.outcome': outcome.kind,
+      ...(outcome.kind !== 'success' && { 'evergreen.reason': outcome.reason }),
+      ...(outcome.status !== null && { 'http.response.status_code': outcome.status }),
+    });
     if (exchange.durationMs > 0 || exchange.reply.kind === 'response') {
       this.#observer.attempt({
         provider: provider.id,

@@ -12,6 +12,7 @@ import {
   startOpsServer,
 } from '@evergreen/metrics';
 import { WebhookDispatcher } from '@evergreen/webhooks';
+import { startTracing } from './tracing.ts';
 import { closeDatabase, ConnectionStore, eventsChannel, migrateDatabase, openDatabase } from '@evergreen/store';
 
 export type Role = 'worker' | 'scheduler';
@@ -57,6 +58,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);
   const providers = new Map(config.providers.map((p) => [p.id, p]));
+  const stopTracing = startTracing(config.otelExporterUrl);
   const registry = createRegistry();
   const engine = engineFromConfig(config, {
     observer: new RefreshMetrics(registry),
@@ -130,6 +132,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       await reconciler?.stop();
       await webhooks?.stop();
       await ops.close();
+      await stopTracing?.();
       await workers?.close(config.worker.shutdownGraceMs);
       await queues.close();
       await tokens.close();
