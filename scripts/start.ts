@@ -32,7 +32,7 @@ loadDotEnv();
 
 try {
   const roles = await startRoles(['worker', 'scheduler']);
-  const board = await startBoard(process.env, { config: roles.config, logger: roles.log });
+  const board = await startBoard(process.env, { config: roles.config, logger: roles.log, ops: false });
   let signals = 0;
   const stop = () => {
     signals += 1;

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRoleProcess } from './support/processes.ts';
+import { REPO_ROOT, startRoleProcess } from './support/processes.ts';
 import { Sandbox } from './support/sandbox.ts';
 import { startStack, type Stack } from './support/stack.ts';
 import { until } from './support/until.ts';
@@ -72,6 +73,32 @@ describe('every role serves /metrics, /healthz and /readyz', () => {
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
+    }
+  });
+
+  it('the board, started with `evergreen board`, serves its ops port too, and the board behind its token', async () => {
+    const token = 'ops-test-admin-token-0123456789';
+    const child = spawn(process.execPath, ['apps/cli/bin/evergreen.mjs', 'board'], {
+      cwd: REPO_ROOT,
+      env: sandbox.env({ EVERGREEN_ADMIN_TOKEN: token, EVERGREEN_BOARD_PORT: '0' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const line = (msg: string) => out.split('\n').find((l) => l.includes(`"msg":"${msg}"`));
+      const opsLine = await until(() => line('ops server listening'), { timeoutMs: 20_000, what: 'the ops server' });
+      const boardLine = await until(() => line('board listening'), { timeoutMs: 20_000, what: 'the board' });
+      const { port } = JSON.parse(opsLine) as { port: number };
+      const { address } = JSON.parse(boardLine) as { address: string };
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect((await fetch(`${address}/board`)).status).toBe(401);
+      expect((await fetch(`${address}/board`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 });

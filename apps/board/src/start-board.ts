@@ -1,5 +1,6 @@
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
+import { createRegistry, readinessChecks, startOpsServer } from '@evergreen/metrics';
 import { createRedis, RefreshQueues } from '@evergreen/queue';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, migrateDatabase, openDatabase } from '@evergreen/store';
@@ -17,7 +18,8 @@ export interface RunningBoard {
  */
 export async function startBoard(
   env: Readonly<Record<string, string | undefined>> = process.env,
-  options: { config?: EvergreenConfig; logger?: Logger } = {},
+  /** `ops: false` when the process already serves /metrics and /readyz (pnpm start runs the roles beside it). */
+  options: { config?: EvergreenConfig; logger?: Logger; ops?: boolean } = {},
 ): Promise<RunningBoard> {
   // The board's own variables are read here until @evergreen/config knows them.
   const settings = readBoardSettings(env);
@@ -36,7 +38,19 @@ export async function startBoard(
   redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const evergreen = createEvergreen({ config, logger: log });
+  // Like every role, the board serves /metrics, /healthz and /readyz on the ops port, outside its auth.
+  const ops =
+    options.ops === false
+      ? null
+      : await startOpsServer({
+          port: config.ops.port,
+          host: config.ops.host,
+          registry: createRegistry(),
+          readiness: readinessChecks({ sql: db.$client, redis }),
+          log,
+        });
   const release = async () => {
+    await ops?.close();
     await evergreen.close();
     await queues.close();
     redis.disconnect();

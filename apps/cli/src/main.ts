@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { startBoard } from '@evergreen/board';
 import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
@@ -10,6 +11,7 @@ import { closeDatabase, migrateDatabase, openDatabase, rotateKeys } from '@everg
 const USAGE = `usage: evergreen <command>
 
   worker | scheduler | all          run a role (all: worker and scheduler in one process)
+  board                             run the board: Bull Board and the operator API
   db migrate                        apply pending migrations
   keys rotate [--batch-size N]      re-encrypt every stored secret to the current key (put the new key first in
                                     EVERGREEN_ENCRYPTION_KEYS; drop the old one once nothing remains)
@@ -43,6 +45,17 @@ async function main(argv: string[]): Promise<number> {
   if (command in ROLES) {
     await runRolesMain(ROLES[command]!);
     return -1; // runs until a signal
+  }
+  if (command === 'board') {
+    const board = await startBoard();
+    const stop = () =>
+      void board.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return -1;
   }
   if (command === 'db' && sub === 'migrate') {
     const { databaseUrl, dbSchema } = loadDatabaseConfig();
