@@ -6,6 +6,7 @@ import type { RefreshQueues } from '@evergreen/queue';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authCheck } from './auth.ts';
 import { assertCanStart, type BoardAuth } from './board-settings.ts';
+import { TOKEN_HEALTH_PAGE_CSP, TOKEN_HEALTH_PAGE_HTML } from './ui/token-health-page.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,9 +35,10 @@ export function maskJobData(data: unknown): { connectionId: string | null } {
 }
 
 /**
- * The board: Bull Board over every provider's queue at /board, the operator API at /api, and /healthz. Everything but
- * /healthz needs the admin bearer token or basic credentials. Throws a ConfigError, before anything listens, when no
- * credentials are configured, unless dev mode is on and the host is loopback.
+ * The board: the token-health page at / (and /ui), Bull Board over every provider's queue at /board, the operator
+ * API at /api, and /healthz. Everything but /healthz needs the admin bearer token or basic credentials. Throws a
+ * ConfigError, before anything listens, when no credentials are configured, unless dev mode is on and the host is
+ * loopback.
  */
 export function buildBoard(options: BuildBoardOptions): FastifyInstance {
   assertCanStart(options.auth, options.host, options.dev ?? false);
@@ -68,6 +70,19 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
   }
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+
+  // The token-health page (behind the same auth): a static document whose inline style and script the CSP allows by hash.
+  for (const path of ['/', '/ui']) {
+    app.get(path, async (_request, reply) =>
+      reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', TOKEN_HEALTH_PAGE_CSP)
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .send(TOKEN_HEALTH_PAGE_HTML),
+    );
+  }
 
   app.register(
     operatorApi({

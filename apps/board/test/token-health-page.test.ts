@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN_HEALTH_PAGE_CSP } from '../src/ui/token-health-page.ts';
+import { boardFixture, PASSWORD, USER, type BoardFixture } from './board-fixture.ts';
+
+/** Debian's chromium; Playwright never downloads a browser here (the machine has no internet). */
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const WRITE_SCREENSHOTS = process.env.EVERGREEN_SCREENSHOTS === '1';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+
+if (!HAS_CHROMIUM)
+  console.warn(`token-health-page.test.ts skipped: no browser at ${CHROMIUM} (apt-get install chromium)`);
+
+// Skipped only where /usr/bin/chromium is missing: this end-to-end test needs a real browser and must not download one.
+describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () => {
+  let f: BoardFixture;
+  let app: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  const owner = `owner-${randomUUID()}`;
+  /** An owner id is free text: it must show as text, never run. */
+  const hostileOwner = '<img src=x onerror="window.__pwned=1">';
+  const ids = {
+    soon: `ui-${owner}-a-soon`,
+    target: `ui-${owner}-b-target`,
+    acme: `ui-${owner}-c-acme`,
+    beta: `ui-${owner}-d-beta`,
+    gone: `ui-${owner}-e-gone`,
+    reauth: `ui-${owner}-f-reauth`,
+  };
+  let targetGrant: string;
+
+  const connect = async (provider: 'acme' | 'beta', connectionId: string, expiresIn: number, ownerId = owner) => {
+    const fake = provider === 'acme' ? f.acme : f.beta;
+    const grant = fake.issue({ expiresIn });
+    await f.stack.evergreen.enqueueConnection({
+      connectionId,
+      ownerId,
+      provider,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn,
+    });
+    return grant;
+  };
+
+  /** A page with the admin's Basic credentials that fails the test on any script error or CSP violation. */
+  const openPage = async (): Promise<{ page: Page; problems: string[] }> => {
+    const context = await browser.newContext({
+      httpCredentials: { username: USER, password: PASSWORD },
+      viewport: { width: 1440, height: 900 },
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/favicon/.test(message.location().url)) {
+        problems.push(`console: ${message.text()}`);
+      }
+    });
+    return { page, problems };
+  };
+
+  const count = (page: Page, status: string) => page.locator(`[data-testid="card-${status}"] .count`);
+  const field = (page: Page, name: string) => page.locator(`#detail-fields [data-field="${name}"]`);
+
+  beforeAll(async () => {
+    f = await boardFixture();
+    // Basic credentials only: the browser logs in with them.
+    app = f.board({ auth: { user: USER, password: PASSWORD } });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+
+    await connect('acme', ids.soon, 600); // lapses within the hour
+    targetGrant = (await connect('acme', ids.target, 7200)).grantId;
+    await connect('acme', ids.acme, 7200, hostileOwner);
+    await connect('beta', ids.beta, 7200);
+    await connect('beta', ids.gone, 7200);
+    await f.stack.evergreen.disconnect(ids.gone);
+    await connect('beta', ids.reauth, 7200);
+    f.beta.injectFaults([{ kind: 'invalid-grant' }]);
+    await expect(f.stack.evergreen.forceRefresh(ids.reauth)).rejects.toThrow();
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    if (WRITE_SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await f?.close();
+  });
+
+  it('refuses a browser without credentials (401), at / and /ui', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      for (const path of ['/', '/ui']) {
+        // Chromium answers the Basic challenge it cannot meet by failing the navigation; the 401 is still seen.
+        const answer = page.waitForResponse(`${base}${path}`);
+        const navigation = await page.goto(`${base}${path}`).catch((error: Error) => error);
+        const response = await answer;
+        expect(response.status()).toBe(401);
+        expect(response.headers()['www-authenticate']).toMatch(/^Basic realm=/);
+        expect(response.headers()['content-security-policy']).toBeUndefined();
+        expect(await response.text()).not.toContain('token health');
+        if (!(navigation instanceof Error)) expect(navigation!.status()).toBe(401);
+        // The same through the context's own requests.
+        const direct = await context.request.get(`${base}${path}`);
+        expect(direct.status()).toBe(401);
+        expect(await direct.json()).toMatchObject({ error: 'ERR_UNAUTHORIZED' });
+        expect(direct.headers()['cache-control']).toBe('no-store');
+      }
+      const api = await context.request.get(`${base}/api/health/tokens`);
+      expect(api.status()).toBe(401);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the counts, expiring tokens, failures, the chart and the connections; a row opens its detail; Force refresh refreshes', async () => {
+    const { page, problems } = await openPage();
+    try {
+      const health = page.waitForResponse((r) => r.url() === `${base}/api/health/tokens` && r.status() === 200);
+      const list = page.waitForResponse((r) => r.url() === `${base}/api/connections?limit=50` && r.status() === 200);
+      const response = await page.goto(`${base}/`);
+      expect(response!.status()).toBe(200);
+      const headers = response!.headers();
+      expect(headers['content-type']).toMatch(/^text\/html; charset=utf-8/);
+      expect(headers['cache-control']).toBe('no-store');
+      expect(headers['content-security-policy']).toBe(TOKEN_HEALTH_PAGE_CSP);
+      expect(headers['content-security-policy']).not.toContain('unsafe-inline');
+      await Promise.all([health, list]);
+      await page.locator('body[data-loaded="true"]').waitFor();
+
+      // Status cards: 3 acme + 1 beta connected, one disconnected, one needing re-authorization.
+      await count(page, 'total').filter({ hasText: /^6$/ }).waitFor();
+      const cards = Object.fromEntries(
+        await Promise.all(
+          ['connected', 'token_expired', 'needs_reauth', 'error', 'disconnected'].map(
+            async (s) => [s, await count(page, s).textContent()] as const,
+          ),
+        ),
+      );
+      expect(cards).toEqual({ connected: '4', token_expired: '0', needs_reauth: '1', error: '0', disconnected: '1' });
+
+      // Expiring in the next hour, by provider: only the 600-second acme token.
+      expect(await page.locator('#expiring tr').allTextContents()).toEqual(['acme1']);
+      // Failures of the last 24 hours, by reason: the refused refresh.
+      const failures = await page.locator('#failures tr td').allTextContents();
+      expect(failures).toHaveLength(3);
+      expect(failures[2]).toBe('1');
+      expect(failures[1]).toMatch(/invalid_grant/);
+      // The chart: 72 five-minute buckets, one failed attempt drawn.
+      expect(await page.locator('#chart g').count()).toBe(72);
+      expect(await page.locator('#chart rect.failure').count()).toBe(1);
+      expect(await page.locator('#chart rect.success').count()).toBe(0);
+
+      // The connections table, in id order; the hostile owner id is text, not markup.
+      expect(await page.locator('#connections tr').evaluateAll((rows) => rows.map((r) => r.dataset.id))).toEqual(
+        Object.values(ids),
+      );
+      const hostileRow = page.locator(`#connections tr[data-id="${ids.acme}"]`);
+      expect(await hostileRow.locator('td').nth(2).textContent()).toBe(hostileOwner);
+      expect(await page.locator('#connections img').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+      const targetRow = page.locator(`#connections tr[data-id="${ids.target}"]`);
+      expect(await targetRow.locator('td').allTextContents()).toEqual([
+        ids.target,
+        'acme',
+        owner,
+        'connected',
+        expect.stringMatching(/^\d\d-\d\d \d\d:\d\d$/),
+        '\u2014',
+      ]);
+      if (WRITE_SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}token-health.png`, fullPage: true });
+
+      // A row opens the connection's detail.
+      const detail = page.waitForResponse((r) => r.url() === `${base}/api/connections/${ids.target}`);
+      await targetRow.click();
+      expect((await detail).status()).toBe(200);
+      await page.locator('#detail-title', { hasText: ids.target }).waitFor();
+      expect(await field(page, 'version').textContent()).toBe('1');
+      expect(await field(page, 'lastRefreshAt').textContent()).toBe('\u2014');
+      expect(await page.locator('#events tr').allTextContents()).toEqual(['no refresh attempts yet']);
+
+      // Force refresh: POST, then the detail re-rendered with the new version and the forced attempt.
+      const before = f.acme.grant(targetGrant)!.refreshCount;
+      const refresh = page.waitForResponse(
+        (r) => r.url() === `${base}/api/connections/${ids.target}/refresh` && r.request().method() === 'POST',
+      );
+      await page.getByRole('button', { name: 'Force refresh' }).click();
+      expect((await refresh).status()).toBe(200);
+      await page.locator('#refresh-line', { hasText: 'Refreshed' }).waitFor();
+      expect(await page.locator('#refresh-line').textContent()).toMatch(
+        /^Refreshed — version 2, \d{4}-\d\d-\d\d .* UTC$/,
+      );
+      await field(page, 'version').filter({ hasText: /^2$/ }).waitFor();
+      expect(await field(page, 'lastRefreshAt').textContent()).toMatch(/ UTC$/);
+      expect(await field(page, 'lastRefreshOutcome').textContent()).toBe('success');
+      const event = await page.locator('#events tr').first().locator('td').allTextContents();
+      expect(event.slice(1, 5)).toEqual(['success', '\u2014', 'forced', '200']);
+      expect(f.acme.grant(targetGrant)!.refreshCount).toBe(before + 1);
+
+      // The overview follows: the table's last refresh and the chart's success bar.
+      await targetRow
+        .locator('td')
+        .nth(5)
+        .filter({ hasText: /^\d\d-\d\d \d\d:\d\d$/ })
+        .waitFor();
+      await page.locator('#chart rect.success').first().waitFor();
+      if (WRITE_SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}connection-detail.png`, fullPage: true });
+
+      // A disconnected connection cannot be force-refreshed from the page.
+      await page.locator(`#connections tr[data-id="${ids.gone}"]`).click();
+      await page.locator('#detail-title', { hasText: ids.gone }).waitFor();
+      expect(await page.getByRole('button', { name: 'Force refresh' }).isDisabled()).toBe(true);
+
+      // No token the providers issued is anywhere in the document.
+      const html = await page.content();
+      for (const token of [...f.acme.allIssuedTokens(), ...f.beta.allIssuedTokens()]) {
+        expect(html.includes(token), 'a token reached the page').toBe(false);
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('serves the same page at /ui', async () => {
+    const { page, problems } = await openPage();
+    try {
+      const response = await page.goto(`${base}/ui`);
+      expect(response!.status()).toBe(200);
+      await page.locator('body[data-loaded="true"]').waitFor();
+      expect(await count(page, 'total').textContent()).toBe('6');
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+});
