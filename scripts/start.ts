@@ -5,9 +5,8 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { startBoard } from '@evergreen/board';
-import { ConfigError } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
-import { loadDotEnv, startRoles } from '@evergreen/runtime';
+import { drainOnSignals, loadDotEnv, startOrExit, startRoles } from '@evergreen/runtime';
 
 const dotEnv = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
 const missing = (name: string) => !process.env[name] && !new RegExp(`^${name}=`, 'm').test(dotEnv);
@@ -30,24 +29,8 @@ if (process.env.NODE_ENV !== 'production') {
 }
 loadDotEnv();
 
-try {
+const { roles, board } = await startOrExit(async () => {
   const roles = await startRoles(['worker', 'scheduler']);
-  const board = await startBoard(process.env, { config: roles.config, logger: roles.log, ops: false });
-  let signals = 0;
-  const stop = () => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    Promise.all([board.close(), roles.close()]).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+  return { roles, board: await startBoard(process.env, { config: roles.config, logger: roles.log, ops: false }) };
+});
+drainOnSignals(async () => void (await Promise.all([board.close(), roles.close()])), roles.log);

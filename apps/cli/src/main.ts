@@ -4,7 +4,7 @@ import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
 import { listConnections, listQuery, toIssues } from '@evergreen/operator';
-import { loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
+import { drainOnSignals, loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
 
@@ -47,14 +47,7 @@ async function main(argv: string[]): Promise<number> {
     return -1; // runs until a signal
   }
   if (command === 'board') {
-    const board = await startBoard();
-    const stop = () =>
-      void board.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    drainOnSignals((await startBoard()).close);
     return -1;
   }
   if (command === 'db' && sub === 'migrate') {

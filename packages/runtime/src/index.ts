@@ -1,2 +1,10 @@
-export { startRoles, runRolesMain, type Role, type RunningRoles, type StartOptions } from './start-roles.ts';
+export {
+  startRoles,
+  runRolesMain,
+  startOrExit,
+  drainOnSignals,
+  type Role,
+  type RunningRoles,
+  type StartOptions,
+} from './start-roles.ts';
 export { loadDotEnv } from './dotenv.ts';

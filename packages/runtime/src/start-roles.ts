@@ -144,13 +144,12 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
 }
 
 /**
- * The body of every app's main: start, then drain on SIGTERM/SIGINT (invariant 9). A configuration error prints
- * its message, which names every bad variable and how to fix it, and exits 1 without a stack trace.
+ * Starts something from the environment, or exits 1 printing a configuration error's message (which names every bad
+ * variable and how to fix it) without a stack trace.
  */
-export async function runRolesMain(roles: readonly Role[]): Promise<void> {
-  let running: RunningRoles;
+export async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
   try {
-    running = await startRoles(roles);
+    return await start();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -158,19 +157,32 @@ export async function runRolesMain(roles: readonly Role[]): Promise<void> {
     }
     throw error;
   }
+}
+
+/**
+ * Drains on SIGTERM/SIGINT (invariant 9): `close` finishes the work in flight, then the process exits 0; a second
+ * signal means the operator wants out now.
+ */
+export function drainOnSignals(close: () => Promise<void>, log?: Logger): void {
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals += 1;
-    if (signals > 1) process.exit(1); // a second signal: the operator wants out now
-    running.log.info({ signal }, 'draining');
-    running.close().then(
+    if (signals > 1) process.exit(1);
+    log?.info({ signal }, 'draining');
+    close().then(
       () => process.exit(0),
       (error: unknown) => {
-        running.log.error({ err: safeError(error) }, 'shutdown failed');
+        log?.error({ err: safeError(error) }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** The body of every role app's main: start, then drain on signals. */
+export async function runRolesMain(roles: readonly Role[]): Promise<void> {
+  const running = await startOrExit(() => startRoles(roles));
+  drainOnSignals(running.close, running.log);
 }
