@@ -5,7 +5,7 @@ import type { UpsertConnection } from './connection-store.ts';
 import type { Database } from './database.ts';
 
 export type BulkUpsertResult =
-  | { index: number; ok: true; connectionId: string; created: boolean }
+  | { index: number; ok: true; connectionId: string; version: number; created: boolean }
   | { index: number; ok: false; field: string; reason: string };
 
 /**
@@ -70,7 +70,7 @@ export async function upsertMany(
   });
 
   // One statement, so one round trip and atomic on its own: rows, status-change events and notifications together.
-  const rows = await db.execute<{ id: string; created: boolean }>(sql`
+  const rows = await db.execute<{ id: string; version: string | number; created: boolean }>(sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(
           id text, owner_id text, provider text, keyed_by_owner boolean, access_token text, refresh_token text,
@@ -92,7 +92,7 @@ export async function upsertMany(
           refresh_at = excluded.refresh_at, status = 'connected', consecutive_failures = 0,
           version = connections.version + 1, updated_at = now()
         where connections.owner_id = excluded.owner_id and connections.provider = excluded.provider
-        returning id, owner_id, provider, expires_at
+        returning id, owner_id, provider, expires_at, version
       ), evented as (
         insert into connection_events (connection_id, kind, payload)
         select u.id, 'connection.connected', jsonb_build_object('connectionId', u.id, 'ownerId', u.owner_id,
@@ -104,15 +104,15 @@ export async function upsertMany(
         select pg_notify(${channel}, json_build_object('id', id, 'kind', kind, 'data', payload, 'createdAt', created_at)::text)
         from evented
       )
-      select u.id, (b.id is null) as created from upserted u left join before b on b.id = u.id
+      select u.id, u.version, (b.id is null) as created from upserted u left join before b on b.id = u.id
       where (select count(*) from notified) >= 0`);
-  const written = new Map(rows.map((r) => [r.id, r.created]));
+  const written = new Map(rows.map((r) => [r.id, { created: r.created, version: Number(r.version) }]));
   for (const [id, index] of indexById) {
-    const created = written.get(id);
+    const row = written.get(id);
     results.push(
-      created === undefined
+      row === undefined
         ? { index, ok: false, field: 'connectionId', reason: 'already names a connection of another owner or provider' }
-        : { index, ok: true, connectionId: id, created },
+        : { index, ok: true, connectionId: id, ...row },
     );
   }
   return results.sort((a, b) => a.index - b.index);

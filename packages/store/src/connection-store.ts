@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { InvalidInputError, type ConnectionStatus, type EventSpec, type RefreshOutcomeKind } from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
+import { upsertMany } from './bulk-upsert.ts';
 import { eventsCte } from './outbox.ts';
 import { connections } from './schema.ts';
 
@@ -114,102 +114,27 @@ export class ConnectionStore {
   }
 
   /**
-   * Inserts or replaces a connection's tokens and resets it to `connected`. Without an id, (ownerId, provider) is
-   * the identity; a concurrent first insert of the same pair loses the unique race and is retried as an update.
+   * Inserts or replaces a connection's tokens and resets it to `connected`, in one statement (the bulk path with one
+   * item). Without an id, (ownerId, provider) is the identity; a concurrent first insert of the same pair loses the
+   * unique race and is retried once as an update.
    */
   async upsert(input: UpsertConnection): Promise<{ connectionId: string; version: number; created: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#upsertOnce(input);
+        const [result] = await upsertMany(this.#db, this.#keyring, this.#channel, [input]);
+        if (!result?.ok) {
+          throw new InvalidInputError('enqueueConnection', [
+            { field: result?.field ?? 'connectionId', reason: result?.reason ?? 'was not written' },
+          ]);
+        }
+        return { connectionId: result.connectionId, version: result.version, created: result.created };
       } catch (error) {
-        if (attempt === 0 && input.connectionId === undefined && (error as { code?: string }).code === UNIQUE_VIOLATION)
+        if (attempt === 0 && input.connectionId === undefined && pgCode(error) === UNIQUE_VIOLATION) {
           continue;
+        }
         throw error;
       }
     }
-  }
-
-  async #upsertOnce(input: UpsertConnection): Promise<{ connectionId: string; version: number; created: boolean }> {
-    const keyedByOwner = input.connectionId === undefined;
-    let id = input.connectionId;
-    if (id === undefined) {
-      const [existing] = await this.#db
-        .select({ id: connections.id })
-        .from(connections)
-        .where(
-          and(
-            eq(connections.ownerId, input.ownerId),
-            eq(connections.provider, input.provider),
-            eq(connections.keyedByOwner, true),
-          ),
-        );
-      id = existing?.id ?? randomUUID();
-    }
-    const accessToken =
-      input.accessToken === undefined ? null : this.#keyring.encrypt(input.accessToken, tokenAad(id, 'access_token'));
-    const refreshToken =
-      input.refreshToken === undefined
-        ? null
-        : this.#keyring.encrypt(input.refreshToken, tokenAad(id, 'refresh_token'));
-    const credentials =
-      input.credentials === undefined
-        ? null
-        : this.#keyring.encrypt(JSON.stringify(input.credentials), tokenAad(id, 'credentials'));
-    const fresh = {
-      accessToken,
-      refreshToken,
-      previousRefreshToken: null,
-      refreshTokenRotatedAt: null,
-      refreshTokenExpiresAt: input.refreshTokenExpiresAt ?? null,
-      refreshTokenWarnedAt: null,
-      credentials,
-      scopes: input.scopes,
-      metadata: input.metadata,
-      expiresAt: input.expiresAt,
-      refreshAt: input.refreshAt,
-      status: 'connected',
-      consecutiveFailures: 0,
-    } as const;
-    const connectionId = id;
-    return this.#db.transaction(async (tx) => {
-      // The status before, to tell apps about a change of status (and nothing else) in the same transaction.
-      const [before] = await tx
-        .select({ status: connections.status })
-        .from(connections)
-        .where(eq(connections.id, connectionId))
-        .for('update');
-      const rows = await tx
-        .insert(connections)
-        .values({ id: connectionId, ownerId: input.ownerId, provider: input.provider, keyedByOwner, ...fresh })
-        .onConflictDoUpdate({
-          target: connections.id,
-          set: { ...fresh, version: sql`${connections.version} + 1`, updatedAt: sql`now()` },
-          // An existing id must stay with its owner and provider: never move a connection to someone else.
-          setWhere: and(eq(connections.ownerId, input.ownerId), eq(connections.provider, input.provider)),
-        })
-        .returning({ version: connections.version });
-      const row = rows[0];
-      if (!row) {
-        throw new InvalidInputError('enqueueConnection', [
-          { field: 'connectionId', reason: 'already names a connection of another owner or provider' },
-        ]);
-      }
-      if (before?.status !== 'connected') {
-        const event: EventSpec = {
-          kind: 'connection.connected',
-          payload: {
-            connectionId,
-            ownerId: input.ownerId,
-            provider: input.provider,
-            status: 'connected',
-            expiresAt: input.expiresAt?.toISOString() ?? null,
-          },
-        };
-        await tx.execute(sql`with source as (select ${connectionId}::text as id), ${eventsCte('source', [event], this.#channel)}
-          select count(*) from notified`);
-      }
-      return { connectionId, version: row.version, created: before === undefined };
-    });
   }
 
   /**
@@ -401,4 +326,11 @@ export class ConnectionStore {
       lastRefreshReason: row.lastRefreshReason,
     };
   }
+}
+
+/** The SQLSTATE of a Postgres error, whether or not drizzle wrapped it. */
+function pgCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : e.cause?.code;
+  return typeof code === 'string' ? code : undefined;
 }

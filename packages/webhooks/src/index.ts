@@ -14,7 +14,7 @@ export {
   type WebhookEndpoint,
   type ParseWebhookEndpointsOptions,
   type ParsedWebhookEndpoints,
-} from './endpoints.ts';
+} from '@evergreen/core';
 export { WebhookDispatcher, type WebhookDispatcherOptions, type WebhookTickResult } from './webhook-dispatcher.ts';
 export { webhookBody, USER_AGENT, type OutboxEvent, type WebhookAttempt } from './webhook-request.ts';
 export { retryDelayMs, type BackoffPolicy } from './backoff.ts';

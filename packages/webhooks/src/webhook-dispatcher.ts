@@ -4,7 +4,7 @@ import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { Agent, type Dispatcher } from 'undici';
 import { retryDelayMs } from './backoff.ts';
-import { endpointWants, type WebhookEndpoint } from './endpoints.ts';
+import { endpointWants, type WebhookEndpoint } from '@evergreen/core';
 import { passableEvents } from './outbox-gaps.ts';
 import { postWebhook, type OutboxEvent, type WebhookAttempt } from './webhook-request.ts';
 
