@@ -425,9 +425,9 @@ describe('the built-in providers, each against a local fake that behaves as the 
     for (const id of ids) await refreshed(id, 1);
     const times = fakes.limited!.requests.map((r) => r.at).sort((a, b) => a - b);
     expect(times).toHaveLength(8);
-    // BullMQ limits job starts; requests reach the provider a few milliseconds of work later, so allow that jitter:
-    // 8 requests at 2 per second span at least three windows, and no three ever share a window by a wide margin.
+    // The declared rate holds in any span of a second, not only in BullMQ's fixed windows: no three requests ever
+    // share one (BullMQ limits job starts; requests reach the provider a few milliseconds of work later, hence 900).
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(2_900);
-    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 2]!).toBeGreaterThanOrEqual(700);
+    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 2]!).toBeGreaterThanOrEqual(900);
   });
 });

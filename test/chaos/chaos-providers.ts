@@ -1,0 +1,105 @@
+import { FakeProvider } from '@evergreen/fake-provider';
+
+/** One provider of the chaos run: a real local token endpoint and the providers-file entry that points at it. */
+export interface ChaosProvider {
+  id: string;
+  fake: FakeProvider;
+  lifetimeMs: number;
+  rateLimit: { max: number; durationMs: number } | null;
+  /** Strictly single-use rotation without a grace period: only with --strict-provider. */
+  strict: boolean;
+  /** Receives 429 storms. */
+  limited: boolean;
+  entry: Record<string, unknown>;
+}
+
+interface Shape {
+  id: string;
+  lifetimeSeconds: number;
+  rotation: 'always' | 'never' | 'alternate';
+  graceSeconds: number;
+  clientAuth: 'client_secret_basic' | 'client_secret_post';
+  limited?: boolean;
+  strict?: boolean;
+}
+
+/**
+ * Several providers bending the protocol differently: rotation with a grace period (Okta, Auth0, Xero), none
+ * (Google), every other refresh (Spotify), and one that rate-limits its token endpoint and answers 429 storms.
+ * Every rotating one revokes the whole grant when a replaced refresh token is presented outside its grace period.
+ */
+const SHAPES: Shape[] = [
+  { id: 'chaos-grace', lifetimeSeconds: 60, rotation: 'always', graceSeconds: 60, clientAuth: 'client_secret_basic' },
+  { id: 'chaos-static', lifetimeSeconds: 90, rotation: 'never', graceSeconds: 0, clientAuth: 'client_secret_post' },
+  {
+    id: 'chaos-alternate',
+    lifetimeSeconds: 75,
+    rotation: 'alternate',
+    graceSeconds: 60,
+    clientAuth: 'client_secret_basic',
+  },
+  {
+    id: 'chaos-limited',
+    lifetimeSeconds: 80,
+    rotation: 'always',
+    graceSeconds: 60,
+    clientAuth: 'client_secret_post',
+    limited: true,
+  },
+];
+
+const STRICT: Shape = {
+  id: 'chaos-strict',
+  lifetimeSeconds: 60,
+  rotation: 'always',
+  graceSeconds: 0,
+  clientAuth: 'client_secret_basic',
+  strict: true,
+};
+
+export async function startChaosProviders(options: {
+  connections: number;
+  strictProvider: boolean;
+}): Promise<ChaosProvider[]> {
+  const shapes = options.strictProvider ? [...SHAPES, STRICT] : SHAPES;
+  const perProvider = Math.ceil(options.connections / shapes.length);
+  return Promise.all(
+    shapes.map(async (shape) => {
+      const fake = await FakeProvider.start({
+        clientId: `${shape.id}-client`,
+        clientSecret: `${shape.id}-secret`,
+        clientAuth: shape.clientAuth,
+        accessTokenLifetimeSeconds: shape.lifetimeSeconds,
+        rotation: shape.rotation,
+        reuseGraceSeconds: shape.graceSeconds,
+        revokeOnReuse: true,
+        latencyMs: 40,
+      });
+      // Twice the steady rate (a refresh per connection per half lifetime), so the cap binds only in bursts.
+      const rateLimit = shape.limited
+        ? { max: Math.max(10, Math.ceil((2 * perProvider) / (shape.lifetimeSeconds / 2))), durationMs: 1_000 }
+        : null;
+      const entry: Record<string, unknown> = {
+        id: shape.id,
+        tokenUrl: fake.tokenUrl,
+        clientId: `${shape.id}-client`,
+        clientSecret: `${shape.id}-secret`,
+        clientAuth: shape.clientAuth,
+        rotation: {
+          rotates: shape.rotation === 'never' ? 'never' : shape.rotation === 'always' ? 'always' : 'sometimes',
+          graceSeconds: shape.graceSeconds,
+        },
+        ...(rateLimit && { rateLimit }),
+      };
+      return {
+        id: shape.id,
+        fake,
+        lifetimeMs: shape.lifetimeSeconds * 1_000,
+        rateLimit,
+        strict: shape.strict === true,
+        limited: shape.limited === true,
+        entry,
+      };
+    }),
+  );
+}

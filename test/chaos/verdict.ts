@@ -1,0 +1,253 @@
+/**
+ * The chaos run's judgement, as pure functions over what the provider and the store recorded: no I/O, so the
+ * counting itself is unit-tested (test/chaos/verdict.test.ts) and a report can be recomputed from its inputs.
+ */
+
+/** One request as the fake provider saw it. */
+export interface ProviderRequest {
+  at: number;
+  grantId: string | null;
+  status: number;
+  outcome: string;
+}
+
+export interface GrantFacts {
+  grantId: string;
+  provider: string;
+  connectionId: string;
+  /** When the grant's first access token was issued (the enqueue), and how long each access token lives (ms). */
+  issuedAt: number;
+  initialLifetimeMs: number;
+  lifetimeMs: number;
+  revokedBecause: 'reuse' | 'manual' | null;
+  /** Revoked by the chaos run on purpose: it must end in needs_reauth. */
+  control: boolean;
+  /** A strictly single-use provider without a grace period: its losses measure the crash window, they do not gate. */
+  strict: boolean;
+}
+
+export interface RowFacts {
+  connectionId: string;
+  status: string;
+}
+
+/** A refresh Evergreen committed: the audit row of an applied success. */
+export interface CommitFacts {
+  connectionId: string;
+  at: number;
+}
+
+export interface RateLimitFacts {
+  provider: string;
+  max: number;
+  durationMs: number;
+}
+
+export interface VerdictInput {
+  grants: readonly GrantFacts[];
+  requests: ReadonlyMap<string, readonly ProviderRequest[]>;
+  rows: readonly RowFacts[];
+  commits: readonly CommitFacts[];
+  /** Connections the store sampler saw holding an expired access token, with how long past expiry (ms). */
+  expiredSightings: ReadonlyMap<string, number>;
+  rateLimits: readonly RateLimitFacts[];
+  /** At most this many requests for one grant inside one access-token lifetime before it counts as a storm. */
+  stormLimit: number;
+  runEndedAt: number;
+  unexpectedExits: number;
+  secretHits: number;
+  /** Live rows whose stored tokens the provider would not accept at the end of the run. */
+  staleStoredTokens: number;
+}
+
+export interface Counts {
+  grantsRevokedByReuse: number;
+  accessTokensExpired: number;
+  wronglyNeedsReauth: number;
+  wronglyError: number;
+  missedRevocations: number;
+  refreshStorms: number;
+  rateLimitExcess: number;
+  unexpectedExits: number;
+  secretHits: number;
+  staleStoredTokens: number;
+}
+
+export interface Verdict {
+  ok: boolean;
+  counts: Counts;
+  /** Losses on strictly single-use providers (no grace period): the crash window's real cost, reported apart. */
+  strictGrantsRevokedByReuse: number;
+  maxRequestsPerGrantPerLifetime: number;
+  maxRateWindow: { provider: string; requests: number; max: number; durationMs: number }[];
+  /** Commit time minus the provider's rotation time of the same refresh: the crash window as measured. */
+  rotationToCommitMs: Percentiles | null;
+  refreshesCommitted: number;
+  examples: Partial<Record<keyof Counts, string[]>>;
+}
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function judge(input: VerdictInput): Verdict {
+  const examples: Partial<Record<keyof Counts, string[]>> = {};
+  const note = (key: keyof Counts, text: string) => {
+    const list = (examples[key] ??= []);
+    if (list.length < 5) list.push(text);
+  };
+  const rowById = new Map(input.rows.map((r) => [r.connectionId, r]));
+
+  let revokedByReuse = 0;
+  let strictRevoked = 0;
+  let wronglyNeedsReauth = 0;
+  let wronglyError = 0;
+  let missed = 0;
+  let expired = 0;
+  let storms = 0;
+  let maxPerLifetime = 0;
+  for (const grant of input.grants) {
+    const row = rowById.get(grant.connectionId);
+    if (grant.revokedBecause === 'reuse') {
+      if (grant.strict) strictRevoked += 1;
+      else {
+        revokedByReuse += 1;
+        note('grantsRevokedByReuse', grant.connectionId);
+      }
+    }
+    if (grant.control) {
+      if (row?.status !== 'needs_reauth') {
+        missed += 1;
+        note('missedRevocations', `${grant.connectionId}: ${row?.status ?? 'no row'}`);
+      }
+      continue;
+    }
+    if (grant.revokedBecause !== null) continue;
+    if (row?.status === 'needs_reauth') {
+      wronglyNeedsReauth += 1;
+      note('wronglyNeedsReauth', grant.connectionId);
+    }
+    if (row?.status === 'error') {
+      wronglyError += 1;
+      note('wronglyError', grant.connectionId);
+    }
+    const requests = input.requests.get(grant.grantId) ?? [];
+    const gap = firstCoverageGap(grant, requests, input.runEndedAt);
+    const sighting = input.expiredSightings.get(grant.connectionId);
+    if (gap !== null || sighting !== undefined) {
+      expired += 1;
+      note('accessTokensExpired', `${grant.connectionId}: ${gap ?? `store held an expired token ${sighting} ms`}`);
+    }
+    const burst = maxInWindow(
+      requests.map((r) => r.at),
+      grant.lifetimeMs,
+    );
+    maxPerLifetime = Math.max(maxPerLifetime, burst);
+    if (burst > input.stormLimit) {
+      storms += 1;
+      note('refreshStorms', `${grant.connectionId}: ${burst} requests within ${grant.lifetimeMs} ms`);
+    }
+  }
+
+  let rateExcess = 0;
+  const maxRateWindow: Verdict['maxRateWindow'] = [];
+  for (const limit of input.rateLimits) {
+    const times = input.grants
+      .filter((g) => g.provider === limit.provider)
+      .flatMap((g) => (input.requests.get(g.grantId) ?? []).map((r) => r.at));
+    const worst = maxInWindow(times, limit.durationMs);
+    maxRateWindow.push({ provider: limit.provider, requests: worst, max: limit.max, durationMs: limit.durationMs });
+    if (worst > limit.max) {
+      rateExcess += worst - limit.max;
+      note('rateLimitExcess', `${limit.provider}: ${worst} requests in ${limit.durationMs} ms (max ${limit.max})`);
+    }
+  }
+
+  const counts: Counts = {
+    grantsRevokedByReuse: revokedByReuse,
+    accessTokensExpired: expired,
+    wronglyNeedsReauth,
+    wronglyError,
+    missedRevocations: missed,
+    refreshStorms: storms,
+    rateLimitExcess: rateExcess,
+    unexpectedExits: input.unexpectedExits,
+    secretHits: input.secretHits,
+    staleStoredTokens: input.staleStoredTokens,
+  };
+  return {
+    ok: Object.values(counts).every((n) => n === 0),
+    counts,
+    strictGrantsRevokedByReuse: strictRevoked,
+    maxRequestsPerGrantPerLifetime: maxPerLifetime,
+    maxRateWindow,
+    rotationToCommitMs: percentiles(rotationWindows(input)),
+    refreshesCommitted: input.commits.length,
+    examples,
+  };
+}
+
+/**
+ * Walks a grant's successful refreshes in order: each must arrive before the access token before it expired (the
+ * first one before the enqueued token's expiry), and the last token must still be alive when the run ends. Returns a
+ * description of the first gap, or null. Successes whose answer Evergreen lost still renewed the grant at the
+ * provider, so this is the provider's view; the store sampler catches the store's.
+ */
+export function firstCoverageGap(
+  grant: Pick<GrantFacts, 'issuedAt' | 'initialLifetimeMs' | 'lifetimeMs'>,
+  requests: readonly ProviderRequest[],
+  runEndedAt: number,
+): string | null {
+  let expiresAt = grant.issuedAt + grant.initialLifetimeMs;
+  for (const r of requests) {
+    if (r.outcome !== 'ok') continue;
+    if (r.at > expiresAt) return `refreshed ${r.at - expiresAt} ms after its access token expired`;
+    expiresAt = r.at + grant.lifetimeMs;
+  }
+  return runEndedAt > expiresAt ? `access token expired ${runEndedAt - expiresAt} ms before the run ended` : null;
+}
+
+/** The largest number of the (unsorted) instants that fit in one window of the given width. */
+export function maxInWindow(times: readonly number[], widthMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= widthMs) start += 1;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+/** For each commit, the time since the provider's last successful answer for that grant before it. */
+export function rotationWindows(input: Pick<VerdictInput, 'grants' | 'requests' | 'commits'>): number[] {
+  const grantOf = new Map(input.grants.map((g) => [g.connectionId, g.grantId]));
+  const okTimes = new Map<string, number[]>();
+  for (const [grantId, requests] of input.requests) {
+    okTimes.set(
+      grantId,
+      requests.filter((r) => r.outcome === 'ok').map((r) => r.at),
+    );
+  }
+  const windows: number[] = [];
+  for (const commit of input.commits) {
+    const grantId = grantOf.get(commit.connectionId);
+    const times = grantId === undefined ? undefined : okTimes.get(grantId);
+    if (!times) continue;
+    let before: number | undefined;
+    for (const t of times) if (t <= commit.at) before = t;
+    if (before !== undefined) windows.push(commit.at - before);
+  }
+  return windows;
+}
+
+export function percentiles(values: readonly number[]): Percentiles | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1)! };
+}
