@@ -1,4 +1,6 @@
 import { FakeProvider } from '@evergreen/fake-provider';
+import { queueName } from '@evergreen/queue';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoleProcess } from './support/processes.ts';
 import { Sandbox } from './support/sandbox.ts';
@@ -36,7 +38,16 @@ describe('a role process', () => {
   });
 
   it('drains on SIGTERM: refreshes in flight finish, no lock is left, and it exits 0', async () => {
-    const worker = startRoleProcess('worker', sandbox.env({ EVERGREEN_PROCESS_NAME: 'draining-worker' }));
+    // The provider takes 1 s: give the request room on a loaded machine, so what is tested is the drain, not a timeout.
+    const worker = startRoleProcess(
+      'worker',
+      sandbox.env({
+        EVERGREEN_PROCESS_NAME: 'draining-worker',
+        EVERGREEN_HTTP_HEADERS_TIMEOUT_MS: '3000',
+        EVERGREEN_HTTP_DEADLINE_MS: '3500',
+        EVERGREEN_LOCK_TTL_MS: '6000',
+      }),
+    );
     await until(() => worker.output().includes('"msg":"started"'), { timeoutMs: 20_000, what: 'the worker to start' });
     const grants = Array.from({ length: 5 }, () => provider.issue());
     for (const [i, g] of grants.entries()) {
@@ -50,14 +61,29 @@ describe('a role process', () => {
     }
     // The provider answers after 1 s: wait until the requests have arrived, then ask the worker to stop.
     await until(() => provider.requests.length >= 5, { what: 'five requests in flight' });
+    const termAt = Date.now();
     worker.child.kill('SIGTERM');
     const { code } = await worker.exited;
     expect(code).toBe(0);
+    // Within the grace period (EVERGREEN_SHUTDOWN_GRACE_MS, 5 s in the tests), not by a kill after it.
+    expect(Date.now() - termAt).toBeLessThan(Number(sandbox.env().EVERGREEN_SHUTDOWN_GRACE_MS));
 
     const events = await sandbox.sql`select outcome, process from refresh_events where process = 'draining-worker'`;
     expect(events).toHaveLength(5);
     expect(events.every((e) => e.outcome === 'success')).toBe(true);
     expect((await sandbox.redisKeys()).filter((k) => k.includes(':lock:'))).toEqual([]);
+    // No job left stalled in active: each of the five waits, delayed, for its connection's next refresh.
+    const queue = new Queue(queueName('slow'), { connection: sandbox.redis.duplicate(), prefix: sandbox.prefix });
+    try {
+      expect(await queue.getJobCounts('active', 'delayed', 'wait', 'failed')).toEqual({
+        active: 0,
+        delayed: 5,
+        wait: 0,
+        failed: 0,
+      });
+    } finally {
+      await queue.close();
+    }
     const rows = await sandbox.sql`select version from connections`;
     expect(rows.every((r) => Number(r.version) === 2)).toBe(true);
     expect(worker.output()).toContain('"msg":"stopped"');

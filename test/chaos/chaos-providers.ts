@@ -75,9 +75,11 @@ export async function startChaosProviders(options: {
         revokeOnReuse: true,
         latencyMs: 40,
       });
-      // Twice the steady rate (a refresh per connection per half lifetime), so the cap binds only in bursts.
+      // Four times the steady rate (a refresh per connection per half lifetime): room for the first refreshes, which
+      // the enqueue packs into a quarter lifetime, and for catching up after an outage, so the cap binds in bursts
+      // only. A cap below the demand makes tokens expire by arithmetic, whatever the scheduler does.
       const rateLimit = shape.limited
-        ? { max: Math.max(10, Math.ceil((2 * perProvider) / (shape.lifetimeSeconds / 2))), durationMs: 1_000 }
+        ? { max: Math.max(10, Math.ceil((4 * perProvider) / (shape.lifetimeSeconds / 2))), durationMs: 1_000 }
         : null;
       const entry: Record<string, unknown> = {
         id: shape.id,

@@ -10,18 +10,20 @@ import { planChaos, seededRandom, type ChaosAction } from './chaos-plan.ts';
 import { startChaosProviders, type ChaosProvider } from './chaos-providers.ts';
 import {
   checkStoredTokens,
+  commitWindowsFromLogs,
   enqueueAll,
   ExpirySampler,
   pollUntil,
   readStoreFacts,
   waitUntil,
+  type EndState,
   type MutableGrant,
 } from './chaos-support.ts';
 import { collectSecretScan } from './evidence.ts';
 import { OwnedPostgres, OwnedRedis } from './owned-services.ts';
 import { writeReport } from './report.ts';
 import { ChaosProcess, type RoleApp } from './role-processes.ts';
-import { judge, type ProviderRequest, type Verdict } from './verdict.ts';
+import { judge, percentiles, type ProviderRequest, type Verdict } from './verdict.ts';
 
 export interface ChaosOptions {
   /** How long faults are injected; a settle phase without faults follows. */
@@ -250,25 +252,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const chaosEnd = Date.now();
     mark('chaos over: no more faults; settling');
 
-    // Settled: every live grant refreshed since the faults stopped, every revoked one found out and marked.
+    // Settled: every live connection has committed a successful refresh since the faults stopped (and since the
+    // last delayed answer of a fault window could arrive), every revoked one is found out and marked.
     const longest = Math.max(...providers.map((p) => p.lifetimeMs));
-    const settled = await pollUntil(async () => {
-      for (const g of grants) {
-        if (control.has(g.connectionId)) continue;
-        const provider = providers.find((p) => p.id === g.provider)!;
-        if (provider.fake.grant(g.grantId)!.revoked) continue;
-        const last = provider.fake.requests.findLast((r) => r.grantId === g.grantId && r.outcome === 'ok');
-        if (!last || last.at < chaosEnd) return false;
-      }
-      const statuses = await sampler.statuses();
-      return [...control].every((id) => statuses.get(id) === 'needs_reauth');
-    }, longest + 30_000);
+    const quietFrom = new Date(chaosEnd + 7_000);
+    const settled = await pollUntil(() => sampler.settledSince(quietFrom, control), longest + 30_000);
     mark(settled ? 'settled' : 'did not settle within one lifetime and a half minute');
 
-    const endState = await checkStoredTokens(config, grants, providers, control);
-    mark(`stored tokens checked: ${endState.stale} of ${endState.checked} not accepted by their provider`);
-    await sampler.stop();
-
+    const ended: { state: EndState | null } = { state: null };
     const scan = await collectSecretScan({
       providers,
       redisUrl: redis.url,
@@ -278,10 +269,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       queueNames: providers.map((p) => `refresh-${p.id}`),
       logDir,
       stopProcesses: async () => {
+        // Drained first, so no refresh is in flight while the stored tokens are compared with the providers'.
         for (const p of processes) if (p.alive) p.terminate();
         await Promise.all(processes.map((p) => p.exited));
+        await sampler.stop();
+        const state = await checkStoredTokens(config, grants, providers, control);
+        ended.state = state;
+        mark(`stored tokens checked: ${state.stale} of ${state.checked} not accepted by their provider`);
       },
     });
+    const endState = ended.state;
+    if (endState === null) throw new Error('chaos: the stored tokens were not checked');
     const scannedChars = [...scan.scanned.values()].reduce((a, b) => a + b, 0);
     mark(`secret scan: ${scan.hits.length} hits in ${scannedChars} characters`);
 
@@ -335,6 +333,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       endState,
       settled,
       store: { attempts: store.attempts },
+      answerToCommitMs: percentiles(commitWindowsFromLogs(logDir)),
       sampler: { samples: sampler.samples, failedSamples: sampler.failedSamples },
       processes: processes.map((p) => ({
         name: p.name,

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EvergreenConfig } from '@evergreen/config';
 import type { Evergreen } from '@evergreen/sdk';
@@ -111,6 +113,16 @@ export class ExpirySampler {
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
+  /** Every live row refreshed successfully since `since`, every control row in needs_reauth. */
+  async settledSince(since: Date, control: ReadonlySet<string>): Promise<boolean> {
+    const rows = await this.#sql<{ id: string; status: string; fresh: boolean }[]>`
+      select id, status, (last_refresh_outcome = 'success' and last_refresh_at >= ${since}) as fresh
+      from connections`;
+    return rows.every((r) =>
+      control.has(r.id) ? r.status === 'needs_reauth' : r.status === 'connected' && r.fresh === true,
+    );
+  }
+
   async #sample(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
@@ -205,4 +217,22 @@ export async function readStoreFacts(
   } finally {
     await sql.end({ timeout: 2 });
   }
+}
+
+/** The workers' own measure of the crash window: answer received → commit acknowledged, from their refresh lines. */
+export function commitWindowsFromLogs(logDir: string): number[] {
+  const windows: number[] = [];
+  for (const file of readdirSync(logDir)) {
+    if (!file.startsWith('worker-')) continue;
+    for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
+      if (!line.includes('"commitMs"')) continue;
+      try {
+        const entry = JSON.parse(line) as { commitMs?: unknown };
+        if (typeof entry.commitMs === 'number') windows.push(entry.commitMs);
+      } catch {
+        // A line cut short by a SIGKILL.
+      }
+    }
+  }
+  return windows;
 }

@@ -186,6 +186,17 @@ export class OwnedPostgres {
   }
 }
 
+/** Null when this machine can run the chaos servers, else what is missing. */
+export function chaosServersAvailable(): string | null {
+  try {
+    requireBinary('redis-server', 'apt-get install redis-server');
+    postgresBinDir();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 function requireBinary(name: string, hint: string): void {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (found.status !== 0) throw new Error(`chaos: needs ${name} on this machine (${hint})`);

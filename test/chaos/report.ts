@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ChaosAction } from './chaos-plan.ts';
 import type { EndState } from './chaos-support.ts';
 import type { SecretScanner } from './secret-scan.ts';
-import type { Verdict } from './verdict.ts';
+import type { Percentiles, Verdict } from './verdict.ts';
 
 export interface ReportInput {
   runDir: string;
@@ -36,6 +36,8 @@ export interface ReportInput {
   endState: EndState;
   settled: boolean;
   store: { attempts: Record<string, number> };
+  /** The workers' own measure: answer received → commit acknowledged. */
+  answerToCommitMs: Percentiles | null;
   sampler: { samples: number; failedSamples: number };
   processes: { name: string; killedOnPurpose: boolean; crashed: boolean; drainFailed: boolean }[];
 }
@@ -61,6 +63,7 @@ export function writeReport(input: ReportInput): string {
     counters: input.counters,
     providers: input.providers,
     store: input.store,
+    answerToCommitMs: input.answerToCommitMs,
     sampler: input.sampler,
     endState: input.endState,
     secretScan: { hits: input.scan.hits, scannedCharacters: Object.fromEntries(input.scan.scanned) },
@@ -92,6 +95,11 @@ export function writeReport(input: ReportInput): string {
     ...(v.rotationToCommitMs
       ? [
           `| provider rotation → our commit (crash window), p50 / p99 / max ms | ${v.rotationToCommitMs.p50} / ${v.rotationToCommitMs.p99} / ${v.rotationToCommitMs.max} |`,
+        ]
+      : []),
+    ...(input.answerToCommitMs
+      ? [
+          `| answer received → commit acknowledged (workers' logs), p50 / p99 / max ms | ${input.answerToCommitMs.p50} / ${input.answerToCommitMs.p99} / ${input.answerToCommitMs.max} |`,
         ]
       : []),
     `| strict-provider grants lost to the crash window (not gating) | ${v.strictGrantsRevokedByReuse} |`,

@@ -79,7 +79,13 @@ export interface Verdict {
   /** Losses on strictly single-use providers (no grace period): the crash window's real cost, reported apart. */
   strictGrantsRevokedByReuse: number;
   maxRequestsPerGrantPerLifetime: number;
-  maxRateWindow: { provider: string; requests: number; max: number; durationMs: number }[];
+  maxRateWindow: {
+    provider: string;
+    requests: number;
+    max: number;
+    durationMs: number;
+    busiest: { at: number; grantId: string | null; outcome: string; status: number }[];
+  }[];
   /** Commit time minus the provider's rotation time of the same refresh: the crash window as measured. */
   rotationToCommitMs: Percentiles | null;
   refreshesCommitted: number;
@@ -156,11 +162,24 @@ export function judge(input: VerdictInput): Verdict {
   let rateExcess = 0;
   const maxRateWindow: Verdict['maxRateWindow'] = [];
   for (const limit of input.rateLimits) {
-    const times = input.grants
+    const all = input.grants
       .filter((g) => g.provider === limit.provider)
-      .flatMap((g) => (input.requests.get(g.grantId) ?? []).map((r) => r.at));
-    const worst = maxInWindow(times, limit.durationMs);
-    maxRateWindow.push({ provider: limit.provider, requests: worst, max: limit.max, durationMs: limit.durationMs });
+      .flatMap((g) => input.requests.get(g.grantId) ?? [])
+      .sort((a, b) => a.at - b.at);
+    const worst = maxInWindow(
+      all.map((r) => r.at),
+      limit.durationMs,
+    );
+    // The busiest span itself, for the report: which requests, which outcomes (a retry? a grace replay?).
+    const first = all.findIndex((r, i) => (all[i + worst - 1]?.at ?? Infinity) - r.at < limit.durationMs);
+    const busiest = first < 0 ? [] : all.slice(first, first + worst);
+    maxRateWindow.push({
+      provider: limit.provider,
+      requests: worst,
+      max: limit.max,
+      durationMs: limit.durationMs,
+      busiest: busiest.map((r) => ({ at: r.at, grantId: r.grantId, outcome: r.outcome, status: r.status })),
+    });
     if (worst > limit.max) {
       rateExcess += worst - limit.max;
       note('rateLimitExcess', `${limit.provider}: ${worst} requests in ${limit.durationMs} ms (max ${limit.max})`);

@@ -1,6 +1,6 @@
 import { createLogger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis } from '@evergreen/queue';
+import { ConnectionLock, createRedis, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine } from '@evergreen/refresh';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
@@ -37,6 +37,7 @@ export async function startStack(
   const engine = engineFromConfig(config, {
     store,
     lock: new ConnectionLock(redis, config.redisPrefix),
+    sendSlots: new SendSlots(redis, config.redisPrefix),
     tokens,
     log: createLogger({ level: 'info', destination: logs }),
   });

@@ -15,4 +15,3 @@ export * from './token-url.ts';
 export * from './refresh-plan.ts';
 export * from './connection-event.ts';
 export * from './webhook-endpoints.ts';
-export { limiterWindowFor, type LimiterWindow } from './rate-limit-windows.ts';

@@ -12,7 +12,8 @@ import {
 import type { EvergreenConfig, RefreshConfig } from '@evergreen/config';
 import { ownerHasher, safeError, type Logger } from '@evergreen/log';
 import type { Exchange, TokenClient } from '@evergreen/oauth';
-import type { ConnectionLock, HeldLock } from '@evergreen/queue';
+import type { ConnectionLock, HeldLock, SendSlots } from '@evergreen/queue';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
 import type { RefreshDecision } from './refresh-decision.ts';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
@@ -23,6 +24,8 @@ import { timingPolicyFor } from './timing-policy.ts';
 export interface RefreshEngineDeps {
   store: ConnectionStore;
   lock: ConnectionLock;
+  /** Providers' declared rate limits, taken right before each request; absent: no limit is applied. */
+  sendSlots?: SendSlots;
   tokens: TokenClient;
   providers: ReadonlyMap<string, ProviderDefinition>;
   config: RefreshConfig;
@@ -59,6 +62,8 @@ const tracer = trace.getTracer('evergreen');
 
 /** A job that wakes a little early (clock differences between hosts) still counts as due. */
 const DUE_TOLERANCE_MS = 1_000;
+/** How long a grace-period replay may wait for a send slot under the provider's rate limit. */
+const REPLAY_SLOT_WAIT_MS = 1_000;
 /** Time the write after the request may take while the lock must still be ours. */
 const WRITE_MARGIN_MS = 1_000;
 /**
@@ -166,6 +171,13 @@ export class RefreshEngine {
       return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
     }
 
+    // The provider's declared rate is spent at the moment of sending, so it holds at the provider whatever delayed
+    // this job on its way here. No slot: pause the provider's queue until one frees up; no attempt is used.
+    if (provider.rateLimit && this.#d.sendSlots) {
+      const wait = await this.#d.sendSlots.take(provider.id, provider.rateLimit);
+      if (wait > 0) return { kind: 'rate_limited', retryAfterMs: wait };
+    }
+
     const { exchange, outcome, presented } = await this.#request(provider, connection, lock, now);
     if (options.trigger === 'schedule' && connection.refreshAt !== null) {
       this.#observer.lateness({ provider: provider.id, ms: Math.max(0, now - connection.refreshAt.getTime()) });
@@ -193,6 +205,8 @@ export class RefreshEngine {
       trigger: options.trigger,
     };
     const decision = await this.#persist(connection, provider, outcome, exchange.startedAt, audit, lock, presented);
+    // From the answer to its commit: while this lasts, a crash loses a rotated refresh token (docs/reliability.md).
+    const commitMs = this.#now() - (exchange.startedAt + exchange.durationMs);
     this.#d.log[LOG_LEVEL[outcome.kind]](
       {
         connection: connection.id,
@@ -202,6 +216,7 @@ export class RefreshEngine {
         reason: audit.reason,
         httpStatus: outcome.status,
         ms: exchange.durationMs,
+        ...(outcome.kind === 'success' && { commitMs }),
         next: decision.kind,
         ...(decision.kind === 'delay' && { runAt: new Date(decision.runAt).toISOString(), why: decision.why }),
         failures:
@@ -374,6 +389,15 @@ export class RefreshEngine {
       this.#previousStillInGrace(provider, connection, now) &&
       (await this.#d.lock.extend(lock, this.#d.config.lockTtlMs).catch(() => false))
     ) {
+      if (!(await this.#slotWithin(provider, REPLAY_SLOT_WAIT_MS))) {
+        // The replay would break the declared rate: try again shortly, while the grace period still runs.
+        const refused = outcome.status ?? 0;
+        return {
+          exchange,
+          outcome: { kind: 'rate_limited', reason: 'rate_limited', retryAfterMs: REPLAY_SLOT_WAIT_MS, status: refused },
+          presented,
+        };
+      }
       presented = connection.previousRefreshToken as string;
       exchange = await this.#exchange(provider, target.url, connection, presented);
       outcome = classify(exchange.reply, this.#now(), this.#d.config.classify, provider);
@@ -396,6 +420,18 @@ export class RefreshEngine {
       ...(connection.credentials && { credentials: connection.credentials }),
       scopes: connection.scopes,
     });
+  }
+
+  /** Takes a send slot for this provider, waiting up to `budgetMs` for one; true when taken (or no limit). */
+  async #slotWithin(provider: ProviderDefinition, budgetMs: number): Promise<boolean> {
+    if (!provider.rateLimit || !this.#d.sendSlots) return true;
+    const giveUpAt = this.#now() + budgetMs;
+    for (;;) {
+      const wait = await this.#d.sendSlots.take(provider.id, provider.rateLimit);
+      if (wait === 0) return true;
+      if (this.#now() + wait > giveUpAt) return false;
+      await sleep(wait);
+    }
   }
 
   #previousStillInGrace(provider: ProviderDefinition, connection: StoredConnection, now: number): boolean {

@@ -1,4 +1,4 @@
-import { limiterWindowFor, type ProviderDefinition } from '@evergreen/core';
+import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { createRedis, queueName, type RefreshJobData, type RefreshQueues } from '@evergreen/queue';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -49,7 +49,6 @@ export class RefreshWorkers {
           // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
           // connection from the schedule until the reconcile notices: let stalls come back, always.
           maxStalledCount: 1_000,
-          ...(provider.rateLimit && { limiter: bullmqLimiter(provider.rateLimit) }),
           autorun: false,
         },
       );
@@ -113,10 +112,4 @@ export class RefreshWorkers {
     );
     this.#workers.length = 0;
   }
-}
-
-/** The declared rate as BullMQ windows that cannot burst past it (see limiterWindowFor). */
-function bullmqLimiter(declared: { max: number; durationMs: number }): { max: number; duration: number } {
-  const window = limiterWindowFor(declared);
-  return { max: window.max, duration: window.durationMs };
 }

@@ -2,7 +2,7 @@ import { ConfigError } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type DestinationStream, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
+import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
 import {
   createRegistry,
@@ -64,6 +64,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     observer: new RefreshMetrics(registry),
     store,
     lock: new ConnectionLock(redis, config.redisPrefix),
+    sendSlots: new SendSlots(redis, config.redisPrefix),
     tokens,
     log: log.child({ component: 'refresh' }),
   });

@@ -2,7 +2,7 @@ import { EvergreenError, type ConnectionEvent, type ConnectionStatus, type Event
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, REFRESH_JOB, RefreshQueues } from '@evergreen/queue';
+import { ConnectionLock, createRedis, REFRESH_JOB, RefreshQueues, SendSlots } from '@evergreen/queue';
 import { engineFromConfig } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -110,7 +110,13 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);
   const providers = new Map(config.providers.map((p) => [p.id, p]));
-  const engine = engineFromConfig(config, { store, lock: new ConnectionLock(redis, config.redisPrefix), tokens, log });
+  const engine = engineFromConfig(config, {
+    store,
+    lock: new ConnectionLock(redis, config.redisPrefix),
+    sendSlots: new SendSlots(redis, config.redisPrefix),
+    tokens,
+    log,
+  });
   const onDemand = new OnDemandTokens({ store, engine, queues, providers });
   let migrated: Promise<void> | undefined;
   const ready = () => {

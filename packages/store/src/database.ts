@@ -22,6 +22,10 @@ export function openDatabase(options: DatabaseOptions): Database {
     // The schema travels as a startup parameter, so every pooled connection (and every reconnect) uses it.
     connection: { search_path: options.schema, application_name: 'evergreen' },
     onnotice: () => {},
+    // postgres.js runs a pg_type query on every new connection and drops its promise: when Postgres cuts that
+    // connection (a restart, a failover), the rejection is unhandled and kills the process (porsager/postgres#1192;
+    // a chaos run lost a worker to it). Our columns use built-in types only, which need no lookup.
+    fetch_types: false,
   });
   return drizzle(client, { schema }) as Database;
 }

@@ -16,6 +16,7 @@ export async function migrateDatabase(options: { url: string; schema: string }):
     max: 1,
     connection: { search_path: options.schema, application_name: 'evergreen-migrate' },
     onnotice: () => {},
+    fetch_types: false, // see openDatabase
   });
   try {
     await client`select pg_advisory_lock(hashtext(${`evergreen:migrate:${options.schema}`}))`;
