@@ -2,6 +2,7 @@ import { ConfigError } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type DestinationStream, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
+import { retryWhileUnreachable } from './retry-while-unreachable.ts';
 import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
 import {
@@ -45,7 +46,15 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   if (config.providers.length === 0) {
     log.warn('no providers configured: set EVERGREEN_PROVIDERS to a providers file; nothing will be refreshed');
   }
-  if (config.migrateOnStart) await migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema });
+  if (config.migrateOnStart) {
+    await retryWhileUnreachable(
+      'Postgres',
+      () => migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }),
+      {
+        log,
+      },
+    );
+  }
 
   const db = openDatabase({
     url: config.databaseUrl,
