@@ -4,9 +4,9 @@
 // itself and runs one role per process (`pnpm --filter @evergreen/worker start`, ...).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { startBoard } from '@evergreen/board';
 import { Keyring } from '@evergreen/keyring';
-import { drainOnSignals, loadDotEnv, startOrExit, startRoles } from '@evergreen/runtime';
+import { drainOnSignals, loadDotEnv, startOrExit } from '@evergreen/runtime';
+import { startLocalStack } from './local-stack.ts';
 
 const dotEnv = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
 const missing = (name: string) => !process.env[name] && !new RegExp(`^${name}=`, 'm').test(dotEnv);
@@ -29,8 +29,5 @@ if (process.env.NODE_ENV !== 'production') {
 }
 loadDotEnv();
 
-const { roles, board } = await startOrExit(async () => {
-  const roles = await startRoles(['worker', 'scheduler']);
-  return { roles, board: await startBoard(process.env, { config: roles.config, logger: roles.log, ops: false }) };
-});
-drainOnSignals(async () => void (await Promise.all([board.close(), roles.close()])), roles.log);
+const stack = await startOrExit(() => startLocalStack());
+drainOnSignals(stack.close, stack.roles.log);

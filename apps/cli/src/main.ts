@@ -41,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [command, sub, id] = positionals;
-  if (values.help || command === undefined) return usage(command === undefined ? 2 : 0);
+  // `--help` asks for the usage (0); no command at all is a usage error (2).
+  if (values.help || command === undefined) return usage(values.help ? 0 : 2);
   if (command in ROLES) {
     await runRolesMain(ROLES[command]!);
     return -1; // runs until a signal

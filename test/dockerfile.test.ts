@@ -1,0 +1,282 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { validate } from 'dockerfile-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/processes.ts';
+import { cliCommands, runCommand } from './support/repo-commands.ts';
+import { Sandbox } from './support/sandbox.ts';
+
+/**
+ * The image cannot be built here (no Docker engine), so its Dockerfile is checked statically, and its build stage's
+ * install is replayed on the build context that .dockerignore leaves, to run the result as the image would.
+ */
+const TEXT = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+const dockerfile = DockerfileParser.parse(TEXT);
+const instructions = dockerfile.getInstructions();
+const rootPackage = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  packageManager: string;
+  devDependencies: Record<string, string>;
+};
+
+/** The instructions of each stage, by stage name. */
+function stages(): Map<string, Instruction[]> {
+  const result = new Map<string, Instruction[]>();
+  let current: Instruction[] | null = null;
+  for (const instruction of instructions) {
+    if (instruction.getKeyword() === 'FROM') {
+      const name = dockerfile.getFROMs().find((f) => f.getRange().start.line === instruction.getRange().start.line);
+      current = [];
+      result.set(name?.getBuildStage() ?? `#${result.size}`, current);
+    } else current?.push(instruction);
+  }
+  return result;
+}
+
+/** An exec-form instruction's JSON array (ENTRYPOINT, CMD). */
+function execForm(keyword: 'ENTRYPOINT' | 'CMD'): string[] {
+  const found = instructions.filter((i) => i.getKeyword() === keyword);
+  expect(found, `one ${keyword}`).toHaveLength(1);
+  const parsed = JSON.parse(found[0]!.getArgumentsContent() ?? '') as unknown;
+  expect(Array.isArray(parsed), `${keyword} in exec form (signals reach the process)`).toBe(true);
+  return parsed as string[];
+}
+
+/** Docker's .dockerignore rules (patterns anchored at the context root, `**` for any depth, last match wins). */
+function dockerignore(text: string): (path: string) => boolean {
+  const rules = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const negate = line.startsWith('!');
+      const pattern = (negate ? line.slice(1) : line).replace(/^\/+|\/+$/g, '');
+      let re = '';
+      for (let i = 0; i < pattern.length; i += 1) {
+        if (pattern.startsWith('**/', i)) {
+          re += '(?:.*/)?';
+          i += 2;
+        } else if (pattern.startsWith('**', i)) {
+          re += '.*';
+          i += 1;
+        } else if (pattern[i] === '*') re += '[^/]*';
+        else if (pattern[i] === '?') re += '[^/]';
+        else re += pattern[i]!.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      }
+      return { negate, re: new RegExp(`^${re}(?:/.*)?$`) };
+    });
+  return (path) => rules.reduce((ignored, rule) => (rule.re.test(path) ? !rule.negate : ignored), false);
+}
+
+/** Copies what `docker build .` would send as the context. */
+function copyBuildContext(to: string): string[] {
+  const ignored = dockerignore(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
+  const copied: string[] = [];
+  const walk = (relative: string) => {
+    for (const entry of readdirSync(join(REPO_ROOT, relative), { withFileTypes: true })) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (ignored(path)) continue;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        mkdirSync(dirname(join(to, path)), { recursive: true });
+        copyFileSync(join(REPO_ROOT, path), join(to, path));
+        copied.push(path);
+      }
+    }
+  };
+  walk('');
+  return copied;
+}
+
+describe('the Dockerfile', () => {
+  it('parses and lints clean (dockerfile-utils, the VS Code Docker language server)', () => {
+    expect(validate(TEXT).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+  });
+
+  it('builds in two stages from a current Node LTS image, the runtime last', () => {
+    const froms = dockerfile.getFROMs();
+    expect(froms.map((f) => f.getBuildStage())).toEqual(['build', 'runtime']);
+    const arg = instructions.find((i) => i.getKeyword() === 'ARG')!.getArgumentsContent()!;
+    const image = /^NODE_IMAGE=(node:(\d+)-[a-z]+-slim)$/.exec(arg);
+    expect(image, 'ARG NODE_IMAGE=node:<major>-<debian>-slim').not.toBeNull();
+    const major = Number(image![2]);
+    // Even majors are the LTS lines; 22 and 24 are the supported ones while this is written.
+    expect(major % 2).toBe(0);
+    expect(major).toBeGreaterThanOrEqual(22);
+    for (const from of froms) expect(from.getImage()).toBe('${NODE_IMAGE}');
+  });
+
+  it('runs as a non-root user in the final stage, with no HEALTHCHECK (probes belong to compose and Kubernetes)', () => {
+    const runtime = stages().get('runtime')!;
+    const users = runtime.filter((i) => i.getKeyword() === 'USER').map((i) => i.getArgumentsContent());
+    expect(users.length).toBeGreaterThan(0);
+    // By number, so Kubernetes' runAsNonRoot can verify it: the official node images' `node` user, uid and gid 1000.
+    const [uid, gid] = users.at(-1)!.split(':');
+    expect(uid).toMatch(/^\d+$/);
+    expect(Number(uid)).toBeGreaterThan(0);
+    expect(uid).toBe('1000');
+    expect(gid ?? '1000').toBe('1000');
+    expect(instructions.some((i) => i.getKeyword() === 'HEALTHCHECK')).toBe(false);
+  });
+
+  it('hands signals to node through tini, installed in the runtime stage, and runs the evergreen CLI', () => {
+    const entrypoint = execForm('ENTRYPOINT');
+    expect(entrypoint.slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
+    expect(entrypoint.slice(2)).toEqual(['node', 'apps/cli/bin/evergreen.mjs']);
+    expect(existsSync(join(REPO_ROOT, entrypoint[3]!))).toBe(true);
+    const runtimeRuns = stages()
+      .get('runtime')!
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    expect(runtimeRuns.some((run) => /apt-get install .*\btini\b/.test(run))).toBe(true);
+    // The default command is the CLI's own help; the roles are given as arguments.
+    expect(execForm('CMD')).toEqual(['--help']);
+    expect(cliCommands()).toEqual(expect.arrayContaining(['worker', 'scheduler', 'board', 'all', 'db migrate']));
+  });
+
+  it('copies only files that exist and that .dockerignore lets into the context, from stages that exist', () => {
+    const ignored = dockerignore(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
+    const seen: string[] = [];
+    for (const [stage, list] of stages()) {
+      for (const copy of list.filter((i) => i.getKeyword() === 'COPY')) {
+        const args = copy.getArguments().map((a) => a.getValue());
+        const from = /--from=(\S+)/.exec(copy.getTextContent())?.[1];
+        const sources = args.slice(0, -1);
+        if (from) {
+          expect([...stages().keys()].indexOf(from), `${stage}: COPY --from=${from}`).toBeGreaterThanOrEqual(0);
+          expect(from).not.toBe(stage);
+          continue;
+        }
+        for (const source of sources) {
+          seen.push(source);
+          if (source === '.') continue;
+          expect(existsSync(join(REPO_ROOT, source)), `${source} exists`).toBe(true);
+          expect(ignored(source), `${source} is not dockerignored`).toBe(false);
+        }
+      }
+    }
+    expect(seen).toEqual(expect.arrayContaining(['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.']));
+    // Nothing local or secret goes in.
+    for (const path of ['node_modules', 'packages/store/node_modules', '.env', '.git', 'reports', 'test/cli.test.ts']) {
+      expect(ignored(path), path).toBe(true);
+    }
+    expect(ignored('packages/store/drizzle/0000_init.sql')).toBe(false);
+    expect(ignored('scripts/demo.ts')).toBe(false);
+  });
+
+  it('installs pnpm through corepack at the version package.json pins, and production dependencies only', () => {
+    expect(rootPackage.packageManager).toMatch(/^pnpm@\d+\.\d+\.\d+$/);
+    const runs = instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
+    expect(runs).toContain('corepack enable && corepack install');
+    const install = runs.find((r) => r.startsWith('pnpm install'))!;
+    expect(install).toMatch(/--frozen-lockfile/);
+    expect(install).toMatch(/--prod\b/);
+    // The filters name real workspace packages: the root (scripts, the demo) and the CLI.
+    const filters = [...install.matchAll(/--filter "?([^"\s]+)"?/g)].map((m) => m[1]!.replace(/\.\.\.$/, ''));
+    expect(filters).toEqual([rootPackage.name, '@evergreen/cli']);
+    const cli = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/cli/package.json'), 'utf8')) as { name: string };
+    expect(cli.name).toBe('@evergreen/cli');
+  });
+
+  describe("the build stage's install, replayed on the build context", () => {
+    const sandbox = new Sandbox();
+    let dir: string;
+    let copied: string[];
+    let env: Record<string, string>;
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'evergreen-image-'));
+      copied = copyBuildContext(dir);
+      const install = instructions
+        .filter((i) => i.getKeyword() === 'RUN')
+        .map((i) => i.getArguments().map((a) => a.getValue().replace(/^"(.*)"$/, '$1')))
+        .find((args) => args[0] === 'pnpm' && args[1] === 'install')!;
+      // The same command; --prefer-offline reuses this machine's pnpm store instead of downloading.
+      const result = spawnSync('pnpm', [...install.slice(1), '--prefer-offline'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true' },
+        timeout: 240_000,
+      });
+      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+      env = { ...sandbox.env(), NODE_ENV: 'production' };
+    }, 300_000);
+
+    afterAll(async () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      await sandbox.cleanup();
+    });
+
+    it('holds the sources and the migrations, and no tests, no local modules, no .env', () => {
+      expect(copied).toEqual(
+        expect.arrayContaining([
+          'apps/cli/bin/evergreen.mjs',
+          'scripts/demo.ts',
+          'packages/store/drizzle/0000_init.sql',
+        ]),
+      );
+      expect(copied.filter((p) => /(^|\/)(test|node_modules)\//.test(p) || p === '.env')).toEqual([]);
+    });
+
+    it('leaves out every devDependency (vitest, playwright, testcontainers, the schema validators)', () => {
+      const installed = readdirSync(join(dir, 'node_modules/.pnpm'));
+      for (const dev of ['vitest', 'playwright-core', 'testcontainers', 'prettier', 'dclint', 'kubernetes-models']) {
+        expect(
+          installed.filter((p) => p.startsWith(`${dev.replace('/', '+')}@`)),
+          dev,
+        ).toEqual([]);
+      }
+      for (const dev of Object.keys(rootPackage.devDependencies)) {
+        expect(existsSync(join(dir, 'node_modules', dev)), dev).toBe(false);
+      }
+      expect(existsSync(join(dir, 'node_modules/tsx'))).toBe(true);
+    });
+
+    it('runs the entrypoint: --help, then `db migrate` as the one-shot', { timeout: 120_000 }, async () => {
+      const argv = [...execForm('ENTRYPOINT').slice(2), ...execForm('CMD')];
+      const help = await runCommand(argv, env, { cwd: dir });
+      expect(help.code, help.output).toBe(0);
+      expect(help.output).toMatch(/usage: evergreen <command>/);
+      const migrate = await runCommand([...execForm('ENTRYPOINT').slice(2), 'db', 'migrate'], env, { cwd: dir });
+      expect(migrate.code, migrate.output).toBe(0);
+      expect(JSON.parse(migrate.output)).toEqual({ migrated: sandbox.schema });
+      const rows = await sandbox.sql<{ count: number }[]>`select count(*)::int as count from connections`;
+      expect(rows[0]?.count).toBe(0);
+    });
+
+    it(
+      'holds what the demo needs (scripts/demo.ts through tsx, as docker-compose.yml runs it)',
+      { timeout: 120_000 },
+      async () => {
+        const schema = `${sandbox.schema}_demo`;
+        const prefix = `${sandbox.prefix}-demo`;
+        try {
+          const run = await runCommand(
+            ['node', '--import', 'tsx', 'scripts/demo.ts', '--port', '0', '--schema', schema, '--prefix', prefix],
+            env,
+            { cwd: dir, ready: /^ *admin token +\S+$/m },
+          );
+          expect(run.readyAt, run.output).not.toBeNull();
+          expect({ code: run.code, signal: run.signal }, run.output).toEqual({ code: 0, signal: null });
+        } finally {
+          await sandbox.sql.unsafe(`drop schema if exists "${schema}" cascade`);
+          const keys = await sandbox.redis.keys(`${prefix}:*`);
+          if (keys.length > 0) await sandbox.redis.del(...keys);
+        }
+      },
+    );
+
+    it('runs a worker that drains and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
+      const run = await runCommand([...execForm('ENTRYPOINT').slice(2), 'worker'], env, {
+        cwd: dir,
+        ready: /"msg":"started"/,
+      });
+      expect(run.readyAt, run.output).not.toBeNull();
+      expect(run.output).toMatch(/"msg":"draining"/);
+      expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    });
+  });
+});
