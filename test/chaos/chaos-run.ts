@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '@evergreen/config';
@@ -146,12 +147,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let evergreen: Evergreen | null = null;
   const sampler = new ExpirySampler(pg.url, config.dbSchema);
   const faultTimers = new Set<NodeJS.Timeout>();
+  // The providers live in this process: how late their event loop ran is how late their clock of record can be.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   const perform = async (action: ChaosAction): Promise<void> => {
     switch (action.kind) {
       case 'kill-worker':
       case 'term-worker': {
-        const live = liveWorkers();
+        // A drain is only a drain once the worker runs; a kill may land at any moment, boot included.
+        const live = liveWorkers().filter((p) => action.kind === 'kill-worker' || p.startedAt !== null);
         if (live.length === 0) break;
         const victim = live[Math.floor(random() * live.length)]!;
         if (action.kind === 'kill-worker') {
@@ -305,6 +310,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       expiredSightings: sampler.sightings,
       rateLimits: providers.flatMap((p) => (p.rateLimit ? [{ provider: p.id, ...p.rateLimit }] : [])),
       stormLimit: 12,
+      arrivalJitterMs: Math.ceil(loopDelay.max / 1e6),
       runEndedAt: endState.checkedAt,
       unexpectedExits: processes.filter((p) => p.crashed || p.drainFailed).length,
       secretHits: scan.hits.length,
@@ -344,6 +350,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     });
     return { verdict, runDir, reportFile };
   } finally {
+    loopDelay.disable();
     for (const timer of faultTimers) clearTimeout(timer);
     await sampler.stop();
     for (const p of processes) if (p.alive) p.kill();

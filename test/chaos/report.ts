@@ -90,7 +90,8 @@ export function writeReport(input: ReportInput): string {
     `| refreshes committed | ${v.refreshesCommitted} |`,
     `| most requests for one grant within one token lifetime | ${v.maxRequestsPerGrantPerLifetime} |`,
     ...v.maxRateWindow.map(
-      (w) => `| ${w.provider}: most requests in any ${w.durationMs} ms (declared max ${w.max}) | ${w.requests} |`,
+      (w) =>
+        `| ${w.provider}: most requests in any ${w.countedOverMs} ms (declared max ${w.max} per ${w.durationMs} ms; ${w.rawMax} counting bunched arrivals) | ${w.requests} |`,
     ),
     ...(v.rotationToCommitMs
       ? [

@@ -52,7 +52,8 @@ export class ChaosProcess {
       this.child.once('exit', (code, signal) => {
         this.#log.end();
         if (!this.killedOnPurpose && !this.#terminated) this.crashed = true;
-        if (this.#terminated && code !== 0) this.drainFailed = true;
+        // Before it has started there is nothing to drain, and a SIGTERM ends it by the default action.
+        if (this.#terminated && code !== 0 && this.startedAt !== null) this.drainFailed = true;
         resolve({ code, signal });
       });
     });

@@ -27,6 +27,7 @@ function input(over: Partial<VerdictInput> = {}): VerdictInput {
     ],
     expiredSightings: new Map(),
     rateLimits: [],
+    arrivalJitterMs: 0,
     stormLimit: 5,
     runEndedAt: 20_000,
     unexpectedExits: 0,

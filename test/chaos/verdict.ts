@@ -51,6 +51,12 @@ export interface VerdictInput {
   /** Connections the store sampler saw holding an expired access token, with how long past expiry (ms). */
   expiredSightings: ReadonlyMap<string, number>;
   rateLimits: readonly RateLimitFacts[];
+  /**
+   * How late the providers' clock of record can be: they stamp a request when their event loop gets to it, and the
+   * chaos run's own process (the providers' home) stalls on a loaded machine. Requests sent within one span of
+   * `durationMs` can then arrive bunched; counted in spans shortened by this much, a correct sender still fits.
+   */
+  arrivalJitterMs: number;
   /** At most this many requests for one grant inside one access-token lifetime before it counts as a storm. */
   stormLimit: number;
   runEndedAt: number;
@@ -84,6 +90,10 @@ export interface Verdict {
     requests: number;
     max: number;
     durationMs: number;
+    /** The span actually counted: the declared one less the providers' measured stamping delay. */
+    countedOverMs: number;
+    /** Most requests in a span of the full declared duration, bunching included. */
+    rawMax: number;
     busiest: { at: number; grantId: string | null; outcome: string; status: number }[];
   }[];
   /** Commit time minus the provider's rotation time of the same refresh: the crash window as measured. */
@@ -166,23 +176,32 @@ export function judge(input: VerdictInput): Verdict {
       .filter((g) => g.provider === limit.provider)
       .flatMap((g) => input.requests.get(g.grantId) ?? [])
       .sort((a, b) => a.at - b.at);
+    const span = Math.max(limit.durationMs / 2, limit.durationMs - input.arrivalJitterMs);
     const worst = maxInWindow(
       all.map((r) => r.at),
-      limit.durationMs,
+      span,
     );
     // The busiest span itself, for the report: which requests, which outcomes (a retry? a grace replay?).
-    const first = all.findIndex((r, i) => (all[i + worst - 1]?.at ?? Infinity) - r.at < limit.durationMs);
+    const first = all.findIndex((r, i) => (all[i + worst - 1]?.at ?? Infinity) - r.at < span);
     const busiest = first < 0 ? [] : all.slice(first, first + worst);
     maxRateWindow.push({
       provider: limit.provider,
       requests: worst,
       max: limit.max,
       durationMs: limit.durationMs,
+      countedOverMs: span,
+      rawMax: maxInWindow(
+        all.map((r) => r.at),
+        limit.durationMs,
+      ),
       busiest: busiest.map((r) => ({ at: r.at, grantId: r.grantId, outcome: r.outcome, status: r.status })),
     });
     if (worst > limit.max) {
       rateExcess += worst - limit.max;
-      note('rateLimitExcess', `${limit.provider}: ${worst} requests in ${limit.durationMs} ms (max ${limit.max})`);
+      note(
+        'rateLimitExcess',
+        `${limit.provider}: ${worst} requests in ${span} ms (max ${limit.max} in ${limit.durationMs})`,
+      );
     }
   }
 

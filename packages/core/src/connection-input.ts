@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError, type InputIssue } from './errors.ts';
+import { isStorableText, isStorableTime, isWellFormedText } from './storable.ts';
 
 /** BullMQ job ids may not contain ':', and ids travel in URLs and logs: keep them plain. */
 export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -10,10 +11,14 @@ const MAX_TOKEN_LENGTH = 16_384;
 const MAX_METADATA_BYTES = 16_384;
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 
+const NOT_STORABLE = 'must not contain NUL characters or lone surrogates';
+
 const token = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'must not be empty' })
-  .max(MAX_TOKEN_LENGTH, { error: `must be at most ${MAX_TOKEN_LENGTH} characters` });
+  .max(MAX_TOKEN_LENGTH, { error: `must be at most ${MAX_TOKEN_LENGTH} characters` })
+  // The keyring seals UTF-8: a lone surrogate would decrypt as U+FFFD, a different token.
+  .refine(isWellFormedText, { error: 'must be well-formed Unicode text (no lone surrogates)' });
 
 const inputSchema = z.strictObject(
   {
@@ -24,7 +29,8 @@ const inputSchema = z.strictObject(
     ownerId: z
       .string({ error: 'is required and must be a string' })
       .min(1, { error: 'must not be empty' })
-      .max(256, { error: 'must be at most 256 characters' }),
+      .max(256, { error: 'must be at most 256 characters' })
+      .refine(isStorableText, { error: NOT_STORABLE }),
     provider: z
       .string({ error: 'is required and must be a string' })
       .regex(PROVIDER_ID_PATTERN, { error: 'must be a provider id: lower-case letters, digits, "_" or "-"' }),
@@ -59,9 +65,13 @@ const inputSchema = z.strictObject(
       )
       .optional(),
     scopes: z
-      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), {
-        error: 'must be an array of strings',
-      })
+      .array(
+        z
+          .string({ error: 'must be a string' })
+          .min(1, { error: 'must not be empty' })
+          .refine(isStorableText, { error: NOT_STORABLE }),
+        { error: 'must be an array of strings' },
+      )
       .max(500, { error: 'must hold at most 500 scopes' })
       .optional(),
     metadata: z.record(z.string(), z.unknown(), { error: 'must be a plain object' }).optional(),
@@ -101,12 +111,24 @@ export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'
     issues.push({ field: 'expiresIn', reason: 'give either expiresAt or expiresIn, not both' });
   }
   const expiresAt = value.expiresAt === undefined ? undefined : new Date(value.expiresAt).getTime();
-  if (expiresAt !== undefined && !Number.isFinite(expiresAt))
+  if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
     issues.push({ field: 'expiresAt', reason: 'is not a valid date' });
-  const metadata = value.metadata ?? {};
-  const metadataIssue = checkMetadata(metadata);
-  if (metadataIssue) issues.push({ field: 'metadata', reason: metadataIssue });
-  if (issues.length > 0) throw new InvalidInputError(context, issues);
+  } else if (expiresAt !== undefined && !isStorableTime(expiresAt)) {
+    // Postgres's timestamptz reads back four-digit years only.
+    issues.push({ field: 'expiresAt', reason: 'must fall between the years 0001 and 9999' });
+  }
+  // zod reads a Date or a Map as an object without fields: credentials handed over so would be stored empty.
+  const credentialsTag = Object.prototype.toString.call((raw as { credentials?: unknown }).credentials);
+  if (value.credentials !== undefined && credentialsTag !== '[object Object]') {
+    issues.push({
+      field: 'credentials',
+      reason: 'must be a plain object with username and password, or clientId and clientSecret',
+    });
+  }
+  // The caller's own object, not zod's copy: the copy loses a "__proto__" key (assigning it sets the prototype).
+  const metadata = readMetadata(value.metadata === undefined ? {} : (raw as { metadata: object }).metadata);
+  if (!metadata.ok) issues.push({ field: 'metadata', reason: metadata.reason });
+  if (issues.length > 0 || !metadata.ok) throw new InvalidInputError(context, issues);
 
   return {
     ...(value.connectionId !== undefined && { connectionId: value.connectionId }),
@@ -119,19 +141,32 @@ export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'
     ...(value.refreshTokenExpiresIn !== undefined && { refreshTokenExpiresIn: value.refreshTokenExpiresIn }),
     ...(value.credentials !== undefined && { credentials: value.credentials }),
     scopes: value.scopes ?? [],
-    metadata,
+    metadata: metadata.value,
   };
 }
 
-function checkMetadata(metadata: Record<string, unknown>): string | null {
-  let json: string;
+/** Metadata as it will be stored: its JSON, read back, so what is checked and used is exactly what the row holds. */
+function readMetadata(metadata: object): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
+  let json: string | undefined;
+  let storable = true;
   try {
-    json = JSON.stringify(metadata);
+    // It is stored as jsonb, which refuses NUL characters and lone surrogates in keys and strings alike.
+    json = JSON.stringify(metadata, (key: string, value: unknown) => {
+      if (!isStorableText(key) || (typeof value === 'string' && !isStorableText(value))) storable = false;
+      return value;
+    });
   } catch {
-    return 'must be JSON-serialisable';
+    return { ok: false, reason: 'must be JSON-serialisable' };
   }
-  if (Buffer.byteLength(json) > MAX_METADATA_BYTES) return `must serialise to at most ${MAX_METADATA_BYTES} bytes`;
-  return null;
+  const value: unknown = json === undefined ? undefined : JSON.parse(json);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'must be JSON-serialisable as an object' };
+  }
+  if (!storable) return { ok: false, reason: NOT_STORABLE };
+  if (Buffer.byteLength(json as string) > MAX_METADATA_BYTES) {
+    return { ok: false, reason: `must serialise to at most ${MAX_METADATA_BYTES} bytes` };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
 }
 
 function toIssue(issue: z.core.$ZodIssue): InputIssue {

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { isStorableTime } from './storable.ts';
 
 export type ExpirySource = 'expires_in' | 'expires_at' | 'jwt' | 'default' | 'unknown';
 
@@ -17,29 +18,39 @@ export interface ExpiryInput {
 /**
  * Expiry by DESIGN.md invariant 7's order: what the caller or provider said (`expires_in`, an absolute time), else the
  * JWT `exp` claim (decimals allowed), else the provider's declared default lifetime (from the issue time when the
- * provider gives one), else unknown.
+ * provider gives one), else unknown. A source that names a time no row can hold (`expires_in: 1e300`) is unusable, as
+ * if absent: the next one decides.
  */
 export function resolveExpiry(input: ExpiryInput): { expiresAt: number | null; source: ExpirySource } {
   if (input.expiresInSeconds !== undefined) {
-    return { expiresAt: Math.round(input.now + input.expiresInSeconds * 1_000), source: 'expires_in' };
+    const expiresAt = Math.round(input.now + input.expiresInSeconds * 1_000);
+    if (isStorableTime(expiresAt)) return { expiresAt, source: 'expires_in' };
   }
-  if (input.expiresAt !== undefined) return { expiresAt: input.expiresAt, source: 'expires_at' };
+  if (input.expiresAt !== undefined && isStorableTime(input.expiresAt)) {
+    return { expiresAt: input.expiresAt, source: 'expires_at' };
+  }
   const jwtExp = jwtExpiry(input.accessToken);
   if (jwtExp !== null) return { expiresAt: jwtExp, source: 'jwt' };
   if (input.defaultLifetimeSeconds !== null) {
     // An issue time in our future is the provider's clock running ahead: never credit the token with more life.
     const from = input.issuedAt !== undefined ? Math.min(input.issuedAt, input.now) : input.now;
-    return { expiresAt: from + input.defaultLifetimeSeconds * 1_000, source: 'default' };
+    const expiresAt = from + input.defaultLifetimeSeconds * 1_000;
+    if (isStorableTime(expiresAt)) return { expiresAt, source: 'default' };
   }
   return { expiresAt: null, source: 'unknown' };
 }
 
-/** The `exp` claim in epoch ms, or null for an opaque token or a JWT without a usable `exp`. Never throws. */
+/**
+ * The `exp` claim in epoch ms, or null for an opaque token or a JWT without a usable (positive, storable) `exp`.
+ * Never throws.
+ */
 export function jwtExpiry(token: string): number | null {
   if (token.split('.').length !== 3) return null;
   try {
     const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? Math.round(exp * 1_000) : null;
+    if (typeof exp !== 'number' || !(exp > 0)) return null;
+    const ms = Math.round(exp * 1_000);
+    return isStorableTime(ms) ? ms : null;
   } catch {
     return null;
   }

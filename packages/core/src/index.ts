@@ -7,6 +7,7 @@ export { parseTokenResponse, parseExpiresIn, parseAbsoluteTime, type ParsedToken
 export { retryAfterMs } from './retry-after.ts';
 export { classify, STANDARD_RULES, type ClassifyPolicy, type ProviderRules } from './classify.ts';
 export * from './timing.ts';
+export { isWellFormedText } from './storable.ts';
 export * from './expiry.ts';
 export * from './connection-input.ts';
 export * from './provider-definition.ts';

@@ -1,5 +1,6 @@
 import { resolveExpiry } from './expiry.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
+import { isStorableTime } from './storable.ts';
 import { computeRefreshAt, type RefreshTimingPolicy } from './timing.ts';
 import type { TokenSet } from './token-set.ts';
 
@@ -57,15 +58,17 @@ export function planRefresh(input: RefreshPlanInput): RefreshPlan {
 
   const freshRefreshToken = tokens.refreshToken !== undefined && tokens.refreshToken !== input.current.refreshToken;
   // undefined keeps what the row has; a new refresh token whose lifetime nobody states has an unknown one (null), never
-  // the lifetime of the token it replaced.
+  // the lifetime of the token it replaced. A lifetime that ends after any time a row can hold is no known lapse either.
+  const lapse = (seconds: number) => {
+    const at = Math.round(input.issuedFrom + seconds * 1_000);
+    return isStorableTime(at) ? at : null;
+  };
   let refreshTokenExpiresAt: number | null | undefined;
   if (tokens.refreshTokenExpiresInSeconds !== undefined) {
-    refreshTokenExpiresAt = Math.round(input.issuedFrom + tokens.refreshTokenExpiresInSeconds * 1_000);
+    refreshTokenExpiresAt = lapse(tokens.refreshTokenExpiresInSeconds);
   } else if (freshRefreshToken) {
     refreshTokenExpiresAt =
-      provider.refreshTokenLifetimeSeconds === null
-        ? null
-        : input.issuedFrom + provider.refreshTokenLifetimeSeconds * 1_000;
+      provider.refreshTokenLifetimeSeconds === null ? null : lapse(provider.refreshTokenLifetimeSeconds);
   }
   const rtExpiresAt = refreshTokenExpiresAt === undefined ? input.current.refreshTokenExpiresAt : refreshTokenExpiresAt;
   const alreadyWarned = input.current.refreshTokenWarned && !freshRefreshToken;

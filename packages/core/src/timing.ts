@@ -66,5 +66,6 @@ export interface BackoffPolicy {
 export function retryDelayMs(failures: number, policy: BackoffPolicy, random: () => number): number {
   if (failures > policy.attempts) return Math.round(policy.cooldownMs * (0.5 + random() / 2));
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(Math.max(policy.baseMs / 10, random() * ceiling));
+  // The floor stays under the ceiling even when the cap is configured below a tenth of the base.
+  return Math.round(Math.max(Math.min(policy.baseMs / 10, ceiling), random() * ceiling));
 }

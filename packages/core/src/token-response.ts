@@ -1,11 +1,12 @@
 import { DEFAULT_RESPONSE_SHAPE, type AbsoluteTimeFormat, type ResponseShape } from './provider-definition.ts';
+import { isStorableText, isWellFormedText } from './storable.ts';
 import type { TokenSet } from './token-set.ts';
 
 export type ParsedTokenResponse =
   | { kind: 'tokens'; tokens: TokenSet }
   /** An error code, wherever it arrived (RFC 6749 §5.2 under 400, GitHub's and Slack's under 200). */
   | { kind: 'oauth_error'; error: string }
-  | { kind: 'garbage'; why: 'not_json' | 'not_an_object' | 'no_access_token' | 'bad_expires_in' };
+  | { kind: 'garbage'; why: 'not_json' | 'not_an_object' | 'no_access_token' | 'bad_token' | 'bad_expires_in' };
 
 /**
  * Reads a token response through the provider's response shape. JSON, or form-urlencoded (GitHub answers so unless
@@ -31,6 +32,11 @@ export function parseTokenResponse(
   const tokens: TokenSet = { accessToken };
   const refreshToken = shape.refreshToken === null ? undefined : at(record, shape.refreshToken);
   if (typeof refreshToken === 'string' && refreshToken.length > 0) tokens.refreshToken = refreshToken;
+  // A JSON escape can make a lone surrogate, which UTF-8 (and so the keyring) cannot carry: such a token would be
+  // stored changed, or not at all. It is no token.
+  if (!isWellFormedText(accessToken) || (tokens.refreshToken !== undefined && !isWellFormedText(tokens.refreshToken))) {
+    return { kind: 'garbage', why: 'bad_token' };
+  }
   const scope = at(record, 'scope');
   if (typeof scope === 'string') tokens.scope = scope;
   const tokenType = at(record, 'token_type');
@@ -58,7 +64,8 @@ export function parseTokenResponse(
   const metadata: Record<string, string> = {};
   for (const [key, path] of Object.entries(shape.metadata)) {
     const value = at(record, path);
-    if (typeof value === 'string' && value.length > 0) metadata[key] = value;
+    // Merged into a jsonb column, which refuses NUL and lone surrogates: such a value is left out.
+    if (typeof value === 'string' && value.length > 0 && isStorableText(value)) metadata[key] = value;
   }
   if (Object.keys(metadata).length > 0) tokens.metadata = metadata;
   return { kind: 'tokens', tokens };
@@ -109,5 +116,7 @@ export function parseAbsoluteTime(value: unknown, format: AbsoluteTimeFormat): n
   }
   const n = parseExpiresIn(value);
   if (n === null) return null;
-  return Math.round(format === 'epoch_seconds' ? n * 1_000 : n);
+  // 1e306 epoch seconds is a finite number but overflows to Infinity in milliseconds: not a time.
+  const ms = Math.round(format === 'epoch_seconds' ? n * 1_000 : n);
+  return Number.isFinite(ms) ? ms : null;
 }

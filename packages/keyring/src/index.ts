@@ -1,1 +1,1 @@
-export { Keyring, DecryptError, KEYGEN_HINT, tokenAad } from './keyring.ts';
+export { Keyring, DecryptError, EncryptError, KEYGEN_HINT, tokenAad } from './keyring.ts';

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { ConfigError, EvergreenError } from '@evergreen/core';
+import { ConfigError, EvergreenError, isWellFormedText } from '@evergreen/core';
 
 const VERSION = 'evg1';
 const IV_BYTES = 12;
@@ -18,6 +18,16 @@ export class DecryptError extends EvergreenError {
   constructor(reason: string, keyId: string | null) {
     super('ERR_DECRYPT', `cannot decrypt a stored token: ${reason}`);
     this.keyId = keyId;
+  }
+}
+
+/**
+ * A value the keyring will not seal: text UTF-8 cannot carry (a lone UTF-16 surrogate) would decrypt to something
+ * else, so it is refused rather than stored changed.
+ */
+export class EncryptError extends EvergreenError {
+  constructor(reason: string) {
+    super('ERR_ENCRYPT', `cannot encrypt a token: ${reason}`);
   }
 }
 
@@ -79,6 +89,7 @@ export class Keyring {
   }
 
   encrypt(plaintext: string, associatedData: string): string {
+    if (!isWellFormedText(plaintext)) throw new EncryptError('the value is not well-formed Unicode (a lone surrogate)');
     const key = this.#keys.get(this.currentKeyId) as Buffer;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
