@@ -155,11 +155,13 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
       });
       grants.push({ ...grant, connectionId, issuedAt, expiresIn });
     }
+    const kills: { at: Date; victim: number | undefined }[] = [];
     // Four times: wait until refreshes are under way, SIGKILL a random worker, start a replacement.
     for (let kill = 0; kill < 4; kill++) {
       const seen = provider.requests.length;
       await until(() => provider.requests.length >= seen + 5, { timeoutMs: 30_000, what: 'refreshes in flight' });
       const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
+      kills.push({ at: new Date(), victim: victim.child.pid });
       victim.child.kill('SIGKILL');
       await victim.exited;
       worker(3 + kill);
@@ -171,6 +173,33 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
       () => grants.every((g) => refreshTimes(provider, g.grantId).filter((t) => t > afterKills).length >= 2),
       { timeoutMs: 90_000, intervalMs: 250, what: 'two refreshes of every connection after the kills' },
     );
+    // On a failure, what happened to the late connection: its audit rows, every process's lines about it, the kills.
+    const explainLate = async (g: (typeof grants)[number], first: number) => {
+      const audit = await sandbox.sql`select outcome, reason, trigger, process, created_at from refresh_events
+        where connection_id = ${g.connectionId} order by id`;
+      const lines = processes.flatMap((p) =>
+        p
+          .output()
+          .split('\n')
+          .filter((l) => l.includes(g.connectionId)),
+      );
+      console.error(
+        JSON.stringify(
+          {
+            late: g.connectionId,
+            issuedAt: new Date(g.issuedAt),
+            expiresIn: g.expiresIn,
+            first: new Date(first),
+            kills,
+            audit,
+            lines,
+            requests: provider.requests.filter((r) => r.grantId === g.grantId),
+          },
+          null,
+          1,
+        ),
+      );
+    };
     expect(stalled).toBeGreaterThan(0); // the kills really did interrupt jobs
     expect(provider.reuseCount()).toBe(0);
     expect(grants.filter((g) => provider.grant(g.grantId)!.revoked)).toEqual([]);
@@ -181,6 +210,7 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
     let worstGap = 0;
     for (const g of grants) {
       const times = refreshTimes(provider, g.grantId);
+      if (times[0]! >= g.issuedAt + g.expiresIn * 1_000) await explainLate(g, times[0]!);
       expect(times[0]!).toBeLessThan(g.issuedAt + g.expiresIn * 1_000);
       for (let i = 1; i < times.length; i++) worstGap = Math.max(worstGap, times[i]! - times[i - 1]!);
     }

@@ -24,23 +24,28 @@ interface Shape {
 }
 
 /**
+ * Lifetimes of two to three minutes, so the refresh buffer (half of it: a minute or more) stays about three times
+ * the longest pile-up of faults the plan produces (a fault window, a Redis flush, a Postgres crash and a killed
+ * worker within a few seconds of each other have cost 25 s): production's 5-minute buffer on hour-long tokens keeps a
+ * similar ratio to its own recovery times. A 60-second lifetime lost tokens to such pile-ups alone.
+ *
  * Several providers bending the protocol differently: rotation with a grace period (Okta, Auth0, Xero), none
  * (Google), every other refresh (Spotify), and one that rate-limits its token endpoint and answers 429 storms.
  * Every rotating one revokes the whole grant when a replaced refresh token is presented outside its grace period.
  */
 const SHAPES: Shape[] = [
-  { id: 'chaos-grace', lifetimeSeconds: 60, rotation: 'always', graceSeconds: 60, clientAuth: 'client_secret_basic' },
-  { id: 'chaos-static', lifetimeSeconds: 90, rotation: 'never', graceSeconds: 0, clientAuth: 'client_secret_post' },
+  { id: 'chaos-grace', lifetimeSeconds: 120, rotation: 'always', graceSeconds: 60, clientAuth: 'client_secret_basic' },
+  { id: 'chaos-static', lifetimeSeconds: 180, rotation: 'never', graceSeconds: 0, clientAuth: 'client_secret_post' },
   {
     id: 'chaos-alternate',
-    lifetimeSeconds: 75,
+    lifetimeSeconds: 150,
     rotation: 'alternate',
     graceSeconds: 60,
     clientAuth: 'client_secret_basic',
   },
   {
     id: 'chaos-limited',
-    lifetimeSeconds: 80,
+    lifetimeSeconds: 160,
     rotation: 'always',
     graceSeconds: 60,
     clientAuth: 'client_secret_post',
@@ -50,7 +55,7 @@ const SHAPES: Shape[] = [
 
 const STRICT: Shape = {
   id: 'chaos-strict',
-  lifetimeSeconds: 60,
+  lifetimeSeconds: 120,
   rotation: 'always',
   graceSeconds: 0,
   clientAuth: 'client_secret_basic',

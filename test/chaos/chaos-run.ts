@@ -257,11 +257,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const chaosEnd = Date.now();
     mark('chaos over: no more faults; settling');
 
-    // Settled: every live connection has committed a successful refresh since the faults stopped (and since the
-    // last delayed answer of a fault window could arrive), every revoked one is found out and marked.
+    // Settled: every live connection connected, none overdue, and what the store holds is what its provider would
+    // accept now (so no rotation lost to a fault is left pending); every revoked one found out and marked.
     const longest = Math.max(...providers.map((p) => p.lifetimeMs));
-    const quietFrom = new Date(chaosEnd + 7_000);
-    const settled = await pollUntil(() => sampler.settledSince(quietFrom, control), longest + 30_000);
+    const settled = await pollUntil(
+      async () =>
+        (await sampler.settled(control)) && (await checkStoredTokens(config, grants, providers, control)).stale === 0,
+      longest + 30_000,
+    );
     mark(settled ? 'settled' : 'did not settle within one lifetime and a half minute');
 
     const ended: { state: EndState | null } = { state: null };

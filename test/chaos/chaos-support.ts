@@ -97,6 +97,8 @@ export class ExpirySampler {
       connect_timeout: 2,
       connection: { search_path: schema },
       onnotice: () => {},
+      // Its pg_type lookup's promise is dropped and would kill this process when Postgres crashes (postgres#1192).
+      fetch_types: false,
     });
   }
 
@@ -113,13 +115,12 @@ export class ExpirySampler {
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
-  /** Every live row refreshed successfully since `since`, every control row in needs_reauth. */
-  async settledSince(since: Date, control: ReadonlySet<string>): Promise<boolean> {
-    const rows = await this.#sql<{ id: string; status: string; fresh: boolean }[]>`
-      select id, status, (last_refresh_outcome = 'success' and last_refresh_at >= ${since}) as fresh
-      from connections`;
+  /** Every live row connected and not overdue, every control row in needs_reauth. */
+  async settled(control: ReadonlySet<string>): Promise<boolean> {
+    const rows = await this.#sql<{ id: string; status: string; overdue: boolean }[]>`
+      select id, status, coalesce(refresh_at < now() - interval '5 seconds', false) as overdue from connections`;
     return rows.every((r) =>
-      control.has(r.id) ? r.status === 'needs_reauth' : r.status === 'connected' && r.fresh === true,
+      control.has(r.id) ? r.status === 'needs_reauth' : r.status === 'connected' && r.overdue === false,
     );
   }
 
@@ -202,7 +203,7 @@ export async function readStoreFacts(
   url: string,
   schema: string,
 ): Promise<{ rows: RowFacts[]; commits: CommitFacts[]; attempts: Record<string, number> }> {
-  const sql = postgres(url, { max: 1, connection: { search_path: schema }, onnotice: () => {} });
+  const sql = postgres(url, { max: 1, connection: { search_path: schema }, onnotice: () => {}, fetch_types: false });
   try {
     const rows = await sql<{ id: string; status: string }[]>`select id, status from connections`;
     const commits = await sql<{ connection_id: string; at: Date }[]>`

@@ -33,6 +33,11 @@ const options: ChaosOptions = {
   progress: (line) => process.stderr.write(`${line}\n`),
 };
 
+// The run breaks Postgres and Redis under its own clients too: a driver bug there must not end the run unjudged.
+process.on('unhandledRejection', (error) =>
+  process.stderr.write(`chaos runner: unhandled rejection: ${String(error)}\n`),
+);
+
 const { verdict, reportFile } = await runChaos(options);
 process.stdout.write(`${JSON.stringify(verdict.counts)}\nreport: ${reportFile}\n`);
 process.stdout.write(`chaos: ${verdict.ok ? 'passed' : 'FAILED'}\n`);

@@ -151,7 +151,7 @@ export class OwnedPostgres {
 
   /** Every client connection cut at once (what a failover or a proxy restart does), the server stays up. */
   async cutConnections(): Promise<number> {
-    const sql = postgres(this.url, { max: 1, onnotice: () => {} });
+    const sql = postgres(this.url, { max: 1, onnotice: () => {}, fetch_types: false });
     try {
       const rows = await sql`select pg_terminate_backend(pid) as cut from pg_stat_activity
         where backend_type = 'client backend' and pid <> pg_backend_pid()`;
@@ -162,7 +162,7 @@ export class OwnedPostgres {
   }
 
   async ping(): Promise<boolean> {
-    const sql = postgres(this.url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+    const sql = postgres(this.url, { max: 1, connect_timeout: 2, onnotice: () => {}, fetch_types: false });
     try {
       await sql`select 1`;
       return true;
