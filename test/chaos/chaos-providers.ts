@@ -68,13 +68,19 @@ export async function startChaosProviders(options: {
 }): Promise<ChaosProvider[]> {
   const shapes = options.strictProvider ? [...SHAPES, STRICT] : SHAPES;
   const perProvider = Math.ceil(options.connections / shapes.length);
+  // Lifetimes grow with the run's size so the refresh rate stays near 30 per second, which this kind of machine (2
+  // cores running every process, Postgres and Redis) sustains under chaos with room for catching up: a long run at
+  // 2-minute lifetimes asked for about 65 a second, fell a thousand refreshes behind, and lost tokens to the backlog
+  // rather than to any fault. The listed lifetimes are the floor (1,000 connections).
+  const scale = Math.max(1, options.connections / 30 / (120 / 2));
   return Promise.all(
     shapes.map(async (shape) => {
+      const lifetimeSeconds = Math.round(shape.lifetimeSeconds * scale);
       const fake = await FakeProvider.start({
         clientId: `${shape.id}-client`,
         clientSecret: `${shape.id}-secret`,
         clientAuth: shape.clientAuth,
-        accessTokenLifetimeSeconds: shape.lifetimeSeconds,
+        accessTokenLifetimeSeconds: lifetimeSeconds,
         rotation: shape.rotation,
         reuseGraceSeconds: shape.graceSeconds,
         revokeOnReuse: true,
@@ -84,7 +90,7 @@ export async function startChaosProviders(options: {
       // the enqueue packs into a quarter lifetime, and for catching up after an outage, so the cap binds in bursts
       // only. A cap below the demand makes tokens expire by arithmetic, whatever the scheduler does.
       const rateLimit = shape.limited
-        ? { max: Math.max(10, Math.ceil((4 * perProvider) / (shape.lifetimeSeconds / 2))), durationMs: 1_000 }
+        ? { max: Math.max(10, Math.ceil((4 * perProvider) / (lifetimeSeconds / 2))), durationMs: 1_000 }
         : null;
       const entry: Record<string, unknown> = {
         id: shape.id,
@@ -101,7 +107,7 @@ export async function startChaosProviders(options: {
       return {
         id: shape.id,
         fake,
-        lifetimeMs: shape.lifetimeSeconds * 1_000,
+        lifetimeMs: lifetimeSeconds * 1_000,
         rateLimit,
         strict: shape.strict === true,
         limited: shape.limited === true,
