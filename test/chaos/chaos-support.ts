@@ -115,13 +115,18 @@ export class ExpirySampler {
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
-  /** Every live row connected and not overdue, every control row in needs_reauth. */
+  /**
+   * Every control row in needs_reauth, every other row either on time (connected, not overdue) or in a status it
+   * cannot leave by itself (needs_reauth, error: the verdict counts those; waiting longer would not change them).
+   */
   async settled(control: ReadonlySet<string>): Promise<boolean> {
     const rows = await this.#sql<{ id: string; status: string; overdue: boolean }[]>`
       select id, status, coalesce(refresh_at < now() - interval '5 seconds', false) as overdue from connections`;
-    return rows.every((r) =>
-      control.has(r.id) ? r.status === 'needs_reauth' : r.status === 'connected' && r.overdue === false,
-    );
+    return rows.every((r) => {
+      if (control.has(r.id)) return r.status === 'needs_reauth';
+      if (r.status === 'needs_reauth' || r.status === 'error') return true;
+      return r.status === 'connected' && r.overdue === false;
+    });
   }
 
   async #sample(): Promise<void> {
