@@ -218,5 +218,5 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
     console.info(
       `SIGKILL run: ${stalled} stalled jobs recovered, ${provider.graceReuseCount()} refreshes replayed within the grace period, worst gap between refreshes ${worstGap} ms`,
     );
-  });
+  }, 150_000); // 24-32 s tokens: the kills, then two more refreshes of each connection, take over a minute
 });
