@@ -3,6 +3,7 @@ import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { sql } from 'drizzle-orm';
 import type { UpsertConnection } from './connection-store.ts';
 import type { Database } from './database.ts';
+import { EVENTS_WRITTEN, notifyCommitted } from './outbox.ts';
 
 export type BulkUpsertResult =
   | { index: number; ok: true; connectionId: string; version: number; created: boolean }
@@ -10,7 +11,7 @@ export type BulkUpsertResult =
 
 /**
  * Many connections in one statement: every row upserted from a single JSON parameter, with `connection.connected`
- * events for the rows whose status changed. Items without an id first have their (owner, provider) identities looked
+ * events for the rows whose status changed (NOTIFYed to subscribers once committed). Items without an id first have their (owner, provider) identities looked
  * up in one query, since the id is bound into each ciphertext. Items whose id names another owner's connection come
  * back as per-item errors.
  */
@@ -69,8 +70,13 @@ export async function upsertMany(
     });
   });
 
-  // One statement, so one round trip and atomic on its own: rows, status-change events and notifications together.
-  const rows = await db.execute<{ id: string; version: string | number; created: boolean }>(sql`
+  // One statement, so one round trip and atomic on its own: rows and their status-change events together.
+  const rows = await db.execute<{
+    id: string | null;
+    version: string | number | null;
+    created: boolean | null;
+    events: string | null;
+  }>(sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(
           id text, owner_id text, provider text, keyed_by_owner boolean, access_token text, refresh_token text,
@@ -100,13 +106,16 @@ export async function upsertMany(
         from upserted u left join before b on b.id = u.id
         where b.status is distinct from 'connected'
         returning id, kind, payload, created_at
-      ), notified as (
-        select pg_notify(${channel}, json_build_object('id', id, 'kind', kind, 'data', payload, 'createdAt', created_at)::text)
-        from evented
       )
-      select u.id, u.version, (b.id is null) as created from upserted u left join before b on b.id = u.id
-      where (select count(*) from notified) >= 0`);
-  const written = new Map(rows.map((r) => [r.id, { created: r.created, version: Number(r.version) }]));
+      select u.id, u.version, (b.id is null) as created, null::text as events
+      from upserted u left join before b on b.id = u.id
+      union all
+      select null, null, null, ${EVENTS_WRITTEN}`);
+  // After the commit, never inside it (see notifyCommitted), and not waited for.
+  void notifyCommitted(db, channel, rows.find((r) => r.id === null)?.events);
+  const written = new Map(
+    rows.filter((r) => r.id !== null).map((r) => [r.id, { created: r.created === true, version: Number(r.version) }]),
+  );
   for (const [id, index] of indexById) {
     const row = written.get(id);
     results.push(

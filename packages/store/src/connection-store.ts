@@ -4,7 +4,8 @@ import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
 import { upsertMany } from './bulk-upsert.ts';
-import { eventsCte } from './outbox.ts';
+import { EVENTS_WRITTEN, eventsCte, notifyCommitted } from './outbox.ts';
+import { executePrepared } from './prepared.ts';
 import { connections } from './schema.ts';
 
 /** A connection as the engine sees it: tokens decrypted, in memory only. */
@@ -142,7 +143,7 @@ export class ConnectionStore {
    * `disconnected`, its history (refresh_events, connection_events) stays. Null when there is no such connection.
    */
   async disconnect(id: string): Promise<ConnectionView | null> {
-    return this.#db.transaction(async (tx) => {
+    const done = await this.#db.transaction(async (tx) => {
       const [row] = await tx
         .update(connections)
         .set({
@@ -163,10 +164,14 @@ export class ConnectionStore {
         kind: 'connection.disconnected',
         payload: { connectionId: id, ownerId: row.ownerId, provider: row.provider, status: 'disconnected' },
       };
-      await tx.execute(sql`with source as (select ${id}::text as id), ${eventsCte('source', [event], this.#channel)}
-        select count(*) from notified`);
-      return toView(row);
+      const [written] = await tx.execute<{ events: string | null }>(
+        sql`with source as (select ${id}::text as id), ${eventsCte('source', [event])} select ${EVENTS_WRITTEN} as events`,
+      );
+      return { view: toView(row), events: written?.events ?? null };
     });
+    if (!done) return null;
+    await notifyCommitted(this.#db, this.#channel, done.events);
+    return done.view;
   }
 
   /** A connection as apps and operators may see it: no token, no credential. */
@@ -175,8 +180,17 @@ export class ConnectionStore {
     return row ? toView(row) : null;
   }
 
+  /**
+   * The row as the engine needs it, tokens decrypted. The hottest read (every refresh re-reads its row under the lock,
+   * every on-demand token starts here): a prepared statement with its columns named, straight through postgres.js.
+   */
   async find(id: string): Promise<StoredConnection | null> {
-    const [row] = await this.#db.select().from(connections).where(eq(connections.id, id));
+    const [row] = await this.#db.$client<ConnectionRow[]>`
+      select id, owner_id, provider, access_token, refresh_token, previous_refresh_token, refresh_token_rotated_at,
+        refresh_token_expires_at, refresh_token_warned_at, credentials, array_to_json(scopes) as scopes, metadata,
+        expires_at, refresh_at, status, consecutive_failures, version::text as version, last_refresh_at,
+        last_refresh_reason
+      from connections where id = ${id}`;
     return row ? this.#decrypt(row) : null;
   }
 
@@ -245,7 +259,9 @@ export class ConnectionStore {
     // Data-modifying CTEs all run, whatever the outer query reads: the audit row is written whether or not the
     // compare-and-set won, and records which. Events (the outbox) are written only when it won: same statement,
     // same transaction as the change they report.
-    const rows = await this.#db.execute<{ version: string | number | null }>(sql`
+    const rows = await executePrepared<{ version: string | number | null; events: string | null }>(
+      this.#db,
+      sql`
       with updated as (
         update connections set ${set},
           last_refresh_outcome = ${audit.outcome},
@@ -259,8 +275,12 @@ export class ConnectionStore {
         insert into refresh_events (connection_id, provider, outcome, reason, http_status, duration_ms, applied, trigger, process)
         select ${connection.id}, ${connection.provider}, ${audit.outcome}, ${audit.reason}, ${audit.httpStatus}::int,
                ${Math.round(audit.durationMs)}::int, exists (select 1 from updated), ${audit.trigger}, ${this.#processName}
-      ), ${eventsCte('updated', events, this.#channel)}
-      select (select version from updated) as version, (select count(*) from notified) as notified`);
+      ), ${eventsCte('updated', events)}
+      select (select version from updated) as version, ${EVENTS_WRITTEN} as events`,
+    );
+    // After the commit, never inside it (see notifyCommitted), and not waited for: the refresh goes on to reschedule
+    // while the notification rides in the next batch.
+    void notifyCommitted(this.#db, this.#channel, rows[0]?.events);
     const version = rows[0]?.version;
     return version === undefined || version === null ? { applied: false } : { applied: true, version: Number(version) };
   }
@@ -293,39 +313,62 @@ export class ConnectionStore {
     return rows as ScheduleRow[];
   }
 
-  #decrypt(row: typeof connections.$inferSelect): StoredConnection {
+  #decrypt(row: ConnectionRow): StoredConnection {
+    const open = (value: string | null, column: Parameters<typeof tokenAad>[1]) =>
+      value === null ? null : this.#keyring.decrypt(value, tokenAad(row.id, column));
+    const credentials = open(row.credentials, 'credentials');
     return {
       id: row.id,
-      ownerId: row.ownerId,
+      ownerId: row.owner_id,
       provider: row.provider,
-      accessToken:
-        row.accessToken === null ? null : this.#keyring.decrypt(row.accessToken, tokenAad(row.id, 'access_token')),
-      refreshToken:
-        row.refreshToken === null ? null : this.#keyring.decrypt(row.refreshToken, tokenAad(row.id, 'refresh_token')),
-      previousRefreshToken:
-        row.previousRefreshToken === null
-          ? null
-          : this.#keyring.decrypt(row.previousRefreshToken, tokenAad(row.id, 'previous_refresh_token')),
-      refreshTokenRotatedAt: row.refreshTokenRotatedAt,
-      refreshTokenExpiresAt: row.refreshTokenExpiresAt,
-      refreshTokenWarnedAt: row.refreshTokenWarnedAt,
-      credentials:
-        row.credentials === null
-          ? null
-          : (JSON.parse(
-              this.#keyring.decrypt(row.credentials, tokenAad(row.id, 'credentials')),
-            ) as ConnectionCredentials),
+      accessToken: open(row.access_token, 'access_token'),
+      refreshToken: open(row.refresh_token, 'refresh_token'),
+      previousRefreshToken: open(row.previous_refresh_token, 'previous_refresh_token'),
+      refreshTokenRotatedAt: toDate(row.refresh_token_rotated_at),
+      refreshTokenExpiresAt: toDate(row.refresh_token_expires_at),
+      refreshTokenWarnedAt: toDate(row.refresh_token_warned_at),
+      credentials: credentials === null ? null : (JSON.parse(credentials) as ConnectionCredentials),
       scopes: row.scopes,
       metadata: row.metadata,
-      expiresAt: row.expiresAt,
-      refreshAt: row.refreshAt,
+      expiresAt: toDate(row.expires_at),
+      refreshAt: toDate(row.refresh_at),
       status: row.status as ConnectionStatus,
-      consecutiveFailures: row.consecutiveFailures,
-      version: row.version,
-      lastRefreshAt: row.lastRefreshAt,
-      lastRefreshReason: row.lastRefreshReason,
+      consecutiveFailures: row.consecutive_failures,
+      version: Number(row.version),
+      lastRefreshAt: toDate(row.last_refresh_at),
+      lastRefreshReason: row.last_refresh_reason,
     };
   }
+}
+
+/**
+ * The columns `find` reads, as postgres.js returns them under drizzle: drizzle turns off postgres.js's timestamp
+ * parsing (it maps them itself), so timestamps arrive as Postgres's text; jsonb is parsed; int8 is read as text.
+ */
+interface ConnectionRow {
+  id: string;
+  owner_id: string;
+  provider: string;
+  access_token: string | null;
+  refresh_token: string | null;
+  previous_refresh_token: string | null;
+  refresh_token_rotated_at: string | null;
+  refresh_token_expires_at: string | null;
+  refresh_token_warned_at: string | null;
+  credentials: string | null;
+  scopes: string[];
+  metadata: Record<string, unknown>;
+  expires_at: string | null;
+  refresh_at: string | null;
+  status: string;
+  consecutive_failures: number;
+  version: string;
+  last_refresh_at: string | null;
+  last_refresh_reason: string | null;
+}
+
+function toDate(text: string | null): Date | null {
+  return text === null ? null : new Date(text);
 }
 
 /** The SQLSTATE of a Postgres error, whether or not drizzle wrapped it. */
