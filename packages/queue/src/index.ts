@@ -1,6 +1,6 @@
 export { createRedis, isRedisReady } from './redis.ts';
 export { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 export { ConnectionLock, type HeldLock } from './connection-lock.ts';
-export { RefreshQueues, type ScheduleResult } from './refresh-queues.ts';
+export { FINISHED_JOB_RETENTION, RefreshQueues, type ScheduleResult } from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';

@@ -7,10 +7,18 @@ export type ScheduleResult = 'added' | 'moved' | 'replaced' | 'in_flight';
 const JOB_OPTIONS: JobsOptions = {
   // Retries are ours (backoff, cooldown, 429s); BullMQ's attempt counter only ever sees one.
   attempts: 1,
+};
+
+/**
+ * How long finished jobs stay, given to the workers rather than stored in every job: a job's options are kept in its
+ * Redis hash, and these two made that field 80 bytes longer in each of a million waiting jobs
+ * (docs/benchmarks/README.md). BullMQ falls back to the worker's settings for jobs that carry none.
+ */
+export const FINISHED_JOB_RETENTION = {
   removeOnComplete: { age: 3_600, count: 1_000 },
   // Failed jobs are the connections that need a person (needs_reauth, error): keep a week of them for Bull Board.
   removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
-};
+} as const satisfies Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>;
 
 /**
  * The producer side of the per-provider queues. A job's id is its connection id, so there is at most one job per

@@ -1,6 +1,12 @@
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
-import { createRedis, queueName, type RefreshJobData, type RefreshQueues } from '@evergreen/queue';
+import {
+  createRedis,
+  FINISHED_JOB_RETENTION,
+  queueName,
+  type RefreshJobData,
+  type RefreshQueues,
+} from '@evergreen/queue';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RefreshDecision } from './refresh-decision.ts';
 import type { RefreshEngine } from './refresh-engine.ts';
@@ -49,6 +55,7 @@ export class RefreshWorkers {
           // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
           // connection from the schedule until the reconcile notices: let stalls come back, always.
           maxStalledCount: 1_000,
+          ...FINISHED_JOB_RETENTION,
           autorun: false,
         },
       );
