@@ -176,8 +176,11 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   ): Promise<BulkEnqueueResult> {
     await ready();
     const results: BulkItemResult[] = [];
+    // Batch k's jobs go to Redis while batch k+1 is validated, encrypted and written to Postgres: the two stores work
+    // side by side instead of in turn. At most one batch is scheduling at a time, so memory stays bounded.
+    let scheduling: Promise<void> = Promise.resolve();
     for (let start = 0; start < inputs.length; start += batchSize) {
-      const batch: { index: number; prepared: PreparedConnection }[] = [];
+      const batch: PreparedItem[] = [];
       const now = Date.now();
       inputs.slice(start, start + batchSize).forEach((raw, offset) => {
         const index = start + offset;
@@ -196,8 +199,8 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
         channel,
         batch.map((b) => b.prepared.row),
       );
-      const fresh: { item: (typeof batch)[number]; connectionId: string }[] = [];
-      const existing: { item: (typeof batch)[number]; connectionId: string }[] = [];
+      const fresh: WrittenItem[] = [];
+      const existing: WrittenItem[] = [];
       for (const w of written) {
         const item = batch[w.index]!;
         if (!w.ok) {
@@ -212,48 +215,65 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
           });
         } else (w.created ? fresh : existing).push({ item, connectionId: w.connectionId });
       }
-      // New connections: one addBulk per provider queue. Existing ones may have a job in any state: move each.
-      let redisUp = true;
-      const byProvider = new Map<string, typeof fresh>();
-      for (const f of fresh.filter((f) => f.item.prepared.plan.refreshAt !== null)) {
-        byProvider.set(f.item.prepared.provider.id, [...(byProvider.get(f.item.prepared.provider.id) ?? []), f]);
-      }
-      for (const [provider, group] of byProvider) {
-        try {
-          await queues.queue(provider).addBulk(
-            group.map((g) => ({
-              name: REFRESH_JOB,
-              data: { connectionId: g.connectionId },
-              opts: {
-                jobId: g.connectionId,
-                delay: Math.max(0, (g.item.prepared.plan.refreshAt as number) - Date.now()),
-              },
-            })),
-          );
-        } catch (error) {
-          redisUp = false;
-          log.warn(
-            { provider, count: group.length, err: safeError(error) },
-            'bulk scheduling deferred to the reconcile',
-          );
-        }
-      }
-      for (const f of fresh) {
-        const refreshAt = f.item.prepared.plan.refreshAt;
-        const scheduling = refreshAt === null ? 'not_needed' : redisUp ? 'scheduled' : 'pending';
-        results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling) });
-      }
-      for (const e of existing) {
-        results.push({
-          index: e.item.index,
-          ok: true,
-          ...result(e.item.prepared, e.connectionId, await schedule(e.item.prepared, e.connectionId)),
-        });
-      }
+      await scheduling;
+      scheduling = scheduleBatch(fresh, existing, results);
+      scheduling.catch(() => {}); // surfaces at the next await; never an unhandled rejection meanwhile
     }
+    await scheduling;
     results.sort((a, b) => a.index - b.index);
     const succeeded = results.filter((r) => r.ok).length;
     return { results, succeeded, failed: results.length - succeeded };
+  }
+
+  type PreparedItem = { index: number; prepared: PreparedConnection };
+  type WrittenItem = { item: PreparedItem; connectionId: string };
+
+  /** New connections: one addBulk per provider queue. Existing ones may have a job in any state: move each. */
+  async function scheduleBatch(
+    fresh: readonly WrittenItem[],
+    existing: readonly WrittenItem[],
+    results: BulkItemResult[],
+  ): Promise<void> {
+    let redisUp = true;
+    const byProvider = new Map<string, WrittenItem[]>();
+    for (const f of fresh) {
+      if (f.item.prepared.plan.refreshAt === null) continue;
+      const group = byProvider.get(f.item.prepared.provider.id);
+      if (group) group.push(f);
+      else byProvider.set(f.item.prepared.provider.id, [f]);
+    }
+    for (const [provider, group] of byProvider) {
+      try {
+        const now = Date.now();
+        await queues.queue(provider).addBulk(
+          group.map((g) => ({
+            name: REFRESH_JOB,
+            data: { connectionId: g.connectionId },
+            opts: {
+              jobId: g.connectionId,
+              delay: Math.max(0, (g.item.prepared.plan.refreshAt as number) - now),
+            },
+          })),
+        );
+      } catch (error) {
+        redisUp = false;
+        log.warn({ provider, count: group.length, err: safeError(error) }, 'bulk scheduling deferred to the reconcile');
+      }
+    }
+    for (const f of fresh) {
+      const refreshAt = f.item.prepared.plan.refreshAt;
+      const scheduling = refreshAt === null ? 'not_needed' : redisUp ? 'scheduled' : 'pending';
+      results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling) });
+    }
+    // A few at a time: each is a short exchange with Redis (state, then move), independent of the others.
+    for (let i = 0; i < existing.length; i += 50) {
+      await Promise.all(
+        existing.slice(i, i + 50).map(async (e) => {
+          const scheduling = await schedule(e.item.prepared, e.connectionId);
+          results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling) });
+        }),
+      );
+    }
   }
 
   async function withFreshToken<T>(
