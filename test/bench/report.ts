@@ -1,0 +1,400 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RefreshThroughputResult } from './refresh-throughput.ts';
+import type { Machine } from './machine.ts';
+import type { ScheduleResults, ThroughputLevel } from './scenarios.ts';
+import type { TokenReadResult } from './token-read.ts';
+import { groupedBars, lines } from './svg-chart.ts';
+
+export interface BenchResults {
+  mode: 'full' | 'quick';
+  machine: Machine;
+  startedAt: string;
+  finishedAt: string;
+  throughput?: ThroughputLevel[];
+  tokens?: TokenReadResult[];
+  scaleOut?: RefreshThroughputResult[];
+  schedule?: ScheduleResults;
+  targets: Target[];
+  bottleneck?: string;
+}
+
+export interface Target {
+  scenario: string;
+  measure: string;
+  value: number;
+  target: string;
+  met: boolean;
+  /** value / reference for ratio targets. */
+  ratio?: number;
+}
+
+const r0 = (n: number) => Math.round(n);
+const r2 = (n: number) => Math.round(n * 100) / 100;
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+
+export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
+  targets: Target[];
+  bottleneck?: string;
+} {
+  const targets: Target[] = [];
+  for (const level of results.throughput ?? []) {
+    const ratio = level.refresh.refreshesPerSecond / level.durableWrite.updatesPerSecond;
+    targets.push({
+      scenario: '1. refresh throughput',
+      measure: `concurrency ${level.concurrency}: refreshes/s ÷ durable UPDATEs/s`,
+      value: r0(level.refresh.refreshesPerSecond),
+      target: '≥ 0.5 × durable-write limit',
+      met: ratio >= 0.5,
+      ratio: r2(ratio),
+    });
+  }
+  const s = results.schedule;
+  if (s?.lateness) {
+    const l = s.lateness.latenessMs;
+    targets.push({
+      scenario: '2. lateness',
+      measure: 'p99 (ms)',
+      value: r0(l.p99),
+      target: '≤ 1000 ms',
+      met: l.p99 <= 1_000,
+    });
+    targets.push({
+      scenario: '2. lateness',
+      measure: 'max (ms)',
+      value: r0(l.max),
+      target: '≤ 5000 ms',
+      met: l.max <= 5_000,
+    });
+    targets.push({
+      scenario: '2. lateness',
+      measure: 'tokens expired',
+      value: s.lateness.expired,
+      target: '0',
+      met: s.lateness.expired === 0,
+    });
+  }
+  if (s) {
+    const ratio = s.enqueue.connectionsPerSecond / s.rawAddBulk.jobsPerSecond;
+    targets.push({
+      scenario: '3. bulk enqueue',
+      measure: 'enqueueConnections/s ÷ raw addBulk jobs/s',
+      value: r0(s.enqueue.connectionsPerSecond),
+      target: '≥ 0.5 × raw addBulk',
+      met: ratio >= 0.5,
+      ratio: r2(ratio),
+    });
+    targets.push({
+      scenario: '4. memory',
+      measure: `Redis bytes per scheduled connection, shared Redis as configured (job hash: ${s.memory.redisSample.jobEncoding})`,
+      value: r0(s.memory.redisBytesPerConnection),
+      target: '≤ 600 B',
+      met: s.memory.redisBytesPerConnection <= 600,
+    });
+    if (s.tunedRedis) {
+      const t = s.tunedRedis;
+      targets.push({
+        scenario: '4. memory',
+        measure: `Redis bytes per scheduled connection, Redis with ${Object.entries(t.config)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} (job hash: ${t.memory.redisSample.jobEncoding})`,
+        value: r0(t.memory.redisBytesPerConnection),
+        target: '≤ 600 B',
+        met: t.memory.redisBytesPerConnection <= 600,
+      });
+    }
+  }
+  for (const t of results.tokens ?? []) {
+    const ratio = t.getValidAccessToken.perSecond / t.primaryKeySelect.perSecond;
+    targets.push({
+      scenario: '5. getValidAccessToken',
+      measure: `concurrency ${t.getValidAccessToken.concurrency}: calls/s ÷ primary-key SELECTs/s`,
+      value: r0(t.getValidAccessToken.perSecond),
+      target: '≥ 0.5 × SELECT',
+      met: ratio >= 0.5,
+      ratio: r2(ratio),
+    });
+  }
+  return { targets, ...(results.scaleOut && { bottleneck: bottleneck(results.scaleOut) }) };
+}
+
+/** Where scale-out stops: the first step that adds < 30 % throughput, and what was saturated then. */
+function bottleneck(runs: RefreshThroughputResult[]): string {
+  let stop = runs[runs.length - 1]!;
+  for (let i = 1; i < runs.length; i++) {
+    if (runs[i]!.refreshesPerSecond < runs[i - 1]!.refreshesPerSecond * 1.3) {
+      stop = runs[i]!;
+      break;
+    }
+  }
+  const cpu = stop.cpu;
+  const busy = cpu.machineCores / cpu.machineTotal;
+  const groups = Object.entries(cpu.cores)
+    .map(([g, c]) => `${g} ${c.toFixed(2)}`)
+    .join(', ');
+  const waits = Object.entries(stop.pgWaits.backends)
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const scaled = runs.map((r) => `${r.workers}→${r0(r.refreshesPerSecond)}/s`).join(', ');
+  const verdict =
+    busy >= 0.9
+      ? `CPU: the machine's ${cpu.machineTotal} cores were ${Math.round(busy * 100)} % busy`
+      : (cpu.cores.postgres ?? 0) >= 0.9
+        ? 'Postgres CPU (one backend-bound core)'
+        : (cpu.cores.redis ?? 0) >= 0.9
+          ? 'Redis (single-threaded, one core)'
+          : (cpu.cores['bench+provider'] ?? 0) >= 0.9
+            ? 'the provider process (one core)'
+            : `not CPU (machine ${Math.round(busy * 100)} % busy): Postgres waits`;
+  return `${scaled}. Stops at ${stop.workers} worker(s): ${verdict}. Cores by process group: ${groups}. Postgres backends: ${waits}.`;
+}
+
+export function writeReports(results: BenchResults, outDir: string, prefix: string): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    writeFileSync(join(outDir, name), text);
+    files.push(join(outDir, name));
+  };
+  write(`${prefix}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const charts: string[] = [];
+  if (results.throughput?.length) {
+    const name = `${prefix}-throughput.svg`;
+    write(
+      name,
+      groupedBars({
+        title: 'One worker process: refreshes/s beside its limits',
+        yLabel: 'per second',
+        series: ['refreshes', 'durable UPDATEs (pgbench)', 'no-op BullMQ jobs'],
+        groups: results.throughput.map((l) => ({
+          label: `concurrency ${l.concurrency}`,
+          values: [l.refresh.refreshesPerSecond, l.durableWrite.updatesPerSecond, l.noopQueue.jobsPerSecond],
+        })),
+      }),
+    );
+    charts.push(name);
+  }
+  if (results.scaleOut?.length) {
+    const name = `${prefix}-scale-out.svg`;
+    write(
+      name,
+      groupedBars({
+        title: `Scale-out: worker processes × concurrency ${results.scaleOut[0]!.concurrency}`,
+        yLabel: 'refreshes per second',
+        series: ['refreshes/s'],
+        groups: results.scaleOut.map((r) => ({ label: `${r.workers} worker(s)`, values: [r.refreshesPerSecond] })),
+      }),
+    );
+    charts.push(name);
+  }
+  if (results.schedule?.lateness) {
+    const name = `${prefix}-lateness.svg`;
+    const lateness = results.schedule.lateness;
+    const t = lateness.timeline;
+    write(
+      name,
+      lines({
+        title: `Lateness of ${lateness.connections.toLocaleString('en')} scheduled refreshes`,
+        xLabel: 'seconds into the due window (10 s buckets)',
+        yLabel: 'ms late',
+        series: [
+          { name: 'p99 per bucket', points: t.map((b) => ({ x: b.at, y: b.p99 })) },
+          { name: 'max per bucket', points: t.map((b) => ({ x: b.at, y: b.max })) },
+        ],
+        reference: { y: 1_000, label: 'p99 target 1 s' },
+      }),
+    );
+    charts.push(name);
+  }
+  write(`${prefix}.md`, markdown(results, charts));
+  return files;
+}
+
+function markdown(results: BenchResults, charts: string[]): string {
+  const m = results.machine;
+  const out: string[] = [];
+  out.push(`# Evergreen benchmarks (${results.mode} run)`);
+  out.push('');
+  out.push(
+    `Run ${results.startedAt} → ${results.finishedAt} with \`pnpm bench${results.mode === 'quick' ? ' --quick' : ''}\`. ` +
+      'The machine is shared with other work: compare figures within one run (the ratios), not across runs.',
+  );
+  out.push('');
+  out.push('| machine | |');
+  out.push('| --- | --- |');
+  out.push(`| CPU | ${m.cores} × ${m.cpuModel} |`);
+  out.push(`| memory | ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB |`);
+  out.push(`| Node | ${m.node} |`);
+  out.push(
+    `| PostgreSQL | ${m.postgres} (${Object.entries(m.postgresSettings)
+      .map(([k, v]) => `${k}=${v || "''"}`)
+      .join(', ')}) |`,
+  );
+  out.push(`| Redis | ${m.redis} |`);
+  out.push(`| pgbench | ${m.pgbench ?? 'not installed (postgres.js loop)'} |`);
+  out.push(`| load average at start | ${m.loadAverageAtStart} |`);
+  out.push('');
+  out.push('## Targets');
+  out.push('');
+  out.push('| scenario | measure | value | target | ratio | met |');
+  out.push('| --- | --- | ---: | --- | ---: | --- |');
+  for (const t of results.targets) {
+    out.push(
+      `| ${t.scenario} | ${t.measure} | ${t.value} | ${t.target} | ${t.ratio ?? ''} | ${t.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  out.push('');
+  if (results.throughput?.length) {
+    out.push('## 1. Refresh throughput of one worker process');
+    out.push('');
+    out.push(
+      'A backlog of due connections, one worker process (`apps/worker`, production defaults but the concurrency), the ' +
+        'fake provider answering at once. Refreshes are successes committed to `refresh_events`, counted over a window ' +
+        'after a warm-up. Beside them, at the same concurrency: committed single-row primary-key UPDATEs (pgbench, ' +
+        'custom script, one transaction each) and a no-op BullMQ job over a waiting backlog.',
+    );
+    out.push('');
+    out.push(
+      '| concurrency | refreshes/s | durable UPDATEs/s | ratio | no-op BullMQ jobs/s | worker RSS | CPU cores (worker / postgres / redis / provider) | Redis cmds per refresh |',
+    );
+    out.push('| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    for (const l of results.throughput) {
+      const c = l.refresh.cpu.cores;
+      out.push(
+        `| ${l.concurrency} | ${r0(l.refresh.refreshesPerSecond)} | ${r0(l.durableWrite.updatesPerSecond)} | ${r2(l.refresh.refreshesPerSecond / l.durableWrite.updatesPerSecond)} | ${r0(l.noopQueue.jobsPerSecond)} | ${mib(l.refresh.workerMaxRssBytes)} | ${[c.workers, c.postgres, c.redis, c['bench+provider']].map((v) => (v ?? 0).toFixed(2)).join(' / ')} (machine ${l.refresh.cpu.machineCores} of ${l.refresh.cpu.machineTotal}) | ${l.refresh.redis.commandsPerRefresh} |`,
+      );
+    }
+    out.push('');
+    out.push('Postgres backends by state and wait (average over the window, pg_stat_activity sampled every 100 ms):');
+    out.push('');
+    for (const l of results.throughput) {
+      out.push(
+        `- concurrency ${l.concurrency}: ${
+          Object.entries(l.refresh.pgWaits.backends)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none'
+        }`,
+      );
+    }
+    out.push('');
+    out.push(
+      `Redis commands per refresh at concurrency ${results.throughput.at(-1)!.concurrency}: ${Object.entries(
+        results.throughput.at(-1)!.refresh.redis.top,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+    );
+    out.push('');
+  }
+  if (results.schedule) {
+    const s = results.schedule;
+    const l = s.lateness;
+    if (l) {
+      out.push('## 2. Scheduling lateness');
+      out.push('');
+      out.push(
+        `${l.connections.toLocaleString('en')} connections enqueued with due times spread uniformly over ${r0(l.spreadSeconds)} s ` +
+          `(short tokens, a short buffer), ${l.workers} worker process(es) at concurrency ${l.concurrency}. Lateness is the ` +
+          'arrival of the refresh request at the provider minus the refresh time `enqueueConnections` returned; a token ' +
+          'expired if its refresh arrived after its expiry.',
+      );
+      out.push('');
+      out.push(
+        '| p50 | p99 | max | expired | not refreshed | extra refreshes | worker RSS | CPU cores during the window |',
+      );
+      out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+      out.push(
+        `| ${r0(l.latenessMs.p50)} ms | ${r0(l.latenessMs.p99)} ms | ${r0(l.latenessMs.max)} ms | ${l.expired} | ${l.notRefreshed} | ${l.extraRefreshes} | ${mib(l.workerMaxRssBytes)} | ${Object.entries(
+          l.cpu.cores,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`,
+      );
+      out.push('');
+    }
+    out.push('## 3. Bulk enqueue');
+    out.push('');
+    out.push('| | per second | seconds |');
+    out.push('| --- | ---: | ---: |');
+    out.push(
+      `| raw BullMQ addBulk, ${s.rawAddBulk.jobs.toLocaleString('en')} delayed jobs in batches of ${s.rawAddBulk.batchSize} | ${r0(s.rawAddBulk.jobsPerSecond)} | ${r2(s.rawAddBulk.jobs / s.rawAddBulk.jobsPerSecond)} |`,
+    );
+    out.push(
+      `| enqueueConnections, ${s.enqueue.connections.toLocaleString('en')} connections (encrypt, upsert, events, schedule) | ${r0(s.enqueue.connectionsPerSecond)} | ${r2(s.enqueue.seconds)} |`,
+    );
+    out.push('');
+    out.push('## 4. Memory');
+    out.push('');
+    const mem = s.memory;
+    out.push('| | bytes per connection |');
+    out.push('| --- | ---: |');
+    out.push(
+      `| Redis ${m.redis} as the shared server is configured, INFO used_memory after − before | ${r0(mem.redisBytesPerConnection)} |`,
+    );
+    out.push(
+      `| the same, MEMORY USAGE sampled: job hash ${r0(mem.redisSample.jobHash)} (${mem.redisSample.jobEncoding}) + delayed set ${r0(mem.redisSample.delayedZsetShare)} + other keys ${r0(mem.redisSample.otherKeysShare)} | ${r0(mem.redisSampledBytesPerConnection)} |`,
+    );
+    if (s.tunedRedis) {
+      const t = s.tunedRedis;
+      out.push(
+        `| Redis ${t.redisVersion} with ${Object.entries(t.config)
+          .map(([k, v]) => `\`${k} ${v}\``)
+          .join(
+            ', ',
+          )} (a private server, ${t.connections.toLocaleString('en')} connections): INFO delta / sampled, job hash ${t.memory.redisSample.jobEncoding} | ${r0(t.memory.redisBytesPerConnection)} / ${r0(t.memory.redisSampledBytesPerConnection)} |`,
+      );
+    }
+    out.push(`| Postgres, connections table (heap, indexes, TOAST) | ${r0(mem.postgres.connectionsTable)} |`);
+    out.push(
+      `| Postgres, connection_events outbox (one \`connection.connected\` per new connection) | ${r0(mem.postgres.connectionEvents)} |`,
+    );
+    const rss = results.throughput?.find((t) => t.concurrency === 64)?.refresh.workerMaxRssBytes;
+    if (rss) out.push(`| worker RSS at concurrency 64 (whole process) | ${mib(rss)} |`);
+    out.push('');
+  }
+  if (results.tokens?.length) {
+    out.push('## 5. getValidAccessToken on a fresh token');
+    out.push('');
+    out.push('Closed loops over random connections; both through a pool of 10 Postgres connections (the SDK default).');
+    out.push('');
+    out.push('| concurrency | getValidAccessToken/s | p50 | p99 | SELECT by primary key/s | p50 | p99 | ratio |');
+    out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const t of results.tokens) {
+      const g = t.getValidAccessToken;
+      const p = t.primaryKeySelect;
+      out.push(
+        `| ${g.concurrency} | ${r0(g.perSecond)} | ${g.p50Ms} ms | ${g.p99Ms} ms | ${r0(p.perSecond)} | ${p.p50Ms} ms | ${p.p99Ms} ms | ${r2(g.perSecond / p.perSecond)} |`,
+      );
+    }
+    out.push('');
+  }
+  if (results.scaleOut?.length) {
+    out.push('## 6. Scale-out');
+    out.push('');
+    out.push('| worker processes | refreshes/s | CPU cores by group (machine busy of total) | Postgres backends |');
+    out.push('| ---: | ---: | --- | --- |');
+    for (const r of results.scaleOut) {
+      out.push(
+        `| ${r.workers} × ${r.concurrency} | ${r0(r.refreshesPerSecond)} | ${Object.entries(r.cpu.cores)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} (${r.cpu.machineCores} of ${r.cpu.machineTotal}) | ${Object.entries(r.pgWaits.backends)
+          .slice(0, 4)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`,
+      );
+    }
+    out.push('');
+    if (results.bottleneck) out.push(`Bottleneck: ${results.bottleneck}`);
+    out.push('');
+  }
+  if (charts.length) {
+    out.push('## Charts');
+    out.push('');
+    for (const c of charts) out.push(`![${c}](${c})`);
+    out.push('');
+  }
+  out.push('How these are measured, and what changed because of them: [README.md](README.md).');
+  out.push('');
+  return out.join('\n');
+}
