@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { VARIABLES } from '@evergreen/config';
+import { adviseOnRedisSettings } from '@evergreen/queue';
 import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
@@ -93,7 +94,7 @@ describe('docker-compose.yml', () => {
     expect(validate(misspelt)).toBe(false);
   });
 
-  it('has Postgres and Redis with healthchecks, Redis with noeviction and an append-only file', () => {
+  it('has Postgres and Redis with healthchecks, Redis with noeviction, an append-only file and job hashes in listpacks', () => {
     expect(Object.keys(services).sort()).toEqual(
       ['board', 'demo', 'migrate', 'postgres', 'redis', 'scheduler', 'worker'].sort(),
     );
@@ -102,6 +103,10 @@ describe('docker-compose.yml', () => {
     const redis = services.redis!.command!.join(' ');
     expect(redis).toMatch(/--maxmemory-policy noeviction/);
     expect(redis).toMatch(/--appendonly yes/);
+    // And nothing our workers would warn about at start.
+    const settings = Object.fromEntries([...redis.matchAll(/--([\w-]+) (\S+)/g)].map((m) => [m[1]!, m[2]!] as const));
+    expect(adviseOnRedisSettings(settings)).toEqual([]);
+    expect(settings['hash-max-listpack-value']).toBe('128');
   });
 
   it('builds one image from the Dockerfile for every Evergreen service', () => {

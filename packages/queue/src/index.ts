@@ -4,3 +4,10 @@ export { ConnectionLock, type HeldLock } from './connection-lock.ts';
 export { FINISHED_JOB_RETENTION, RefreshQueues, type ScheduleResult } from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';
+export {
+  adviseOnRedisSettings,
+  CHECKED_REDIS_SETTINGS,
+  JOB_HASH_LISTPACK_VALUE,
+  readRedisSettings,
+  type RedisAdvice,
+} from './redis-settings.ts';

@@ -3,7 +3,15 @@ import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type DestinationStream, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
 import { retryWhileUnreachable } from './retry-while-unreachable.ts';
-import { ConnectionLock, createRedis, RefreshQueues, SchedulerKeys, SendSlots } from '@evergreen/queue';
+import {
+  adviseOnRedisSettings,
+  ConnectionLock,
+  createRedis,
+  readRedisSettings,
+  RefreshQueues,
+  SchedulerKeys,
+  SendSlots,
+} from '@evergreen/queue';
 import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
 import {
   createRegistry,
@@ -63,6 +71,13 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   });
   const redis = createRedis(config.redisUrl, 'worker');
   redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
+  // Said, not enforced: a managed Redis may not let us change it, and the cost is memory or a reconcile's delay.
+  void readRedisSettings(redis).then(
+    (settings) => {
+      for (const advice of adviseOnRedisSettings(settings)) log.warn(advice, 'redis setting to change');
+    },
+    () => {},
+  );
   const store = new ConnectionStore(db, config.keyring, config.processName, eventsChannel(config.dbSchema));
   const queues = new RefreshQueues(redis, config.redisPrefix);
   const tokens = new TokenClient(config.http);

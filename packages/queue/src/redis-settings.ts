@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+
+/** A Redis setting that costs Evergreen schedules or memory as configured, and what to set instead. */
+export interface RedisAdvice {
+  setting: string;
+  found: string;
+  want: string;
+  why: string;
+}
+
+/** The settings `adviseOnRedisSettings` reads; `CONFIG GET` answers with these names. */
+export const CHECKED_REDIS_SETTINGS = [
+  'maxmemory-policy',
+  'hash-max-listpack-value',
+  'hash-max-ziplist-value',
+] as const;
+
+/**
+ * A delayed job's hash holds its options as JSON, about 80 bytes with a UUID job id (`{"jobId":"…","delay":…,
+ * "attempts":0}`, BullMQ writes all three). Above `hash-max-listpack-value` bytes Redis stores the whole hash as a hash
+ * table instead of a listpack, at about twice the memory: 892 against 558 bytes per scheduled connection in
+ * docs/benchmarks.
+ */
+export const JOB_HASH_LISTPACK_VALUE = 128;
+
+/**
+ * What to change in a Redis's configuration, given its `CONFIG GET` answers (absent: not readable, nothing said).
+ * Pure, so every branch is a unit test.
+ */
+export function adviseOnRedisSettings(settings: Readonly<Record<string, string>>): RedisAdvice[] {
+  const advice: RedisAdvice[] = [];
+  const policy = settings['maxmemory-policy'];
+  if (policy !== undefined && policy !== 'noeviction') {
+    advice.push({
+      setting: 'maxmemory-policy',
+      found: policy,
+      want: 'noeviction',
+      why: 'an evicted job key is a lost schedule until the next reconcile',
+    });
+  }
+  // Redis 7 names it hash-max-listpack-value and still answers to the old name; Redis 6 knows only the old one.
+  const listpack = settings['hash-max-listpack-value'] ?? settings['hash-max-ziplist-value'];
+  if (listpack !== undefined && Number(listpack) < JOB_HASH_LISTPACK_VALUE) {
+    advice.push({
+      setting: 'hash-max-listpack-value',
+      found: listpack,
+      want: String(JOB_HASH_LISTPACK_VALUE),
+      why: "each scheduled connection's job hash is stored as a hash table, about 60 % more Redis memory per connection",
+    });
+  }
+  return advice;
+}
+
+/**
+ * Reads the settings `adviseOnRedisSettings` checks. Managed Redis services often refuse `CONFIG`: then nothing can be
+ * said, and that is not an error.
+ */
+export async function readRedisSettings(redis: Redis): Promise<Record<string, string>> {
+  const settings: Record<string, string> = {};
+  for (const name of CHECKED_REDIS_SETTINGS) {
+    try {
+      const answer = (await redis.call('CONFIG', 'GET', name)) as string[];
+      for (let i = 0; i + 1 < answer.length; i += 2) settings[answer[i]!] = answer[i + 1]!;
+    } catch {
+      return settings;
+    }
+  }
+  return settings;
+}
