@@ -108,6 +108,28 @@ describe('the refresh engine when Postgres fails under it', () => {
     expect((decision as { runAt: number }).runAt - before).toBeLessThanOrEqual(1_500);
   });
 
+  it("holds a connection's lock for one request and its write, not the whole configured TTL", async () => {
+    // Nobody releases a killed worker's lock: its TTL is how long the connection waits, and a rotation the kill lost
+    // must be replayed inside the provider's grace period (Okta: 30 s).
+    const config = sandbox.config({ EVERGREEN_LOCK_TTL_MS: '60000', EVERGREEN_HTTP_DEADLINE_MS: '5000' });
+    const shortLocks = engineFromConfig(config, {
+      store,
+      lock: new ConnectionLock(redis, config.redisPrefix),
+      tokens,
+      log: createLogger({ level: 'info', destination: logs }),
+    });
+    const { connectionId } = await enqueue('lock-ttl');
+    provider.injectFaults([{ kind: 'delay', ms: 400 }]);
+    const running = shortLocks.run(connectionId, { trigger: 'forced', force: true });
+    const key = `${config.redisPrefix}:lock:${connectionId}`;
+    const ttl = await until(async () => ((await redis.pttl(key)) > 0 ? redis.pttl(key) : null), {
+      intervalMs: 10,
+      what: 'the lock taken',
+    });
+    expect(ttl).toBeLessThanOrEqual(5_000 + 3_000);
+    expect(await running).toMatchObject({ kind: 'delay', why: 'scheduled' });
+  });
+
   it("keeps a connection's job when its refresh throws, and refreshes it on the next run", async () => {
     const { grant, connectionId } = await enqueue('read-fails');
     const queues = new RefreshQueues(sandbox.redis, sandbox.prefix);

@@ -191,7 +191,8 @@ export const VARIABLES = [
     default: String(30 * S),
     min: 1_000,
     max: 10 * MIN,
-    description: 'Per-connection refresh lock; must exceed the HTTP deadline plus the write.',
+    description:
+      "Longest hold of a connection's refresh lock; must exceed the HTTP deadline plus the write. A refresh takes it for the HTTP deadline plus 3 s when that is shorter (a killed worker's connection waits that long), extending it for a grace-period replay or retried writes.",
   },
   {
     name: 'EVERGREEN_HTTP_CONNECT_TIMEOUT_MS',

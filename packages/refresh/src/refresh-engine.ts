@@ -66,6 +66,8 @@ const DUE_TOLERANCE_MS = 1_000;
 const REPLAY_SLOT_WAIT_MS = 1_000;
 /** Time the write after the request may take while the lock must still be ours. */
 const WRITE_MARGIN_MS = 1_000;
+/** Time from taking the lock to sending: reading the row, taking a send slot. */
+const PREPARE_MARGIN_MS = 2_000;
 /**
  * How long to wait before looking again when another process holds the connection's lock: holders usually finish
  * within one request, and a dead holder's lock lapses by its TTL.
@@ -115,7 +117,7 @@ export class RefreshEngine {
   }
 
   async #run(connectionId: string, options: RunOptions, span: Span): Promise<RefreshDecision> {
-    const lock = await this.#d.lock.acquire(connectionId, this.#d.config.lockTtlMs);
+    const lock = await this.#d.lock.acquire(connectionId, this.#lockMs());
     if (!lock) {
       this.#observer.lockContention({ provider: null });
       return this.#lockedElsewhere(connectionId);
@@ -130,6 +132,17 @@ export class RefreshEngine {
           this.#d.log.warn({ connection: connectionId, err: safeError(error) }, 'lock release failed'),
         );
     }
+  }
+
+  /**
+   * How long a refresh takes the connection's lock for: what one request and its write need, at most the configured
+   * TTL. Nobody releases a killed worker's lock, so this is also how long its connection waits: if the killed request
+   * had rotated the refresh token, the retry must present the old one within the provider's grace period (Okta's is
+   * 30 s by default), and the 30 s TTL alone used to take all of it. Longer phases (a grace-period replay, retried
+   * writes) extend the lock as they go.
+   */
+  #lockMs(): number {
+    return Math.min(this.#d.config.lockTtlMs, this.#d.httpDeadlineMs + WRITE_MARGIN_MS + PREPARE_MARGIN_MS);
   }
 
   /** How long another holder still has the connection's lock (0: nobody): on-demand callers wait on it. */
@@ -165,9 +178,12 @@ export class RefreshEngine {
     if (provider.grant === 'refresh_token' && connection.refreshToken === null)
       return { kind: 'done', why: 'no_refresh_token' };
 
-    // The lock must outlive the request: if too little of it is left (a slow Redis, a paused process), give up now
-    // rather than risk a second holder presenting the same refresh token.
-    if (lock.expiresAt - this.#now() < this.#d.httpDeadlineMs + WRITE_MARGIN_MS) {
+    // The lock must outlive the request: if too little of it is left (a slow Postgres, a paused process), it is
+    // extended; if that fails, give up now rather than risk a second holder presenting the same refresh token.
+    if (
+      lock.expiresAt - this.#now() < this.#d.httpDeadlineMs + WRITE_MARGIN_MS &&
+      !(await this.#d.lock.extend(lock, this.#lockMs()).catch(() => false))
+    ) {
       return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
     }
 
