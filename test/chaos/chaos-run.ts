@@ -312,7 +312,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       commits: store.commits,
       expiredSightings: sampler.sightings,
       rateLimits: providers.flatMap((p) => (p.rateLimit ? [{ provider: p.id, ...p.rateLimit }] : [])),
-      stormLimit: 12,
+      retry: { attempts: config.refresh.backoff.attempts, cooldownMs: config.refresh.backoff.cooldownMs },
       arrivalJitterMs: Math.ceil(loopDelay.max / 1e6),
       runEndedAt: endState.checkedAt,
       unexpectedExits: processes.filter((p) => p.crashed || p.drainFailed).length,

@@ -89,6 +89,7 @@ export function writeReport(input: ReportInput): string {
     '| --- | ---: |',
     `| refreshes committed | ${v.refreshesCommitted} |`,
     `| most requests for one grant within one token lifetime | ${v.maxRequestsPerGrantPerLifetime} |`,
+    `| most requests for one grant within half a retry cooldown (${v.maxRequestsPerGrantPerStormSpan.spanMs} ms; a storm above ${v.maxRequestsPerGrantPerStormSpan.limit}) | ${v.maxRequestsPerGrantPerStormSpan.requests} |`,
     ...v.maxRateWindow.map(
       (w) =>
         `| ${w.provider}: most requests in any ${w.countedOverMs} ms (declared max ${w.max} per ${w.durationMs} ms; ${w.rawMax} counting bunched arrivals) | ${w.requests} |`,

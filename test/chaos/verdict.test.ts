@@ -28,7 +28,7 @@ function input(over: Partial<VerdictInput> = {}): VerdictInput {
     expiredSightings: new Map(),
     rateLimits: [],
     arrivalJitterMs: 0,
-    stormLimit: 5,
+    retry: { attempts: 3, cooldownMs: 4_000 },
     runEndedAt: 20_000,
     unexpectedExits: 0,
     secretHits: 0,
@@ -68,12 +68,29 @@ describe('the chaos verdict', () => {
     ).toBe(0);
   });
 
-  it('counts a storm of requests for one grant and requests beyond the declared rate', () => {
-    const storm = Array.from({ length: 6 }, (_, i) => ok(5_000 + i * 100));
-    expect(judge(input({ requests: new Map([['g1', storm]]) })).counts.refreshStorms).toBe(1);
+  it('counts more requests for one grant in half a cooldown than the retry policy allows, and requests beyond the declared rate', () => {
+    // attempts 3 (+ a replay, + a retry after a kill) in any 2,000 ms: 5 is the policy, 6 a storm.
+    const within = (n: number, step: number) => Array.from({ length: n }, (_, i) => ok(5_000 + i * step));
+    expect(judge(input({ requests: new Map([['g1', within(5, 100)]]) })).counts.refreshStorms).toBe(0);
+    const storm = judge(input({ requests: new Map([['g1', within(6, 100)]]) }));
+    expect(storm.counts.refreshStorms).toBe(1);
+    expect(storm.maxRequestsPerGrantPerStormSpan).toEqual({ requests: 6, spanMs: 2_000, limit: 5 });
+    // The same six, spread so that no 2,000 ms holds more than five: a cooled-down retry, not a storm.
+    expect(judge(input({ requests: new Map([['g1', within(6, 450)]]) })).counts.refreshStorms).toBe(0);
     const limited = judge(input({ rateLimits: [{ provider: 'p', max: 1, durationMs: 10_000 }] }));
     expect(limited.counts.rateLimitExcess).toBe(1);
     expect(limited.ok).toBe(false);
+  });
+
+  it('counts a revoked grant asked again and again as a storm (invalid_grant must end in needs_reauth)', () => {
+    const control = grant({ control: true, revokedBecause: 'manual' });
+    const rows = [{ connectionId: 'c1', status: 'needs_reauth' }];
+    const refused = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ at: 6_000 + i * 5_000, grantId: 'g1', status: 400, outcome: 'revoked' }));
+    expect(judge(input({ grants: [control], rows, requests: new Map([['g1', refused(4)]]) })).ok).toBe(true);
+    const looping = judge(input({ grants: [control], rows, requests: new Map([['g1', refused(5)]]) }));
+    expect(looping.counts.refreshStorms).toBe(1);
+    expect(looping.examples.refreshStorms).toEqual(['c1: 5 requests after its grant was revoked']);
   });
 
   it('finds the busiest window and percentiles', () => {

@@ -57,8 +57,12 @@ export interface VerdictInput {
    * `durationMs` can then arrive bunched; counted in spans shortened by this much, a correct sender still fits.
    */
   arrivalJitterMs: number;
-  /** At most this many requests for one grant inside one access-token lifetime before it counts as a storm. */
-  stormLimit: number;
+  /**
+   * The workers' retry policy, which defines a storm: after `attempts` consecutive failures a connection cools down
+   * for at least half of `cooldownMs` (the jitter's floor), so no grant may see more than `attempts` requests, plus
+   * one grace-period replay and one retry of a request a killed worker left unanswered, inside half a cooldown.
+   */
+  retry: { attempts: number; cooldownMs: number };
   runEndedAt: number;
   unexpectedExits: number;
   secretHits: number;
@@ -85,6 +89,8 @@ export interface Verdict {
   /** Losses on strictly single-use providers (no grace period): the crash window's real cost, reported apart. */
   strictGrantsRevokedByReuse: number;
   maxRequestsPerGrantPerLifetime: number;
+  /** Most requests for one grant in half a retry cooldown, against what the retry policy allows there. */
+  maxRequestsPerGrantPerStormSpan: { requests: number; spanMs: number; limit: number };
   maxRateWindow: {
     provider: string;
     requests: number;
@@ -110,6 +116,9 @@ export interface Percentiles {
   max: number;
 }
 
+/** Requests a revoked grant may see from us: see `judge`. */
+export const MAX_REQUESTS_AFTER_REVOCATION = 4;
+
 export function judge(input: VerdictInput): Verdict {
   const examples: Partial<Record<keyof Counts, string[]>> = {};
   const note = (key: keyof Counts, text: string) => {
@@ -126,6 +135,9 @@ export function judge(input: VerdictInput): Verdict {
   let expired = 0;
   let storms = 0;
   let maxPerLifetime = 0;
+  let maxPerStormSpan = 0;
+  const stormSpanMs = input.retry.cooldownMs / 2;
+  const stormLimit = input.retry.attempts + 2;
   for (const grant of input.grants) {
     const row = rowById.get(grant.connectionId);
     if (grant.revokedBecause === 'reuse') {
@@ -135,10 +147,18 @@ export function judge(input: VerdictInput): Verdict {
         note('grantsRevokedByReuse', grant.connectionId);
       }
     }
+    const requests = input.requests.get(grant.grantId) ?? [];
     if (grant.control) {
       if (row?.status !== 'needs_reauth') {
         missed += 1;
         note('missedRevocations', `${grant.connectionId}: ${row?.status ?? 'no row'}`);
+      }
+      // invalid_grant ends in needs_reauth, never in a retry loop: one request, one replay of the previous refresh
+      // token in its grace period, and each of those once more if a kill lost its answer.
+      const refused = requests.filter((r) => r.outcome === 'revoked').length;
+      if (refused > MAX_REQUESTS_AFTER_REVOCATION) {
+        storms += 1;
+        note('refreshStorms', `${grant.connectionId}: ${refused} requests after its grant was revoked`);
       }
       continue;
     }
@@ -151,21 +171,22 @@ export function judge(input: VerdictInput): Verdict {
       wronglyError += 1;
       note('wronglyError', grant.connectionId);
     }
-    const requests = input.requests.get(grant.grantId) ?? [];
     const gap = firstCoverageGap(grant, requests, input.runEndedAt);
     const sighting = input.expiredSightings.get(grant.connectionId);
     if (gap !== null || sighting !== undefined) {
       expired += 1;
       note('accessTokensExpired', `${grant.connectionId}: ${gap ?? `store held an expired token ${sighting} ms`}`);
     }
-    const burst = maxInWindow(
-      requests.map((r) => r.at),
-      grant.lifetimeMs,
-    );
-    maxPerLifetime = Math.max(maxPerLifetime, burst);
-    if (burst > input.stormLimit) {
+    const times = requests.map((r) => r.at);
+    maxPerLifetime = Math.max(maxPerLifetime, maxInWindow(times, grant.lifetimeMs));
+    const burst = maxInWindow(times, stormSpanMs);
+    maxPerStormSpan = Math.max(maxPerStormSpan, burst);
+    if (burst > stormLimit) {
       storms += 1;
-      note('refreshStorms', `${grant.connectionId}: ${burst} requests within ${grant.lifetimeMs} ms`);
+      note(
+        'refreshStorms',
+        `${grant.connectionId}: ${burst} requests within ${stormSpanMs} ms (at most ${stormLimit})`,
+      );
     }
   }
 
@@ -222,6 +243,7 @@ export function judge(input: VerdictInput): Verdict {
     counts,
     strictGrantsRevokedByReuse: strictRevoked,
     maxRequestsPerGrantPerLifetime: maxPerLifetime,
+    maxRequestsPerGrantPerStormSpan: { requests: maxPerStormSpan, spanMs: stormSpanMs, limit: stormLimit },
     maxRateWindow,
     rotationToCommitMs: percentiles(rotationWindows(input)),
     refreshesCommitted: input.commits.length,
