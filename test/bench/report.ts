@@ -115,7 +115,8 @@ export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
       ratio: r2(ratio),
     });
   }
-  return { targets, ...(results.scaleOut && { bottleneck: bottleneck(results.scaleOut) }) };
+  // An empty scale-out (no runs) has no bottleneck to name: bottleneck() needs at least one run.
+  return { targets, ...(results.scaleOut?.length ? { bottleneck: bottleneck(results.scaleOut) } : {}) };
 }
 
 /** Where scale-out stops: the first step that adds < 30 % throughput, and what was saturated then. */
@@ -211,7 +212,7 @@ export function writeReports(results: BenchResults, outDir: string, prefix: stri
   return files;
 }
 
-function markdown(results: BenchResults, charts: string[]): string {
+export function markdown(results: BenchResults, charts: string[]): string {
   const m = results.machine;
   const out: string[] = [];
   out.push(`# Evergreen benchmarks (${results.mode} run)`);

@@ -1,7 +1,10 @@
 /** Nearest-rank percentile of `sorted` (ascending), p in [0, 100]. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
+  // Rank = ceil(p / 100 × n). In floating point the product can land a hair above a whole rank
+  // (0.07 * 100 = 7.000000000000001, 1.1 * 3000 / 100 = 33.00000000000001), which ceil turns into the next rank (p7 of
+  // 100 values gave the 8th, p99.9 of 1,000 the max); a millionth of a rank absorbs that and no genuine fraction.
+  const rank = Math.ceil((p * sorted.length) / 100 - 1e-6);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 

@@ -1,7 +1,8 @@
 /** Hand-written SVG charts: no browser, no dependency, stable text so a diff of two runs stays readable. */
 
 const PALETTE = ['#2f6f4f', '#c9792b', '#4a6fa5', '#8e5ea2', '#b8483e'];
-const FONT = 'font-family="system-ui, sans-serif" font-size="12"';
+/** Font attributes; the size is a parameter so no tag carries font-size twice (a duplicate attribute is not XML). */
+const font = (size = 12) => `font-family="system-ui, sans-serif" font-size="${size}"`;
 
 function escape(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -46,15 +47,15 @@ export function groupedBars(options: {
   const y = (v: number) => m.top + plotH - (v / max) * plotH;
   const parts: string[] = [];
   parts.push(
-    `<text x="${width / 2}" y="20" text-anchor="middle" ${FONT} font-size="15" font-weight="600">${escape(options.title)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" ${font(15)} font-weight="600">${escape(options.title)}</text>`,
   );
   for (let i = 0; i <= 5; i++) {
     const v = (max / 5) * i;
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end" ${FONT}>${format(v)}</text>`);
+    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end" ${font()}>${format(v)}</text>`);
   }
   parts.push(
-    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${escape(options.yLabel)}</text>`,
+    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${font()}>${escape(options.yLabel)}</text>`,
   );
   options.groups.forEach((g, gi) => {
     const x0 = m.left + gi * groupW + (groupW - barW * options.series.length) / 2;
@@ -65,11 +66,11 @@ export function groupedBars(options: {
         `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(m.top + plotH - y(v)).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"/>`,
       );
       parts.push(
-        `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" ${FONT} font-size="10">${format(v)}</text>`,
+        `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" ${font(10)}>${format(v)}</text>`,
       );
     });
     parts.push(
-      `<text x="${(m.left + gi * groupW + groupW / 2).toFixed(1)}" y="${m.top + plotH + 18}" text-anchor="middle" ${FONT}>${escape(g.label)}</text>`,
+      `<text x="${(m.left + gi * groupW + groupW / 2).toFixed(1)}" y="${m.top + plotH + 18}" text-anchor="middle" ${font()}>${escape(g.label)}</text>`,
     );
   });
   parts.push(legend(options.series, m.left, height - 18));
@@ -103,22 +104,22 @@ export function lines(options: {
   const y = (v: number) => m.top + plotH - (Math.max(0, v) / yMax) * plotH;
   const parts: string[] = [];
   parts.push(
-    `<text x="${width / 2}" y="20" text-anchor="middle" ${FONT} font-size="15" font-weight="600">${escape(options.title)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" ${font(15)} font-weight="600">${escape(options.title)}</text>`,
   );
   for (let i = 0; i <= 5; i++) {
     const v = (yMax / 5) * i;
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end" ${FONT}>${format(v)}</text>`);
+    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end" ${font()}>${format(v)}</text>`);
   }
   for (let i = 0; i <= 5; i++) {
     const v = (xMax / 5) * i;
-    parts.push(`<text x="${x(v)}" y="${m.top + plotH + 16}" text-anchor="middle" ${FONT}>${format(v)}</text>`);
+    parts.push(`<text x="${x(v)}" y="${m.top + plotH + 16}" text-anchor="middle" ${font()}>${format(v)}</text>`);
   }
   parts.push(
-    `<text x="${m.left + plotW / 2}" y="${m.top + plotH + 34}" text-anchor="middle" ${FONT}>${escape(options.xLabel)}</text>`,
+    `<text x="${m.left + plotW / 2}" y="${m.top + plotH + 34}" text-anchor="middle" ${font()}>${escape(options.xLabel)}</text>`,
   );
   parts.push(
-    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${escape(options.yLabel)}</text>`,
+    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${font()}>${escape(options.yLabel)}</text>`,
   );
   if (options.reference) {
     const ry = y(options.reference.y);
@@ -126,7 +127,7 @@ export function lines(options: {
       `<line x1="${m.left}" x2="${width - m.right}" y1="${ry}" y2="${ry}" stroke="#b8483e" stroke-dasharray="6 4"/>`,
     );
     parts.push(
-      `<text x="${width - m.right - 4}" y="${ry - 4}" text-anchor="end" ${FONT} fill="#b8483e">${escape(options.reference.label)}</text>`,
+      `<text x="${width - m.right - 4}" y="${ry - 4}" text-anchor="end" ${font()} fill="#b8483e">${escape(options.reference.label)}</text>`,
     );
   }
   options.series.forEach((s, si) => {
@@ -147,7 +148,7 @@ function legend(names: string[], x0: number, y: number): string {
   let x = x0;
   return names
     .map((name, i) => {
-      const item = `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 16}" y="${y}" ${FONT}>${escape(name)}</text>`;
+      const item = `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 16}" y="${y}" ${font()}>${escape(name)}</text>`;
       x += 28 + name.length * 7;
       return item;
     })

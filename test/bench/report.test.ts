@@ -1,0 +1,359 @@
+import { describe, expect, it } from 'vitest';
+import type { CpuShare } from './cpu-sampler.ts';
+import type { LatenessResult } from './lateness.ts';
+import type { Machine } from './machine.ts';
+import type { RefreshThroughputResult } from './refresh-throughput.ts';
+import { judge, markdown, type BenchResults, type Target } from './report.ts';
+import type { ScheduleResults, ThroughputLevel } from './scenarios.ts';
+import type { TokenReadResult } from './token-read.ts';
+
+type Input = Parameters<typeof judge>[0];
+
+const cpu = (cores: Record<string, number> = { workers: 0.5 }, machineCores = 1, machineTotal = 2): CpuShare => ({
+  cores,
+  machineCores,
+  machineTotal,
+  seconds: 8,
+});
+
+const machine: Machine = {
+  date: '2026-01-01T00:00:00.000Z',
+  cores: 2,
+  cpuModel: 'Test CPU',
+  memoryBytes: 8 * 2 ** 30,
+  node: 'v20.19.0',
+  postgres: '16.0',
+  postgresSettings: { fsync: 'on', shared_preload_libraries: '' },
+  redis: '7.2.0',
+  pgbench: null,
+  loadAverageAtStart: 0.5,
+};
+
+function refresh(workers: number, refreshesPerSecond: number, cores?: Record<string, number>): RefreshThroughputResult {
+  return {
+    workers,
+    concurrency: 16,
+    refreshesPerSecond,
+    workerMaxRssBytes: 150 * 2 ** 20,
+    cpu: cpu(cores),
+    pgWaits: { samples: 80, backends: { 'active:CPU': 1.5, 'active:IO/WALSync': 0.5 } },
+    redis: { commandsPerRefresh: 27, usecPerRefresh: 120, top: { evalsha: 3, hset: 2 } },
+    backlogLeft: 1_000,
+  };
+}
+
+/** A level whose refreshes/s ÷ durable UPDATEs/s is `ratio` (1,000 UPDATEs/s). */
+function level(concurrency: number, ratio: number): ThroughputLevel {
+  return {
+    concurrency,
+    refresh: { ...refresh(1, ratio * 1_000), concurrency },
+    durableWrite: { concurrency, updatesPerSecond: 1_000, tool: 'pgbench' },
+    noopQueue: { concurrency, jobsPerSecond: 5_000 },
+  };
+}
+
+function tokens(concurrency: number, ratio: number): TokenReadResult {
+  return {
+    getValidAccessToken: { concurrency, perSecond: ratio * 2_000, p50Ms: 1.2, p99Ms: 4.5 },
+    primaryKeySelect: { concurrency, perSecond: 2_000, p50Ms: 0.5, p99Ms: 2 },
+  };
+}
+
+function lateness(p99: number, max: number, expired: number): LatenessResult {
+  return {
+    connections: 10_000,
+    workers: 1,
+    concurrency: 16,
+    spreadSeconds: 40,
+    latenessMs: { n: 10_000, p50: 20, p99, max },
+    expired,
+    notRefreshed: 0,
+    extraRefreshes: 0,
+    workerMaxRssBytes: 160 * 2 ** 20,
+    cpu: cpu(),
+    timeline: [
+      { at: 0, due: 5_000, p99: 50, max: 90 },
+      { at: 10, due: 5_000, p99: 60, max: 120 },
+    ],
+  };
+}
+
+function schedule(
+  options: Partial<ScheduleResults> & { enqueueRatio?: number; redisBytes?: number } = {},
+): ScheduleResults {
+  const { enqueueRatio = 0.6, redisBytes = 550, ...rest } = options;
+  const memory = {
+    redisBytesPerConnection: redisBytes,
+    redisSampledBytesPerConnection: redisBytes - 10,
+    redisSample: { jobHash: 400, delayedZsetShare: 100, otherKeysShare: 40, jobEncoding: 'listpack' },
+    postgresBytesPerConnection: 900,
+    postgres: { connectionsTable: 700, connectionEvents: 200 },
+  };
+  return {
+    rawAddBulk: { jobs: 10_000, batchSize: 1_000, jobsPerSecond: 10_000, cpu: cpu() },
+    enqueue: {
+      connections: 10_000,
+      batchSize: 1_000,
+      connectionsPerSecond: enqueueRatio * 10_000,
+      seconds: 10_000 / (enqueueRatio * 10_000),
+      cpu: cpu(),
+    },
+    memory,
+    tunedRedis: null,
+    lateness: lateness(500, 2_000, 0),
+    ...rest,
+  };
+}
+
+const base: Input = {
+  mode: 'full',
+  machine,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-01T00:20:00.000Z',
+};
+
+const only = (targets: Target[], scenario: string) => targets.filter((t) => t.scenario === scenario);
+
+describe('judge', () => {
+  it('gives no targets and no bottleneck when no scenario ran', () => {
+    expect(judge(base)).toEqual({ targets: [] });
+  });
+
+  it('marks a throughput ratio of 0.5 as met and 0.49 as not met', () => {
+    const { targets } = judge({ ...base, throughput: [level(1, 0.49), level(4, 0.5), level(16, 0.75)] });
+    expect(targets).toHaveLength(3);
+    expect(targets.map((t) => [t.measure, t.met, t.ratio, t.value])).toEqual([
+      ['concurrency 1: refreshes/s ÷ durable UPDATEs/s', false, 0.49, 490],
+      ['concurrency 4: refreshes/s ÷ durable UPDATEs/s', true, 0.5, 500],
+      ['concurrency 16: refreshes/s ÷ durable UPDATEs/s', true, 0.75, 750],
+    ]);
+    expect(targets.every((t) => t.scenario === '1. refresh throughput')).toBe(true);
+  });
+
+  it('marks getValidAccessToken ÷ SELECT at 0.5 as met and 0.49 as not met', () => {
+    const { targets } = judge({ ...base, tokens: [tokens(1, 0.49), tokens(16, 0.5)] });
+    expect(targets.map((t) => [t.scenario, t.met, t.ratio])).toEqual([
+      ['5. getValidAccessToken', false, 0.49],
+      ['5. getValidAccessToken', true, 0.5],
+    ]);
+  });
+
+  it('judges lateness p99 ≤ 1 s, max ≤ 5 s and no expired token, limits included', () => {
+    const met = only(
+      judge({ ...base, schedule: schedule({ lateness: lateness(1_000, 5_000, 0) }) }).targets,
+      '2. lateness',
+    );
+    expect(met.map((t) => [t.measure, t.value, t.met])).toEqual([
+      ['p99 (ms)', 1_000, true],
+      ['max (ms)', 5_000, true],
+      ['tokens expired', 0, true],
+    ]);
+    const missed = only(
+      judge({ ...base, schedule: schedule({ lateness: lateness(1_001, 5_001, 1) }) }).targets,
+      '2. lateness',
+    );
+    expect(missed.map((t) => t.met)).toEqual([false, false, false]);
+  });
+
+  it('counts an unmeasured lateness (no refresh seen: NaN) as missed', () => {
+    const targets = only(
+      judge({ ...base, schedule: schedule({ lateness: lateness(NaN, NaN, 10_000) }) }).targets,
+      '2. lateness',
+    );
+    expect(targets.map((t) => t.met)).toEqual([false, false, false]);
+  });
+
+  it('gives no lateness target when the schedule ran without the lateness part', () => {
+    const { targets } = judge({ ...base, schedule: schedule({ lateness: null }) });
+    expect(only(targets, '2. lateness')).toEqual([]);
+    expect(targets.map((t) => t.scenario)).toEqual(['3. bulk enqueue', '4. memory']);
+  });
+
+  it('judges the bulk enqueue ratio at 0.5 and Redis memory at 600 B per connection', () => {
+    const at = (enqueueRatio: number, redisBytes: number) =>
+      judge({ ...base, schedule: schedule({ enqueueRatio, redisBytes, lateness: null }) }).targets.map((t) => t.met);
+    expect(at(0.5, 600)).toEqual([true, true]);
+    expect(at(0.49, 601)).toEqual([false, false]);
+    const [bulk] = judge({ ...base, schedule: schedule({ enqueueRatio: 0.49 }) }).targets.filter(
+      (t) => t.scenario === '3. bulk enqueue',
+    );
+    expect(bulk).toMatchObject({ value: 4_900, ratio: 0.49, met: false });
+  });
+
+  it('adds a second memory target for the tuned private Redis, naming its settings', () => {
+    const tuned = schedule({
+      lateness: null,
+      tunedRedis: {
+        redisVersion: '7.2.0',
+        config: { 'hash-max-listpack-value': '128' },
+        connections: 10_000,
+        memory: { ...schedule().memory, redisBytesPerConnection: 700 },
+      },
+    });
+    const memory = only(judge({ ...base, schedule: tuned }).targets, '4. memory');
+    expect(memory).toHaveLength(2);
+    expect(memory[1]!.measure).toContain('hash-max-listpack-value 128');
+    expect(memory[1]).toMatchObject({ value: 700, met: false });
+  });
+
+  describe('bottleneck', () => {
+    it('is absent without a scale-out, and for a scale-out with no runs (instead of throwing)', () => {
+      expect(judge(base)).not.toHaveProperty('bottleneck');
+      expect(judge({ ...base, scaleOut: [] })).not.toHaveProperty('bottleneck');
+    });
+
+    it('stops at the first step adding less than 30 % and names a saturated machine', () => {
+      const runs = [
+        refresh(1, 400),
+        { ...refresh(2, 440), cpu: cpu({ workers: 1, postgres: 0.7 }, 1.98, 2) },
+        refresh(4, 900),
+      ];
+      const { bottleneck } = judge({ ...base, scaleOut: runs });
+      expect(bottleneck).toContain('1→400/s, 2→440/s, 4→900/s');
+      expect(bottleneck).toContain('Stops at 2 worker(s)');
+      expect(bottleneck).toContain("CPU: the machine's 2 cores were 99 % busy");
+      expect(bottleneck).toContain('workers 1.00, postgres 0.70');
+    });
+
+    it('falls back to the last run when every step scales, and to Postgres waits when no CPU is saturated', () => {
+      const { bottleneck } = judge({ ...base, scaleOut: [refresh(1, 100), refresh(2, 200), refresh(4, 400)] });
+      expect(bottleneck).toContain('Stops at 4 worker(s)');
+      expect(bottleneck).toContain('not CPU (machine 50 % busy): Postgres waits');
+    });
+
+    it('names a saturated Redis', () => {
+      const { bottleneck } = judge({
+        ...base,
+        scaleOut: [refresh(1, 100, { redis: 0.95 }), refresh(2, 110, { redis: 0.97 })],
+      });
+      expect(bottleneck).toContain('Stops at 2 worker(s): Redis (single-threaded, one core)');
+    });
+  });
+});
+
+/** The markdown tables as arrays of rows of cells (header and separator included). */
+function tables(md: string): string[][][] {
+  const result: string[][][] = [];
+  let current: string[][] | null = null;
+  for (const line of md.split('\n')) {
+    if (line.startsWith('|')) {
+      expect(line.endsWith('|'), `table row not closed: ${line}`).toBe(true);
+      const cells = line
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim());
+      if (!current) result.push((current = []));
+      current.push(cells);
+    } else current = null;
+  }
+  return result;
+}
+
+function tableAfter(md: string, heading: string): string[][] {
+  const at = md.indexOf(heading);
+  expect(at, `no "${heading}"`).toBeGreaterThan(-1);
+  return tables(md.slice(at))[0]!;
+}
+
+function fullResults(): BenchResults {
+  const input: Input = {
+    ...base,
+    throughput: [level(1, 0.3), level(16, 0.6), level(64, 0.55)],
+    tokens: [tokens(1, 0.4), tokens(16, 0.7)],
+    scaleOut: [refresh(1, 400), refresh(2, 700), refresh(4, 750)],
+    schedule: schedule({
+      tunedRedis: {
+        redisVersion: '7.2.0',
+        config: { 'hash-max-listpack-value': '128' },
+        connections: 10_000,
+        memory: schedule().memory,
+      },
+    }),
+  };
+  return { ...input, ...judge(input) };
+}
+
+describe('markdown', () => {
+  const charts = ['latest-throughput.svg', 'latest-lateness.svg'];
+
+  it('gives every table row as many cells as its header, with a separator row second', () => {
+    const all = tables(markdown(fullResults(), charts));
+    expect(all.length).toBeGreaterThanOrEqual(8);
+    for (const table of all) {
+      const [header, separator, ...rows] = table;
+      expect(
+        separator!.every((c) => /^-{3}:?$/.test(c)),
+        `separator of ${header!.join(' | ')}`,
+      ).toBe(true);
+      expect(separator).toHaveLength(header!.length);
+      expect(rows.length, `rows of ${header!.join(' | ')}`).toBeGreaterThan(0);
+      for (const row of rows) expect(row, `row of ${header!.join(' | ')}`).toHaveLength(header!.length);
+    }
+  });
+
+  it('lists one targets row per target, met or **no**', () => {
+    const results = fullResults();
+    const [, , ...rows] = tableAfter(markdown(results, charts), '## Targets');
+    expect(rows).toHaveLength(results.targets.length);
+    // 3 throughput levels + 3 lateness + 1 bulk + 2 memory + 2 tokens.
+    expect(rows).toHaveLength(11);
+    expect(rows.map((r) => r[5])).toEqual(results.targets.map((t) => (t.met ? 'yes' : '**no**')));
+    expect(rows[0]).toEqual([
+      '1. refresh throughput',
+      'concurrency 1: refreshes/s ÷ durable UPDATEs/s',
+      '300',
+      '≥ 0.5 × durable-write limit',
+      '0.3',
+      '**no**',
+    ]);
+  });
+
+  it('gives one row per throughput level, token concurrency and scale-out run', () => {
+    const md = markdown(fullResults(), charts);
+    expect(tableAfter(md, '## 1. Refresh throughput')).toHaveLength(2 + 3);
+    expect(tableAfter(md, '## 5. getValidAccessToken')).toHaveLength(2 + 2);
+    expect(tableAfter(md, '## 6. Scale-out')).toHaveLength(2 + 3);
+    expect(tableAfter(md, '## 2. Scheduling lateness')).toHaveLength(2 + 1);
+    expect(tableAfter(md, '## 3. Bulk enqueue')).toHaveLength(2 + 2);
+    // Memory: shared Redis INFO, sampled, tuned Redis, two Postgres rows, worker RSS at concurrency 64.
+    expect(tableAfter(md, '## 4. Memory')).toHaveLength(2 + 6);
+  });
+
+  it('renders figures as the tables promise', () => {
+    const md = markdown(fullResults(), charts);
+    const [, , first] = tableAfter(md, '## 1. Refresh throughput');
+    expect(first!.slice(0, 6)).toEqual(['1', '300', '1000', '0.3', '5000', '150 MiB']);
+    expect(tableAfter(md, '## 2. Scheduling lateness')[2]!.slice(0, 4)).toEqual(['20 ms', '500 ms', '2000 ms', '0']);
+    expect(md).toContain('| pgbench | not installed (postgres.js loop) |');
+    expect(md).toContain("shared_preload_libraries=''");
+    expect(md).toContain('| memory | 8.0 GiB |');
+    expect(md).toContain(`Bottleneck: ${fullResults().bottleneck}`);
+  });
+
+  it('links each chart, and names the quick run and its command', () => {
+    const md = markdown({ ...fullResults(), mode: 'quick' }, charts);
+    expect(md).toContain('# Evergreen benchmarks (quick run)');
+    expect(md).toContain('`pnpm bench --quick`');
+    for (const c of charts) expect(md).toContain(`![${c}](${c})`);
+  });
+
+  it('leaves out the sections of scenarios that did not run', () => {
+    const md = markdown({ ...base, targets: [] }, []);
+    for (const heading of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', '## 6.', '## Charts', 'Bottleneck']) {
+      expect(md).not.toContain(heading);
+    }
+    const [, , ...targetRows] = tableAfter(md, '## Targets');
+    expect(targetRows).toEqual([]);
+    expect(md).toContain('`pnpm bench`');
+  });
+
+  it('leaves out the lateness section and its targets when only the enqueue ran', () => {
+    const input: Input = { ...base, schedule: schedule({ lateness: null }) };
+    const md = markdown({ ...input, ...judge(input) }, []);
+    expect(md).not.toContain('## 2. Scheduling lateness');
+    expect(md).toContain('## 3. Bulk enqueue');
+    expect(tableAfter(md, '## Targets')).toHaveLength(2 + 2);
+    // No throughput level at concurrency 64: no worker RSS row.
+    expect(tableAfter(md, '## 4. Memory')).toHaveLength(2 + 4);
+  });
+});
