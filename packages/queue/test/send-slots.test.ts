@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SendSlots } from '../src/send-slots.ts';
+import { until } from '../../../test/support/until.ts';
 
 describe('SendSlots', () => {
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
@@ -42,6 +43,25 @@ describe('SendSlots', () => {
     for (let i = 3; i < granted.length; i++) {
       expect(granted[i]!.answered - granted[i - 3]!.sent).toBeGreaterThanOrEqual(299);
     }
+  });
+
+  it('takes the window as full when Redis lost it (a flush) while one of our own slots was still in it', async () => {
+    const limit = { max: 4, durationMs: 1_500 };
+    expect(await slots.take('p5', limit)).toBe(0);
+    await redis.del(slots.key('p5')); // what FLUSHALL, or a restart that lost its last writes, does to the log
+    const wait = await slots.take('p5', limit);
+    expect(wait).toBe(1_500);
+    // Full for every process, including one that never took a slot here (a replacement worker).
+    expect(await new SendSlots(redis, prefix).take('p5', limit)).toBeGreaterThan(1_000);
+    expect(await redis.zcard(slots.key('p5'))).toBe(4);
+  });
+
+  it('does not mistake a window that simply expired for a lost one', async () => {
+    const limit = { max: 2, durationMs: 200 };
+    expect(await slots.take('p6', limit)).toBe(0);
+    await until(async () => (await redis.exists(slots.key('p6'))) === 0, { what: 'the window expired' });
+    expect(await slots.take('p6', limit)).toBe(0);
+    expect(await slots.take('p6', limit)).toBe(0);
   });
 
   it('keeps nothing but instants and random members in Redis, and expires them', async () => {
