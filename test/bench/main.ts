@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -20,6 +21,7 @@ import { REPO_ROOT } from './worker-processes.ts';
 /**
  * `pnpm bench [--quick] [--only throughput,tokens,scaleout,schedule|enqueue] [--out docs/benchmarks] [--name latest]
  *   [--profile DIR] [--lateness-workers N] [--lateness-concurrency N] [--connections N] [--levels 1,4,16,64]`
+ * `pnpm bench --render baseline` rewrites a stored run's markdown and charts from its JSON.
  *
  * Runs the benchmarks against the local (or DATABASE_URL / REDIS_URL) Postgres and Redis, each in its own schema and
  * Redis prefix, and writes JSON, a markdown table and SVG charts. The full run takes about 20 minutes (100,000
@@ -39,8 +41,18 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     /** Development: only these concurrency levels of scenario 1 (`--levels 16`). */
     levels: { type: 'string' },
+    /** Re-renders `<out>/<name>.md` and its charts from `<out>/<name>.json` (after a change to the report), no run. */
+    render: { type: 'string' },
   },
 });
+
+if (values.render) {
+  const dir = values.out ?? join(REPO_ROOT, 'docs/benchmarks');
+  const stored = JSON.parse(readFileSync(join(dir, `${values.render}.json`), 'utf8')) as BenchResults;
+  const files = writeReports({ ...stored, ...judge(stored) }, dir, values.render);
+  process.stderr.write(`re-rendered ${files.join(', ')}\n`);
+  process.exit(0);
+}
 
 const quick = values.quick!;
 const only = new Set((values.only ?? 'throughput,tokens,scaleout,schedule').split(',').map((s) => s.trim()));
