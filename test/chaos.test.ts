@@ -37,7 +37,8 @@ describe.skipIf(missing !== null)('the short chaos run (pnpm chaos --short, as C
       secretHits: 0,
       staleStoredTokens: 0,
     });
-    // The run really did work under fire: most connections refreshed more than once.
-    expect(verdict.refreshesCommitted).toBeGreaterThan(1_500);
+    // The run really did work under fire: most connections refreshed at least once. Not all: a first token lives half
+    // to all of its provider's lifetime (up to 180 s), and the run may end before the last of them is due.
+    expect(verdict.connectionsRefreshed).toBeGreaterThan(800);
   }, 300_000);
 });

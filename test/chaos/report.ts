@@ -87,7 +87,7 @@ export function writeReport(input: ReportInput): string {
     '',
     '| Measured | Value |',
     '| --- | ---: |',
-    `| refreshes committed | ${v.refreshesCommitted} |`,
+    `| refreshes committed (connections refreshed at least once) | ${v.refreshesCommitted} (${v.connectionsRefreshed}) |`,
     `| most requests for one grant within one token lifetime | ${v.maxRequestsPerGrantPerLifetime} |`,
     `| most requests for one grant within half a retry cooldown (${v.maxRequestsPerGrantPerStormSpan.spanMs} ms; a storm above ${v.maxRequestsPerGrantPerStormSpan.limit}) | ${v.maxRequestsPerGrantPerStormSpan.requests} |`,
     ...v.maxRateWindow.map(

@@ -42,6 +42,7 @@ describe('the chaos verdict', () => {
     const v = judge(input());
     expect(v.ok).toBe(true);
     expect(v.rotationToCommitMs).toMatchObject({ count: 2, max: 100 });
+    expect([v.refreshesCommitted, v.connectionsRefreshed]).toEqual([2, 1]);
   });
 
   it('counts a refresh that came after the previous access token expired', () => {

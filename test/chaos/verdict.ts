@@ -105,6 +105,8 @@ export interface Verdict {
   /** Commit time minus the provider's rotation time of the same refresh: the crash window as measured. */
   rotationToCommitMs: Percentiles | null;
   refreshesCommitted: number;
+  /** Connections with at least one committed refresh: the run really did work. */
+  connectionsRefreshed: number;
   examples: Partial<Record<keyof Counts, string[]>>;
 }
 
@@ -247,6 +249,7 @@ export function judge(input: VerdictInput): Verdict {
     maxRateWindow,
     rotationToCommitMs: percentiles(rotationWindows(input)),
     refreshesCommitted: input.commits.length,
+    connectionsRefreshed: new Set(input.commits.map((c) => c.connectionId)).size,
     examples,
   };
 }
