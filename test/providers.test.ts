@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import { FakeProvider, type FakeProviderOptions } from '@evergreen/fake-provider';
 import { queueName } from '@evergreen/queue';
 import type { EnqueueConnectionInput } from '@evergreen/sdk';
@@ -9,15 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, type ProviderEntry } from './support/sandbox.ts';
 import { startStack, type Stack } from './support/stack.ts';
 import { until } from './support/until.ts';
-
-/** A port free right now, so a fake can answer with URLs naming itself (Salesforce's instance_url). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './support/free-port.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PRIVATE_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { createLogger } from '@evergreen/log';
 import { closeDatabase, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
   type WebhookEndpoint,
 } from '../src/index.ts';
 import { Receiver, type Behaviour } from './receiver.ts';
+import { freePort } from '../../../test/support/free-port.ts';
 
 const SECRET = 'whsec_test_4f1c9a0e7b2d8c63';
 const PAYLOAD_MARKER = 'owner-7d41-private';
@@ -416,12 +416,3 @@ describe('WebhookDispatcher', () => {
     await failing.stop();
   });
 });
-
-/** A port nothing listens on: bound once, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
