@@ -7,6 +7,8 @@ import { Keyring } from '@evergreen/keyring';
 import { migrateDatabase } from '@evergreen/store';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+// Type-only: the tests' Sandbox module imports vitest, which the benchmark process does not run under.
+import type { ProviderEntry } from '../support/sandbox.ts';
 
 /**
  * The settings every benchmark process runs with: production defaults, except what a benchmark must change (no .env,
@@ -18,8 +20,6 @@ export const BENCH_ENV: Record<string, string> = {
   EVERGREEN_OPS_HOST: '127.0.0.1',
   EVERGREEN_LOG_LEVEL: 'info',
 };
-
-export type ProviderEntry = { id: string } & Record<string, unknown>;
 
 /**
  * One benchmark's private Evergreen, like the tests' Sandbox but usable outside vitest: its own Postgres schema and
