@@ -1,4 +1,4 @@
-import { ConnectionLock, queueName, RefreshQueues } from '@evergreen/queue';
+import { ConnectionLock, MAX_ADD_DELAY_MS, queueName, RefreshQueues } from '@evergreen/queue';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from './support/sandbox.ts';
@@ -94,5 +94,24 @@ describe('scheduling a connection', () => {
   it('puts nothing but the connection id in the job', async () => {
     const job = await queue.getJob('c1');
     expect(job!.data).toEqual({ connectionId: 'c1' });
+  });
+
+  it("stores options small enough for a default Redis to keep the job's hash compact, whenever it is due", async () => {
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    expect(await queues.schedule('acme', id, now + 7 * 86_400_000, now)).toBe('added');
+    const key = queue.toKey(id);
+    const opts = (await sandbox.redis.hget(key, 'opts'))!;
+    // Redis's default hash-max-listpack-value: one field longer than this doubles the hash's memory.
+    expect(opts.length).toBeLessThanOrEqual(64);
+    // A week ahead is added as the longest short delay; the early run moves it to the real time (refresh-pipeline).
+    expect(JSON.parse(opts)).toEqual({ jobId: id, delay: MAX_ADD_DELAY_MS });
+    const [, limit] = (await sandbox.redis.call('CONFIG', 'GET', 'hash-max-listpack-value')) as string[];
+    if (Number(limit) >= 64) expect(await sandbox.redis.call('OBJECT', 'ENCODING', key)).toBe('listpack');
+    // A later move keeps the real time in the job, not in its stored options.
+    const later = Date.now();
+    expect(await queues.schedule('acme', id, later + 86_400_000, later)).toBe('moved');
+    expect(Math.abs((await dueAt(id))! - (later + 86_400_000))).toBeLessThan(200);
+    expect((await sandbox.redis.hget(key, 'opts'))!.length).toBeLessThanOrEqual(64);
   });
 });

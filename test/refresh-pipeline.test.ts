@@ -1,4 +1,6 @@
 import { FakeProvider } from '@evergreen/fake-provider';
+import { MAX_ADD_DELAY_MS, queueName } from '@evergreen/queue';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from './support/sandbox.ts';
 import { startStack, type Stack } from './support/stack.ts';
@@ -61,6 +63,35 @@ describe('the refresh pipeline, in one process', () => {
     expect(alpha.isAccessTokenValid(row!.accessToken!)).toBe(true);
     expect(alpha.grant(grant.grantId)!.revoked).toBe(false);
     expect(alpha.reuseCount()).toBe(0);
+  });
+
+  it('lets a job added early (a long-lived token) wake once, ask nothing, and move to the real time', async () => {
+    const grant = alpha.issue({ expiresIn: 86_400 });
+    const result = await stack.evergreen.enqueueConnection({
+      ownerId: 'owner-long',
+      provider: 'alpha',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 86_400,
+    });
+    const queue = new Queue(queueName('alpha'), { connection: sandbox.redis, prefix: sandbox.prefix });
+    try {
+      const job = (await queue.getJob(result.connectionId))!;
+      expect(job.delay).toBe(MAX_ADD_DELAY_MS);
+      await job.promote(); // what the capped delay does after 2.8 hours
+      const refreshAt = result.refreshAt!.getTime();
+      await until(
+        async () => {
+          const j = await queue.getJob(result.connectionId);
+          return (await j?.getState()) === 'delayed' && Math.abs(j!.timestamp + j!.delay - refreshAt) < 1_000;
+        },
+        { what: "the job moved to the connection's refresh time" },
+      );
+      expect(alpha.requests.filter((r) => r.grantId === grant.grantId)).toEqual([]);
+      expect((await stack.read(result.connectionId))!.refreshToken).toBe(grant.refreshToken);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('turns invalid_grant into needs_reauth and never asks the provider again', async () => {

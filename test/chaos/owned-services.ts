@@ -43,7 +43,6 @@ export class OwnedRedis {
   async up(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
     args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction');
-    args.push('--hash-max-listpack-value', '128');
     this.#child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitFor('redis', () => this.ping(), 15_000);
   }

@@ -1,7 +1,13 @@
 export { createRedis, isRedisReady } from './redis.ts';
 export { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 export { ConnectionLock, type HeldLock } from './connection-lock.ts';
-export { FINISHED_JOB_RETENTION, RefreshQueues, type ScheduleResult } from './refresh-queues.ts';
+export {
+  FINISHED_JOB_RETENTION,
+  MAX_ADD_DELAY_MS,
+  RefreshQueues,
+  refreshJob,
+  type ScheduleResult,
+} from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';
 export {

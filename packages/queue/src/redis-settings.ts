@@ -16,12 +16,11 @@ export const CHECKED_REDIS_SETTINGS = [
 ] as const;
 
 /**
- * A delayed job's hash holds its options as JSON, about 80 bytes with a UUID job id (`{"jobId":"…","delay":…,
- * "attempts":0}`, BullMQ writes all three). Above `hash-max-listpack-value` bytes Redis stores the whole hash as a hash
- * table instead of a listpack, at about twice the memory: 892 against 558 bytes per scheduled connection in
- * docs/benchmarks.
+ * A job's longest hash field is its options, `{"jobId":"<uuid>","delay":N}`: at most 64 bytes (refresh-queues.ts keeps
+ * them there). Redis's default threshold is 64; below it Redis stores the whole hash as a hash table instead of a
+ * listpack, at twice the memory (656 against 328 bytes per job).
  */
-export const JOB_HASH_LISTPACK_VALUE = 128;
+export const JOB_HASH_LISTPACK_VALUE = 64;
 
 /**
  * What to change in a Redis's configuration, given its `CONFIG GET` answers (absent: not readable, nothing said).

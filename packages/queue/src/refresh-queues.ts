@@ -4,10 +4,29 @@ import { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 
 export type ScheduleResult = 'added' | 'moved' | 'replaced' | 'in_flight';
 
-const JOB_OPTIONS: JobsOptions = {
-  // Retries are ours (backoff, cooldown, 429s); BullMQ's attempt counter only ever sees one.
-  attempts: 1,
-};
+/**
+ * Retries are ours (backoff, cooldown, 429s), so BullMQ runs each job once: that is its default. The key is present but
+ * undefined on purpose: BullMQ would otherwise write `"attempts":0` into every job's stored options, 13 bytes that
+ * push the field past Redis's default `hash-max-listpack-value` of 64 and double the job hash's memory.
+ */
+const JOB_OPTIONS: JobsOptions = { attempts: undefined };
+
+/**
+ * The longest delay a job is added with: 7 digits. A job's stored options are `{"jobId":"<uuid>","delay":N}`, 64
+ * bytes with 7 digits, so the hash stays a listpack on a default Redis (328 against 656 bytes per job). Only the add
+ * stores the delay there (moves change a separate field), so a connection due later wakes once, finds the row not due
+ * and moves its job to the real time.
+ */
+export const MAX_ADD_DELAY_MS = 9_999_999;
+
+/** The job that schedules a connection: its id is the connection's, due at `runAt` (capped, see MAX_ADD_DELAY_MS). */
+export function refreshJob(connectionId: string, runAt: number, now: number) {
+  return {
+    name: REFRESH_JOB,
+    data: { connectionId } satisfies RefreshJobData,
+    opts: { jobId: connectionId, delay: Math.min(MAX_ADD_DELAY_MS, Math.max(0, Math.round(runAt - now))) },
+  };
+}
 
 /**
  * How long finished jobs stay, given to the workers rather than stored in every job: a job's options are kept in its
@@ -80,13 +99,18 @@ export class RefreshQueues {
       case 'completed':
       case 'failed':
         await queue.remove(connectionId);
-        await queue.add(REFRESH_JOB, { connectionId }, { jobId: connectionId, delay });
+        await this.#add(queue, connectionId, runAt, now);
         return 'replaced';
       default:
         break;
     }
-    await queue.add(REFRESH_JOB, { connectionId }, { jobId: connectionId, delay });
+    await this.#add(queue, connectionId, runAt, now);
     return 'added';
+  }
+
+  async #add(queue: Queue<RefreshJobData>, connectionId: string, runAt: number, now: number): Promise<void> {
+    const job = refreshJob(connectionId, runAt, now);
+    await queue.add(job.name, job.data, job.opts);
   }
 
   /** Which of these connections have a job of any kind: one pipelined round trip for the reconcile. */

@@ -4,7 +4,7 @@ import { adviseOnRedisSettings, CHECKED_REDIS_SETTINGS, readRedisSettings } from
 
 describe('adviseOnRedisSettings', () => {
   it('says nothing for noeviction and a listpack value that fits a job hash', () => {
-    expect(adviseOnRedisSettings({ 'maxmemory-policy': 'noeviction', 'hash-max-listpack-value': '128' })).toEqual([]);
+    expect(adviseOnRedisSettings({ 'maxmemory-policy': 'noeviction', 'hash-max-listpack-value': '64' })).toEqual([]);
   });
 
   it('says nothing of settings it could not read', () => {
@@ -17,10 +17,10 @@ describe('adviseOnRedisSettings', () => {
     ]);
   });
 
-  it("names Redis's default listpack threshold, under either of its names", () => {
+  it("names a listpack threshold lowered below Redis's default, under either of its names", () => {
     for (const name of ['hash-max-listpack-value', 'hash-max-ziplist-value']) {
-      expect(adviseOnRedisSettings({ [name]: '64' })).toEqual([
-        expect.objectContaining({ setting: 'hash-max-listpack-value', found: '64', want: '128' }),
+      expect(adviseOnRedisSettings({ [name]: '32' })).toEqual([
+        expect.objectContaining({ setting: 'hash-max-listpack-value', found: '32', want: '64' }),
       ]);
     }
   });

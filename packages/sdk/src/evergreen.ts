@@ -2,7 +2,7 @@ import { EvergreenError, type ConnectionEvent, type ConnectionStatus, type Event
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, REFRESH_JOB, RefreshQueues, SendSlots } from '@evergreen/queue';
+import { ConnectionLock, createRedis, RefreshQueues, refreshJob, SendSlots } from '@evergreen/queue';
 import { engineFromConfig } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -102,7 +102,11 @@ export interface Evergreen {
 export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   const config = options.config ?? loadConfig();
   const log = (options.logger ?? createLogger({ level: config.logLevel })).child({ component: 'sdk' });
-  const db: Database = openDatabase({ url: config.databaseUrl, schema: config.dbSchema });
+  const db: Database = openDatabase({
+    url: config.databaseUrl,
+    schema: config.dbSchema,
+    max: config.dbPoolSize,
+  });
   const redis: Redis = createRedis(config.redisUrl, 'producer');
   redis.on('error', () => {}); // outages are reported per call ("scheduling pending"), not as crashes
   const channel = eventsChannel(config.dbSchema);
@@ -245,16 +249,9 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     for (const [provider, group] of byProvider) {
       try {
         const now = Date.now();
-        await queues.queue(provider).addBulk(
-          group.map((g) => ({
-            name: REFRESH_JOB,
-            data: { connectionId: g.connectionId },
-            opts: {
-              jobId: g.connectionId,
-              delay: Math.max(0, (g.item.prepared.plan.refreshAt as number) - now),
-            },
-          })),
-        );
+        await queues
+          .queue(provider)
+          .addBulk(group.map((g) => refreshJob(g.connectionId, g.item.prepared.plan.refreshAt as number, now)));
       } catch (error) {
         redisUp = false;
         log.warn({ provider, count: group.length, err: safeError(error) }, 'bulk scheduling deferred to the reconcile');
