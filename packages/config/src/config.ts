@@ -34,6 +34,7 @@ export interface RefreshConfig {
 export interface EvergreenConfig {
   databaseUrl: string;
   dbSchema: string;
+  dbPoolSize: number;
   redisUrl: string;
   redisPrefix: string;
   keyring: Keyring;
@@ -107,6 +108,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return {
     databaseUrl: v.DATABASE_URL as string,
     dbSchema: v.EVERGREEN_DB_SCHEMA as string,
+    dbPoolSize: n(v.EVERGREEN_DB_POOL_SIZE),
     redisUrl: v.REDIS_URL as string,
     redisPrefix: v.EVERGREEN_REDIS_PREFIX as string,
     keyring,

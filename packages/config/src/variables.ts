@@ -29,6 +29,15 @@ export const VARIABLES = [
     description: "Schema holding Evergreen's tables.",
   },
   {
+    name: 'EVERGREEN_DB_POOL_SIZE',
+    kind: 'int',
+    default: '8',
+    min: 1,
+    max: 100,
+    description:
+      'Postgres connections per process (worker, scheduler, an app using the SDK). Queries are pipelined on each; more connections add WAL contention, not refreshes (docs/benchmarks).',
+  },
+  {
     name: 'REDIS_URL',
     kind: 'url',
     default: 'redis://127.0.0.1:6379',

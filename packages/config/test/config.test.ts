@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       expect(rest).toEqual({
         databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
         dbSchema: 'evergreen',
+        dbPoolSize: 8,
         redisUrl: 'redis://127.0.0.1:6379',
         redisPrefix: 'evergreen',
         providers: [],
@@ -132,6 +133,14 @@ describe('loadConfig', () => {
       ]);
       expect(configError({ ...minimal, EVERGREEN_WORKER_CONCURRENCY: '0' }).issues).toEqual([
         { field: 'EVERGREEN_WORKER_CONCURRENCY', reason: 'must be at least 1' },
+      ]);
+    });
+
+    it('sizes the Postgres pool apart from the concurrency: 8 unless set, at least 1', () => {
+      expect(loadConfig({ ...minimal, EVERGREEN_WORKER_CONCURRENCY: '64' }).dbPoolSize).toBe(8);
+      expect(loadConfig({ ...minimal, EVERGREEN_DB_POOL_SIZE: '20' }).dbPoolSize).toBe(20);
+      expect(configError({ ...minimal, EVERGREEN_DB_POOL_SIZE: '0' }).issues).toEqual([
+        { field: 'EVERGREEN_DB_POOL_SIZE', reason: 'must be at least 1' },
       ]);
     });
   });

@@ -64,11 +64,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     );
   }
 
-  const db = openDatabase({
-    url: config.databaseUrl,
-    schema: config.dbSchema,
-    max: Math.min(50, config.worker.concurrency + 4),
-  });
+  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: config.dbPoolSize });
   const redis = createRedis(config.redisUrl, 'worker');
   redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
   // Said, not enforced: a managed Redis may not let us change it, and the cost is memory or a reconcile's delay.
