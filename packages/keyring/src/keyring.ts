@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
 import { ConfigError, EvergreenError, isWellFormedText } from '@evergreen/core';
 
 const VERSION = 'evg1';
@@ -10,6 +10,28 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 export const KEYGEN_HINT =
   "Make a key with `pnpm keygen` (or: node -e \"console.log('k1:'+require('crypto').randomBytes(32).toString('base64'))\")" +
   ' and set EVERGREEN_ENCRYPTION_KEYS=<that output>. To rotate, put the new key first and keep the old ones after it.';
+
+/**
+ * Fresh random IVs, drawn from one CSPRNG fill per 4,096 of them. A `randomBytes(12)` call costs about 5 µs, mostly
+ * the call into the system's generator; two per connection were a large share of a bulk enqueue's CPU
+ * (docs/benchmarks/README.md). Each slice is handed out once; IVs are public, so holding the next ones is harmless.
+ */
+class IvSource {
+  readonly #pool = Buffer.allocUnsafeSlow(IV_BYTES * 4_096);
+  #next = this.#pool.length;
+
+  take(): Buffer {
+    if (this.#next >= this.#pool.length) {
+      randomFillSync(this.#pool);
+      this.#next = 0;
+    }
+    const iv = Buffer.from(this.#pool.subarray(this.#next, this.#next + IV_BYTES));
+    this.#next += IV_BYTES;
+    return iv;
+  }
+}
+
+const ivs = new IvSource();
 
 /** A ciphertext that does not open: a wrong or missing key, a corrupted value, or a value moved from another row. */
 export class DecryptError extends EvergreenError {
@@ -91,7 +113,7 @@ export class Keyring {
   encrypt(plaintext: string, associatedData: string): string {
     if (!isWellFormedText(plaintext)) throw new EncryptError('the value is not well-formed Unicode (a lone surrogate)');
     const key = this.#keys.get(this.currentKeyId) as Buffer;
-    const iv = randomBytes(IV_BYTES);
+    const iv = ivs.take();
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
