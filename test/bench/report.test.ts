@@ -99,7 +99,6 @@ function schedule(
       cpu: cpu(),
     },
     memory,
-    tunedRedis: null,
     lateness: lateness(500, 2_000, 0),
     ...rest,
   };
@@ -180,22 +179,6 @@ describe('judge', () => {
     expect(bulk).toMatchObject({ value: 4_900, ratio: 0.49, met: false });
   });
 
-  it('adds a second memory target for the tuned private Redis, naming its settings', () => {
-    const tuned = schedule({
-      lateness: null,
-      tunedRedis: {
-        redisVersion: '7.2.0',
-        config: { 'hash-max-listpack-value': '128' },
-        connections: 10_000,
-        memory: { ...schedule().memory, redisBytesPerConnection: 700 },
-      },
-    });
-    const memory = only(judge({ ...base, schedule: tuned }).targets, '4. memory');
-    expect(memory).toHaveLength(2);
-    expect(memory[1]!.measure).toContain('hash-max-listpack-value 128');
-    expect(memory[1]).toMatchObject({ value: 700, met: false });
-  });
-
   describe('bottleneck', () => {
     it('is absent without a scale-out, and for a scale-out with no runs (instead of throwing)', () => {
       expect(judge(base)).not.toHaveProperty('bottleneck');
@@ -261,14 +244,7 @@ function fullResults(): BenchResults {
     throughput: [level(1, 0.3), level(16, 0.6), level(64, 0.55)],
     tokens: [tokens(1, 0.4), tokens(16, 0.7)],
     scaleOut: [refresh(1, 400), refresh(2, 700), refresh(4, 750)],
-    schedule: schedule({
-      tunedRedis: {
-        redisVersion: '7.2.0',
-        config: { 'hash-max-listpack-value': '128' },
-        connections: 10_000,
-        memory: schedule().memory,
-      },
-    }),
+    schedule: schedule(),
   };
   return { ...input, ...judge(input) };
 }
@@ -295,8 +271,8 @@ describe('markdown', () => {
     const results = fullResults();
     const [, , ...rows] = tableAfter(markdown(results, charts), '## Targets');
     expect(rows).toHaveLength(results.targets.length);
-    // 3 throughput levels + 3 lateness + 1 bulk + 2 memory + 2 tokens.
-    expect(rows).toHaveLength(11);
+    // 3 throughput levels + 3 lateness + 1 bulk + 1 memory + 2 tokens.
+    expect(rows).toHaveLength(10);
     expect(rows.map((r) => r[5])).toEqual(results.targets.map((t) => (t.met ? 'yes' : '**no**')));
     expect(rows[0]).toEqual([
       '1. refresh throughput',
@@ -315,8 +291,8 @@ describe('markdown', () => {
     expect(tableAfter(md, '## 6. Scale-out')).toHaveLength(2 + 3);
     expect(tableAfter(md, '## 2. Scheduling lateness')).toHaveLength(2 + 1);
     expect(tableAfter(md, '## 3. Bulk enqueue')).toHaveLength(2 + 2);
-    // Memory: shared Redis INFO, sampled, tuned Redis, two Postgres rows, worker RSS at concurrency 64.
-    expect(tableAfter(md, '## 4. Memory')).toHaveLength(2 + 6);
+    // Memory: Redis INFO, sampled, two Postgres rows, worker RSS.
+    expect(tableAfter(md, '## 4. Memory')).toHaveLength(2 + 5);
   });
 
   it('renders figures as the tables promise', () => {

@@ -86,23 +86,11 @@ export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
     });
     targets.push({
       scenario: '4. memory',
-      measure: `Redis bytes per scheduled connection, shared Redis as configured (job hash: ${s.memory.redisSample.jobEncoding})`,
+      measure: `Redis bytes per scheduled connection (job hash: ${s.memory.redisSample.jobEncoding})`,
       value: r0(s.memory.redisBytesPerConnection),
       target: '≤ 600 B',
       met: s.memory.redisBytesPerConnection <= 600,
     });
-    if (s.tunedRedis) {
-      const t = s.tunedRedis;
-      targets.push({
-        scenario: '4. memory',
-        measure: `Redis bytes per scheduled connection, Redis with ${Object.entries(t.config)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')} (job hash: ${t.memory.redisSample.jobEncoding})`,
-        value: r0(t.memory.redisBytesPerConnection),
-        target: '≤ 600 B',
-        met: t.memory.redisBytesPerConnection <= 600,
-      });
-    }
   }
   for (const t of results.tokens ?? []) {
     const ratio = t.getValidAccessToken.perSecond / t.primaryKeySelect.perSecond;
@@ -336,16 +324,6 @@ export function markdown(results: BenchResults, charts: string[]): string {
     out.push(
       `| the same, MEMORY USAGE sampled: job hash ${r0(mem.redisSample.jobHash)} (${mem.redisSample.jobEncoding}) + delayed set ${r0(mem.redisSample.delayedZsetShare)} + other keys ${r0(mem.redisSample.otherKeysShare)} | ${r0(mem.redisSampledBytesPerConnection)} |`,
     );
-    if (s.tunedRedis) {
-      const t = s.tunedRedis;
-      out.push(
-        `| Redis ${t.redisVersion} with ${Object.entries(t.config)
-          .map(([k, v]) => `\`${k} ${v}\``)
-          .join(
-            ', ',
-          )} (a private server, ${t.connections.toLocaleString('en')} connections): INFO delta / sampled, job hash ${t.memory.redisSample.jobEncoding} | ${r0(t.memory.redisBytesPerConnection)} / ${r0(t.memory.redisSampledBytesPerConnection)} |`,
-      );
-    }
     out.push(`| Postgres, connections table (heap, indexes, TOAST) | ${r0(mem.postgres.connectionsTable)} |`);
     out.push(
       `| Postgres, connection_events outbox (one \`connection.connected\` per new connection) | ${r0(mem.postgres.connectionEvents)} |`,
@@ -357,7 +335,9 @@ export function markdown(results: BenchResults, charts: string[]): string {
   if (results.tokens?.length) {
     out.push('## 5. getValidAccessToken on a fresh token');
     out.push('');
-    out.push('Closed loops over random connections; both through a pool of 10 Postgres connections (the SDK default).');
+    out.push(
+      'Closed loops over random connections; both through a pool of `EVERGREEN_DB_POOL_SIZE` Postgres connections (8, the default).',
+    );
     out.push('');
     out.push('| concurrency | getValidAccessToken/s | p50 | p99 | SELECT by primary key/s | p50 | p99 | ratio |');
     out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');

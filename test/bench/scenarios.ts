@@ -16,7 +16,6 @@ import { DurableWrite, type DurableWriteResult } from './durable-write.ts';
 import { measureLateness, type LatenessResult } from './lateness.ts';
 import { noopQueueThroughput, type NoopQueueResult } from './noop-queue.ts';
 import { BENCH_PROVIDER, inputFor, issueGrants, seedDueBacklog } from './population.ts';
-import { PrivateRedis } from './private-redis.ts';
 import { refreshThroughput, type RefreshThroughputResult } from './refresh-throughput.ts';
 import { tokenReads, type TokenReadResult } from './token-read.ts';
 
@@ -191,7 +190,11 @@ export async function tokenScenario(services: Services, plan: TokenPlan): Promis
     const results: TokenReadResult[] = [];
     for (const concurrency of plan.concurrencies) {
       services.progress(`tokens: concurrency ${concurrency}`);
-      const r = await tokenReads(sandbox, evergreen, ids, { concurrency, ms: plan.ms, poolSize: 10 });
+      const r = await tokenReads(sandbox, evergreen, ids, {
+        concurrency,
+        ms: plan.ms,
+        poolSize: sandbox.config().dbPoolSize,
+      });
       services.progress(
         `  getValidAccessToken ${r.getValidAccessToken.perSecond}/s p99 ${r.getValidAccessToken.p99Ms} ms; SELECT ${r.primaryKeySelect.perSecond}/s p99 ${r.primaryKeySelect.p99Ms} ms`,
       );
@@ -218,19 +221,10 @@ export interface SchedulePlan {
   lateness: boolean;
 }
 
-export interface TunedRedisMemory {
-  redisVersion: string;
-  config: Record<string, string>;
-  connections: number;
-  memory: MemoryResult;
-}
-
 export interface ScheduleResults {
   rawAddBulk: RawAddBulkResult;
   enqueue: Omit<EnqueueResult, 'results'>;
   memory: MemoryResult;
-  /** The same enqueue into a private Redis with the listpack threshold an Evergreen Redis should have. */
-  tunedRedis: TunedRedisMemory | null;
   lateness: LatenessResult | null;
 }
 
@@ -248,8 +242,6 @@ export async function scheduleScenario(services: Services, plan: SchedulePlan): 
     provider: { accessTokenLifetimeSeconds: 3_600 },
   });
   try {
-    // First, before the due window is planned: it runs on a server of its own and takes a few seconds.
-    const tunedRedis = await tunedRedisMemory(services, Math.min(plan.connections, 20_000), plan.batchSize);
     services.progress(`enqueue: issuing ${plan.connections} grants`);
     const grants = issueGrants(provider, plan.connections);
     const later = Date.now() + 3_600_000;
@@ -298,7 +290,7 @@ export async function scheduleScenario(services: Services, plan: SchedulePlan): 
     if (Date.now() > windowStart - 10_000) services.progress('  warning: the enqueue ran into the due window');
 
     const { results: _results, ...enqueueFigures } = enqueue;
-    if (!plan.lateness) return { rawAddBulk: raw, enqueue: enqueueFigures, memory, tunedRedis, lateness: null };
+    if (!plan.lateness) return { rawAddBulk: raw, enqueue: enqueueFigures, memory, lateness: null };
     // Workers in production run warm; a fresh process compiles its hot paths during its first refreshes. A backlog
     // due at once (not counted) warms the workers up before the measured window opens.
     await seedDueBacklog(evergreen, provider, plan.warmup);
@@ -314,57 +306,8 @@ export async function scheduleScenario(services: Services, plan: SchedulePlan): 
     services.progress(
       `  lateness p50 ${lateness.latenessMs.p50} ms, p99 ${lateness.latenessMs.p99} ms, max ${lateness.latenessMs.max} ms; expired ${lateness.expired}`,
     );
-    return { rawAddBulk: raw, enqueue: enqueueFigures, memory, tunedRedis, lateness };
+    return { rawAddBulk: raw, enqueue: enqueueFigures, memory, lateness };
   } finally {
     await close();
-  }
-}
-
-/**
- * Redis bytes per scheduled connection on a Redis configured for Evergreen: `hash-max-listpack-value 128` keeps each
- * job's hash in the compact listpack encoding (its longest field, the job options, is about 80 bytes with a UUID job
- * id; Redis's default threshold of 64 stores it as a hash table at twice the size). Measured on a private
- * redis-server, since the shared one's settings are not ours to change; skipped when redis-server is not installed.
- */
-async function tunedRedisMemory(
-  services: Services,
-  connections: number,
-  batchSize: number,
-): Promise<TunedRedisMemory | null> {
-  const config = { 'hash-max-listpack-value': '128' };
-  const redis = await PrivateRedis.start(config);
-  if (!redis) return null;
-  services.progress(
-    `memory: ${connections} connections into a private Redis ${redis.version} with ${JSON.stringify(config)}`,
-  );
-  try {
-    const { sandbox, provider, evergreen, close } = await setUp({
-      databaseUrl: services.databaseUrl,
-      redisUrl: redis.url,
-    });
-    try {
-      const grants = issueGrants(provider, connections);
-      // One connection first: the queue's own keys (meta, events, marker) exist before the measurement starts.
-      await evergreen.enqueueConnections(grants.slice(0, 1).map((g) => inputFor(g, undefined, 3_600)));
-      const usedBefore = await redisUsedMemory(sandbox);
-      const rest = grants.slice(1);
-      await evergreen.enqueueConnections(
-        rest.map((g) => inputFor(g, undefined, 3_600)),
-        { batchSize },
-      );
-      const usedAfter = await redisUsedMemory(sandbox);
-      const memory = await memoryPerConnection(sandbox, rest.length, usedBefore, usedAfter, {
-        connectionsTable: 0,
-        connectionEvents: 0,
-      });
-      services.progress(
-        `  tuned Redis: ${memory.redisBytesPerConnection.toFixed(0)} B/connection (job hash ${memory.redisSample.jobEncoding})`,
-      );
-      return { redisVersion: redis.version, config, connections: rest.length, memory };
-    } finally {
-      await close();
-    }
-  } finally {
-    await redis.stop();
   }
 }
