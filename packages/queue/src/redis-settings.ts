@@ -16,9 +16,9 @@ export const CHECKED_REDIS_SETTINGS = [
 ] as const;
 
 /**
- * A job's longest hash field is its options, `{"jobId":"<uuid>","delay":N}`: at most 64 bytes (refresh-queues.ts keeps
- * them there). Redis's default threshold is 64; below it Redis stores the whole hash as a hash table instead of a
- * listpack, at twice the memory (656 against 328 bytes per job).
+ * A job's longest hash field is its options, `{"jobId":"<uuid>","delay":N}`: at most 64 bytes with a UUID connection id
+ * (refresh-queues.ts keeps them there). That is Redis's default threshold; set lower, Redis stores the whole hash as a
+ * hash table instead of a listpack, at twice the memory (656 against 328 bytes per job).
  */
 export const JOB_HASH_LISTPACK_VALUE = 64;
 

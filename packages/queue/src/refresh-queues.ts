@@ -13,9 +13,10 @@ const JOB_OPTIONS: JobsOptions = { attempts: undefined };
 
 /**
  * The longest delay a job is added with: 7 digits. A job's stored options are `{"jobId":"<uuid>","delay":N}`, 64
- * bytes with 7 digits, so the hash stays a listpack on a default Redis (328 against 656 bytes per job). Only the add
- * stores the delay there (moves change a separate field), so a connection due later wakes once, finds the row not due
- * and moves its job to the real time.
+ * bytes with 7 digits, so the hash stays a listpack on a default Redis (328 against 656 bytes per job; a producer's
+ * own connection id longer than a UUID's 36 characters costs the larger encoding). Only the add stores the delay
+ * there (moves change a separate field), so a connection due later wakes once, finds the row not due and moves its
+ * job to the real time.
  */
 export const MAX_ADD_DELAY_MS = 9_999_999;
 
