@@ -3,7 +3,7 @@ import type { CpuShare } from './cpu-sampler.ts';
 import type { LatenessResult } from './lateness.ts';
 import type { Machine } from './machine.ts';
 import type { RefreshThroughputResult } from './refresh-throughput.ts';
-import { judge, markdown, type BenchResults, type Target } from './report.ts';
+import { judge, markdown, refreshCeiling, type BenchResults, type Target } from './report.ts';
 import type { ScheduleResults, ThroughputLevel } from './scenarios.ts';
 import type { TokenReadResult } from './token-read.ts';
 
@@ -249,6 +249,15 @@ function fullResults(): BenchResults {
   return { ...input, ...judge(input) };
 }
 
+describe('refreshCeiling', () => {
+  it('adds the two costs: equal rates halve, a free job leaves the UPDATE rate, a missing figure gives 0', () => {
+    expect(refreshCeiling(1_000, 1_000)).toBe(500);
+    expect(refreshCeiling(4_000, 1e12)).toBeCloseTo(4_000, 3);
+    expect(refreshCeiling(0, 5_000)).toBe(0);
+    expect(refreshCeiling(5_000, 0)).toBe(0);
+  });
+});
+
 describe('markdown', () => {
   const charts = ['latest-throughput.svg', 'latest-lateness.svg'];
 
@@ -298,7 +307,8 @@ describe('markdown', () => {
   it('renders figures as the tables promise', () => {
     const md = markdown(fullResults(), charts);
     const [, , first] = tableAfter(md, '## 1. Refresh throughput');
-    expect(first!.slice(0, 6)).toEqual(['1', '300', '1000', '0.3', '5000', '150 MiB']);
+    // Ceiling: 1 ÷ (1/1,000 + 1/5,000) = 833 a second, 0.83 of the UPDATEs; 300 refreshes are 0.36 of it.
+    expect(first!.slice(0, 8)).toEqual(['1', '300', '1000', '0.3', '5000', '833 (0.83)', '0.36', '150 MiB']);
     expect(tableAfter(md, '## 2. Scheduling lateness')[2]!.slice(0, 4)).toEqual(['20 ms', '500 ms', '2000 ms', '0']);
     expect(md).toContain('| pgbench | not installed (postgres.js loop) |');
     expect(md).toContain("shared_preload_libraries=''");
