@@ -40,6 +40,7 @@ export function refreshCeiling(updatesPerSecond: number, noopJobsPerSecond: numb
   if (updatesPerSecond <= 0 || noopJobsPerSecond <= 0) return 0;
   return 1 / (1 / updatesPerSecond + 1 / noopJobsPerSecond);
 }
+
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
