@@ -17,7 +17,7 @@ import { loadDatabaseConfig } from '@evergreen/config';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { Keyring } from '@evergreen/keyring';
 import { createRedis } from '@evergreen/queue';
-import { drainOnSignals, loadDotEnv, startOrExit } from '@evergreen/runtime';
+import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
 import { createEvergreen, type ConnectionEvent } from '@evergreen/sdk';
 import { closeDatabase, openDatabase } from '@evergreen/store';
 import { startLocalStack } from './local-stack.ts';
@@ -63,7 +63,9 @@ loadDotEnv();
 const adminToken = randomBytes(18).toString('base64url');
 const dir = mkdtempSync(join(tmpdir(), 'evergreen-demo-'));
 
-const demo = await startOrExit(async () => {
+const demo = await startAndDrainOnSignals(startDemo, (started) => started.stack.roles.log);
+
+async function startDemo() {
   const { databaseUrl } = loadDatabaseConfig();
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   await resetDemoData(databaseUrl, redisUrl, values.schema, values.prefix);
@@ -153,7 +155,7 @@ const demo = await startOrExit(async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
 
 const boardPort = new URL(demo.stack.board.address).port;
 const host = values.host === '0.0.0.0' || values.host === '::' ? 'localhost' : values.host;
@@ -175,7 +177,6 @@ process.stdout.write(
     '',
   ].join('\n') + '\n',
 );
-drainOnSignals(demo.close, demo.stack.roles.log);
 
 function printEvent(event: ConnectionEvent): void {
   const time = new Date(event.createdAt).toISOString().slice(11, 19);

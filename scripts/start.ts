@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Keyring } from '@evergreen/keyring';
-import { drainOnSignals, loadDotEnv, startOrExit } from '@evergreen/runtime';
+import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
 import { startLocalStack } from './local-stack.ts';
 
 const dotEnv = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
@@ -29,5 +29,7 @@ if (process.env.NODE_ENV !== 'production') {
 }
 loadDotEnv();
 
-const stack = await startOrExit(() => startLocalStack());
-drainOnSignals(stack.close, stack.roles.log);
+await startAndDrainOnSignals(
+  () => startLocalStack(),
+  (stack) => stack.roles.log,
+);

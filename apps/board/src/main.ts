@@ -1,6 +1,5 @@
-import { drainOnSignals, loadDotEnv, startOrExit } from '@evergreen/runtime';
+import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
 import { startBoard } from './start-board.ts';
 
 loadDotEnv();
-const board = await startOrExit(() => startBoard());
-drainOnSignals(board.close);
+await startAndDrainOnSignals(() => startBoard());

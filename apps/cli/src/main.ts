@@ -4,7 +4,7 @@ import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
 import { listConnections, listQuery, toIssues } from '@evergreen/operator';
-import { drainOnSignals, loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
+import { loadDotEnv, runRolesMain, startAndDrainOnSignals, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
 
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return -1; // runs until a signal
   }
   if (command === 'board') {
-    drainOnSignals((await startBoard()).close);
+    await startAndDrainOnSignals(() => startBoard());
     return -1;
   }
   if (command === 'db' && sub === 'migrate') {

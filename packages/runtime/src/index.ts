@@ -3,6 +3,7 @@ export {
   runRolesMain,
   startOrExit,
   drainOnSignals,
+  startAndDrainOnSignals,
   type Role,
   type RunningRoles,
   type StartOptions,

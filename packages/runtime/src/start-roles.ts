@@ -184,16 +184,17 @@ export async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
  * Drains on SIGTERM/SIGINT (invariant 9): `close` finishes the work in flight, then the process exits 0; a second
  * signal means the operator wants out now.
  */
-export function drainOnSignals(close: () => Promise<void>, log?: Logger): void {
+export function drainOnSignals(close: () => Promise<void>, log?: Logger | (() => Logger | undefined)): void {
+  const logger = () => (typeof log === 'function' ? log() : log);
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) process.exit(1);
-    log?.info({ signal }, 'draining');
+    logger()?.info({ signal }, 'draining');
     close().then(
       () => process.exit(0),
       (error: unknown) => {
-        log?.error({ err: safeError(error) }, 'shutdown failed');
+        logger()?.error({ err: safeError(error) }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -202,8 +203,30 @@ export function drainOnSignals(close: () => Promise<void>, log?: Logger): void {
   process.on('SIGINT', stop);
 }
 
+/**
+ * Starts something (as startOrExit) and drains it on SIGTERM/SIGINT, listening from before the start. A process is
+ * often stopped the moment it announces itself (an orchestrator's probe, a test waiting for a line); a signal that
+ * arrived before the listeners would kill it by the signal's default action, mid-start, with nothing drained. Here a
+ * signal during the start waits for the start to finish, then drains as usual.
+ */
+export async function startAndDrainOnSignals<T extends { close: () => Promise<void> }>(
+  start: () => Promise<T>,
+  logOf: (started: T) => Logger | undefined = () => undefined,
+): Promise<T> {
+  let started: T | undefined;
+  // Listening first: `start` runs synchronously up to its first await, and may announce itself before that.
+  drainOnSignals(
+    async () => (await starting).close(),
+    () => (started === undefined ? undefined : logOf(started)),
+  );
+  const starting = startOrExit(start).then((value) => (started = value));
+  return starting;
+}
+
 /** The body of every role app's main: start, then drain on signals. */
 export async function runRolesMain(roles: readonly Role[]): Promise<void> {
-  const running = await startOrExit(() => startRoles(roles));
-  drainOnSignals(running.close, running.log);
+  await startAndDrainOnSignals(
+    () => startRoles(roles),
+    (running) => running.log,
+  );
 }
