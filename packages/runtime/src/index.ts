@@ -1,8 +1,6 @@
 export {
   startRoles,
   runRolesMain,
-  startOrExit,
-  drainOnSignals,
   startAndDrainOnSignals,
   type Role,
   type RunningRoles,

@@ -168,7 +168,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
  * Starts something from the environment, or exits 1 printing a configuration error's message (which names every bad
  * variable and how to fix it) without a stack trace.
  */
-export async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
+async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (error) {
@@ -184,8 +184,7 @@ export async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
  * Drains on SIGTERM/SIGINT (invariant 9): `close` finishes the work in flight, then the process exits 0; a second
  * signal means the operator wants out now.
  */
-export function drainOnSignals(close: () => Promise<void>, log?: Logger | (() => Logger | undefined)): void {
-  const logger = () => (typeof log === 'function' ? log() : log);
+function drainOnSignals(close: () => Promise<void>, logger: () => Logger | undefined): void {
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals += 1;
