@@ -3,6 +3,7 @@ export * from './connection-status.ts';
 export type { TokenSet } from './token-set.ts';
 export type { TokenEndpointReply } from './token-endpoint-reply.ts';
 export type * from './refresh-outcome.ts';
+export type * from './refresh-decision.ts';
 export { parseTokenResponse, parseExpiresIn, parseAbsoluteTime, type ParsedTokenResponse } from './token-response.ts';
 export { retryAfterMs } from './retry-after.ts';
 export { classify, STANDARD_RULES, type ClassifyPolicy, type ProviderRules } from './classify.ts';

@@ -7,7 +7,9 @@ import {
   retryDelayMs,
   type ConnectionStatus,
   type ProviderDefinition,
+  type RefreshDecision,
   type RefreshOutcome,
+  type StopDecision,
 } from '@evergreen/core';
 import type { EvergreenConfig, RefreshConfig } from '@evergreen/config';
 import { ownerHasher, safeError, type Logger } from '@evergreen/log';
@@ -15,7 +17,6 @@ import type { Exchange, TokenClient } from '@evergreen/oauth';
 import type { ConnectionLock, HeldLock, SendSlots } from '@evergreen/queue';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
-import type { RefreshDecision } from './refresh-decision.ts';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { missingCredentials } from './missing-credentials.ts';
@@ -344,15 +345,18 @@ export class RefreshEngine {
         // A lost race is not a revocation: if the row moved on while we asked, the grant we used is simply old.
         const current = await this.#d.store.find(connection.id);
         if (!current || current.version !== connection.version) return this.#fenced(connection, outcome.kind);
-        const status = outcome.kind === 'reauth' ? 'needs_reauth' : 'error';
+        const stop: StopDecision =
+          outcome.kind === 'reauth'
+            ? { kind: 'stop', status: 'needs_reauth', reason: outcome.reason }
+            : { kind: 'stop', status: 'error', reason: outcome.reason };
         const write = await this.#d.store.recordFailure(
           connection,
-          { status, refreshAt: null, countsAsFailure: true },
+          { status: stop.status, refreshAt: null, countsAsFailure: true },
           audit,
-          eventsForOutcome({ connection, outcome: outcome.kind, reason: outcome.reason, status }),
+          eventsForOutcome({ connection, outcome: outcome.kind, reason: outcome.reason, status: stop.status }),
         );
         if (!write.applied) return this.#fenced(connection, outcome.kind);
-        return { kind: 'stop', status, reason: outcome.reason };
+        return stop;
       }
     }
   }
