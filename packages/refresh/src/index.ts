@@ -1,4 +1,12 @@
-export { RefreshEngine, type RefreshEngineDeps, type RunOptions } from './refresh-engine.ts';
+export {
+  RefreshEngine,
+  type EngineLock,
+  type EngineSendSlots,
+  type EngineStore,
+  type EngineTokens,
+  type RefreshEngineDeps,
+  type RunOptions,
+} from './refresh-engine.ts';
 export { engineFromConfig } from './engine-from-config.ts';
 // Decided in core; re-exported because the SDK and the workers know the decision as the engine's answer.
 export type { DelayReason, DoneReason, RefreshDecision, StopDecision } from '@evergreen/core';
