@@ -22,7 +22,7 @@ export interface OutcomePlanInput {
   outcome: RefreshOutcome;
   connection: OutcomeRow;
   provider: RefreshPlanInput['provider'];
-  /** The refresh token the request presented (the previous one after a grace-period replay); none for credential grants. */
+  /** The refresh token the request presented (the previous one after a grace-period replay; none: credential grant). */
   presented: string | undefined;
   /** When the request started: a new token's lifetime counts from there, not from its arrival. */
   startedAt: number;
@@ -65,7 +65,7 @@ export interface FailurePlan {
 export type OutcomePlan = SuccessPlan | FailurePlan;
 
 /**
- * DESIGN.md invariants 5 to 7 for one classified answer: what the row becomes (status, tokens, next run, failure
+ * DESIGN.md invariants 6 and 7 for one classified answer: what the row becomes (status, tokens, next run, failure
  * streak), which events go with the write, and what the job does next. Pure: the clock and `random` are arguments.
  */
 export function planOutcome(input: OutcomePlanInput): OutcomePlan {

@@ -5,7 +5,7 @@ import type { FatalReason, RefreshOutcome, TransientReason } from '../src/refres
 import type { BackoffPolicy, RefreshTimingPolicy } from '../src/timing.ts';
 
 /**
- * Property tests of what one classified answer does to a connection (DESIGN.md invariants 5 to 7), for any outcome,
+ * Property tests of what one classified answer does to a connection (DESIGN.md invariants 6 and 7), for any outcome,
  * any live row, any provider timing and any configuration the config validates: the row's next status and run, the
  * failure streak, the events and the job's next step agree with each other, and nothing but the granted tokens carries
  * a token.

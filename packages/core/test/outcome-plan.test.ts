@@ -89,7 +89,7 @@ describe('planOutcome', () => {
       expect(p.decision).toEqual({ kind: 'done', why: 'expiry_unknown' });
     });
 
-    it('reports a refresh token about to lapse once, with its lapse time, and keeps the row`s lapse when the answer has none', () => {
+    it('reports a refresh token about to lapse, once, with the row`s lapse when the answer states none', () => {
       const lapse = NOW + DAY;
       const never = { ...provider, rotation: { rotates: 'never' as const, graceSeconds: 0 } };
       const p = plan(
