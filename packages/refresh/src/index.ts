@@ -1,6 +1,15 @@
-export { RefreshEngine, type RefreshEngineDeps, type RunOptions } from './refresh-engine.ts';
+export {
+  RefreshEngine,
+  type EngineLock,
+  type EngineSendSlots,
+  type EngineStore,
+  type EngineTokens,
+  type RefreshEngineDeps,
+  type RunOptions,
+} from './refresh-engine.ts';
 export { engineFromConfig } from './engine-from-config.ts';
-export type { RefreshDecision } from './refresh-decision.ts';
+// Decided in core; re-exported because the SDK and the workers know the decision as the engine's answer.
+export type { DelayReason, DoneReason, RefreshDecision, StopDecision } from '@evergreen/core';
 export { RefreshWorkers, type RefreshWorkersOptions } from './refresh-workers.ts';
 export { Reconciler, type ReconcilerOptions, type ReconcileReport } from './reconciler.ts';
 export { timingPolicyFor } from './timing-policy.ts';

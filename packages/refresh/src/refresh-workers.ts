@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@evergreen/core';
+import type { ProviderDefinition, RefreshDecision } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import {
   createRedis,
@@ -8,7 +8,6 @@ import {
   type RefreshQueues,
 } from '@evergreen/queue';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RefreshDecision } from './refresh-decision.ts';
 import type { RefreshEngine } from './refresh-engine.ts';
 
 /** Around this long (±50 %) before a job whose refresh threw (a database outage, say) runs again. */

@@ -80,23 +80,29 @@ export class OnDemandTokens {
       switch (decision.kind) {
         case 'delay': {
           const row = await this.#load(connectionId);
-          if (decision.why === 'scheduled') {
-            await this.#reschedule(row);
-            return row;
+          switch (decision.why) {
+            case 'scheduled':
+              await this.#reschedule(row);
+              return row;
+            case 'retry':
+              await this.#reschedule(row);
+              throw new RefreshFailedError(connectionId, row.lastRefreshReason ?? 'transient', true);
+            case 'unknown_provider':
+              throw new RefreshFailedError(connectionId, 'provider_not_configured', false);
+            case 'locked': {
+              // Someone else is refreshing: wait for their write (the version moves) or their lock to go.
+              seenVersion ??= row.version;
+              const moved = await this.#waitForChange(connectionId, seenVersion, deadline);
+              if (moved && (forced || isValid(moved, minValidityMs))) return moved;
+              continue;
+            }
+            case 'not_due':
+            case 'fenced':
+              continue; // look again
+            default:
+              // A new reason must be handled here: the compiler points at this line until it is.
+              return decision satisfies never;
           }
-          if (decision.why === 'retry') {
-            await this.#reschedule(row);
-            throw new RefreshFailedError(connectionId, row.lastRefreshReason ?? 'transient', true);
-          }
-          if (decision.why === 'unknown_provider')
-            throw new RefreshFailedError(connectionId, 'provider_not_configured', false);
-          if (decision.why === 'locked') {
-            // Someone else is refreshing: wait for their write (the version moves) or their lock to go.
-            seenVersion ??= row.version;
-            const moved = await this.#waitForChange(connectionId, seenVersion, deadline);
-            if (moved && (forced || isValid(moved, minValidityMs))) return moved;
-          }
-          continue; // not_due, fenced: look again
         }
         case 'rate_limited': {
           const row = await this.#load(connectionId);

@@ -55,7 +55,7 @@ export interface UpsertConnection {
 
 /** What every attempt leaves in the audit table. */
 export interface AttemptAudit {
-  outcome: RefreshOutcomeKind | 'lock_lost';
+  outcome: RefreshOutcomeKind;
   reason: string | null;
   httpStatus: number | null;
   durationMs: number;

@@ -82,7 +82,7 @@ export const refreshEvents = pgTable(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     connectionId: text('connection_id').notNull(),
     provider: text('provider').notNull(),
-    /** success | transient | rate_limited | reauth | fatal | lock_lost */
+    /** success | transient | rate_limited | reauth | fatal */
     outcome: text('outcome').notNull(),
     reason: text('reason'),
     httpStatus: integer('http_status'),
