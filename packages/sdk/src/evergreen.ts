@@ -1,4 +1,10 @@
-import { EvergreenError, type ConnectionEvent, type ConnectionStatus, type EventKind } from '@evergreen/core';
+import {
+  EvergreenError,
+  type ConnectionCredentials,
+  type ConnectionEvent,
+  type ConnectionStatus,
+  type EventKind,
+} from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
@@ -42,7 +48,7 @@ export interface EnqueueConnectionInput {
   /** Seconds until the refresh token itself lapses, when the provider said (`refresh_token_expires_in`). */
   refreshTokenExpiresIn?: number;
   /** Credential grants: a login (`username`, `password`) or a client of the connection's own. Stored encrypted. */
-  credentials?: { username?: string; password?: string; clientId?: string; clientSecret?: string };
+  credentials?: ConnectionCredentials;
   scopes?: string[];
   /** Free-form; also fills provider token-URL placeholders (`instance_url`, `subdomain`, `tenant`). */
   metadata?: Record<string, unknown>;

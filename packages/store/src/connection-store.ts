@@ -1,4 +1,10 @@
-import { InvalidInputError, type ConnectionStatus, type EventSpec, type RefreshOutcomeKind } from '@evergreen/core';
+import {
+  InvalidInputError,
+  type ConnectionCredentials,
+  type ConnectionStatus,
+  type EventSpec,
+  type RefreshOutcomeKind,
+} from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
@@ -29,14 +35,6 @@ export interface StoredConnection {
   version: number;
   lastRefreshAt: Date | null;
   lastRefreshReason: string | null;
-}
-
-/** Secrets of a credential grant, stored encrypted like tokens. */
-export interface ConnectionCredentials {
-  username?: string;
-  password?: string;
-  clientId?: string;
-  clientSecret?: string;
 }
 
 export interface UpsertConnection {

@@ -3,7 +3,6 @@ export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate.ts';
 export {
   ConnectionStore,
   type StoredConnection,
-  type ConnectionCredentials,
   type UpsertConnection,
   type AttemptAudit,
   type SuccessWrite,
