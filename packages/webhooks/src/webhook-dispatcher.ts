@@ -3,8 +3,8 @@ import { tables, type Database } from '@evergreen/store';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { Agent, type Dispatcher } from 'undici';
-import { retryDelayMs } from './backoff.ts';
-import { endpointWants, type WebhookEndpoint } from '@evergreen/core';
+import { deliveryBackoff } from './backoff.ts';
+import { endpointWants, retryDelayMs, type BackoffPolicy, type WebhookEndpoint } from '@evergreen/core';
 import { passableEvents } from './outbox-gaps.ts';
 import { postWebhook, type OutboxEvent, type WebhookAttempt } from './webhook-request.ts';
 
@@ -73,8 +73,7 @@ export class WebhookDispatcher {
   readonly #intervalMs: number;
   readonly #batchSize: number;
   readonly #maxAttempts: number;
-  readonly #baseBackoffMs: number;
-  readonly #maxBackoffMs: number;
+  readonly #backoff: BackoffPolicy;
   readonly #timeoutMs: number;
   readonly #concurrency: number;
   readonly #gapGraceMs: number;
@@ -100,8 +99,9 @@ export class WebhookDispatcher {
     this.#intervalMs = positiveInteger('intervalMs', options.intervalMs ?? 1_000);
     this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 100);
     this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 12);
-    this.#baseBackoffMs = positiveInteger('baseBackoffMs', options.baseBackoffMs ?? 1_000, 0);
-    this.#maxBackoffMs = positiveInteger('maxBackoffMs', options.maxBackoffMs ?? 3_600_000, this.#baseBackoffMs);
+    const baseMs = positiveInteger('baseBackoffMs', options.baseBackoffMs ?? 1_000, 0);
+    const maxMs = positiveInteger('maxBackoffMs', options.maxBackoffMs ?? 3_600_000, baseMs);
+    this.#backoff = deliveryBackoff({ baseMs, maxMs });
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 10_000);
     this.#concurrency = positiveInteger('concurrency', options.concurrency ?? 8);
     this.#gapGraceMs = positiveInteger('gapGraceMs', options.gapGraceMs ?? 10_000, 0);
@@ -321,11 +321,7 @@ export class WebhookDispatcher {
             'webhook delivery failed for good',
           );
         } else {
-          const retryInMs = retryDelayMs(attempts, {
-            baseMs: this.#baseBackoffMs,
-            maxMs: this.#maxBackoffMs,
-            random: this.#random,
-          });
+          const retryInMs = retryDelayMs(attempts, this.#backoff, this.#random);
           await this.#record(delivery, endpoint, {
             attempts: sql`${webhookDeliveries.attempts} + 1`,
             lastHttpStatus: attempt.httpStatus,
