@@ -22,7 +22,7 @@ export interface OperatorApiOptions {
   /** The SDK client: forced refreshes and disconnects go through it, so they follow the engine's rules. */
   evergreen: Pick<Evergreen, 'forceRefresh' | 'disconnect'>;
   db: Database;
-  queues: Pick<RefreshQueues, 'schedule'>;
+  queues: Pick<RefreshQueues, 'scheduleMany'>;
   /** The configured providers: the bulk refresh only moves jobs of these (a queue per provider). */
   providers: readonly { id: string }[];
   /** Jobs moved at once by the bulk refresh. */
@@ -126,17 +126,12 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
         }
         const rows = await markDueNow(db, body, providerIds, body.limit);
         const now = Date.now();
-        let scheduled = 0;
-        let deferred = 0;
-        for (let i = 0; i < rows.length; i += concurrency) {
-          const results = await Promise.allSettled(
-            rows.slice(i, i + concurrency).map((r) => queues.schedule(r.provider, r.id, now)),
-          );
-          for (const result of results) {
-            if (result.status === 'fulfilled') scheduled += 1;
-            else deferred += 1;
-          }
-        }
+        const results = await queues.scheduleMany(
+          rows.map((r) => ({ provider: r.provider, connectionId: r.id, runAt: now })),
+          { concurrency },
+        );
+        const scheduled = results.filter((r) => r.status === 'fulfilled').length;
+        const deferred = results.length - scheduled;
         if (deferred > 0) request.log.warn({ deferred }, 'bulk refresh: some jobs left to the reconcile');
         return { scheduled, deferred };
       },

@@ -8,7 +8,15 @@ import {
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, refreshJob, SendSlots } from '@evergreen/queue';
+import {
+  ConnectionLock,
+  createRedis,
+  RefreshQueues,
+  refreshJob,
+  SendSlots,
+  type ScheduleItem,
+  type ScheduleManyResult,
+} from '@evergreen/queue';
 import { engineFromConfig } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -143,22 +151,28 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     prepared: PreparedConnection,
     connectionId: string,
   ): Promise<EnqueueConnectionResult['scheduling']> {
-    const refreshAt = prepared.plan.refreshAt;
-    try {
-      if (refreshAt === null) {
-        await queues.unschedule(prepared.provider.id, connectionId);
-        return 'not_needed';
-      }
-      await queues.schedule(prepared.provider.id, connectionId, refreshAt);
-      return 'scheduled';
-    } catch (error) {
-      if (refreshAt === null) return 'not_needed';
-      log.warn(
-        { connection: connectionId, provider: prepared.provider.id, err: safeError(error) },
-        'scheduling deferred to the reconcile',
-      );
-      return 'pending';
-    }
+    const [outcome] = await queues.scheduleMany([jobOf(prepared, connectionId)], { concurrency: 1 });
+    return schedulingOf(prepared, connectionId, outcome!);
+  }
+
+  const jobOf = (prepared: PreparedConnection, connectionId: string): ScheduleItem => ({
+    provider: prepared.provider.id,
+    connectionId,
+    runAt: prepared.plan.refreshAt,
+  });
+
+  function schedulingOf(
+    prepared: PreparedConnection,
+    connectionId: string,
+    outcome: ScheduleManyResult,
+  ): EnqueueConnectionResult['scheduling'] {
+    if (prepared.plan.refreshAt === null) return 'not_needed';
+    if (outcome.status === 'fulfilled') return 'scheduled';
+    log.warn(
+      { connection: connectionId, provider: prepared.provider.id, err: safeError(outcome.reason) },
+      'scheduling deferred to the reconcile',
+    );
+    return 'pending';
   }
 
   const result = (
@@ -268,15 +282,14 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
       const scheduling = refreshAt === null ? 'not_needed' : redisUp ? 'scheduled' : 'pending';
       results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling) });
     }
-    // A few at a time: each is a short exchange with Redis (state, then move), independent of the others.
-    for (let i = 0; i < existing.length; i += 50) {
-      await Promise.all(
-        existing.slice(i, i + 50).map(async (e) => {
-          const scheduling = await schedule(e.item.prepared, e.connectionId);
-          results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling) });
-        }),
-      );
-    }
+    const moved = await queues.scheduleMany(
+      existing.map((e) => jobOf(e.item.prepared, e.connectionId)),
+      { concurrency: 50 },
+    );
+    existing.forEach((e, i) => {
+      const scheduling = schedulingOf(e.item.prepared, e.connectionId, moved[i]!);
+      results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling) });
+    });
   }
 
   async function withFreshToken<T>(
