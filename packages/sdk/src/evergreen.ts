@@ -24,7 +24,6 @@ import {
   eventsChannel,
   migrateDatabase,
   openDatabase,
-  upsertMany,
   type ConnectionView,
   type Database,
 } from '@evergreen/store';
@@ -217,12 +216,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
           results.push({ index, ok: false, error: describe(error) });
         }
       });
-      const written = await upsertMany(
-        db,
-        config.keyring,
-        channel,
-        batch.map((b) => b.prepared.row),
-      );
+      const written = await store.upsertMany(batch.map((b) => b.prepared.row));
       const fresh: WrittenItem[] = [];
       const existing: WrittenItem[] = [];
       for (const w of written) {
@@ -341,14 +335,12 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   ): Promise<() => Promise<void>> {
     await ready();
     const kinds = subscribeOptions.kinds ? new Set<string>(subscribeOptions.kinds) : null;
-    const listener = await db.$client.listen(channel, (payload) => {
-      const event = JSON.parse(payload) as ConnectionEvent;
+    return store.subscribe((event) => {
       if (kinds && !kinds.has(event.kind)) return;
       Promise.resolve(handler(event)).catch((error: unknown) =>
         log.error({ err: safeError(error), event: event.id }, 'event handler failed'),
       );
     });
-    return () => listener.unlisten();
   }
 
   async function close(): Promise<void> {

@@ -1,6 +1,7 @@
 import {
   InvalidInputError,
   type ConnectionCredentials,
+  type ConnectionEvent,
   type ConnectionStatus,
   type EventSpec,
   type RefreshOutcomeKind,
@@ -9,8 +10,9 @@ import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
-import { upsertMany } from './bulk-upsert.ts';
-import { EVENTS_WRITTEN, eventsCte, notifyCommitted } from './outbox.ts';
+import { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+import { EventFeed } from './event-feed.ts';
+import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { executePrepared } from './prepared.ts';
 import { connections } from './schema.ts';
 
@@ -102,14 +104,14 @@ export class ConnectionStore {
   readonly #db: Database;
   readonly #keyring: Keyring;
   readonly #processName: string;
-  readonly #channel: string;
+  readonly #events: EventFeed;
 
   /** `channel`: where events are NOTIFYed for in-process subscribers (`eventsChannel(schema)`). */
   constructor(db: Database, keyring: Keyring, processName: string, channel = 'evergreen_events') {
     this.#db = db;
     this.#keyring = keyring;
     this.#processName = processName;
-    this.#channel = channel;
+    this.#events = new EventFeed(db, channel);
   }
 
   /**
@@ -120,7 +122,7 @@ export class ConnectionStore {
   async upsert(input: UpsertConnection): Promise<{ connectionId: string; version: number; created: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const [result] = await upsertMany(this.#db, this.#keyring, this.#channel, [input]);
+        const [result] = await this.upsertMany([input]);
         if (!result?.ok) {
           throw new InvalidInputError('enqueueConnection', [
             { field: result?.field ?? 'connectionId', reason: result?.reason ?? 'was not written' },
@@ -134,6 +136,16 @@ export class ConnectionStore {
         throw error;
       }
     }
+  }
+
+  /** Many connections in one statement (see bulk-upsert.ts); per-item results, in the items' order. */
+  upsertMany(items: readonly UpsertConnection[]): Promise<BulkUpsertResult[]> {
+    return upsertMany(this.#db, this.#keyring, this.#events, items);
+  }
+
+  /** Every event of this Evergreen (every process on the database), as it commits, until the returned stop. */
+  subscribe(onEvent: (event: ConnectionEvent) => void): Promise<() => Promise<void>> {
+    return this.#events.subscribe(onEvent);
   }
 
   /**
@@ -168,7 +180,7 @@ export class ConnectionStore {
       return { view: toView(row), events: written?.events ?? null };
     });
     if (!done) return null;
-    await notifyCommitted(this.#db, this.#channel, done.events);
+    await this.#events.publishCommitted(done.events);
     return done.view;
   }
 
@@ -276,9 +288,9 @@ export class ConnectionStore {
       ), ${eventsCte('updated', events)}
       select (select version from updated) as version, ${EVENTS_WRITTEN} as events`,
     );
-    // After the commit, never inside it (see notifyCommitted), and not waited for: the refresh goes on to reschedule
-    // while the notification rides in the next batch.
-    void notifyCommitted(this.#db, this.#channel, rows[0]?.events);
+    // After the commit, never inside it (see EventFeed), and not waited for: the refresh goes on to reschedule while
+    // the notification rides in the next batch.
+    void this.#events.publishCommitted(rows[0]?.events);
     const version = rows[0]?.version;
     return version === undefined || version === null ? { applied: false } : { applied: true, version: Number(version) };
   }

@@ -11,7 +11,7 @@ export {
   type ScheduleRow,
 } from './connection-store.ts';
 export * as tables from './schema.ts';
-export { eventsChannel } from './outbox.ts';
+export { eventsChannel } from './event-feed.ts';
 export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
-export { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
