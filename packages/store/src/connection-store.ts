@@ -1,5 +1,6 @@
 import {
   InvalidInputError,
+  LIVE_STATUSES,
   type ConnectionCredentials,
   type ConnectionEvent,
   type ConnectionStatus,
@@ -93,7 +94,6 @@ export interface ScheduleRow {
   refreshAt: Date;
 }
 
-const LIVE: ConnectionStatus[] = ['connected', 'token_expired'];
 const UNIQUE_VIOLATION = '23505';
 
 /**
@@ -300,7 +300,7 @@ export class ConnectionStore {
     const rows = await this.#db
       .select({ id: connections.id, provider: connections.provider, refreshAt: connections.refreshAt })
       .from(connections)
-      .where(and(inArray(connections.status, LIVE), lte(connections.refreshAt, before)))
+      .where(and(inArray(connections.status, [...LIVE_STATUSES]), lte(connections.refreshAt, before)))
       .orderBy(asc(connections.refreshAt))
       .limit(limit);
     return rows as ScheduleRow[];
@@ -313,7 +313,7 @@ export class ConnectionStore {
       .from(connections)
       .where(
         and(
-          inArray(connections.status, LIVE),
+          inArray(connections.status, [...LIVE_STATUSES]),
           sql`${connections.refreshAt} is not null`,
           afterId === null ? undefined : gt(connections.id, afterId),
         ),
