@@ -11,6 +11,7 @@ export {
   type ScheduleRow,
 } from './connection-store.ts';
 export * as tables from './schema.ts';
+export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
 export { eventsChannel } from './event-feed.ts';
 export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';

@@ -1,8 +1,7 @@
-import { CONNECTION_STATUSES, LIVE_STATUSES, type ConnectionStatus } from '@evergreen/core';
-import { tables, type Database } from '@evergreen/store';
-import { and, count, gt, inArray, isNotNull, lte, ne, sql } from 'drizzle-orm';
+import { CONNECTION_STATUSES, type ConnectionStatus } from '@evergreen/core';
+import { ConnectionCounts, tables, type Database } from '@evergreen/store';
+import { and, count, gt, ne, sql } from 'drizzle-orm';
 
-const c = tables.connections;
 const e = tables.refreshEvents;
 
 export const BUCKET_SECONDS = 300;
@@ -26,37 +25,23 @@ const zeroStatuses = () =>
   Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, 0])) as Record<ConnectionStatus, number>;
 
 export async function connectionCounts(db: Database): Promise<Pick<TokenHealth, 'total' | 'byStatus' | 'byProvider'>> {
-  const rows = await db
-    .select({ status: c.status, provider: c.provider, count: count() })
-    .from(c)
-    .groupBy(c.status, c.provider);
+  const rows = await new ConnectionCounts(db).byStatus();
   const byStatus = zeroStatuses();
   const byProvider: TokenHealth['byProvider'] = {};
   let total = 0;
   for (const row of rows) {
-    const status = row.status as ConnectionStatus;
     total += row.count;
-    byStatus[status] = (byStatus[status] ?? 0) + row.count;
+    byStatus[row.status] = (byStatus[row.status] ?? 0) + row.count;
     const entry = (byProvider[row.provider] ??= { total: 0, ...zeroStatuses() });
     entry.total += row.count;
-    entry[status] = (entry[status] ?? 0) + row.count;
+    entry[row.status] = (entry[row.status] ?? 0) + row.count;
   }
   return { total, byStatus, byProvider };
 }
 
 export async function expiringWithinHour(db: Database): Promise<Record<string, number>> {
-  const rows = await db
-    .select({ provider: c.provider, count: count() })
-    .from(c)
-    .where(
-      and(
-        inArray(c.status, [...LIVE_STATUSES]),
-        isNotNull(c.expiresAt),
-        lte(c.expiresAt, sql`now() + interval '1 hour'`),
-      ),
-    )
-    .groupBy(c.provider);
-  return Object.fromEntries(rows.map((r) => [r.provider, r.count]));
+  const rows = await new ConnectionCounts(db).expiring([3600]);
+  return Object.fromEntries(rows.map((r) => [r.provider, r.counts[0] ?? 0]));
 }
 
 export async function failuresLast24h(db: Database): Promise<TokenHealth['failuresLast24h']> {
