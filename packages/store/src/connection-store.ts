@@ -12,6 +12,7 @@ import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
 import { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+import { ConnectionDirectory } from './connection-directory.ts';
 import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { executePrepared } from './prepared.ts';
@@ -105,6 +106,7 @@ export class ConnectionStore {
   readonly #keyring: Keyring;
   readonly #processName: string;
   readonly #events: EventFeed;
+  readonly #directory: ConnectionDirectory;
 
   /** `channel`: where events are NOTIFYed for in-process subscribers (`eventsChannel(schema)`). */
   constructor(db: Database, keyring: Keyring, processName: string, channel = 'evergreen_events') {
@@ -112,6 +114,7 @@ export class ConnectionStore {
     this.#keyring = keyring;
     this.#processName = processName;
     this.#events = new EventFeed(db, channel);
+    this.#directory = new ConnectionDirectory(db);
   }
 
   /**
@@ -185,9 +188,8 @@ export class ConnectionStore {
   }
 
   /** A connection as apps and operators may see it: no token, no credential. */
-  async view(id: string): Promise<ConnectionView | null> {
-    const [row] = await this.#db.select(VIEW_COLUMNS).from(connections).where(eq(connections.id, id));
-    return row ? toView(row) : null;
+  view(id: string): Promise<ConnectionView | null> {
+    return this.#directory.view(id);
   }
 
   /**

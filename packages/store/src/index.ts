@@ -12,6 +12,8 @@ export {
 } from './connection-store.ts';
 export * as tables from './schema.ts';
 export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
+export { ConnectionDirectory, type ConnectionFilter, type ConnectionPage } from './connection-directory.ts';
+export { RefreshAudit, type RefreshEventRow, type FailureCount, type AttemptBucket } from './refresh-audit.ts';
 export { eventsChannel } from './event-feed.ts';
 export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';
