@@ -13,6 +13,14 @@ export {
 export * as tables from './schema.ts';
 export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
 export { ConnectionDirectory, type ConnectionFilter, type ConnectionPage } from './connection-directory.ts';
+export {
+  WebhookDeliveries,
+  type ClaimedDelivery,
+  type DeliveryOutcome,
+  type FanOutPlan,
+  type OutboxEventRef,
+} from './webhook-deliveries.ts';
+export type { OutboxEvent } from './outbox.ts';
 export { RefreshAudit, type RefreshEventRow, type FailureCount, type AttemptBucket } from './refresh-audit.ts';
 export { eventsChannel } from './event-feed.ts';
 export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';

@@ -1,6 +1,14 @@
 import type { EventSpec } from '@evergreen/core';
 import { sql, type SQL } from 'drizzle-orm';
 
+/** An outbox row as it is read back to go out: never a token (DESIGN.md invariant 8). */
+export interface OutboxEvent {
+  id: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
 /**
  * A CTE member that writes `events` for the connection a preceding CTE named `source` returned (`returning id`); none
  * when `source` returned nothing (a compare-and-set that lost). Read what it wrote with `EVENTS_WRITTEN` in the final
