@@ -127,7 +127,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     port: config.ops.port,
     host: config.ops.host,
     registry,
-    readiness: readinessChecks({ sql: db.$client, redis }),
+    readiness: readinessChecks({ db, redis }),
     log,
   });
 

@@ -1,5 +1,5 @@
-export { openDatabase, closeDatabase, type Database, type DatabaseOptions } from './database.ts';
-export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate.ts';
+export { openDatabase, closeDatabase, pingDatabase, type Database, type DatabaseOptions } from './database.ts';
+export { migrateDatabase, dropSchema, MIGRATIONS_FOLDER } from './migrate.ts';
 export {
   ConnectionStore,
   type StoredConnection,
@@ -10,7 +10,6 @@ export {
   type WriteResult,
   type ScheduleRow,
 } from './connection-store.ts';
-export * as tables from './schema.ts';
 export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
 export { ConnectionDirectory, type ConnectionFilter, type ConnectionPage } from './connection-directory.ts';
 export {
@@ -23,6 +22,7 @@ export {
 export type { OutboxEvent } from './outbox.ts';
 export { RefreshAudit, type RefreshEventRow, type FailureCount, type AttemptBucket } from './refresh-audit.ts';
 export { eventsChannel } from './event-feed.ts';
+export * as tables from './schema.ts';
 export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
