@@ -22,7 +22,6 @@ export {
 export type { OutboxEvent } from './outbox.ts';
 export { RefreshAudit, type RefreshEventRow, type FailureCount, type AttemptBucket } from './refresh-audit.ts';
 export { eventsChannel } from './event-feed.ts';
-export * as tables from './schema.ts';
-export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
+export type { ConnectionView } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
