@@ -16,30 +16,8 @@ import { ConnectionDirectory } from './connection-directory.ts';
 import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { executePrepared } from './prepared.ts';
+import { openRow, type ConnectionRow, type StoredConnection } from './stored-connection.ts';
 import { connections } from './schema.ts';
-
-/** A connection as the engine sees it: tokens decrypted, in memory only. */
-export interface StoredConnection {
-  id: string;
-  ownerId: string;
-  provider: string;
-  accessToken: string | null;
-  refreshToken: string | null;
-  previousRefreshToken: string | null;
-  refreshTokenRotatedAt: Date | null;
-  refreshTokenExpiresAt: Date | null;
-  refreshTokenWarnedAt: Date | null;
-  credentials: ConnectionCredentials | null;
-  scopes: string[];
-  metadata: Record<string, unknown>;
-  expiresAt: Date | null;
-  refreshAt: Date | null;
-  status: ConnectionStatus;
-  consecutiveFailures: number;
-  version: number;
-  lastRefreshAt: Date | null;
-  lastRefreshReason: string | null;
-}
 
 export interface UpsertConnection {
   connectionId?: string;
@@ -203,7 +181,7 @@ export class ConnectionStore {
         expires_at, refresh_at, status, consecutive_failures, version::text as version, last_refresh_at,
         last_refresh_reason
       from connections where id = ${id}`;
-    return row ? this.#decrypt(row) : null;
+    return row ? openRow(row, this.#keyring) : null;
   }
 
   /** Persists a provider's answer: one statement, compare-and-set on version, audit row included. */
@@ -324,63 +302,6 @@ export class ConnectionStore {
       .limit(limit);
     return rows as ScheduleRow[];
   }
-
-  #decrypt(row: ConnectionRow): StoredConnection {
-    const open = (value: string | null, column: Parameters<typeof tokenAad>[1]) =>
-      value === null ? null : this.#keyring.decrypt(value, tokenAad(row.id, column));
-    const credentials = open(row.credentials, 'credentials');
-    return {
-      id: row.id,
-      ownerId: row.owner_id,
-      provider: row.provider,
-      accessToken: open(row.access_token, 'access_token'),
-      refreshToken: open(row.refresh_token, 'refresh_token'),
-      previousRefreshToken: open(row.previous_refresh_token, 'previous_refresh_token'),
-      refreshTokenRotatedAt: toDate(row.refresh_token_rotated_at),
-      refreshTokenExpiresAt: toDate(row.refresh_token_expires_at),
-      refreshTokenWarnedAt: toDate(row.refresh_token_warned_at),
-      credentials: credentials === null ? null : (JSON.parse(credentials) as ConnectionCredentials),
-      scopes: row.scopes,
-      metadata: row.metadata,
-      expiresAt: toDate(row.expires_at),
-      refreshAt: toDate(row.refresh_at),
-      status: row.status as ConnectionStatus,
-      consecutiveFailures: row.consecutive_failures,
-      version: Number(row.version),
-      lastRefreshAt: toDate(row.last_refresh_at),
-      lastRefreshReason: row.last_refresh_reason,
-    };
-  }
-}
-
-/**
- * The columns `find` reads, as postgres.js returns them under drizzle: drizzle turns off postgres.js's timestamp
- * parsing (it maps them itself), so timestamps arrive as Postgres's text; jsonb is parsed; int8 is read as text.
- */
-interface ConnectionRow {
-  id: string;
-  owner_id: string;
-  provider: string;
-  access_token: string | null;
-  refresh_token: string | null;
-  previous_refresh_token: string | null;
-  refresh_token_rotated_at: string | null;
-  refresh_token_expires_at: string | null;
-  refresh_token_warned_at: string | null;
-  credentials: string | null;
-  scopes: string[];
-  metadata: Record<string, unknown>;
-  expires_at: string | null;
-  refresh_at: string | null;
-  status: string;
-  consecutive_failures: number;
-  version: string;
-  last_refresh_at: string | null;
-  last_refresh_reason: string | null;
-}
-
-function toDate(text: string | null): Date | null {
-  return text === null ? null : new Date(text);
 }
 
 /** The SQLSTATE of a Postgres error, whether or not drizzle wrapped it. */

@@ -2,7 +2,6 @@ export { openDatabase, closeDatabase, pingDatabase, type Database, type Database
 export { migrateDatabase, dropSchema, MIGRATIONS_FOLDER } from './migrate.ts';
 export {
   ConnectionStore,
-  type StoredConnection,
   type UpsertConnection,
   type AttemptAudit,
   type SuccessWrite,
@@ -10,6 +9,7 @@ export {
   type WriteResult,
   type ScheduleRow,
 } from './connection-store.ts';
+export type { StoredConnection } from './stored-connection.ts';
 export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
 export { ConnectionDirectory, type ConnectionFilter, type ConnectionPage } from './connection-directory.ts';
 export {
