@@ -19,7 +19,7 @@ import { Keyring } from '@evergreen/keyring';
 import { createRedis } from '@evergreen/queue';
 import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
 import { createEvergreen, type ConnectionEvent } from '@evergreen/sdk';
-import { closeDatabase, openDatabase } from '@evergreen/store';
+import { dropSchema } from '@evergreen/store';
 import { startLocalStack } from './local-stack.ts';
 
 const USER = 'demo';
@@ -191,12 +191,7 @@ function printEvent(event: ConnectionEvent): void {
 
 /** Drops the demo schema and deletes the demo's Redis keys: every run starts from nothing. */
 async function resetDemoData(databaseUrl: string, redisUrl: string, schema: string, prefix: string): Promise<void> {
-  const db = openDatabase({ url: databaseUrl, schema, max: 1 });
-  try {
-    await db.$client.unsafe(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await closeDatabase(db);
-  }
+  await dropSchema({ url: databaseUrl, schema });
   const redis = createRedis(redisUrl, 'producer', { enableOfflineQueue: true });
   try {
     let cursor = '0';

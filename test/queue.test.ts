@@ -91,6 +91,48 @@ describe('scheduling a connection', () => {
     ).toEqual([true, false]);
   });
 
+  it("schedules many at bounded parallelism, each outcome in its item's place, a failure settling only its item", async () => {
+    const now = Date.now();
+    let inFlight = 0;
+    let most = 0;
+    const counting = new RefreshQueues(sandbox.redis, sandbox.prefix);
+    const schedule = counting.schedule.bind(counting);
+    counting.schedule = async (...args: Parameters<RefreshQueues['schedule']>) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        if (args[1] === 'many-broken') throw new Error('redis said no');
+        return await schedule(...args);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const ids = Array.from({ length: 12 }, (_, i) => `many-${i}`);
+    try {
+      expect(await counting.schedule('acme', 'many-gone', now + 60_000, now)).toBe('added');
+      const results = await counting.scheduleMany(
+        [
+          ...ids.map((id) => ({ provider: 'acme', connectionId: id, runAt: now + 60_000 })),
+          { provider: 'acme', connectionId: 'many-broken', runAt: now },
+          { provider: 'acme', connectionId: 'many-gone', runAt: null },
+          { provider: 'acme', connectionId: ids[0]!, runAt: now + 5_000 },
+        ],
+        { concurrency: 3, now: () => now },
+      );
+      expect(most).toBe(3);
+      expect(results.slice(0, 12).every((r) => r.status === 'fulfilled' && r.value === 'added')).toBe(true);
+      expect(results[12]).toMatchObject({ status: 'rejected', reason: { message: 'redis said no' } });
+      expect(results.slice(13)).toEqual([
+        { status: 'fulfilled', value: 'removed' },
+        { status: 'fulfilled', value: 'moved' },
+      ]);
+      expect(await queue.getJob('many-gone')).toBeUndefined();
+      expect(Math.abs((await dueAt(ids[0]!))! - (now + 5_000))).toBeLessThan(1_000);
+    } finally {
+      await counting.close();
+    }
+  });
+
   it('puts nothing but the connection id in the job', async () => {
     const job = await queue.getJob('c1');
     expect(job!.data).toEqual({ connectionId: 'c1' });

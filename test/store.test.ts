@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import {
   closeDatabase,
   ConnectionStore,
+  dropSchema,
   migrateDatabase,
   MIGRATIONS_FOLDER,
   openDatabase,
@@ -47,6 +48,21 @@ describe('the Postgres store', () => {
       'webhook_cursors',
       'webhook_deliveries',
     ]);
+  });
+
+  it('drops a whole schema on request, and refuses a name that is not a plain identifier', async () => {
+    const scratch = `${sandbox.schema}_scratch`;
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: scratch });
+    const exists = async () =>
+      (await sandbox.sql`select count(*)::int as n from information_schema.schemata where schema_name = ${scratch}`)[0]!
+        .n;
+    expect(await exists()).toBe(1);
+    await dropSchema({ url: sandbox.databaseUrl, schema: scratch });
+    expect(await exists()).toBe(0);
+    await dropSchema({ url: sandbox.databaseUrl, schema: scratch }); // already gone: nothing to do
+    await expect(dropSchema({ url: sandbox.databaseUrl, schema: 'x"; drop table y; --' })).rejects.toThrow(
+      /invalid schema name/,
+    );
   });
 
   const base = { ownerId: 'o', provider: 'p', scopes: [], metadata: {}, expiresAt: null, refreshAt: new Date() };

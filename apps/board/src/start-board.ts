@@ -46,7 +46,7 @@ export async function startBoard(
           port: config.ops.port,
           host: config.ops.host,
           registry: createRegistry(),
-          readiness: readinessChecks({ sql: db.$client, redis }),
+          readiness: readinessChecks({ db, redis }),
           log,
         });
   const release = async () => {

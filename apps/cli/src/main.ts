@@ -3,10 +3,10 @@ import { startBoard } from '@evergreen/board';
 import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
-import { listConnections, listQuery, toIssues } from '@evergreen/operator';
+import { listQuery, toIssues } from '@evergreen/operator';
 import { loadDotEnv, runRolesMain, startAndDrainOnSignals, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
-import { closeDatabase, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
+import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
 
 const USAGE = `usage: evergreen <command>
 
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: 2 });
     try {
-      print(await listConnections(db, filter, { limit, cursor }));
+      print(await new ConnectionDirectory(db).list(filter, { limit, cursor }));
       return 0;
     } finally {
       await closeDatabase(db);

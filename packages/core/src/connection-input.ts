@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConnectionCredentials } from './connection-credentials.ts';
 import { InvalidInputError, type InputIssue } from './errors.ts';
 import { isStorableText, isStorableTime, isWellFormedText } from './storable.ts';
 
@@ -91,7 +92,7 @@ export interface ConnectionInput {
   expiresIn?: number;
   refreshTokenExpiresIn?: number;
   /** For credential grants: a login (password grant) or a client of the connection's own (client credentials). */
-  credentials?: { username?: string; password?: string; clientId?: string; clientSecret?: string };
+  credentials?: ConnectionCredentials;
   scopes: string[];
   metadata: Record<string, unknown>;
 }

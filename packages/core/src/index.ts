@@ -15,6 +15,7 @@ export * from './timing.ts';
 export { isWellFormedText } from './storable.ts';
 export * from './expiry.ts';
 export * from './connection-input.ts';
+export type { ConnectionCredentials } from './connection-credentials.ts';
 export * from './provider-definition.ts';
 export * from './provider-entry.ts';
 export * from './token-url.ts';

@@ -57,15 +57,25 @@ export interface BackoffPolicy {
    * connection either.
    */
   cooldownMs: number;
+  /**
+   * The shortest quick retry: a tenth of the base unless given, so a token endpoint is never retried hot. 0 lets the
+   * jitter reach zero (webhook endpoints: a retry there costs nothing but our own request).
+   */
+  minMs?: number;
 }
 
 /**
  * Delay before retry number `failures` (1 for the first failure). Exponential with full jitter
- * (AWS Architecture Blog, "Exponential Backoff and Jitter"), floored at a tenth of the base so a retry is never hot.
+ * (AWS Architecture Blog, "Exponential Backoff and Jitter"), floored at `minMs` (a tenth of the base by default).
  */
 export function retryDelayMs(failures: number, policy: BackoffPolicy, random: () => number): number {
-  if (failures > policy.attempts) return Math.round(policy.cooldownMs * (0.5 + random() / 2));
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, failures - 1));
-  // The floor stays under the ceiling even when the cap is configured below a tenth of the base.
-  return Math.round(Math.max(Math.min(policy.baseMs / 10, ceiling), random() * ceiling));
+  const r = Math.min(Math.max(random(), 0), 1);
+  // Rounded down, here and below: the delay stays under its ceiling, so the jitter is uniform over [0, ceiling).
+  if (failures > policy.attempts) return Math.floor(policy.cooldownMs * (0.5 + r / 2));
+  // 2^52 is past any cap; a larger power overflows to Infinity, and a zero base times Infinity is NaN.
+  const exponent = Math.min(Math.max(0, failures - 1), 52);
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
+  // The floor stays under the ceiling even when the cap is configured below it.
+  const floor = Math.min(policy.minMs ?? policy.baseMs / 10, ceiling);
+  return Math.floor(Math.max(floor, r * ceiling));
 }

@@ -220,6 +220,13 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(5_000, many, high)).toBe(Math.round(0.999 * 30 * S));
   });
 
+  it('lets the jitter reach zero when minMs is 0, and stays finite with a zero base however many failures', () => {
+    expect(retryDelayMs(3, { ...backoff, minMs: 0 }, zero)).toBe(0);
+    expect(retryDelayMs(3, { ...backoff, minMs: 0 }, high)).toBe(3996);
+    const free = { baseMs: 0, capMs: 0, attempts: Number.POSITIVE_INFINITY, cooldownMs: 0, minMs: 0 };
+    expect(retryDelayMs(10_000, free, high)).toBe(0);
+  });
+
   it('returns whole milliseconds', () => {
     expect(Number.isInteger(retryDelayMs(3, backoff, fixed(0.3333333)))).toBe(true);
     expect(Number.isInteger(retryDelayMs(30, backoff, fixed(0.3333333)))).toBe(true);

@@ -3,6 +3,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** `none`: a public client (RFC 6749 §2.1) or a custom endpoint that does not authenticate clients at all. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'any' | 'none';
 
+/**
+ * The client the provider has registered and how it may authenticate: the provider's side of the exchange, not
+ * core's `ConnectionCredentials` (what a connection stores), so the fake never depends on the product it tests.
+ */
 export interface ClientCredentials {
   clientId: string;
   clientSecret: string;

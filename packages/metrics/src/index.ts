@@ -2,7 +2,6 @@ export { RefreshMetrics, reasonLabel, DURATION_BUCKETS_SECONDS, LATENESS_BUCKETS
 export {
   registerStateCollectors,
   QUEUE_STATES,
-  EXPIRING_WINDOWS,
   type StateCollectors,
   type StateCollectorsOptions,
 } from './state-collectors.ts';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { safeError, type Logger } from '@evergreen/log';
 import type { createRedis } from '@evergreen/queue';
-import type { Database } from '@evergreen/store';
+import { pingDatabase, type Database } from '@evergreen/store';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { withTimeout } from './with-timeout.ts';
 
@@ -57,15 +57,13 @@ export function boundedChecks(
 
 /** Postgres answers `select 1` and Redis answers `PING`, each within `timeoutMs`. */
 export function readinessChecks(deps: {
-  sql: Database['$client'];
+  db: Database;
   redis: ReturnType<typeof createRedis>;
   timeoutMs?: number;
 }): Readiness {
   return boundedChecks(
     {
-      postgres: async () => {
-        await deps.sql`select 1`;
-      },
+      postgres: () => pingDatabase(deps.db),
       redis: async () => {
         const reply = await deps.redis.ping();
         if (reply !== 'PONG') throw new Error('unexpected PING reply');

@@ -1,19 +1,22 @@
 import { CONNECTION_STATUSES } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import type { RefreshQueues } from '@evergreen/queue';
-import type { Database } from '@evergreen/store';
+import { ConnectionCounts, type Database } from '@evergreen/store';
 import { Gauge, type Registry } from 'prom-client';
 import { withTimeout } from './with-timeout.ts';
 
 /** The BullMQ states the queue gauge reports. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
-/** The `within` label values of the expiring-tokens gauge. */
-export const EXPIRING_WINDOWS = ['5m', '1h'] as const;
+/** The expiring-tokens gauge's windows: its `within` label, and how far ahead that looks. */
+const EXPIRING_WINDOWS = [
+  { within: '5m', seconds: 5 * 60 },
+  { within: '1h', seconds: 60 * 60 },
+] as const;
 
 export interface StateCollectorsOptions {
   registry: Registry;
-  /** The postgres.js client of a Database (`db.$client`): its search_path names Evergreen's schema. */
-  sql: Database['$client'];
+  /** Evergreen's database: the store counts its rows. */
+  db: Database;
   /** Producer side of the per-provider queues. */
   queues: RefreshQueues;
   /** Configured provider ids: the queues to count, and the providers reported as 0 when they have no rows. */
@@ -98,7 +101,8 @@ function gaugeFrom<L extends string>(
  * from one cheap query (index-backed group-bys, one Lua call per queue), cached for a few seconds.
  */
 export function registerStateCollectors(options: StateCollectorsOptions): StateCollectors {
-  const { sql, queues, log } = options;
+  const { queues, log } = options;
+  const counts = new ConnectionCounts(options.db);
   const cache = {
     ttlMs: options.cacheMs ?? 5_000,
     timeoutMs: options.queryTimeoutMs ?? 2_000,
@@ -110,14 +114,13 @@ export function registerStateCollectors(options: StateCollectorsOptions): StateC
   const connectionCounts = new CachedSource(
     'evergreen_connections',
     async (): Promise<Sample<'provider' | 'status'>[]> => {
-      const rows = await sql<{ provider: string; status: string; n: number }[]>`
-        select provider, status, count(*)::int as n from connections group by provider, status`;
-      const counts = new Map(rows.map((r) => [`${r.provider}\u0000${r.status}`, r.n]));
+      const rows = await counts.byStatus();
+      const byPair = new Map(rows.map((r) => [`${r.provider}\u0000${r.status}`, r.count]));
       const statuses = new Set<string>([...CONNECTION_STATUSES, ...rows.map((r) => r.status)]);
       return providersWith(rows.map((r) => r.provider)).flatMap((provider) =>
         [...statuses].map((status) => ({
           labels: { provider, status },
-          value: counts.get(`${provider}\u0000${status}`) ?? 0,
+          value: byPair.get(`${provider}\u0000${status}`) ?? 0,
         })),
       );
     },
@@ -127,20 +130,14 @@ export function registerStateCollectors(options: StateCollectorsOptions): StateC
   const expiringCounts = new CachedSource(
     'evergreen_tokens_expiring',
     async (): Promise<Sample<'provider' | 'within'>[]> => {
-      // Both windows in one pass over the live expires_at index (the wider window bounds the scan). The status list
-      // is literal, as in the partial index's predicate, so the planner can always use it.
-      const rows = await sql<{ provider: string; m5: number; h1: number }[]>`
-        select provider,
-               count(*) filter (where expires_at < now() + interval '5 minutes')::int as m5,
-               count(*)::int as h1
-        from connections
-        where status in ('connected', 'token_expired') and expires_at < now() + interval '1 hour'
-        group by provider`;
-      const byProvider = new Map(rows.map((r) => [r.provider, r]));
-      return providersWith(byProvider.keys()).flatMap((provider) => [
-        { labels: { provider, within: '5m' }, value: byProvider.get(provider)?.m5 ?? 0 },
-        { labels: { provider, within: '1h' }, value: byProvider.get(provider)?.h1 ?? 0 },
-      ]);
+      const rows = await counts.expiring(EXPIRING_WINDOWS.map((w) => w.seconds));
+      const byProvider = new Map(rows.map((r) => [r.provider, r.counts]));
+      return providersWith(byProvider.keys()).flatMap((provider) =>
+        EXPIRING_WINDOWS.map(({ within }, i) => ({
+          labels: { provider, within },
+          value: byProvider.get(provider)?.[i] ?? 0,
+        })),
+      );
     },
     cache,
   );

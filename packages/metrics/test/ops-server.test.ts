@@ -56,14 +56,14 @@ describe('the ops server', () => {
 
   it('is ready when Postgres and Redis both answer', async () => {
     await until(() => redisUp.status === 'ready', { what: 'the producer client to connect' });
-    const base = await start({ readiness: readinessChecks({ sql: db.$client, redis: redisUp }) });
+    const base = await start({ readiness: readinessChecks({ db, redis: redisUp }) });
     const res = await fetch(`${base}/readyz`);
     expect(await res.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });
     expect(res.status).toBe(200);
   });
 
   it('is not ready, and says which, when Redis is unreachable', async () => {
-    const base = await start({ readiness: readinessChecks({ sql: db.$client, redis: redisDown }) });
+    const base = await start({ readiness: readinessChecks({ db, redis: redisDown }) });
     const started = Date.now();
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(503);
@@ -74,7 +74,7 @@ describe('the ops server', () => {
   it('is not ready when Postgres is gone', async () => {
     const gone = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 1 });
     await closeDatabase(gone);
-    const base = await start({ readiness: readinessChecks({ sql: gone.$client, redis: redisUp }) });
+    const base = await start({ readiness: readinessChecks({ db: gone, redis: redisUp }) });
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: 'not_ready', checks: { postgres: false, redis: true } });

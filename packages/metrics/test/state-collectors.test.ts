@@ -39,7 +39,7 @@ describe('state collectors', () => {
     new RefreshMetrics(registry);
     registerStateCollectors({
       registry,
-      sql: db.$client,
+      db,
       queues,
       providers: ['acme', 'globex', 'initech'],
       log,
@@ -170,7 +170,7 @@ describe('state collectors', () => {
     const cachedRegistry = new Registry();
     registerStateCollectors({
       registry: cachedRegistry,
-      sql: db.$client,
+      db,
       queues,
       providers: ['initech'],
       log,
@@ -199,7 +199,7 @@ describe('state collectors', () => {
     const own = new LogCapture();
     registerStateCollectors({
       registry: ownRegistry,
-      sql: failing.$client,
+      db: failing,
       queues: failingQueues,
       providers: ['acme'],
       log: createLogger({ level: 'warn', destination: own }),

@@ -4,6 +4,5 @@ export {
   basicCredentials,
   CLIENT_ASSERTION_TYPE,
   type TokenRequestContext,
-  type ConnectionCredentials,
   type BuiltRequest,
 } from './token-request.ts';

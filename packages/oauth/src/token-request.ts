@@ -1,12 +1,4 @@
-import type { ProviderDefinition } from '@evergreen/core';
-
-/** Per-connection secrets for credential grants (reference 003): a user's login, or a client of its own. */
-export interface ConnectionCredentials {
-  username?: string;
-  password?: string;
-  clientId?: string;
-  clientSecret?: string;
-}
+import type { ConnectionCredentials, ProviderDefinition } from '@evergreen/core';
 
 export interface TokenRequestContext {
   /** The stored refresh token, for the refresh_token grant. */

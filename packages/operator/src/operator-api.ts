@@ -1,13 +1,10 @@
 import { ConnectionNotFoundError, EvergreenError, InvalidInputError } from '@evergreen/core';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { Evergreen } from '@evergreen/sdk';
-import type { Database } from '@evergreen/store';
+import { ConnectionCounts, ConnectionDirectory, RefreshAudit, type Database } from '@evergreen/store';
 import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { bulkRefreshBody, connectionParams, listQuery, type BulkRefreshBody, type ListQuery } from './inputs.ts';
-import { findConnection, listConnections, markDueNow } from './queries/connections.ts';
-import { recentRefreshEvents } from './queries/refresh-events.ts';
-import { tokenHealth } from './queries/token-health.ts';
 import {
   bulkRefreshResultSchema,
   connectionDetailSchema,
@@ -16,13 +13,14 @@ import {
   errorSchema,
   tokenHealthSchema,
 } from './schemas.ts';
+import { tokenHealth } from './token-health.ts';
 import { zodRoute } from './validation.ts';
 
 export interface OperatorApiOptions {
   /** The SDK client: forced refreshes and disconnects go through it, so they follow the engine's rules. */
   evergreen: Pick<Evergreen, 'forceRefresh' | 'disconnect'>;
   db: Database;
-  queues: Pick<RefreshQueues, 'schedule'>;
+  queues: Pick<RefreshQueues, 'scheduleMany'>;
   /** The configured providers: the bulk refresh only moves jobs of these (a queue per provider). */
   providers: readonly { id: string }[];
   /** Jobs moved at once by the bulk refresh. */
@@ -47,6 +45,10 @@ const errorResponses = { 400: errorSchema, 404: errorSchema };
  */
 export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
   const { evergreen, db, queues } = options;
+  // The store's queries: the operator reads and marks rows only through them.
+  const connections = new ConnectionDirectory(db);
+  const audit = new RefreshAudit(db);
+  const counts = new ConnectionCounts(db);
   const providerIds = options.providers.map((p) => p.id);
   const concurrency = options.scheduleConcurrency ?? 32;
 
@@ -103,7 +105,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
       }),
       async (request) => {
         const q = request.query as ListQuery;
-        return listConnections(db, q, { limit: q.limit, cursor: q.cursor });
+        return connections.list(q, { limit: q.limit, cursor: q.cursor });
       },
     );
 
@@ -124,19 +126,14 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
         if (body.provider !== undefined && !providerIds.includes(body.provider)) {
           throw new InvalidInputError('bulk refresh', [{ field: 'provider', reason: 'is not a configured provider' }]);
         }
-        const rows = await markDueNow(db, body, providerIds, body.limit);
+        const rows = await connections.markDueNow(body, providerIds, body.limit);
         const now = Date.now();
-        let scheduled = 0;
-        let deferred = 0;
-        for (let i = 0; i < rows.length; i += concurrency) {
-          const results = await Promise.allSettled(
-            rows.slice(i, i + concurrency).map((r) => queues.schedule(r.provider, r.id, now)),
-          );
-          for (const result of results) {
-            if (result.status === 'fulfilled') scheduled += 1;
-            else deferred += 1;
-          }
-        }
+        const results = await queues.scheduleMany(
+          rows.map((r) => ({ provider: r.provider, connectionId: r.id, runAt: now })),
+          { concurrency },
+        );
+        const scheduled = results.filter((r) => r.status === 'fulfilled').length;
+        const deferred = results.length - scheduled;
         if (deferred > 0) request.log.warn({ deferred }, 'bulk refresh: some jobs left to the reconcile');
         return { scheduled, deferred };
       },
@@ -152,9 +149,9 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
       }),
       async (request) => {
         const { id } = request.params as { id: string };
-        const view = await findConnection(db, id);
+        const view = await connections.view(id);
         if (!view) throw notFound(id);
-        return { ...view, refreshEvents: await recentRefreshEvents(db, id, 50) };
+        return { ...view, refreshEvents: await audit.recent(id, 50) };
       },
     );
 
@@ -187,7 +184,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
         tags: ['health'],
         response: { 200: tokenHealthSchema },
       }),
-      async () => tokenHealth(db),
+      async () => tokenHealth({ counts, audit }),
     );
   };
 }

@@ -6,6 +6,8 @@ export {
   MAX_ADD_DELAY_MS,
   RefreshQueues,
   refreshJob,
+  type ScheduleItem,
+  type ScheduleManyResult,
   type ScheduleResult,
 } from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';

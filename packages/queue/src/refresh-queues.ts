@@ -4,6 +4,16 @@ import { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 
 export type ScheduleResult = 'added' | 'moved' | 'replaced' | 'in_flight';
 
+/** A connection's job as its row says: due at `runAt` (epoch ms), or none at all (null: nothing to refresh). */
+export interface ScheduleItem {
+  provider: string;
+  connectionId: string;
+  runAt: number | null;
+}
+
+/** One item's outcome: what `schedule` did (`removed`: a job of a connection that needs none), or why it failed. */
+export type ScheduleManyResult = PromiseSettledResult<ScheduleResult | 'removed'>;
+
 /**
  * Retries are ours (backoff, cooldown, 429s), so BullMQ runs each job once: that is its default. The key is present but
  * undefined on purpose: BullMQ would otherwise write `"attempts":0` into every job's stored options, 13 bytes that
@@ -107,6 +117,40 @@ export class RefreshQueues {
     }
     await this.#add(queue, connectionId, runAt, now);
     return 'added';
+  }
+
+  /**
+   * Puts many connections' jobs where their rows say, at most `concurrency` exchanges with Redis in flight: each is
+   * short (read the state, then move) and independent of the others, so a few side by side go fast on a big batch
+   * without opening thousands of calls at once. Every item settles, in its own position; nothing rejects.
+   */
+  async scheduleMany(
+    items: readonly ScheduleItem[],
+    options: { concurrency: number; now?: () => number },
+  ): Promise<ScheduleManyResult[]> {
+    const now = options.now ?? Date.now;
+    const results: ScheduleManyResult[] = new Array(items.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < items.length) {
+        const index = next++;
+        try {
+          results[index] = { status: 'fulfilled', value: await this.#place(items[index]!, now) };
+        } catch (reason) {
+          results[index] = { status: 'rejected', reason };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, options.concurrency), items.length) }, lane));
+    return results;
+  }
+
+  async #place(item: ScheduleItem, now: () => number): Promise<ScheduleResult | 'removed'> {
+    if (item.runAt === null) {
+      await this.unschedule(item.provider, item.connectionId);
+      return 'removed';
+    }
+    return this.schedule(item.provider, item.connectionId, item.runAt, now());
   }
 
   async #add(queue: Queue<RefreshJobData>, connectionId: string, runAt: number, now: number): Promise<void> {

@@ -121,16 +121,14 @@ export class Reconciler {
   }
 
   async #schedule(rows: readonly ScheduleRow[]): Promise<number> {
-    let moved = 0;
     // Bounded parallelism: fast on a big flush, without opening thousands of Redis calls at once.
-    for (let i = 0; i < rows.length; i += 50) {
-      const results = await Promise.all(
-        rows
-          .slice(i, i + 50)
-          .map((row) => this.#o.queues.schedule(row.provider, row.id, row.refreshAt.getTime(), this.#now())),
-      );
-      moved += results.filter((r) => r !== 'in_flight').length;
-    }
-    return moved;
+    const results = await this.#o.queues.scheduleMany(
+      rows.map((row) => ({ provider: row.provider, connectionId: row.id, runAt: row.refreshAt.getTime() })),
+      { concurrency: 50, now: this.#now },
+    );
+    // A failure fails the tick (the next one tries again); the rows already scheduled stay scheduled.
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.filter((r) => r.status === 'fulfilled' && r.value !== 'in_flight').length;
   }
 }

@@ -121,13 +121,13 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   }
   if (roles.includes('scheduler')) {
     // Gauges read from Postgres and Redis at scrape time: one role exposing them is enough.
-    registerStateCollectors({ registry, sql: db.$client, queues, providers: config.providers.map((p) => p.id), log });
+    registerStateCollectors({ registry, db, queues, providers: config.providers.map((p) => p.id), log });
   }
   const ops = await startOpsServer({
     port: config.ops.port,
     host: config.ops.host,
     registry,
-    readiness: readinessChecks({ sql: db.$client, redis }),
+    readiness: readinessChecks({ db, redis }),
     log,
   });
 

@@ -1,8 +1,22 @@
-import { EvergreenError, type ConnectionEvent, type ConnectionStatus, type EventKind } from '@evergreen/core';
+import {
+  EvergreenError,
+  type ConnectionCredentials,
+  type ConnectionEvent,
+  type ConnectionStatus,
+  type EventKind,
+} from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, refreshJob, SendSlots } from '@evergreen/queue';
+import {
+  ConnectionLock,
+  createRedis,
+  RefreshQueues,
+  refreshJob,
+  SendSlots,
+  type ScheduleItem,
+  type ScheduleManyResult,
+} from '@evergreen/queue';
 import { engineFromConfig } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -10,7 +24,6 @@ import {
   eventsChannel,
   migrateDatabase,
   openDatabase,
-  upsertMany,
   type ConnectionView,
   type Database,
 } from '@evergreen/store';
@@ -42,7 +55,7 @@ export interface EnqueueConnectionInput {
   /** Seconds until the refresh token itself lapses, when the provider said (`refresh_token_expires_in`). */
   refreshTokenExpiresIn?: number;
   /** Credential grants: a login (`username`, `password`) or a client of the connection's own. Stored encrypted. */
-  credentials?: { username?: string; password?: string; clientId?: string; clientSecret?: string };
+  credentials?: ConnectionCredentials;
   scopes?: string[];
   /** Free-form; also fills provider token-URL placeholders (`instance_url`, `subdomain`, `tenant`). */
   metadata?: Record<string, unknown>;
@@ -137,22 +150,28 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     prepared: PreparedConnection,
     connectionId: string,
   ): Promise<EnqueueConnectionResult['scheduling']> {
-    const refreshAt = prepared.plan.refreshAt;
-    try {
-      if (refreshAt === null) {
-        await queues.unschedule(prepared.provider.id, connectionId);
-        return 'not_needed';
-      }
-      await queues.schedule(prepared.provider.id, connectionId, refreshAt);
-      return 'scheduled';
-    } catch (error) {
-      if (refreshAt === null) return 'not_needed';
-      log.warn(
-        { connection: connectionId, provider: prepared.provider.id, err: safeError(error) },
-        'scheduling deferred to the reconcile',
-      );
-      return 'pending';
-    }
+    const [outcome] = await queues.scheduleMany([jobOf(prepared, connectionId)], { concurrency: 1 });
+    return schedulingOf(prepared, connectionId, outcome!);
+  }
+
+  const jobOf = (prepared: PreparedConnection, connectionId: string): ScheduleItem => ({
+    provider: prepared.provider.id,
+    connectionId,
+    runAt: prepared.plan.refreshAt,
+  });
+
+  function schedulingOf(
+    prepared: PreparedConnection,
+    connectionId: string,
+    outcome: ScheduleManyResult,
+  ): EnqueueConnectionResult['scheduling'] {
+    if (prepared.plan.refreshAt === null) return 'not_needed';
+    if (outcome.status === 'fulfilled') return 'scheduled';
+    log.warn(
+      { connection: connectionId, provider: prepared.provider.id, err: safeError(outcome.reason) },
+      'scheduling deferred to the reconcile',
+    );
+    return 'pending';
   }
 
   const result = (
@@ -197,12 +216,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
           results.push({ index, ok: false, error: describe(error) });
         }
       });
-      const written = await upsertMany(
-        db,
-        config.keyring,
-        channel,
-        batch.map((b) => b.prepared.row),
-      );
+      const written = await store.upsertMany(batch.map((b) => b.prepared.row));
       const fresh: WrittenItem[] = [];
       const existing: WrittenItem[] = [];
       for (const w of written) {
@@ -262,15 +276,14 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
       const scheduling = refreshAt === null ? 'not_needed' : redisUp ? 'scheduled' : 'pending';
       results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling) });
     }
-    // A few at a time: each is a short exchange with Redis (state, then move), independent of the others.
-    for (let i = 0; i < existing.length; i += 50) {
-      await Promise.all(
-        existing.slice(i, i + 50).map(async (e) => {
-          const scheduling = await schedule(e.item.prepared, e.connectionId);
-          results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling) });
-        }),
-      );
-    }
+    const moved = await queues.scheduleMany(
+      existing.map((e) => jobOf(e.item.prepared, e.connectionId)),
+      { concurrency: 50 },
+    );
+    existing.forEach((e, i) => {
+      const scheduling = schedulingOf(e.item.prepared, e.connectionId, moved[i]!);
+      results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling) });
+    });
   }
 
   async function withFreshToken<T>(
@@ -322,14 +335,12 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   ): Promise<() => Promise<void>> {
     await ready();
     const kinds = subscribeOptions.kinds ? new Set<string>(subscribeOptions.kinds) : null;
-    const listener = await db.$client.listen(channel, (payload) => {
-      const event = JSON.parse(payload) as ConnectionEvent;
+    return store.subscribe((event) => {
       if (kinds && !kinds.has(event.kind)) return;
       Promise.resolve(handler(event)).catch((error: unknown) =>
         log.error({ err: safeError(error), event: event.id }, 'event handler failed'),
       );
     });
-    return () => listener.unlisten();
   }
 
   async function close(): Promise<void> {

@@ -3,7 +3,8 @@ import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { sql } from 'drizzle-orm';
 import type { UpsertConnection } from './connection-store.ts';
 import type { Database } from './database.ts';
-import { EVENTS_WRITTEN, notifyCommitted } from './outbox.ts';
+import type { EventFeed } from './event-feed.ts';
+import { EVENTS_WRITTEN } from './outbox.ts';
 
 export type BulkUpsertResult =
   | { index: number; ok: true; connectionId: string; version: number; created: boolean }
@@ -11,14 +12,14 @@ export type BulkUpsertResult =
 
 /**
  * Many connections in one statement: every row upserted from a single JSON parameter, with `connection.connected`
- * events for the rows whose status changed (NOTIFYed to subscribers once committed). Items without an id first have their (owner, provider) identities looked
- * up in one query, since the id is bound into each ciphertext. Items whose id names another owner's connection come
- * back as per-item errors.
+ * events for the rows whose status changed (published on `feed` once committed). Items without an id first have their
+ * (owner, provider) identities looked up in one query, since the id is bound into each ciphertext. Items whose id names
+ * another owner's connection come back as per-item errors. `ConnectionStore.upsertMany` is its public face.
  */
 export async function upsertMany(
   db: Database,
   keyring: Keyring,
-  channel: string,
+  feed: EventFeed,
   items: readonly UpsertConnection[],
 ): Promise<BulkUpsertResult[]> {
   if (items.length === 0) return [];
@@ -111,8 +112,8 @@ export async function upsertMany(
       from upserted u left join before b on b.id = u.id
       union all
       select null, null, null, ${EVENTS_WRITTEN}`);
-  // After the commit, never inside it (see notifyCommitted), and not waited for.
-  void notifyCommitted(db, channel, rows.find((r) => r.id === null)?.events);
+  // After the commit, never inside it (see EventFeed), and not waited for.
+  void feed.publishCommitted(rows.find((r) => r.id === null)?.events);
   const written = new Map(
     rows.filter((r) => r.id !== null).map((r) => [r.id, { created: r.created === true, version: Number(r.version) }]),
   );

@@ -1,43 +1,23 @@
-import { InvalidInputError, type ConnectionStatus, type EventSpec, type RefreshOutcomeKind } from '@evergreen/core';
+import {
+  InvalidInputError,
+  LIVE_STATUSES,
+  type ConnectionCredentials,
+  type ConnectionEvent,
+  type ConnectionStatus,
+  type EventSpec,
+  type RefreshOutcomeKind,
+} from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
-import { upsertMany } from './bulk-upsert.ts';
-import { EVENTS_WRITTEN, eventsCte, notifyCommitted } from './outbox.ts';
+import { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+import { ConnectionDirectory } from './connection-directory.ts';
+import { EventFeed } from './event-feed.ts';
+import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { executePrepared } from './prepared.ts';
+import { openRow, type ConnectionRow, type StoredConnection } from './stored-connection.ts';
 import { connections } from './schema.ts';
-
-/** A connection as the engine sees it: tokens decrypted, in memory only. */
-export interface StoredConnection {
-  id: string;
-  ownerId: string;
-  provider: string;
-  accessToken: string | null;
-  refreshToken: string | null;
-  previousRefreshToken: string | null;
-  refreshTokenRotatedAt: Date | null;
-  refreshTokenExpiresAt: Date | null;
-  refreshTokenWarnedAt: Date | null;
-  credentials: ConnectionCredentials | null;
-  scopes: string[];
-  metadata: Record<string, unknown>;
-  expiresAt: Date | null;
-  refreshAt: Date | null;
-  status: ConnectionStatus;
-  consecutiveFailures: number;
-  version: number;
-  lastRefreshAt: Date | null;
-  lastRefreshReason: string | null;
-}
-
-/** Secrets of a credential grant, stored encrypted like tokens. */
-export interface ConnectionCredentials {
-  username?: string;
-  password?: string;
-  clientId?: string;
-  clientSecret?: string;
-}
 
 export interface UpsertConnection {
   connectionId?: string;
@@ -93,7 +73,6 @@ export interface ScheduleRow {
   refreshAt: Date;
 }
 
-const LIVE: ConnectionStatus[] = ['connected', 'token_expired'];
 const UNIQUE_VIOLATION = '23505';
 
 /**
@@ -104,14 +83,16 @@ export class ConnectionStore {
   readonly #db: Database;
   readonly #keyring: Keyring;
   readonly #processName: string;
-  readonly #channel: string;
+  readonly #events: EventFeed;
+  readonly #directory: ConnectionDirectory;
 
   /** `channel`: where events are NOTIFYed for in-process subscribers (`eventsChannel(schema)`). */
   constructor(db: Database, keyring: Keyring, processName: string, channel = 'evergreen_events') {
     this.#db = db;
     this.#keyring = keyring;
     this.#processName = processName;
-    this.#channel = channel;
+    this.#events = new EventFeed(db, channel);
+    this.#directory = new ConnectionDirectory(db);
   }
 
   /**
@@ -122,7 +103,7 @@ export class ConnectionStore {
   async upsert(input: UpsertConnection): Promise<{ connectionId: string; version: number; created: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const [result] = await upsertMany(this.#db, this.#keyring, this.#channel, [input]);
+        const [result] = await this.upsertMany([input]);
         if (!result?.ok) {
           throw new InvalidInputError('enqueueConnection', [
             { field: result?.field ?? 'connectionId', reason: result?.reason ?? 'was not written' },
@@ -136,6 +117,16 @@ export class ConnectionStore {
         throw error;
       }
     }
+  }
+
+  /** Many connections in one statement (see bulk-upsert.ts); per-item results, in the items' order. */
+  upsertMany(items: readonly UpsertConnection[]): Promise<BulkUpsertResult[]> {
+    return upsertMany(this.#db, this.#keyring, this.#events, items);
+  }
+
+  /** Every event of this Evergreen (every process on the database), as it commits, until the returned stop. */
+  subscribe(onEvent: (event: ConnectionEvent) => void): Promise<() => Promise<void>> {
+    return this.#events.subscribe(onEvent);
   }
 
   /**
@@ -170,14 +161,13 @@ export class ConnectionStore {
       return { view: toView(row), events: written?.events ?? null };
     });
     if (!done) return null;
-    await notifyCommitted(this.#db, this.#channel, done.events);
+    await this.#events.publishCommitted(done.events);
     return done.view;
   }
 
   /** A connection as apps and operators may see it: no token, no credential. */
-  async view(id: string): Promise<ConnectionView | null> {
-    const [row] = await this.#db.select(VIEW_COLUMNS).from(connections).where(eq(connections.id, id));
-    return row ? toView(row) : null;
+  view(id: string): Promise<ConnectionView | null> {
+    return this.#directory.view(id);
   }
 
   /**
@@ -191,7 +181,7 @@ export class ConnectionStore {
         expires_at, refresh_at, status, consecutive_failures, version::text as version, last_refresh_at,
         last_refresh_reason
       from connections where id = ${id}`;
-    return row ? this.#decrypt(row) : null;
+    return row ? openRow(row, this.#keyring) : null;
   }
 
   /** Persists a provider's answer: one statement, compare-and-set on version, audit row included. */
@@ -278,9 +268,9 @@ export class ConnectionStore {
       ), ${eventsCte('updated', events)}
       select (select version from updated) as version, ${EVENTS_WRITTEN} as events`,
     );
-    // After the commit, never inside it (see notifyCommitted), and not waited for: the refresh goes on to reschedule
-    // while the notification rides in the next batch.
-    void notifyCommitted(this.#db, this.#channel, rows[0]?.events);
+    // After the commit, never inside it (see EventFeed), and not waited for: the refresh goes on to reschedule while
+    // the notification rides in the next batch.
+    void this.#events.publishCommitted(rows[0]?.events);
     const version = rows[0]?.version;
     return version === undefined || version === null ? { applied: false } : { applied: true, version: Number(version) };
   }
@@ -290,7 +280,7 @@ export class ConnectionStore {
     const rows = await this.#db
       .select({ id: connections.id, provider: connections.provider, refreshAt: connections.refreshAt })
       .from(connections)
-      .where(and(inArray(connections.status, LIVE), lte(connections.refreshAt, before)))
+      .where(and(inArray(connections.status, [...LIVE_STATUSES]), lte(connections.refreshAt, before)))
       .orderBy(asc(connections.refreshAt))
       .limit(limit);
     return rows as ScheduleRow[];
@@ -303,7 +293,7 @@ export class ConnectionStore {
       .from(connections)
       .where(
         and(
-          inArray(connections.status, LIVE),
+          inArray(connections.status, [...LIVE_STATUSES]),
           sql`${connections.refreshAt} is not null`,
           afterId === null ? undefined : gt(connections.id, afterId),
         ),
@@ -312,63 +302,6 @@ export class ConnectionStore {
       .limit(limit);
     return rows as ScheduleRow[];
   }
-
-  #decrypt(row: ConnectionRow): StoredConnection {
-    const open = (value: string | null, column: Parameters<typeof tokenAad>[1]) =>
-      value === null ? null : this.#keyring.decrypt(value, tokenAad(row.id, column));
-    const credentials = open(row.credentials, 'credentials');
-    return {
-      id: row.id,
-      ownerId: row.owner_id,
-      provider: row.provider,
-      accessToken: open(row.access_token, 'access_token'),
-      refreshToken: open(row.refresh_token, 'refresh_token'),
-      previousRefreshToken: open(row.previous_refresh_token, 'previous_refresh_token'),
-      refreshTokenRotatedAt: toDate(row.refresh_token_rotated_at),
-      refreshTokenExpiresAt: toDate(row.refresh_token_expires_at),
-      refreshTokenWarnedAt: toDate(row.refresh_token_warned_at),
-      credentials: credentials === null ? null : (JSON.parse(credentials) as ConnectionCredentials),
-      scopes: row.scopes,
-      metadata: row.metadata,
-      expiresAt: toDate(row.expires_at),
-      refreshAt: toDate(row.refresh_at),
-      status: row.status as ConnectionStatus,
-      consecutiveFailures: row.consecutive_failures,
-      version: Number(row.version),
-      lastRefreshAt: toDate(row.last_refresh_at),
-      lastRefreshReason: row.last_refresh_reason,
-    };
-  }
-}
-
-/**
- * The columns `find` reads, as postgres.js returns them under drizzle: drizzle turns off postgres.js's timestamp
- * parsing (it maps them itself), so timestamps arrive as Postgres's text; jsonb is parsed; int8 is read as text.
- */
-interface ConnectionRow {
-  id: string;
-  owner_id: string;
-  provider: string;
-  access_token: string | null;
-  refresh_token: string | null;
-  previous_refresh_token: string | null;
-  refresh_token_rotated_at: string | null;
-  refresh_token_expires_at: string | null;
-  refresh_token_warned_at: string | null;
-  credentials: string | null;
-  scopes: string[];
-  metadata: Record<string, unknown>;
-  expires_at: string | null;
-  refresh_at: string | null;
-  status: string;
-  consecutive_failures: number;
-  version: string;
-  last_refresh_at: string | null;
-  last_refresh_reason: string | null;
-}
-
-function toDate(text: string | null): Date | null {
-  return text === null ? null : new Date(text);
 }
 
 /** The SQLSTATE of a Postgres error, whether or not drizzle wrapped it. */

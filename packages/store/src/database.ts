@@ -33,3 +33,8 @@ export function openDatabase(options: DatabaseOptions): Database {
 export async function closeDatabase(db: Database): Promise<void> {
   await db.$client.end({ timeout: 5 });
 }
+
+/** Postgres answers on this pool: what a readiness check asks. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.$client`select 1`;
+}

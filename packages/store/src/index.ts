@@ -1,9 +1,7 @@
-export { openDatabase, closeDatabase, type Database, type DatabaseOptions } from './database.ts';
-export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate.ts';
+export { openDatabase, closeDatabase, pingDatabase, type Database, type DatabaseOptions } from './database.ts';
+export { migrateDatabase, dropSchema, MIGRATIONS_FOLDER } from './migrate.ts';
 export {
   ConnectionStore,
-  type StoredConnection,
-  type ConnectionCredentials,
   type UpsertConnection,
   type AttemptAudit,
   type SuccessWrite,
@@ -11,8 +9,19 @@ export {
   type WriteResult,
   type ScheduleRow,
 } from './connection-store.ts';
-export * as tables from './schema.ts';
-export { eventsChannel } from './outbox.ts';
-export { VIEW_COLUMNS, toView, type ConnectionView, type ViewRow } from './connection-view.ts';
-export { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+export type { StoredConnection } from './stored-connection.ts';
+export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
+export { ConnectionDirectory, type ConnectionFilter, type ConnectionPage } from './connection-directory.ts';
+export {
+  WebhookDeliveries,
+  type ClaimedDelivery,
+  type DeliveryOutcome,
+  type FanOutPlan,
+  type OutboxEventRef,
+} from './webhook-deliveries.ts';
+export type { OutboxEvent } from './outbox.ts';
+export { RefreshAudit, type RefreshEventRow, type FailureCount, type AttemptBucket } from './refresh-audit.ts';
+export { eventsChannel } from './event-feed.ts';
+export type { ConnectionView } from './connection-view.ts';
+export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';

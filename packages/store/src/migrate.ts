@@ -11,7 +11,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta
  * wait, then find nothing left to do.
  */
 export async function migrateDatabase(options: { url: string; schema: string }): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`invalid schema name '${options.schema}'`);
+  assertSchemaName(options.schema);
   const client = postgres(options.url, {
     max: 1,
     connection: { search_path: options.schema, application_name: 'evergreen-migrate' },
@@ -29,4 +29,20 @@ export async function migrateDatabase(options: { url: string; schema: string }):
   } finally {
     await client.end({ timeout: 5 });
   }
+}
+
+/** Drops a schema and everything in it: every Evergreen table, row and migration record it holds. For demos. */
+export async function dropSchema(options: { url: string; schema: string }): Promise<void> {
+  assertSchemaName(options.schema);
+  const client = postgres(options.url, { max: 1, onnotice: () => {}, fetch_types: false });
+  try {
+    await client.unsafe(`drop schema if exists "${options.schema}" cascade`);
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** The name is spliced into DDL, so it must be a plain identifier. */
+function assertSchemaName(schema: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name '${schema}'`);
 }

@@ -1,3 +1,4 @@
+import { LIVE_STATUSES } from '@evergreen/core';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -13,7 +14,11 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
-const LIVE = sql`status in ('connected', 'token_expired')`;
+/**
+ * Live rows as a literal predicate, `status in ('connected', 'token_expired')`: the partial indexes' WHERE, and the
+ * condition of a query that must match it for the planner to use them (a bound parameter would not).
+ */
+export const LIVE = sql.raw(`status in (${LIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`);
 
 /**
  * One row per OAuth connection. Tables carry no schema name: the schema comes from the connection's search_path,

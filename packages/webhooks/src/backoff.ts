@@ -1,17 +1,16 @@
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-  /** A number in [0, 1): Math.random in production, a constant in tests. */
-  random: () => number;
-}
+import type { BackoffPolicy } from '@evergreen/core';
 
 /**
- * How long to wait before the next try after `attempts` failed ones: exponential (base · 2^(attempts−1), capped),
- * with full jitter (uniform between zero and that), so endpoints that failed together do not retry together.
+ * Webhook retries in core's backoff (`retryDelayMs`): exponential from `baseMs`, capped at `maxMs`, with full jitter
+ * down to zero (a retry costs the endpoint one request, so no floor is needed), and no cooldown cadence: the dispatcher
+ * gives a delivery up after its last attempt instead.
  */
-export function retryDelayMs(attempts: number, policy: BackoffPolicy): number {
-  const exponent = Math.min(Math.max(attempts - 1, 0), 52);
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
-  const r = Math.min(Math.max(policy.random(), 0), 1);
-  return Math.floor(r * ceiling);
+export function deliveryBackoff(options: { baseMs: number; maxMs: number }): BackoffPolicy {
+  return {
+    baseMs: options.baseMs,
+    capMs: options.maxMs,
+    attempts: Number.POSITIVE_INFINITY,
+    cooldownMs: options.maxMs,
+    minMs: 0,
+  };
 }

@@ -17,5 +17,5 @@ export {
 } from '@evergreen/core';
 export { WebhookDispatcher, type WebhookDispatcherOptions, type WebhookTickResult } from './webhook-dispatcher.ts';
 export { webhookBody, USER_AGENT, type OutboxEvent, type WebhookAttempt } from './webhook-request.ts';
-export { retryDelayMs, type BackoffPolicy } from './backoff.ts';
+export { deliveryBackoff } from './backoff.ts';
 export { passableEvents, type OutboxEventRef } from './outbox-gaps.ts';

@@ -1,10 +1,6 @@
-/** What the fan-out reads of an outbox row to decide how far the cursor may move. */
-export interface OutboxEventRef {
-  id: number;
-  kind: string;
-  /** now() − created_at by the database clock, in milliseconds. */
-  ageMs: number;
-}
+import type { OutboxEventRef } from '@evergreen/store';
+
+export type { OutboxEventRef };
 
 /**
  * The events the cursor may pass: the run after `lastEventId`, stopping before a young gap in the ids.

@@ -1,14 +1,10 @@
 import { safeError, type Logger } from '@evergreen/log';
-import { tables, type Database } from '@evergreen/store';
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { WebhookDeliveries, type Database } from '@evergreen/store';
 import { Agent, type Dispatcher } from 'undici';
-import { retryDelayMs } from './backoff.ts';
-import { endpointWants, type WebhookEndpoint } from '@evergreen/core';
+import { deliveryBackoff } from './backoff.ts';
+import { endpointWants, retryDelayMs, type BackoffPolicy, type WebhookEndpoint } from '@evergreen/core';
 import { passableEvents } from './outbox-gaps.ts';
-import { postWebhook, type OutboxEvent, type WebhookAttempt } from './webhook-request.ts';
-
-const { connectionEvents, webhookCursors, webhookDeliveries } = tables;
+import { postWebhook, type WebhookAttempt } from './webhook-request.ts';
 
 export interface WebhookDispatcherOptions {
   db: Database;
@@ -47,11 +43,6 @@ export interface WebhookTickResult {
   retried: number;
 }
 
-interface ClaimedDelivery {
-  eventId: number;
-  attempts: number;
-}
-
 /** Added to the time a claimed batch can take: the database writes after the last POST. */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -66,15 +57,14 @@ function positiveInteger(name: string, value: number, min = 1): number {
  * each claimed delivery row lets one replica at a time POST it. A replica that dies mid-batch costs a lease's delay.
  */
 export class WebhookDispatcher {
-  readonly #db: Database;
+  readonly #deliveries: WebhookDeliveries;
   readonly #endpoints: readonly WebhookEndpoint[];
   readonly #log: Logger;
   readonly #logs = new Map<string, Logger>();
   readonly #intervalMs: number;
   readonly #batchSize: number;
   readonly #maxAttempts: number;
-  readonly #baseBackoffMs: number;
-  readonly #maxBackoffMs: number;
+  readonly #backoff: BackoffPolicy;
   readonly #timeoutMs: number;
   readonly #concurrency: number;
   readonly #gapGraceMs: number;
@@ -82,8 +72,6 @@ export class WebhookDispatcher {
   readonly #random: () => number;
   readonly #givenDispatcher: Dispatcher | undefined;
   #agent: Agent | null = null;
-  /** Endpoints whose cursor row is known to exist. */
-  readonly #cursors = new Set<string>();
   /** Ticks run one after another, never overlapping; this is the last one queued. */
   #chain: Promise<unknown> = Promise.resolve();
   #looping = false;
@@ -91,7 +79,7 @@ export class WebhookDispatcher {
   #backlog = false;
 
   constructor(options: WebhookDispatcherOptions) {
-    this.#db = options.db;
+    this.#deliveries = new WebhookDeliveries(options.db);
     this.#endpoints = [...options.endpoints];
     const ids = new Set(this.#endpoints.map((e) => e.id));
     if (ids.size !== this.#endpoints.length) throw new RangeError('webhook endpoint ids must be unique');
@@ -100,8 +88,9 @@ export class WebhookDispatcher {
     this.#intervalMs = positiveInteger('intervalMs', options.intervalMs ?? 1_000);
     this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 100);
     this.#maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 12);
-    this.#baseBackoffMs = positiveInteger('baseBackoffMs', options.baseBackoffMs ?? 1_000, 0);
-    this.#maxBackoffMs = positiveInteger('maxBackoffMs', options.maxBackoffMs ?? 3_600_000, this.#baseBackoffMs);
+    const baseMs = positiveInteger('baseBackoffMs', options.baseBackoffMs ?? 1_000, 0);
+    const maxMs = positiveInteger('maxBackoffMs', options.maxBackoffMs ?? 3_600_000, baseMs);
+    this.#backoff = deliveryBackoff({ baseMs, maxMs });
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 10_000);
     this.#concurrency = positiveInteger('concurrency', options.concurrency ?? 8);
     this.#gapGraceMs = positiveInteger('gapGraceMs', options.gapGraceMs ?? 10_000, 0);
@@ -186,56 +175,21 @@ export class WebhookDispatcher {
    * means it is doing this very work: skip.
    */
   async #fanOut(endpoint: WebhookEndpoint, log: Logger): Promise<{ enqueued: number; full: boolean }> {
-    const result = await this.#db.transaction(async (tx) => {
-      if (!this.#cursors.has(endpoint.id)) {
-        await tx.insert(webhookCursors).values({ endpoint: endpoint.id }).onConflictDoNothing();
-      }
-      const [cursor] = await tx
-        .select({ lastEventId: webhookCursors.lastEventId })
-        .from(webhookCursors)
-        .where(eq(webhookCursors.endpoint, endpoint.id))
-        .for('update', { skipLocked: true });
-      if (!cursor) return { enqueued: 0, full: false, heldBefore: null };
-
-      const read = await tx
-        .select({
-          id: connectionEvents.id,
-          kind: connectionEvents.kind,
-          ageMs: sql<number>`(extract(epoch from now() - ${connectionEvents.createdAt}) * 1000)::float8`.mapWith(
-            Number,
-          ),
-        })
-        .from(connectionEvents)
-        .where(gt(connectionEvents.id, cursor.lastEventId))
-        .orderBy(asc(connectionEvents.id))
-        .limit(this.#batchSize);
-      const { events, heldBefore } = passableEvents(cursor.lastEventId, read, this.#gapGraceMs);
-
-      const wanted = events.filter((event) => endpointWants(endpoint, event.kind));
-      let enqueued = 0;
-      if (wanted.length > 0) {
-        const inserted = await tx
-          .insert(webhookDeliveries)
-          .values(wanted.map((event) => ({ eventId: event.id, endpoint: endpoint.id })))
-          .onConflictDoNothing()
-          .returning({ eventId: webhookDeliveries.eventId });
-        enqueued = inserted.length;
-      }
-      const last = events.at(-1);
-      if (last) {
-        await tx
-          .update(webhookCursors)
-          .set({ lastEventId: last.id, updatedAt: sql`now()` })
-          .where(eq(webhookCursors.endpoint, endpoint.id));
-      }
-      return { enqueued, full: read.length === this.#batchSize && heldBefore === null, heldBefore };
+    const result = await this.#deliveries.fanOut(endpoint.id, this.#batchSize, (lastEventId, read) => {
+      const { events, heldBefore } = passableEvents(lastEventId, read, this.#gapGraceMs);
+      return {
+        deliver: events.filter((event) => endpointWants(endpoint, event.kind)).map((event) => event.id),
+        moveCursorTo: events.at(-1)?.id ?? null,
+        heldBefore,
+      };
     });
-    this.#cursors.add(endpoint.id);
-    if (result.heldBefore !== null) {
-      log.debug({ eventId: result.heldBefore }, 'webhook fan-out waits for a gap in the outbox ids');
+    if (!result) return { enqueued: 0, full: false };
+    const { heldBefore } = result.plan;
+    if (heldBefore !== null) {
+      log.debug({ eventId: heldBefore }, 'webhook fan-out waits for a gap in the outbox ids');
     }
     if (result.enqueued > 0) log.debug({ count: result.enqueued }, 'webhook deliveries enqueued');
-    return { enqueued: result.enqueued, full: result.full };
+    return { enqueued: result.enqueued, full: result.read === this.#batchSize && heldBefore === null };
   }
 
   /** Claims the endpoint's due deliveries under a lease, POSTs them (bounded concurrency), records each outcome. */
@@ -244,42 +198,11 @@ export class WebhookDispatcher {
     log: Logger,
   ): Promise<{ delivered: number; failed: number; retried: number; full: boolean }> {
     const counts = { delivered: 0, failed: 0, retried: 0, full: false };
-    const due = this.#db
-      .select({ eventId: webhookDeliveries.eventId })
-      .from(webhookDeliveries)
-      .where(
-        and(
-          eq(webhookDeliveries.endpoint, endpoint.id),
-          eq(webhookDeliveries.status, 'pending'),
-          lte(webhookDeliveries.nextAttemptAt, sql`now()`),
-        ),
-      )
-      .orderBy(asc(webhookDeliveries.eventId))
-      .limit(this.#batchSize)
-      .for('update', { skipLocked: true });
-    const claimed: ClaimedDelivery[] = await this.#db
-      .update(webhookDeliveries)
-      .set({ nextAttemptAt: sql`now() + make_interval(secs => ${this.leaseMs / 1000})` })
-      .where(and(eq(webhookDeliveries.endpoint, endpoint.id), inArray(webhookDeliveries.eventId, due)))
-      .returning({ eventId: webhookDeliveries.eventId, attempts: webhookDeliveries.attempts });
+    const claimed = await this.#deliveries.claimDue(endpoint.id, this.#batchSize, this.leaseMs);
     if (claimed.length === 0) return counts;
     counts.full = claimed.length === this.#batchSize;
-    claimed.sort((a, b) => a.eventId - b.eventId);
 
-    const rows: OutboxEvent[] = await this.#db
-      .select({
-        id: connectionEvents.id,
-        kind: connectionEvents.kind,
-        payload: connectionEvents.payload,
-        createdAt: connectionEvents.createdAt,
-      })
-      .from(connectionEvents)
-      .where(
-        inArray(
-          connectionEvents.id,
-          claimed.map((c) => c.eventId),
-        ),
-      );
+    const rows = await this.#deliveries.events(claimed.map((c) => c.eventId));
     const events = new Map(rows.map((row) => [row.id, row]));
 
     await eachLimit(claimed, this.#concurrency, async (delivery) => {
@@ -299,21 +222,17 @@ export class WebhookDispatcher {
       const context = { eventId: delivery.eventId, kind: event?.kind, attempts, durationMs: attempt.durationMs };
       try {
         if (attempt.ok) {
-          await this.#record(delivery, endpoint, {
+          await this.#deliveries.record(endpoint.id, delivery.eventId, {
             status: 'delivered',
-            attempts: sql`${webhookDeliveries.attempts} + 1`,
-            lastHttpStatus: attempt.httpStatus,
-            lastError: null,
-            deliveredAt: sql`now()`,
+            httpStatus: attempt.httpStatus,
           });
           counts.delivered++;
           log.debug({ ...context, httpStatus: attempt.httpStatus }, 'webhook delivered');
         } else if (attempts >= this.#maxAttempts || !event) {
-          await this.#record(delivery, endpoint, {
+          await this.#deliveries.record(endpoint.id, delivery.eventId, {
             status: 'failed',
-            attempts: sql`${webhookDeliveries.attempts} + 1`,
-            lastHttpStatus: attempt.httpStatus,
-            lastError: attempt.reason,
+            httpStatus: attempt.httpStatus,
+            error: attempt.reason,
           });
           counts.failed++;
           log.error(
@@ -321,16 +240,12 @@ export class WebhookDispatcher {
             'webhook delivery failed for good',
           );
         } else {
-          const retryInMs = retryDelayMs(attempts, {
-            baseMs: this.#baseBackoffMs,
-            maxMs: this.#maxBackoffMs,
-            random: this.#random,
-          });
-          await this.#record(delivery, endpoint, {
-            attempts: sql`${webhookDeliveries.attempts} + 1`,
-            lastHttpStatus: attempt.httpStatus,
-            lastError: attempt.reason,
-            nextAttemptAt: sql`now() + make_interval(secs => ${retryInMs / 1000})`,
+          const retryInMs = retryDelayMs(attempts, this.#backoff, this.#random);
+          await this.#deliveries.record(endpoint.id, delivery.eventId, {
+            status: 'pending',
+            httpStatus: attempt.httpStatus,
+            error: attempt.reason,
+            retryInMs,
           });
           counts.retried++;
           log.warn(
@@ -344,24 +259,6 @@ export class WebhookDispatcher {
       }
     });
     return counts;
-  }
-
-  /** Writes one outcome, only over a row still pending (a replica that took over after our lease may have finished). */
-  async #record(
-    delivery: ClaimedDelivery,
-    endpoint: WebhookEndpoint,
-    set: PgUpdateSetSource<typeof webhookDeliveries>,
-  ): Promise<void> {
-    await this.#db
-      .update(webhookDeliveries)
-      .set(set)
-      .where(
-        and(
-          eq(webhookDeliveries.eventId, delivery.eventId),
-          eq(webhookDeliveries.endpoint, endpoint.id),
-          eq(webhookDeliveries.status, 'pending'),
-        ),
-      );
   }
 
   #logFor(endpoint: WebhookEndpoint): Logger {

@@ -1,13 +1,8 @@
+import type { OutboxEvent } from '@evergreen/store';
 import { request, type Dispatcher } from 'undici';
 import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
 
-/** An outbox row as it goes out. */
-export interface OutboxEvent {
-  id: number;
-  kind: string;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-}
+export type { OutboxEvent };
 
 /** What one POST came to: plain data, never a response body, never the secret or the URL. */
 export interface WebhookAttempt {

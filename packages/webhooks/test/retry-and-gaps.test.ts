@@ -1,19 +1,21 @@
+import { retryDelayMs } from '@evergreen/core';
 import { describe, expect, it } from 'vitest';
-import { passableEvents, retryDelayMs } from '../src/index.ts';
+import { deliveryBackoff, passableEvents } from '../src/index.ts';
 
-describe('retryDelayMs', () => {
-  const policy = (random: number) => ({ baseMs: 1_000, maxMs: 3_600_000, random: () => random });
+describe('retryDelayMs with the delivery backoff', () => {
+  const policy = deliveryBackoff({ baseMs: 1_000, maxMs: 3_600_000 });
+  const random = (value: number) => () => value;
 
   it('doubles from the base, with full jitter below the ceiling', () => {
-    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, policy(0.999_999)))).toEqual([999, 1_999, 3_999, 7_999]);
-    expect(retryDelayMs(3, policy(0.5))).toBe(2_000);
-    expect(retryDelayMs(3, policy(0))).toBe(0);
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, policy, random(0.999_999)))).toEqual([999, 1_999, 3_999, 7_999]);
+    expect(retryDelayMs(3, policy, random(0.5))).toBe(2_000);
+    expect(retryDelayMs(3, policy, random(0))).toBe(0);
   });
 
   it('is capped, however many attempts', () => {
-    expect(retryDelayMs(13, policy(0.999_999))).toBeLessThanOrEqual(3_600_000);
-    expect(retryDelayMs(10_000, policy(0.5))).toBe(1_800_000);
-    expect(retryDelayMs(5, { baseMs: 0, maxMs: 0, random: () => 0.5 })).toBe(0);
+    expect(retryDelayMs(13, policy, random(0.999_999))).toBeLessThanOrEqual(3_600_000);
+    expect(retryDelayMs(10_000, policy, random(0.5))).toBe(1_800_000);
+    expect(retryDelayMs(5, deliveryBackoff({ baseMs: 0, maxMs: 0 }), random(0.5))).toBe(0);
   });
 });
 

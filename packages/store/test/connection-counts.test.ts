@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from '../../../test/support/sandbox.ts';
+import { closeDatabase, ConnectionCounts, migrateDatabase, openDatabase, type Database } from '../src/index.ts';
+
+describe('ConnectionCounts', () => {
+  const sandbox = new Sandbox();
+  let db: Database;
+  let counts: ConnectionCounts;
+
+  beforeAll(async () => {
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
+    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    counts = new ConnectionCounts(db);
+    const rows: [string, string, string, string | null][] = [
+      // id, provider, status, expires_at relative to now
+      ['a1', 'acme', 'connected', '2 minutes'],
+      ['a2', 'acme', 'connected', '-1 minute'],
+      ['a3', 'acme', 'token_expired', '30 minutes'],
+      ['a4', 'acme', 'connected', '3 hours'],
+      ['a5', 'acme', 'needs_reauth', '1 minute'],
+      ['b1', 'beta', 'connected', null],
+      ['b2', 'beta', 'disconnected', '1 minute'],
+      ['g1', 'gamma', 'error', '1 minute'],
+    ];
+    for (const [id, provider, status, expires] of rows) {
+      await sandbox.sql`
+        insert into connections (id, owner_id, provider, status, expires_at)
+        values (${id}, ${`owner-${id}`}, ${provider}, ${status},
+          case when ${expires}::text is null then null else now() + ${expires}::interval end)`;
+    }
+  });
+
+  afterAll(async () => {
+    await closeDatabase(db);
+    await sandbox.cleanup();
+  });
+
+  it('counts every connection by provider and status, leaving out pairs with none', async () => {
+    const rows = await counts.byStatus();
+    const sorted = [...rows].sort((x, y) => `${x.provider}${x.status}`.localeCompare(`${y.provider}${y.status}`));
+    expect(sorted).toEqual([
+      { provider: 'acme', status: 'connected', count: 3 },
+      { provider: 'acme', status: 'needs_reauth', count: 1 },
+      { provider: 'acme', status: 'token_expired', count: 1 },
+      { provider: 'beta', status: 'connected', count: 1 },
+      { provider: 'beta', status: 'disconnected', count: 1 },
+      { provider: 'gamma', status: 'error', count: 1 },
+    ]);
+  });
+
+  it('counts live connections expiring within each window (or already expired), per provider, in one answer', async () => {
+    expect(await counts.expiring([5 * 60, 60 * 60])).toEqual([{ provider: 'acme', counts: [2, 3] }]);
+    expect(await counts.expiring([60 * 60, 5 * 60])).toEqual([{ provider: 'acme', counts: [3, 2] }]);
+    expect(await counts.expiring([24 * 3600])).toEqual([{ provider: 'acme', counts: [4] }]);
+  });
+
+  it('answers nothing for no windows, and leaves out providers with nothing in the widest', async () => {
+    expect(await counts.expiring([])).toEqual([]);
+    expect(await counts.expiring([30])).toEqual([{ provider: 'acme', counts: [1] }]);
+  });
+});

@@ -1,0 +1,99 @@
+import type { ConnectionEvent } from '@evergreen/core';
+import { Keyring } from '@evergreen/keyring';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from '../../../test/support/sandbox.ts';
+import { until } from '../../../test/support/until.ts';
+import {
+  closeDatabase,
+  ConnectionStore,
+  eventsChannel,
+  migrateDatabase,
+  openDatabase,
+  type Database,
+} from '../src/index.ts';
+
+describe("the store's events: upsertMany and subscribe", () => {
+  const sandbox = new Sandbox();
+  const channel = eventsChannel(sandbox.schema);
+  let writerDb: Database;
+  let readerDb: Database;
+  let writer: ConnectionStore;
+  let reader: ConnectionStore;
+
+  beforeAll(async () => {
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
+    const keyring = Keyring.parse(sandbox.encryptionKeys);
+    // Two pools, as two processes would have: events cross from one to the other.
+    writerDb = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    readerDb = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    writer = new ConnectionStore(writerDb, keyring, 'writer', channel);
+    reader = new ConnectionStore(readerDb, keyring, 'reader', channel);
+  });
+
+  afterAll(async () => {
+    await closeDatabase(writerDb);
+    await closeDatabase(readerDb);
+    await sandbox.cleanup();
+  });
+
+  const item = (ownerId: string, connectionId?: string) => ({
+    ...(connectionId !== undefined && { connectionId }),
+    ownerId,
+    provider: 'acme',
+    accessToken: `at-${ownerId}`,
+    refreshToken: `rt-${ownerId}`,
+    scopes: [],
+    metadata: {},
+    expiresAt: null,
+    refreshAt: null,
+  });
+
+  it('writes many in one call with per-item results, and subscribers elsewhere hear each new connection', async () => {
+    const heard: ConnectionEvent[] = [];
+    const stop = await reader.subscribe((event) => heard.push(event));
+    try {
+      const results = await writer.upsertMany([item('o1'), item('o2', 'fixed-id'), item('o1')]);
+      expect(results).toEqual([
+        { index: 0, ok: true, connectionId: expect.any(String), version: 1, created: true },
+        { index: 1, ok: true, connectionId: 'fixed-id', version: 1, created: true },
+        { index: 2, ok: false, field: 'ownerId', reason: 'the same connection as item 0' },
+      ]);
+      await until(() => heard.length === 2, { what: 'both connection.connected events' });
+      expect(heard.map((e) => [e.kind, e.data.ownerId])).toEqual([
+        ['connection.connected', 'o1'],
+        ['connection.connected', 'o2'],
+      ]);
+      expect(heard[0]!.id).toBeLessThan(heard[1]!.id);
+      expect(JSON.stringify(heard)).not.toMatch(/at-|rt-/);
+
+      // A disconnect is announced once committed.
+      await writer.disconnect('fixed-id');
+      await until(() => heard.length === 3, { what: 'the disconnect event' });
+      expect(heard[2]).toMatchObject({ kind: 'connection.disconnected', data: { connectionId: 'fixed-id' } });
+    } finally {
+      await stop();
+    }
+  });
+
+  // Today an existing row comes back `created: true` with a second connection.connected: the bulk statement's
+  // `before` CTE locks rows (FOR UPDATE) that the same statement's upsert has already changed when the plan reads it
+  // second, and Postgres skips a row the current command modified. A behaviour fix, outside this refactor.
+  it.todo('reports a connection written again as not created, and announces nothing when it stays connected');
+
+  it('stops hearing once unsubscribed', async () => {
+    const heard: ConnectionEvent[] = [];
+    const stop = await reader.subscribe((event) => heard.push(event));
+    await writer.upsert(item('o3'));
+    await until(() => heard.length === 1, { what: 'the first event' });
+    await stop();
+    const still: ConnectionEvent[] = [];
+    const witness = await reader.subscribe((event) => still.push(event));
+    try {
+      await writer.upsert(item('o4'));
+      await until(() => still.length === 1, { what: 'the witness to hear the next event' });
+      expect(heard).toHaveLength(1);
+    } finally {
+      await witness();
+    }
+  });
+});
