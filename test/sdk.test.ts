@@ -274,6 +274,18 @@ describe('the producer SDK', () => {
     expect(again.results.map((r) => r.ok && r.connectionId)).toEqual(
       results.slice(0, 5).map((r) => r.ok && r.connectionId),
     );
+    for (const result of again.results) {
+      expect(result).toMatchObject({ ok: true, scheduling: 'scheduled' });
+      const id = (result as { connectionId: string }).connectionId;
+      const [row, score] = await Promise.all([
+        stack.read(id),
+        sandbox.redis.zscore(`${sandbox.prefix}:${queueName('acme')}:delayed`, id),
+      ]);
+      // The token now lives 15 minutes, not an hour: the job moved to the row's new, earlier refresh time (a delayed
+      // job's score is its run time in ms times 4096, plus a counter).
+      expect(row!.refreshAt!.getTime()).toBeLessThan(Date.now() + 900_000);
+      expect(Math.abs(Math.floor(Number(score) / 4096) - row!.refreshAt!.getTime())).toBeLessThan(1_000);
+    }
   });
 
   it('events: one per change, in the same transaction, seen by in-process subscribers, never with a token', async () => {

@@ -84,7 +84,11 @@ export async function upsertMany(
           credentials text, refresh_token_expires_at timestamptz, scopes text[], metadata jsonb, expires_at timestamptz,
           refresh_at timestamptz)
       ), before as (
-        select c.id, c.status from connections c join input i on i.id = c.id for update of c
+        -- The statement's snapshot, which every part of it shares: each row as it was before this upsert. No FOR
+        -- UPDATE: the plan may read this after the upsert has changed the row, and a lock then skips a row the same
+        -- command modified (it would come back as created, with a second connection.connected). The upsert itself
+        -- locks each row it writes.
+        select c.id, c.status from connections c join input i on i.id = c.id
       ), upserted as (
         insert into connections (id, owner_id, provider, keyed_by_owner, access_token, refresh_token, credentials,
           refresh_token_expires_at, scopes, metadata, expires_at, refresh_at, status, consecutive_failures)

@@ -75,10 +75,23 @@ describe("the store's events: upsertMany and subscribe", () => {
     }
   });
 
-  // Today an existing row comes back `created: true` with a second connection.connected: the bulk statement's
-  // `before` CTE locks rows (FOR UPDATE) that the same statement's upsert has already changed when the plan reads it
-  // second, and Postgres skips a row the current command modified. A behaviour fix, outside this refactor.
-  it.todo('reports a connection written again as not created, and announces nothing when it stays connected');
+  it('reports a connection written again as not created, and announces nothing when it stays connected', async () => {
+    const heard: ConnectionEvent[] = [];
+    const stop = await reader.subscribe((event) => heard.push(event));
+    try {
+      const [first] = await writer.upsertMany([item('o5')]);
+      expect(first).toMatchObject({ ok: true, created: true, version: 1 });
+      await until(() => heard.length === 1, { what: 'the first connection.connected' });
+      const [again] = await writer.upsertMany([item('o5')]);
+      expect(again).toMatchObject({ ok: true, created: false, version: 2 });
+      // A witness written after it: once heard, anything the second write announced would have arrived before it.
+      await writer.upsertMany([item('o6')]);
+      await until(() => heard.length >= 2, { what: "the witness's event" });
+      expect(heard.map((e) => e.data.ownerId)).toEqual(['o5', 'o6']);
+    } finally {
+      await stop();
+    }
+  });
 
   it('stops hearing once unsubscribed', async () => {
     const heard: ConnectionEvent[] = [];
