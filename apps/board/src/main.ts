@@ -1,5 +1,5 @@
+import { startBoard } from '@evergreen/board';
 import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
-import { startBoard } from './start-board.ts';
 
 loadDotEnv();
 await startAndDrainOnSignals(() => startBoard());

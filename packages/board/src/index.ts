@@ -1,0 +1,2 @@
+export { startBoard, type RunningBoard } from './start-board.ts';
+export { buildBoard, maskJobData, type BuildBoardOptions } from './board-server.ts';
