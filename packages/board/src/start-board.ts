@@ -4,8 +4,8 @@ import { createRegistry, readinessChecks, startOpsServer } from '@evergreen/metr
 import { createRedis, RefreshQueues } from '@evergreen/queue';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, migrateDatabase, openDatabase } from '@evergreen/store';
+import { assertCanStart } from './assert-can-start.ts';
 import { buildBoard } from './board-server.ts';
-import { assertCanStart, readBoardSettings } from './board-settings.ts';
 
 export interface RunningBoard {
   address: string;
@@ -21,10 +21,9 @@ export async function startBoard(
   /** `ops: false` when the process already serves /metrics and /readyz (pnpm start runs the roles beside it). */
   options: { config?: EvergreenConfig; logger?: Logger; ops?: boolean } = {},
 ): Promise<RunningBoard> {
-  // The board's own variables are read here until @evergreen/config knows them.
-  const settings = readBoardSettings(env);
+  const config = options.config ?? loadConfig(env, { board: true });
+  const settings = config.board;
   assertCanStart(settings.auth, settings.host, settings.dev);
-  const config = options.config ?? loadConfig(env);
   const log =
     options.logger ??
     createLogger({

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { Sandbox } from '../../../test/support/sandbox.ts';
 import { startStack, type Stack } from '../../../test/support/stack.ts';
 import { buildBoard, type BuildBoardOptions } from '../src/board-server.ts';
-import type { BoardAuth } from '../src/board-settings.ts';
+import type { BoardAuth } from '@evergreen/config';
 
 export const TOKEN = 'test-admin-token-0123456789abcdef';
 export const USER = 'operator';
