@@ -1,5 +1,4 @@
-import { startBoard } from '@evergreen/board';
-import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
+import { loadDotEnv, runRolesMain } from '@evergreen/runtime';
 
 loadDotEnv();
-await startAndDrainOnSignals(() => startBoard());
+await runRolesMain(['board']);

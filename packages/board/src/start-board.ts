@@ -1,64 +1,38 @@
-import { loadConfig, type EvergreenConfig } from '@evergreen/config';
-import { createLogger, safeError, type Logger } from '@evergreen/log';
-import { createRegistry, readinessChecks, startOpsServer } from '@evergreen/metrics';
-import { createRedis, RefreshQueues } from '@evergreen/queue';
+import { safeError } from '@evergreen/log';
 import { createEvergreen } from '@evergreen/sdk';
-import { closeDatabase, migrateDatabase, openDatabase } from '@evergreen/store';
+import type { EvergreenParts } from '@evergreen/wiring';
 import { assertCanStart } from './assert-can-start.ts';
 import { buildBoard } from './board-server.ts';
 
 export interface RunningBoard {
   address: string;
+  /** Stops taking requests and finishes those in flight; the parts stay open for their owner to close. */
   close(): Promise<void>;
 }
 
 /**
- * Starts the board from the environment: its own settings are checked before anything connects anywhere (a
- * ConfigError names what is wrong), then Postgres, Redis, the SDK client and the HTTP server.
+ * Starts the board over a process's parts (config.board says where and with which credentials), with an SDK client
+ * over the same parts for the operator API's forced refreshes and disconnects. The process serves /metrics and
+ * /readyz on its ops port, as every role does.
  */
-export async function startBoard(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  /** `ops: false` when the process already serves /metrics and /readyz (pnpm start runs the roles beside it). */
-  options: { config?: EvergreenConfig; logger?: Logger; ops?: boolean } = {},
-): Promise<RunningBoard> {
-  const config = options.config ?? loadConfig(env, { board: true });
+export async function startBoard(parts: EvergreenParts): Promise<RunningBoard> {
+  const { config, log } = parts;
   const settings = config.board;
   assertCanStart(settings.auth, settings.host, settings.dev);
-  const log =
-    options.logger ??
-    createLogger({
-      level: config.logLevel,
-      base: { service: 'evergreen', roles: 'board', process: config.processName },
-    });
-  if (config.migrateOnStart) await migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema });
-  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: 5 });
-  // Fail fast like a producer, but queue commands while (re)connecting so the board does not error at start.
-  const redis = createRedis(config.redisUrl, 'producer', { enableOfflineQueue: true });
-  redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
-  const queues = new RefreshQueues(redis, config.redisPrefix);
-  const evergreen = createEvergreen({ config, logger: log });
-  // Like every role, the board serves /metrics, /healthz and /readyz on the ops port, outside its auth.
-  const ops =
-    options.ops === false
-      ? null
-      : await startOpsServer({
-          port: config.ops.port,
-          host: config.ops.host,
-          registry: createRegistry(),
-          readiness: readinessChecks({ sql: db.$client, redis }),
-          log,
-        });
+  const { redis, queues, firstConnection } = parts.producer;
+  const onRedisError = (error: unknown) => log.warn({ err: safeError(error) }, 'redis connection problem');
+  redis.on('error', onRedisError);
+  const evergreen = createEvergreen({ parts });
   const release = async () => {
-    await ops?.close();
     await evergreen.close();
-    await queues.close();
-    redis.disconnect();
-    await closeDatabase(db);
+    redis.off('error', onRedisError);
   };
   try {
+    // Bull Board's first requests find the client connected rather than refuse them while it connects.
+    await firstConnection;
     const app = buildBoard({
       evergreen,
-      db,
+      db: parts.db,
       queues,
       providers: config.providers,
       auth: settings.auth,
