@@ -17,10 +17,9 @@ import { loadDatabaseConfig } from '@evergreen/config';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { Keyring } from '@evergreen/keyring';
 import { createRedis } from '@evergreen/queue';
-import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
+import { ALL_ROLES, loadDotEnv, startAndDrainOnSignals, startRoles } from '@evergreen/runtime';
 import { createEvergreen, type ConnectionEvent } from '@evergreen/sdk';
 import { dropSchema } from '@evergreen/store';
-import { startLocalStack } from './local-stack.ts';
 
 const USER = 'demo';
 
@@ -63,7 +62,7 @@ loadDotEnv();
 const adminToken = randomBytes(18).toString('base64url');
 const dir = mkdtempSync(join(tmpdir(), 'evergreen-demo-'));
 
-const demo = await startAndDrainOnSignals(startDemo, (started) => started.stack.roles.log);
+const demo = await startAndDrainOnSignals(startDemo, (started) => started.stack.log);
 
 async function startDemo() {
   const { databaseUrl } = loadDatabaseConfig();
@@ -123,8 +122,9 @@ async function startDemo() {
     EVERGREEN_LOG_LEVEL: values['log-level'],
     EVERGREEN_PROCESS_NAME: 'demo',
   };
-  const stack = await startLocalStack(env);
-  const evergreen = createEvergreen({ config: stack.roles.config, logger: stack.roles.log });
+  const stack = await startRoles(ALL_ROLES, { env });
+  // Over the process's own parts: the demo's producer adds no pool and no Redis client.
+  const evergreen = createEvergreen({ parts: stack.parts });
   const unsubscribe = await evergreen.subscribe(printEvent, {
     kinds: ['connection.refreshed', 'connection.needs_reauth', 'connection.error', 'connection.refresh_failed'],
   });
@@ -157,7 +157,7 @@ async function startDemo() {
   };
 }
 
-const boardPort = new URL(demo.stack.board.address).port;
+const boardPort = new URL(demo.stack.board!.address).port;
 const host = values.host === '0.0.0.0' || values.host === '::' ? 'localhost' : values.host;
 const base = `http://${host}:${boardPort}`;
 process.stdout.write(
@@ -169,7 +169,7 @@ process.stdout.write(
     `  token health   ${base}/          user ${USER}, password = the admin token`,
     `  Bull Board     ${base}/board`,
     `  operator API   ${base}/api       Authorization: Bearer <admin token>`,
-    `  metrics        http://${host}:${demo.stack.roles.opsPort}/metrics`,
+    `  metrics        http://${host}:${demo.stack.opsPort}/metrics`,
     `  admin token    ${adminToken}`,
     '',
     `The first refreshes land within a minute; one connection's grant was revoked and ends in needs_reauth.`,

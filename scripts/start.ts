@@ -1,12 +1,12 @@
 // `pnpm start`: worker, scheduler and board in one process against the local Postgres and Redis, for trying
-// Evergreen out and for development. On a first run it writes a development encryption key and an admin token to .env
-// (never committed) and prints where the board is. Production sets EVERGREEN_ENCRYPTION_KEYS and EVERGREEN_ADMIN_TOKEN
-// itself and runs one role per process (`pnpm --filter @evergreen/worker start`, ...).
+// Evergreen out and for development: the all-in-one that apps/evergreen runs, after a bootstrap for first runs. On a
+// first run it writes a development encryption key and an admin token to .env (never committed). Production sets
+// EVERGREEN_ENCRYPTION_KEYS and EVERGREEN_ADMIN_TOKEN itself and runs one role per process
+// (`pnpm --filter @evergreen/worker start`, ...).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Keyring } from '@evergreen/keyring';
-import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
-import { startLocalStack } from './local-stack.ts';
+import { ALL_ROLES, loadDotEnv, runRolesMain } from '@evergreen/runtime';
 
 const dotEnv = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
 const missing = (name: string) => !process.env[name] && !new RegExp(`^${name}=`, 'm').test(dotEnv);
@@ -27,9 +27,6 @@ if (process.env.NODE_ENV !== 'production') {
     process.stderr.write('wrote a board admin token to .env (EVERGREEN_ADMIN_TOKEN)\n');
   }
 }
+// What apps/evergreen's main does; a root script does not import an app.
 loadDotEnv();
-
-await startAndDrainOnSignals(
-  () => startLocalStack(),
-  (stack) => stack.roles.log,
-);
+await runRolesMain(ALL_ROLES);

@@ -1,9 +1,10 @@
 import { FakeProvider } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
-import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, queueName, RefreshQueues } from '@evergreen/queue';
+import type { TokenClient } from '@evergreen/oauth';
+import { ConnectionLock, queueName, RefreshQueues } from '@evergreen/queue';
 import { engineFromConfig, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
-import { closeDatabase, ConnectionStore, openDatabase, type Database, type StoredConnection } from '@evergreen/store';
+import { ConnectionStore, type StoredConnection } from '@evergreen/store';
+import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,8 @@ describe('the refresh engine when Postgres fails under it', () => {
   const sandbox = new Sandbox();
   let provider: FakeProvider;
   let producer: Stack;
-  let db: Database;
+  /** A second process's parts whose store fails on cue; its background engine is the one under test. */
+  let flaky: EvergreenParts;
   let redis: Redis;
   let store: FlakyStore;
   let engine: RefreshEngine;
@@ -50,22 +52,16 @@ describe('the refresh engine when Postgres fails under it', () => {
     sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
     producer = await startStack(sandbox);
     const config = sandbox.config();
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    redis = createRedis(sandbox.redisUrl, 'worker');
-    store = new FlakyStore(db, config.keyring, 'flaky');
-    tokens = new TokenClient(config.http);
-    engine = engineFromConfig(config, {
-      store,
-      lock: new ConnectionLock(redis, config.redisPrefix),
-      tokens,
+    flaky = openEvergreen(config, {
       log: createLogger({ level: 'info', destination: logs }),
+      store: (db) => (store = new FlakyStore(db, config.keyring, 'flaky')),
     });
+    ({ redis, engine } = flaky.worker);
+    tokens = flaky.tokens;
   });
 
   afterAll(async () => {
-    await tokens?.close();
-    redis?.disconnect();
-    await closeDatabase(db);
+    await flaky?.close();
     await producer?.close();
     await provider?.close();
     await sandbox.cleanup();

@@ -1,8 +1,10 @@
+import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { InvalidInputError } from '@evergreen/core';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
 import { queueName } from '@evergreen/queue';
 import { createEvergreen } from '@evergreen/sdk';
+import { migrateDatabase } from '@evergreen/store';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from './support/log-capture.ts';
@@ -237,5 +239,82 @@ describe('enqueueConnection() while Redis is down', () => {
     } finally {
       await stack.close();
     }
+  });
+});
+
+describe('a client used the moment it is created', () => {
+  const sandbox = new Sandbox();
+  let provider: FakeProvider;
+  let slowRedis: Server;
+  let slowRedisUrl: string;
+
+  beforeAll(async () => {
+    provider = await FakeProvider.start();
+    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
+    // Migrated already, as by an earlier process: the first call is quick on the Postgres side.
+    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
+    // Redis a little way off (another host, a TLS handshake): the connection is accepted at once and the first bytes
+    // pass 800 ms later, so a new client spends that long connecting.
+    const target = new URL(sandbox.redisUrl);
+    slowRedis = createServer((socket) => {
+      socket.pause();
+      setTimeout(() => {
+        const upstream = connect(Number(target.port || 6379), target.hostname);
+        upstream.on('error', () => socket.destroy());
+        socket.on('error', () => upstream.destroy());
+        socket.pipe(upstream).pipe(socket);
+        socket.resume();
+      }, 800);
+    });
+    await new Promise<void>((resolve) => slowRedis.listen(0, '127.0.0.1', resolve));
+    const url = new URL(sandbox.redisUrl);
+    url.port = String((slowRedis.address() as AddressInfo).port);
+    url.hostname = '127.0.0.1';
+    slowRedisUrl = url.toString();
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => slowRedis.close(() => resolve()));
+    await provider?.close();
+    await sandbox.cleanup();
+  });
+
+  const enqueueAtOnce = async (redisUrl: string) => {
+    const evergreen = createEvergreen({
+      config: sandbox.config({ REDIS_URL: redisUrl }),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const started = Date.now();
+    try {
+      const grant = provider.issue();
+      const result = await evergreen.enqueueConnection({
+        ownerId: `at-once-${started}`,
+        provider: 'acme',
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+        expiresIn: 3600,
+      });
+      return { result, ms: Date.now() - started };
+    } finally {
+      await evergreen.close();
+    }
+  };
+
+  it('schedules its first connection, even while its Redis client is still connecting', async () => {
+    const { result } = await enqueueAtOnce(slowRedisUrl);
+    expect(result.scheduling).toBe('scheduled');
+    const queue = new Queue(queueName('acme'), { connection: sandbox.redis, prefix: sandbox.prefix });
+    try {
+      expect(await queue.getJobState(result.connectionId)).toBe('delayed');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('still answers pending at once when Redis is really down', async () => {
+    // Port 1 on loopback: nothing listens, the connection is refused.
+    const { result, ms } = await enqueueAtOnce('redis://127.0.0.1:1');
+    expect(result.scheduling).toBe('pending');
+    expect(ms).toBeLessThan(2_000);
   });
 });

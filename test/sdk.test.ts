@@ -4,6 +4,7 @@ import { FakeProvider } from '@evergreen/fake-provider';
 import { ConnectionLock, queueName } from '@evergreen/queue';
 import {
   ConnectionNotFoundError,
+  createEvergreen,
   DisconnectedError,
   NeedsReauthError,
   RefreshFailedError,
@@ -244,6 +245,16 @@ describe('the producer SDK', () => {
     expect(text).not.toContain(grant.accessToken);
     expect(text).not.toContain(grant.refreshToken);
     expect(text).not.toContain('evg1.');
+  });
+
+  it("a client over a process's parts uses them and leaves them open when it closes", async () => {
+    const { connectionId } = await connect(provider, 'acme', 3600, 'shared-parts');
+    const other = createEvergreen({ parts: stack.parts });
+    expect((await other.getConnection(connectionId)).ownerId).toBe('shared-parts');
+    await other.close();
+    expect(stack.parts.producer.redis.status).toBe('ready');
+    expect((await stack.evergreen.getConnection(connectionId)).ownerId).toBe('shared-parts');
+    expect(await stack.evergreen.getValidAccessToken(connectionId)).toBeTruthy();
   });
 
   it('enqueueConnections() imports 10,000 in one call, reporting bad items without failing the good ones', async () => {

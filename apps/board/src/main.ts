@@ -1,5 +1,4 @@
-import { loadDotEnv, startAndDrainOnSignals } from '@evergreen/runtime';
-import { startBoard } from './start-board.ts';
+import { loadDotEnv, runRolesMain } from '@evergreen/runtime';
 
 loadDotEnv();
-await startAndDrainOnSignals(() => startBoard());
+await runRolesMain(['board']);

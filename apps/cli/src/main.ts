@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
-import { startBoard } from '@evergreen/board';
 import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
 import { listQuery, toIssues } from '@evergreen/operator';
-import { loadDotEnv, runRolesMain, startAndDrainOnSignals, type Role } from '@evergreen/runtime';
+import { loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
 
@@ -23,7 +22,12 @@ const USAGE = `usage: evergreen <command>
 
 Configured by the environment (and .env): see the README's configuration table.`;
 
-const ROLES: Record<string, Role[]> = { worker: ['worker'], scheduler: ['scheduler'], all: ['worker', 'scheduler'] };
+const ROLES: Record<string, Role[]> = {
+  worker: ['worker'],
+  scheduler: ['scheduler'],
+  all: ['worker', 'scheduler'],
+  board: ['board'],
+};
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -46,10 +50,6 @@ async function main(argv: string[]): Promise<number> {
   if (command in ROLES) {
     await runRolesMain(ROLES[command]!);
     return -1; // runs until a signal
-  }
-  if (command === 'board') {
-    await startAndDrainOnSignals(() => startBoard());
-    return -1;
   }
   if (command === 'db' && sub === 'migrate') {
     const { databaseUrl, dbSchema } = loadDatabaseConfig();

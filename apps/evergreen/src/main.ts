@@ -1,4 +1,4 @@
-import { loadDotEnv, runRolesMain } from '@evergreen/runtime';
+import { ALL_ROLES, loadDotEnv, runRolesMain } from '@evergreen/runtime';
 
 loadDotEnv();
-await runRolesMain(['worker', 'scheduler']);
+await runRolesMain(ALL_ROLES);

@@ -10,6 +10,7 @@ import {
   type ProviderDefinition,
 } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
+import { boardAuthIssues, readBoardAuth, type BoardConfig } from './board-config.ts';
 import { readConfigDocument, substituteEnv } from './config-document.ts';
 import { readProvidersFile } from './providers-file.ts';
 import { readVariables } from './read-variables.ts';
@@ -42,6 +43,7 @@ export interface EvergreenConfig {
   providersFile: string | null;
   webhooks: WebhookEndpoint[];
   ops: { port: number; host: string };
+  board: BoardConfig;
   otelExporterUrl: string | null;
   logLevel: string;
   processName: string;
@@ -55,12 +57,22 @@ export interface EvergreenConfig {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const PREFIX = /^[A-Za-z0-9_{}-]{1,64}$/;
 
+export interface LoadOptions {
+  /** This process runs the board: its credentials, when given, must be well-formed too (`boardAuthIssues`). */
+  board?: boolean;
+}
+
 /**
  * The one place that reads the environment, once, at start. Every bad variable is named in one ConfigError, so an
  * operator fixes them all in one go; packages receive plain typed options and never read process.env.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): EvergreenConfig {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: LoadOptions = {},
+): EvergreenConfig {
   const { values: v, issues } = readVariables(env);
+  const boardAuth = readBoardAuth(env);
+  if (options.board === true) issues.push(...boardAuthIssues(boardAuth));
 
   if (typeof v.EVERGREEN_DB_SCHEMA === 'string' && !SCHEMA_NAME.test(v.EVERGREEN_DB_SCHEMA)) {
     issues.push({ field: 'EVERGREEN_DB_SCHEMA', reason: 'must be a lower-case SQL identifier' });
@@ -116,6 +128,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providersFile,
     webhooks,
     ops: { port: n(v.EVERGREEN_OPS_PORT), host: v.EVERGREEN_OPS_HOST as string },
+    board: {
+      port: n(v.EVERGREEN_BOARD_PORT),
+      host: v.EVERGREEN_BOARD_HOST as string,
+      auth: boardAuth,
+      readOnly: v.EVERGREEN_BOARD_READ_ONLY as boolean,
+      dev: v.EVERGREEN_BOARD_DEV as boolean,
+    },
     otelExporterUrl: (v.EVERGREEN_OTEL_EXPORTER_URL as string | null) ?? null,
     logLevel: v.EVERGREEN_LOG_LEVEL as string,
     processName: (v.EVERGREEN_PROCESS_NAME as string | null) ?? `${hostname()}:${process.pid}`,

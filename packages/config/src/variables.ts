@@ -77,7 +77,7 @@ export const VARIABLES = [
     default: '0.0.0.0',
     description: 'Address the ops port listens on.',
   },
-  // The board's own settings (apps/board/src/board-settings.ts applies its stricter rules on top of these).
+  // The board's settings (config.board); a process running the board also checks the credentials' form.
   {
     name: 'EVERGREEN_BOARD_PORT',
     kind: 'int',

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
         providersFile: null,
         webhooks: [],
         ops: { port: 9464, host: '0.0.0.0' },
+        board: { port: 3000, host: '127.0.0.1', auth: {}, readOnly: false, dev: false },
         otelExporterUrl: null,
         logLevel: 'info',
         processName: `${hostname()}:${process.pid}`,
@@ -346,6 +347,41 @@ describe('loadConfig', () => {
       });
       expect(error.message).not.toContain('acme_TOP_SECRET_9');
     });
+  });
+});
+
+describe('config.board', () => {
+  it('reads the board variables, the credentials exactly as given', () => {
+    const { board } = loadConfig({
+      ...minimal,
+      EVERGREEN_BOARD_PORT: ' 8080 ',
+      EVERGREEN_BOARD_HOST: '0.0.0.0',
+      EVERGREEN_ADMIN_USER: 'operator',
+      EVERGREEN_ADMIN_PASSWORD: ' spaced password ',
+      EVERGREEN_BOARD_READ_ONLY: 'yes',
+      EVERGREEN_BOARD_DEV: '0',
+    });
+    expect(board).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      auth: { user: 'operator', password: ' spaced password ' },
+      readOnly: true,
+      dev: false,
+    });
+  });
+
+  it("checks the credentials' form only for a process that runs the board, in the one ConfigError", () => {
+    const env = { EVERGREEN_ADMIN_TOKEN: 'short-secret', EVERGREEN_WORKER_CONCURRENCY: 'lots' };
+    expect(fields(configError({ ...minimal, ...env }))).toEqual(['EVERGREEN_WORKER_CONCURRENCY']);
+    let error: unknown;
+    try {
+      loadConfig({ ...minimal, ...env }, { board: true });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(fields(error as ConfigError).sort()).toEqual(['EVERGREEN_ADMIN_TOKEN', 'EVERGREEN_WORKER_CONCURRENCY']);
+    expect((error as Error).message).not.toContain('short-secret');
   });
 });
 

@@ -1,18 +1,6 @@
-import { ConfigError } from '@evergreen/core';
+import { assertCanStart, startBoard, type RunningBoard } from '@evergreen/board';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
-import { createLogger, safeError, type DestinationStream, type Logger } from '@evergreen/log';
-import { TokenClient } from '@evergreen/oauth';
-import { retryWhileUnreachable } from './retry-while-unreachable.ts';
-import {
-  adviseOnRedisSettings,
-  ConnectionLock,
-  createRedis,
-  readRedisSettings,
-  RefreshQueues,
-  SchedulerKeys,
-  SendSlots,
-} from '@evergreen/queue';
-import { engineFromConfig, Reconciler, RefreshWorkers, type RefreshEngine } from '@evergreen/refresh';
+import { createLogger, type DestinationStream, type Logger } from '@evergreen/log';
 import {
   createRegistry,
   readinessChecks,
@@ -20,11 +8,17 @@ import {
   registerStateCollectors,
   startOpsServer,
 } from '@evergreen/metrics';
+import { adviseOnRedisSettings, readRedisSettings, SchedulerKeys } from '@evergreen/queue';
+import { Reconciler, RefreshWorkers } from '@evergreen/refresh';
 import { WebhookDispatcher } from '@evergreen/webhooks';
+import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
+import { startAndDrainOnSignals } from './drain-on-signals.ts';
 import { startTracing } from './tracing.ts';
-import { closeDatabase, ConnectionStore, eventsChannel, migrateDatabase, openDatabase } from '@evergreen/store';
 
-export type Role = 'worker' | 'scheduler';
+export type Role = 'worker' | 'scheduler' | 'board';
+
+/** Every role in one process, over one set of parts: what apps/evergreen (and `pnpm start`) runs. */
+export const ALL_ROLES: readonly Role[] = ['worker', 'scheduler', 'board'];
 
 export interface StartOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -35,59 +29,50 @@ export interface StartOptions {
 export interface RunningRoles {
   config: EvergreenConfig;
   log: Logger;
-  engine: RefreshEngine;
+  /** The process's shared parts: an SDK client built over them (`createEvergreen({ parts })`) opens nothing more. */
+  parts: EvergreenParts;
   reconciler: Reconciler | null;
+  board: RunningBoard | null;
   /** The port serving /metrics, /healthz and /readyz. */
   opsPort: number;
   /** Drains and closes everything, in the order that loses nothing: stop taking work, finish it, then disconnect. */
   close(): Promise<void>;
 }
 
-/** Boots the roles of one process from the environment alone. */
+/** Boots the roles of one process from the environment alone, over one set of parts (`openEvergreen`). */
 export async function startRoles(roles: readonly Role[], options: StartOptions = {}): Promise<RunningRoles> {
-  const config = loadConfig(options.env ?? process.env);
+  const runsBoard = roles.includes('board');
+  const background = roles.includes('worker') || roles.includes('scheduler');
+  const config = loadConfig(options.env ?? process.env, { board: runsBoard });
+  // Before anything connects anywhere: a board anyone could use does not start.
+  if (runsBoard) assertCanStart(config.board.auth, config.board.host, config.board.dev);
   const log = createLogger({
     level: config.logLevel,
     base: { service: 'evergreen', roles: roles.join('+'), process: config.processName },
     ...(options.logDestination && { destination: options.logDestination }),
   });
-  if (config.providers.length === 0) {
+  if (background && config.providers.length === 0) {
     log.warn('no providers configured: set EVERGREEN_PROVIDERS to a providers file; nothing will be refreshed');
   }
-  if (config.migrateOnStart) {
-    await retryWhileUnreachable(
-      'Postgres',
-      () => migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }),
-      {
-        log,
-      },
-    );
+  const registry = createRegistry();
+  const parts = openEvergreen(config, { log, ...(background && { observer: new RefreshMetrics(registry) }) });
+  try {
+    await parts.prepare();
+  } catch (error) {
+    await parts.close();
+    throw error;
   }
 
-  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: config.dbPoolSize });
-  const redis = createRedis(config.redisUrl, 'worker');
-  redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
-  // Said, not enforced: a managed Redis may not let us change it, and the cost is memory or a reconcile's delay.
-  void readRedisSettings(redis).then(
-    (settings) => {
-      for (const advice of adviseOnRedisSettings(settings)) log.warn(advice, 'redis setting to change');
-    },
-    () => {},
-  );
-  const store = new ConnectionStore(db, config.keyring, config.processName, eventsChannel(config.dbSchema));
-  const queues = new RefreshQueues(redis, config.redisPrefix);
-  const tokens = new TokenClient(config.http);
-  const providers = new Map(config.providers.map((p) => [p.id, p]));
+  if (background) {
+    // Said, not enforced: a managed Redis may not let us change it, and the cost is memory or a reconcile's delay.
+    void readRedisSettings(parts.worker.redis).then(
+      (settings) => {
+        for (const advice of adviseOnRedisSettings(settings)) log.warn(advice, 'redis setting to change');
+      },
+      () => {},
+    );
+  }
   const stopTracing = startTracing(config.otelExporterUrl);
-  const registry = createRegistry();
-  const engine = engineFromConfig(config, {
-    observer: new RefreshMetrics(registry),
-    store,
-    lock: new ConnectionLock(redis, config.redisPrefix),
-    sendSlots: new SendSlots(redis, config.redisPrefix),
-    tokens,
-    log: log.child({ component: 'refresh' }),
-  });
 
   let workers: RefreshWorkers | null = null;
   if (roles.includes('worker')) {
@@ -95,8 +80,8 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       redisUrl: config.redisUrl,
       prefix: config.redisPrefix,
       providers: config.providers,
-      engine,
-      queues,
+      engine: parts.worker.engine,
+      queues: parts.worker.queues,
       concurrency: config.worker.concurrency,
       jobLockMs: config.worker.jobLockMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
@@ -107,10 +92,10 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   let reconciler: Reconciler | null = null;
   if (roles.includes('scheduler')) {
     reconciler = new Reconciler({
-      store,
-      queues,
-      keys: new SchedulerKeys(redis, config.redisPrefix),
-      providers,
+      store: parts.store,
+      queues: parts.worker.queues,
+      keys: new SchedulerKeys(parts.worker.redis, config.redisPrefix),
+      providers: parts.providers,
       intervalMs: config.scheduler.intervalMs,
       graceMs: config.scheduler.graceMs,
       fullPassIntervalMs: config.scheduler.fullPassIntervalMs,
@@ -118,24 +103,51 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       log: log.child({ component: 'scheduler' }),
     });
     reconciler.start();
-  }
-  if (roles.includes('scheduler')) {
     // Gauges read from Postgres and Redis at scrape time: one role exposing them is enough.
-    registerStateCollectors({ registry, db, queues, providers: config.providers.map((p) => p.id), log });
+    registerStateCollectors({
+      registry,
+      db: parts.db,
+      queues: parts.worker.queues,
+      providers: config.providers.map((p) => p.id),
+      log,
+    });
   }
   const ops = await startOpsServer({
     port: config.ops.port,
     host: config.ops.host,
     registry,
-    readiness: readinessChecks({ db, redis }),
+    // The client the process already has: a board alone opens no background one.
+    readiness: readinessChecks({ db: parts.db, redis: (background ? parts.worker : parts.producer).redis }),
     log,
   });
 
   // The scheduler role also delivers the outbox to webhooks: one more loop of the same kind, cheap when idle.
   let webhooks: WebhookDispatcher | null = null;
   if (roles.includes('scheduler') && config.webhooks.length > 0) {
-    webhooks = new WebhookDispatcher({ db, endpoints: config.webhooks, log });
+    webhooks = new WebhookDispatcher({ db: parts.db, endpoints: config.webhooks, log });
     webhooks.start();
+  }
+
+  let board: RunningBoard | null = null;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await board?.close();
+      await reconciler?.stop();
+      await webhooks?.stop();
+      await ops.close();
+      await stopTracing?.();
+      await workers?.close(config.worker.shutdownGraceMs);
+      await parts.close();
+      log.info('stopped');
+    })());
+  if (runsBoard) {
+    try {
+      board = await startBoard(parts);
+    } catch (error) {
+      await close();
+      throw error;
+    }
   }
   log.info(
     {
@@ -146,80 +158,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     },
     'started',
   );
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      await reconciler?.stop();
-      await webhooks?.stop();
-      await ops.close();
-      await stopTracing?.();
-      await workers?.close(config.worker.shutdownGraceMs);
-      await queues.close();
-      await tokens.close();
-      redis.disconnect();
-      await closeDatabase(db);
-      log.info('stopped');
-    })());
-  return { config, log, engine, reconciler, opsPort: ops.port, close };
-}
-
-/**
- * Starts something from the environment, or exits 1 printing a configuration error's message (which names every bad
- * variable and how to fix it) without a stack trace.
- */
-async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
-/**
- * Drains on SIGTERM/SIGINT (invariant 9): `close` finishes the work in flight, then the process exits 0; a second
- * signal means the operator wants out now.
- */
-function drainOnSignals(close: () => Promise<void>, logger: () => Logger | undefined): void {
-  let signals = 0;
-  const stop = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    logger()?.info({ signal }, 'draining');
-    close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger()?.error({ err: safeError(error) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
-
-/**
- * Starts something (as startOrExit) and drains it on SIGTERM/SIGINT, listening from before the start. A process is
- * often stopped the moment it announces itself (an orchestrator's probe, a test waiting for a line); a signal that
- * arrived before the listeners would kill it by the signal's default action, mid-start, with nothing drained. Here a
- * signal during the start waits for the start to finish, then drains as usual.
- */
-export async function startAndDrainOnSignals<T extends { close: () => Promise<void> }>(
-  start: () => Promise<T>,
-  logOf: (started: T) => Logger | undefined = () => undefined,
-): Promise<T> {
-  let started: T | undefined;
-  // Listening first: `start` runs synchronously up to its first await, and may announce itself before that.
-  drainOnSignals(
-    async () => (await starting).close(),
-    () => (started === undefined ? undefined : logOf(started)),
-  );
-  const starting = startOrExit(start).then((value) => (started = value));
-  return starting;
+  return { config, log, parts, reconciler, board, opsPort: ops.port, close };
 }
 
 /** The body of every role app's main: start, then drain on signals. */

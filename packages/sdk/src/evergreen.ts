@@ -7,27 +7,9 @@ import {
 } from '@evergreen/core';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
-import { TokenClient } from '@evergreen/oauth';
-import {
-  ConnectionLock,
-  createRedis,
-  RefreshQueues,
-  refreshJob,
-  SendSlots,
-  type ScheduleItem,
-  type ScheduleManyResult,
-} from '@evergreen/queue';
-import { engineFromConfig } from '@evergreen/refresh';
-import {
-  closeDatabase,
-  ConnectionStore,
-  eventsChannel,
-  migrateDatabase,
-  openDatabase,
-  type ConnectionView,
-  type Database,
-} from '@evergreen/store';
-import type { Redis } from 'ioredis';
+import { refreshJob, type ScheduleItem, type ScheduleManyResult } from '@evergreen/queue';
+import type { ConnectionView } from '@evergreen/store';
+import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { ConnectionNotFoundError } from '@evergreen/core';
 import { isUnauthorized } from './fresh-token.ts';
 import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
@@ -38,6 +20,11 @@ export interface EvergreenOptions {
   config?: EvergreenConfig;
   /** Where the client logs; a root logger at EVERGREEN_LOG_LEVEL otherwise. */
   logger?: Logger;
+  /**
+   * The parts a process already opened (`openEvergreen`, the roles, the board): the client then uses them, opens
+   * nothing of its own, and its `close()` leaves them to their owner. `config` and `logger` are theirs.
+   */
+  parts?: EvergreenParts;
 }
 
 /** What a producer hands over: see DESIGN.md's contract. */
@@ -113,36 +100,15 @@ export interface Evergreen {
  * and safely alongside other processes) unless EVERGREEN_MIGRATE_ON_START=false.
  */
 export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
-  const config = options.config ?? loadConfig();
-  const log = (options.logger ?? createLogger({ level: config.logLevel })).child({ component: 'sdk' });
-  const db: Database = openDatabase({
-    url: config.databaseUrl,
-    schema: config.dbSchema,
-    max: config.dbPoolSize,
-  });
-  const redis: Redis = createRedis(config.redisUrl, 'producer');
-  redis.on('error', () => {}); // outages are reported per call ("scheduling pending"), not as crashes
-  const channel = eventsChannel(config.dbSchema);
-  const store = new ConnectionStore(db, config.keyring, config.processName, channel);
-  const queues = new RefreshQueues(redis, config.redisPrefix);
-  const tokens = new TokenClient(config.http);
-  const providers = new Map(config.providers.map((p) => [p.id, p]));
-  const engine = engineFromConfig(config, {
-    store,
-    lock: new ConnectionLock(redis, config.redisPrefix),
-    sendSlots: new SendSlots(redis, config.redisPrefix),
-    tokens,
-    log,
-  });
+  const parts = options.parts ?? openOwnParts(options);
+  const { config, db, store, providers, eventsChannel: channel } = parts;
+  const log = parts.log.child({ component: 'sdk' });
+  // Outages are reported per call ("scheduling pending"): the producer client fails fast instead of waiting.
+  const { queues, engine, firstConnection } = parts.producer;
   const onDemand = new OnDemandTokens({ store, engine, queues, providers });
-  let migrated: Promise<void> | undefined;
-  const ready = () => {
-    if (!config.migrateOnStart) return Promise.resolve();
-    migrated ??= migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }).catch((error: unknown) => {
-      migrated = undefined; // let the next call try again
-      throw error;
-    });
-    return migrated;
+  // Before the first call is served: the migrations, and Redis's first connection attempt (up or really down).
+  const ready = async () => {
+    await Promise.all([parts.prepare({ waitForPostgresMs: 0 }), firstConnection]);
   };
 
   /** Puts the job where the row says; a Redis outage leaves it to the scheduler's reconcile (invariant 1). */
@@ -344,10 +310,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   }
 
   async function close(): Promise<void> {
-    await queues.close().catch(() => {});
-    await tokens.close();
-    redis.disconnect();
-    await closeDatabase(db);
+    if (options.parts === undefined) await parts.close();
   }
 
   return {
@@ -361,6 +324,12 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     subscribe,
     close,
   };
+}
+
+/** Called bare, the client opens parts of its own; it closes them in `close()`. */
+function openOwnParts(options: EvergreenOptions): EvergreenParts {
+  const config = options.config ?? loadConfig();
+  return openEvergreen(config, { log: options.logger ?? createLogger({ level: config.logLevel }) });
 }
 
 function describe(error: unknown): { code: string; message: string; issues: { field: string; reason: string }[] } {

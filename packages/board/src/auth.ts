@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { BoardAuth } from './board-settings.ts';
+import type { BoardAuth } from '@evergreen/config';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 

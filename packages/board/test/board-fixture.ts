@@ -1,12 +1,12 @@
 import { FakeProvider } from '@evergreen/fake-provider';
-import { createRedis, RefreshQueues } from '@evergreen/queue';
-import { closeDatabase, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import type { RefreshQueues } from '@evergreen/queue';
+import type { EvergreenParts } from '@evergreen/wiring';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Sandbox } from '../../../test/support/sandbox.ts';
 import { startStack, type Stack } from '../../../test/support/stack.ts';
 import { buildBoard, type BuildBoardOptions } from '../src/board-server.ts';
-import type { BoardAuth } from '../src/board-settings.ts';
+import type { BoardAuth } from '@evergreen/config';
 
 export const TOKEN = 'test-admin-token-0123456789abcdef';
 export const USER = 'operator';
@@ -26,7 +26,7 @@ export interface BoardFixture {
   stack: Stack;
   acme: FakeProvider;
   beta: FakeProvider;
-  db: Database;
+  db: EvergreenParts['db'];
   redis: Redis;
   queues: RefreshQueues;
   board(overrides?: Partial<BuildBoardOptions>): FastifyInstance;
@@ -41,13 +41,11 @@ export async function boardFixture(): Promise<BoardFixture> {
     { id: 'acme', tokenUrl: acme.tokenUrl },
     { id: 'beta', tokenUrl: beta.tokenUrl },
   ]);
-  await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-  const stack = await startStack(sandbox); // no worker: refreshes here are forced ones, or none
-  const config = sandbox.config();
-  const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 3 });
-  const redis = createRedis(sandbox.redisUrl, 'producer', { enableOfflineQueue: true });
-  redis.on('error', () => {});
-  const queues = new RefreshQueues(redis, config.redisPrefix);
+  const stack = await startStack(sandbox); // migrated; no worker: refreshes here are forced ones, or none
+  const { config, db } = stack.parts;
+  // The board's side of the process's parts, as startBoard uses it.
+  const { redis, queues } = stack.parts.producer;
+  await stack.parts.producer.firstConnection;
   const apps: FastifyInstance[] = [];
   return {
     sandbox,
@@ -72,9 +70,6 @@ export async function boardFixture(): Promise<BoardFixture> {
     },
     async close() {
       await Promise.all(apps.map((a) => a.close()));
-      await queues.close();
-      redis.disconnect();
-      await closeDatabase(db);
       await stack.close();
       await Promise.all([acme.close(), beta.close()]);
       await sandbox.cleanup();

@@ -1,7 +1,13 @@
+import { loadConfig } from '@evergreen/config';
 import { ConfigError } from '@evergreen/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertCanStart, isLoopbackHost, readBoardSettings } from '../src/board-settings.ts';
+import { assertCanStart, isLoopbackHost } from '../src/assert-can-start.ts';
 import { basicHeader, bearer, boardFixture, PASSWORD, TOKEN, USER, type BoardFixture } from './board-fixture.ts';
+
+/** The board's settings as a process running the board reads them (config.board), beside a valid key. */
+const readBoardSettings = (env: Record<string, string>) =>
+  loadConfig({ EVERGREEN_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, ...env }, { board: true })
+    .board;
 
 describe('board settings', () => {
   it('defaults to port 3000 on 127.0.0.1, writable, not dev', () => {

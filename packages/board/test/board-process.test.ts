@@ -5,7 +5,7 @@ import { Sandbox } from '../../../test/support/sandbox.ts';
 import { until } from '../../../test/support/until.ts';
 import { bearer, TOKEN } from './board-fixture.ts';
 
-const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const APP_DIR = fileURLToPath(new URL('../../../apps/board/', import.meta.url));
 
 /** `pnpm --filter @evergreen/board start`, as production runs it: its own process, configured by the environment. */
 function startBoardProcess(env: Record<string, string>) {

@@ -1,11 +1,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import type { BoardAuth } from '@evergreen/config';
 import { operatorApi, type OperatorApiOptions } from '@evergreen/operator';
 import type { RefreshQueues } from '@evergreen/queue';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { assertCanStart } from './assert-can-start.ts';
 import { authCheck } from './auth.ts';
-import { assertCanStart, type BoardAuth } from './board-settings.ts';
 import { TOKEN_HEALTH_PAGE_CSP, TOKEN_HEALTH_PAGE_HTML } from './ui/token-health-page.ts';
 
 declare module 'fastify' {

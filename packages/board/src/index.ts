@@ -1,0 +1,3 @@
+export { startBoard, type RunningBoard } from './start-board.ts';
+export { buildBoard, maskJobData, type BuildBoardOptions } from './board-server.ts';
+export { assertCanStart } from './assert-can-start.ts';
