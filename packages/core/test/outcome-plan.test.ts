@@ -117,13 +117,13 @@ describe('planOutcome', () => {
   describe('transient', () => {
     it('retries after the backoff, counts the failure, and keeps the row connected while its token lives', () => {
       const p = plan({ kind: 'transient', reason: 'server_error', status: 503 }, { consecutiveFailures: 2 });
-      // Third failure: the ceiling is 4 s; random at the top of its range takes nearly all of it.
+      // Third failure: the ceiling is 4 s; random at the top of its range takes nearly all of it (rounded down).
       expect(p).toEqual({
         kind: 'failure',
-        write: { status: 'connected', refreshAt: NOW + 4 * S, countsAsFailure: true },
+        write: { status: 'connected', refreshAt: NOW + Math.floor(0.999_999 * 4 * S), countsAsFailure: true },
         confirmVersionFirst: false,
         events: expect.any(Array),
-        decision: { kind: 'delay', runAt: NOW + 4 * S, why: 'retry' },
+        decision: { kind: 'delay', runAt: NOW + Math.floor(0.999_999 * 4 * S), why: 'retry' },
         failures: 3,
       });
       expect(kinds(p)).toEqual(['connection.refresh_failed']); // the streak reached FAILURE_STREAK
@@ -145,7 +145,7 @@ describe('planOutcome', () => {
       const p = plan({ kind: 'transient', reason: 'network', status: null }, { consecutiveFailures: 8 });
       expect(p.decision).toEqual({
         kind: 'delay',
-        runAt: NOW + Math.round(5 * MIN * (0.5 + 0.999_999 / 2)),
+        runAt: NOW + Math.floor(5 * MIN * (0.5 + 0.999_999 / 2)),
         why: 'retry',
       });
     });
