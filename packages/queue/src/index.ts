@@ -1,4 +1,4 @@
-export { createRedis, isRedisReady } from './redis.ts';
+export { createRedis } from './redis.ts';
 export { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 export { ConnectionLock, type HeldLock } from './connection-lock.ts';
 export {

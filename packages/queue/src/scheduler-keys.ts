@@ -21,10 +21,6 @@ export class SchedulerKeys {
     return `${this.#prefix}:scheduler:leader`;
   }
 
-  async hasSentinel(): Promise<boolean> {
-    return (await this.#redis.exists(this.sentinelKey)) === 1;
-  }
-
   async setSentinel(fullPassAt: number): Promise<void> {
     await this.#redis.set(this.sentinelKey, String(fullPassAt));
   }
