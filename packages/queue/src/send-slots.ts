@@ -11,14 +11,13 @@ export interface RateLimit {
  * A sliding-window log per provider: the instants of the requests sent in the last `durationMs`, kept in a sorted
  * set, trimmed and counted in one script (commands/take-send-slot.lua), on Redis's clock so every worker agrees. Taken
  * right before a request leaves, so the provider's declared rate holds at the provider, in any span, for scheduled and
- * on-demand refreshes alike. BullMQ's limiter counts job starts in fixed windows instead: a chaos run measured 26
- * requests in a second against a declared 25, as starts delayed by a slow lock or read bunched up into one burst of
- * requests.
+ * on-demand refreshes alike. BullMQ's limiter counts job starts in fixed windows instead, and starts delayed by a slow
+ * lock or read bunch up into bursts above the declared rate.
  *
- * Redis can lose the log (a FLUSHALL, a restart that drops its last second of writes), and the requests it held still
- * count at the provider: a chaos run measured 18 requests in 707 ms against 13 per second right after a flush. Each
- * process remembers its own last slot; when that slot is missing from the log while still inside the window, the log
- * was lost, and the window is taken as full for one duration.
+ * Redis can lose the log (a FLUSHALL, a restart that drops its last second of writes) while the requests it held still
+ * count at the provider, so an empty log would let a second window's worth through at once. Each process remembers
+ * its own last slot; when that slot is missing from the log while still inside the window, the log was lost, and the
+ * window is taken as full for one duration.
  */
 export class SendSlots {
   readonly #redis: Redis & EvergreenCommands;
