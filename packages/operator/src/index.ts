@@ -3,4 +3,4 @@ export { listQuery, bulkRefreshBody, connectionParams, type ConnectionFilter } f
 export { tokenHealth, type TokenHealth } from './queries/token-health.ts';
 export { listConnections, findConnection, markDueNow } from './queries/connections.ts';
 export { recentRefreshEvents, type RefreshEventRow } from './queries/refresh-events.ts';
-export { toIssues, zodRoute } from './validation.ts';
+export { toIssues } from './validation.ts';
