@@ -42,11 +42,12 @@ const notFound = (id: string) => new ConnectionNotFoundError(id);
 const errorResponses = { 400: errorSchema, 404: errorSchema };
 
 /**
- * The operator API under /api: list, inspect, force-refresh, bulk-reschedule and disconnect connections, and the
- * token-health summary. Routes are typed from their zod schemas (fastify-type-provider-zod). Every input is validated
- * with zod (400 ERR_INVALID_INPUT naming each field); every response is serialised through its zod schema, which drops
- * any property the schema does not declare, so no route can answer a token column even if a query selected one.
- * Authentication is the host's job (the board puts it in front of everything).
+ * The operator API, routes relative to the prefix the host registers it under (the board: `/api`): list, inspect,
+ * force-refresh, bulk-reschedule and disconnect connections, and the token-health summary. Routes are typed from their
+ * zod schemas (fastify-type-provider-zod). Every input is validated with zod (400 ERR_INVALID_INPUT naming each
+ * field); every response is serialised through its zod schema, which drops any property the schema does not declare,
+ * so no route can answer a token column even if a query selected one. Authentication is the host's job (the board puts
+ * it in front of everything).
  */
 export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod {
   const { evergreen, db, queues } = options;
@@ -95,10 +96,10 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
       transform: jsonSchemaTransform,
     });
 
-    app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
     app.get(
-      '/api/connections',
+      '/connections',
       {
         schema: {
           summary: 'List connections, filtered, in id order (keyset paging)',
@@ -115,7 +116,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
 
     // Registered before /:id so "refresh" is never read as an id.
     app.post(
-      '/api/connections/refresh',
+      '/connections/refresh',
       {
         schema: {
           summary: 'Make the matching live connections due now',
@@ -151,7 +152,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
     );
 
     app.get(
-      '/api/connections/:id',
+      '/connections/:id',
       {
         schema: {
           summary: 'A connection and its last 50 refresh attempts',
@@ -169,7 +170,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
     );
 
     app.post(
-      '/api/connections/:id/refresh',
+      '/connections/:id/refresh',
       {
         schema: {
           summary: 'Refresh a connection now, under its lock',
@@ -182,7 +183,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
     );
 
     app.post(
-      '/api/connections/:id/disconnect',
+      '/connections/:id/disconnect',
       {
         schema: {
           summary: 'Disconnect: remove the job, wipe the tokens; the history stays',
@@ -195,7 +196,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
     );
 
     app.get(
-      '/api/health/tokens',
+      '/health/tokens',
       {
         schema: {
           summary: 'Token health: counts, expiring soon, failures, refreshes per 5 minutes',

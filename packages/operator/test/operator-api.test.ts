@@ -54,6 +54,7 @@ describe('the operator API plugin', () => {
         queues: { schedule: async () => 'added' },
         providers: [{ id: 'acme' }],
       }),
+      { prefix: '/api' },
     );
   });
   afterAll(async () => {
@@ -82,5 +83,16 @@ describe('the operator API plugin', () => {
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: 'ERR_INTERNAL', message: 'internal error; see the board logs' });
     expect(res.body).not.toContain(leaked.accessToken);
+  });
+
+  it('serves its routes and its OpenAPI document under the prefix it is registered with', async () => {
+    expect((await app.inject({ method: 'POST', url: '/connections/conn-1/refresh' })).statusCode).toBe(404);
+    const res = await app.inject({ url: '/api/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> }>();
+    expect(Object.keys(doc.paths).every((path) => path.startsWith('/api/'))).toBe(true);
+    // The query's JSON Schema, from the zod schema through the type provider's transform.
+    const limit = doc.paths['/api/connections']!.get!.parameters!.find((p) => p.name === 'limit');
+    expect(limit).toMatchObject({ in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } });
   });
 });
