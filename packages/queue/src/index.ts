@@ -10,10 +10,4 @@ export {
 } from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';
-export {
-  adviseOnRedisSettings,
-  CHECKED_REDIS_SETTINGS,
-  JOB_HASH_LISTPACK_VALUE,
-  readRedisSettings,
-  type RedisAdvice,
-} from './redis-settings.ts';
+export { adviseOnRedisSettings, readRedisSettings, type RedisAdvice } from './redis-settings.ts';
