@@ -164,6 +164,8 @@ describe('the Dockerfile', () => {
       expect(ignored(path), path).toBe(true);
     }
     expect(ignored('packages/store/drizzle/0000_init.sql')).toBe(false);
+    // Files the sources read at run time: the migrations, and the queue's Redis scripts.
+    expect(ignored('packages/queue/src/commands/release-lock.lua')).toBe(false);
     expect(ignored('scripts/demo.ts')).toBe(false);
   });
 
@@ -216,6 +218,9 @@ describe('the Dockerfile', () => {
           'apps/cli/bin/evergreen.mjs',
           'scripts/demo.ts',
           'packages/store/drizzle/0000_init.sql',
+          'packages/queue/src/commands/release-lock.lua',
+          'packages/queue/src/commands/extend-lock.lua',
+          'packages/queue/src/commands/take-send-slot.lua',
         ]),
       );
       expect(copied.filter((p) => /(^|\/)(test|node_modules)\//.test(p) || p === '.env')).toEqual([]);

@@ -54,7 +54,7 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
     bodyLimit: 256 * 1024,
     // Connection ids may be 128 characters; longer path parameters are refused (414) before any handler.
     routerOptions: { maxParamLength: 256 },
-  }) as unknown as FastifyInstance; // the logger generic differs; the board only uses the base instance API
+  });
 
   if (auth.required) {
     app.addHook('onRequest', async (request, reply) => {
@@ -93,6 +93,7 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
       providers: options.providers,
       ...(options.scheduleConcurrency !== undefined && { scheduleConcurrency: options.scheduleConcurrency }),
     }),
+    { prefix: '/api' },
   );
 
   const serverAdapter = new FastifyAdapter();

@@ -3,8 +3,9 @@ import type { RefreshQueues } from '@evergreen/queue';
 import type { Evergreen } from '@evergreen/sdk';
 import { ConnectionCounts, ConnectionDirectory, RefreshAudit, type Database } from '@evergreen/store';
 import swagger from '@fastify/swagger';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { bulkRefreshBody, connectionParams, listQuery, type BulkRefreshBody, type ListQuery } from './inputs.ts';
+import type { FastifyError } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { bulkRefreshBody, connectionParams, listQuery } from './inputs.ts';
 import {
   bulkRefreshResultSchema,
   connectionDetailSchema,
@@ -14,7 +15,7 @@ import {
   tokenHealthSchema,
 } from './schemas.ts';
 import { tokenHealth } from './token-health.ts';
-import { zodRoute } from './validation.ts';
+import { zodValidatorCompiler } from './validation.ts';
 
 export interface OperatorApiOptions {
   /** The SDK client: forced refreshes and disconnects go through it, so they follow the engine's rules. */
@@ -39,11 +40,14 @@ const notFound = (id: string) => new ConnectionNotFoundError(id);
 const errorResponses = { 400: errorSchema, 404: errorSchema };
 
 /**
- * The operator API under /api: list, inspect, force-refresh, bulk-reschedule and disconnect connections, and the
- * token-health summary. Every input is validated with zod (400 ERR_INVALID_INPUT naming each field); no route ever
- * selects a token column. Authentication is the host's job (the board puts it in front of everything).
+ * The operator API, routes relative to the prefix the host registers it under (the board: `/api`): list, inspect,
+ * force-refresh, bulk-reschedule and disconnect connections, and the token-health summary. Routes are typed from their
+ * zod schemas (fastify-type-provider-zod). Every input is validated with zod (400 ERR_INVALID_INPUT naming each
+ * field); every response is serialised through its zod schema, which drops any property the schema does not declare,
+ * so no route can answer a token column even if a query selected one. Authentication is the host's job (the board puts
+ * it in front of everything).
  */
-export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
+export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod {
   const { evergreen, db, queues } = options;
   // The store's queries: the operator reads and marks rows only through them.
   const connections = new ConnectionDirectory(db);
@@ -52,9 +56,9 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
   const providerIds = options.providers.map((p) => p.id);
   const concurrency = options.scheduleConcurrency ?? 32;
 
-  return async (app: FastifyInstance) => {
-    // Responses are plain JSON; the response schemas document them in OpenAPI and do not filter them.
-    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  return async (app) => {
+    app.setValidatorCompiler(zodValidatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof InvalidInputError) {
         return reply.code(400).send({ error: 'ERR_INVALID_INPUT', issues: error.issues });
@@ -91,38 +95,43 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
         },
         security: [{ bearer: [] }, { basic: [] }],
       },
+      transform: jsonSchemaTransform,
     });
 
-    app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
     app.get(
-      '/api/connections',
-      zodRoute({
-        summary: 'List connections, filtered, in id order (keyset paging)',
-        tags: ['connections'],
-        querystring: listQuery,
-        response: { 200: connectionPageSchema, 400: errorSchema },
-      }),
+      '/connections',
+      {
+        schema: {
+          summary: 'List connections, filtered, in id order (keyset paging)',
+          tags: ['connections'],
+          querystring: listQuery,
+          response: { 200: connectionPageSchema, 400: errorSchema },
+        },
+      },
       async (request) => {
-        const q = request.query as ListQuery;
+        const q = request.query;
         return connections.list(q, { limit: q.limit, cursor: q.cursor });
       },
     );
 
     // Registered before /:id so "refresh" is never read as an id.
     app.post(
-      '/api/connections/refresh',
-      zodRoute({
-        summary: 'Make the matching live connections due now',
-        description:
-          'Sets refresh_at = now() and moves each job to now. Only live connections (connected, token_expired) of ' +
-          'configured providers are touched, at most `limit` (default and maximum 1000).',
-        tags: ['connections'],
-        body: bulkRefreshBody,
-        response: { 200: bulkRefreshResultSchema, 400: errorSchema },
-      }),
+      '/connections/refresh',
+      {
+        schema: {
+          summary: 'Make the matching live connections due now',
+          description:
+            'Sets refresh_at = now() and moves each job to now. Only live connections (connected, token_expired) of ' +
+            'configured providers are touched, at most `limit` (default and maximum 1000).',
+          tags: ['connections'],
+          body: bulkRefreshBody,
+          response: { 200: bulkRefreshResultSchema, 400: errorSchema },
+        },
+      },
       async (request) => {
-        const body = request.body as BulkRefreshBody;
+        const body = request.body;
         if (body.provider !== undefined && !providerIds.includes(body.provider)) {
           throw new InvalidInputError('bulk refresh', [{ field: 'provider', reason: 'is not a configured provider' }]);
         }
@@ -140,15 +149,17 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
     );
 
     app.get(
-      '/api/connections/:id',
-      zodRoute({
-        summary: 'A connection and its last 50 refresh attempts',
-        tags: ['connections'],
-        params: connectionParams,
-        response: { 200: connectionDetailSchema, ...errorResponses },
-      }),
+      '/connections/:id',
+      {
+        schema: {
+          summary: 'A connection and its last 50 refresh attempts',
+          tags: ['connections'],
+          params: connectionParams,
+          response: { 200: connectionDetailSchema, ...errorResponses },
+        },
+      },
       async (request) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         const view = await connections.view(id);
         if (!view) throw notFound(id);
         return { ...view, refreshEvents: await audit.recent(id, 50) };
@@ -156,34 +167,40 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsync {
     );
 
     app.post(
-      '/api/connections/:id/refresh',
-      zodRoute({
-        summary: 'Refresh a connection now, under its lock',
-        tags: ['connections'],
-        params: connectionParams,
-        response: { 200: connectionViewSchema, ...errorResponses, 409: errorSchema, 502: errorSchema },
-      }),
-      async (request) => evergreen.forceRefresh((request.params as { id: string }).id),
+      '/connections/:id/refresh',
+      {
+        schema: {
+          summary: 'Refresh a connection now, under its lock',
+          tags: ['connections'],
+          params: connectionParams,
+          response: { 200: connectionViewSchema, ...errorResponses, 409: errorSchema, 502: errorSchema },
+        },
+      },
+      async (request) => evergreen.forceRefresh(request.params.id),
     );
 
     app.post(
-      '/api/connections/:id/disconnect',
-      zodRoute({
-        summary: 'Disconnect: remove the job, wipe the tokens; the history stays',
-        tags: ['connections'],
-        params: connectionParams,
-        response: { 200: connectionViewSchema, ...errorResponses },
-      }),
-      async (request) => evergreen.disconnect((request.params as { id: string }).id),
+      '/connections/:id/disconnect',
+      {
+        schema: {
+          summary: 'Disconnect: remove the job, wipe the tokens; the history stays',
+          tags: ['connections'],
+          params: connectionParams,
+          response: { 200: connectionViewSchema, ...errorResponses },
+        },
+      },
+      async (request) => evergreen.disconnect(request.params.id),
     );
 
     app.get(
-      '/api/health/tokens',
-      zodRoute({
-        summary: 'Token health: counts, expiring soon, failures, refreshes per 5 minutes',
-        tags: ['health'],
-        response: { 200: tokenHealthSchema },
-      }),
+      '/health/tokens',
+      {
+        schema: {
+          summary: 'Token health: counts, expiring soon, failures, refreshes per 5 minutes',
+          tags: ['health'],
+          response: { 200: tokenHealthSchema },
+        },
+      },
       async () => tokenHealth({ counts, audit }),
     );
   };

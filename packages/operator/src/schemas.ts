@@ -1,8 +1,14 @@
 import { CONNECTION_STATUSES } from '@evergreen/core';
 import { z } from 'zod';
 
-/** Response shapes, for the OpenAPI document only: responses are serialized with JSON.stringify. */
-const timestamp = z.iso.datetime();
+/**
+ * Response shapes. Every response is serialised through its schema (fastify-type-provider-zod's serializer compiler):
+ * objects keep only the properties declared here, so whatever a query or the SDK returns, a token column never leaves.
+ * The same schemas make the OpenAPI document.
+ */
+
+/** A Date in the handler's hands, an ISO 8601 string on the wire (JSON.stringify), `date-time` in OpenAPI. */
+const timestamp = z.date();
 
 export const connectionViewSchema = z.object({
   connectionId: z.string(),

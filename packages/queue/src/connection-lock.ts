@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-
-// Compare-and-delete: only the holder's own token releases the lock, so a holder whose TTL lapsed cannot free a
-// lock that someone else now holds.
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+import { defineCommands, type EvergreenCommands } from './commands.ts';
 
 export interface HeldLock {
   key: string;
@@ -19,10 +15,11 @@ export interface HeldLock {
  * row's version.
  */
 export class ConnectionLock {
-  readonly #redis: Redis;
+  readonly #redis: Redis & EvergreenCommands;
   readonly #prefix: string;
 
   constructor(redis: Redis, prefix: string) {
+    defineCommands(redis);
     this.#redis = redis;
     this.#prefix = prefix;
   }
@@ -39,13 +36,15 @@ export class ConnectionLock {
     return ok === 'OK' ? { key, token, expiresAt: startedAt + ttlMs } : null;
   }
 
+  /** Compare-and-delete (commands/release-lock.lua): a holder whose TTL lapsed cannot free someone else's lock. */
   async release(lock: HeldLock): Promise<boolean> {
-    return (await this.#redis.eval(RELEASE, 1, lock.key, lock.token)) === 1;
+    return (await this.#redis.evergreenReleaseLock(lock.key, lock.token)) === 1;
   }
 
+  /** Only the owner extends (commands/extend-lock.lua). */
   async extend(lock: HeldLock, ttlMs: number): Promise<boolean> {
     const startedAt = Date.now();
-    const ok = (await this.#redis.eval(EXTEND, 1, lock.key, lock.token, String(ttlMs))) === 1;
+    const ok = (await this.#redis.evergreenExtendLock(lock.key, lock.token, ttlMs)) === 1;
     if (ok) lock.expiresAt = startedAt + ttlMs;
     return ok;
   }

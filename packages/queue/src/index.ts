@@ -1,4 +1,4 @@
-export { createRedis, isRedisReady } from './redis.ts';
+export { createRedis } from './redis.ts';
 export { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 export { ConnectionLock, type HeldLock } from './connection-lock.ts';
 export {
@@ -12,10 +12,4 @@ export {
 } from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';
-export {
-  adviseOnRedisSettings,
-  CHECKED_REDIS_SETTINGS,
-  JOB_HASH_LISTPACK_VALUE,
-  readRedisSettings,
-  type RedisAdvice,
-} from './redis-settings.ts';
+export { adviseOnRedisSettings, readRedisSettings, type RedisAdvice } from './redis-settings.ts';

@@ -17,8 +17,3 @@ export function createRedis(url: string, role: 'worker' | 'producer', extra: Red
     ...extra,
   });
 }
-
-/** Whether a producer client can take commands right now. */
-export function isRedisReady(redis: Redis): boolean {
-  return redis.status === 'ready';
-}

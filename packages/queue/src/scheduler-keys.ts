@@ -1,14 +1,16 @@
 import type { Redis } from 'ioredis';
+import { defineCommands, type EvergreenCommands } from './commands.ts';
 
 /**
  * The scheduler's own Redis keys. The sentinel exists only while Redis still holds what the last full pass wrote:
  * when Redis restarts empty or is flushed, it is gone, and the next pass rebuilds every job from Postgres.
  */
 export class SchedulerKeys {
-  readonly #redis: Redis;
+  readonly #redis: Redis & EvergreenCommands;
   readonly #prefix: string;
 
   constructor(redis: Redis, prefix: string) {
+    defineCommands(redis);
     this.#redis = redis;
     this.#prefix = prefix;
   }
@@ -21,10 +23,6 @@ export class SchedulerKeys {
     return `${this.#prefix}:scheduler:leader`;
   }
 
-  async hasSentinel(): Promise<boolean> {
-    return (await this.#redis.exists(this.sentinelKey)) === 1;
-  }
-
   async setSentinel(fullPassAt: number): Promise<void> {
     await this.#redis.set(this.sentinelKey, String(fullPassAt));
   }
@@ -34,17 +32,15 @@ export class SchedulerKeys {
     return value === null ? null : Number(value);
   }
 
-  /** One replica reconciles at a time; the others skip the tick. Returns a release function, or null. */
+  /**
+   * One replica reconciles at a time; the others skip the tick. Returns a release function, or null. The lease is a
+   * lock like a connection's, released only by its owner.
+   */
   async lead(owner: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
     const ok = await this.#redis.set(this.leaderKey, owner, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return null;
     return async () => {
-      await this.#redis.eval(
-        `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
-        1,
-        this.leaderKey,
-        owner,
-      );
+      await this.#redis.evergreenReleaseLock(this.leaderKey, owner);
     };
   }
 }
