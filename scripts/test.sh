@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `pnpm test`: typecheck, then every vitest suite against the real Postgres and Redis (DATABASE_URL / REDIS_URL,
+# `pnpm test`: typecheck and lint, then every vitest suite against the real Postgres and Redis (DATABASE_URL / REDIS_URL,
 # else the local servers, else testcontainers), then the short chaos run on its own. Ends with one line,
 # `tests: N passed, M failed`, counted from vitest's JSON reports, and exits non-zero on any failure.
 # Arguments go to vitest and run just those files (no chaos run unless they name it).
@@ -8,9 +8,14 @@ cd "$(dirname "$0")/.."
 mkdir -p reports
 rm -f reports/vitest.json reports/vitest-chaos.json
 
+# The typecheck and the linter (typescript-eslint with type information) gate the run like a failed test.
 typecheck=0
 if ! pnpm exec tsc -p tsconfig.json --noEmit; then
   echo "typecheck failed" >&2
+  typecheck=1
+fi
+if ! pnpm exec eslint .; then
+  echo "lint failed" >&2
   typecheck=1
 fi
 

@@ -15,9 +15,12 @@ function providerBlocks(file: string): string[] {
 const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
-const env = new Proxy({} as Record<string, string>, {
-  get: (_target, name) => (String(name).endsWith('_PEM') ? EC_PEM : `value-of-${String(name)}`),
-});
+const env = new Proxy(
+  {},
+  {
+    get: (_target, name) => (String(name).endsWith('_PEM') ? EC_PEM : `value-of-${String(name)}`),
+  },
+);
 
 describe('the documentation', () => {
   for (const file of ['README.md', 'docs/providers.md']) {

@@ -92,7 +92,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
       limited: { accessTokenLifetimeSeconds: 3600 },
     };
     for (const [name, o] of Object.entries(options)) fakes[name] = await FakeProvider.start(o);
-    const f = fakes as Record<string, FakeProvider>;
+    const f = fakes;
     const entries: ProviderEntry[] = [
       { id: 'google', tokenUrl: f.google!.tokenUrl },
       { id: 'microsoft', tokenUrl: `${f.microsoft!.url}/{tenant}/oauth2/v2.0/token`, tokenUrlHosts: ['127.0.0.1'] },

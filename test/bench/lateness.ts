@@ -54,12 +54,11 @@ export async function measureLateness(
     process.stderr.write(`lateness: workers started ${Date.now() - firstDue} ms after the first due time\n`);
   }
   const sampler = new CpuSampler(options.services, { workers: workers.map((w) => w.pid) });
-  let stopCpu = sampler.start();
   let cpu: CpuShare | null = null;
   try {
     // CPU over the due window only (the idle wait before it would dilute it).
     await sleep(Math.max(0, firstDue - Date.now()));
-    stopCpu = sampler.start();
+    const stopCpu = sampler.start();
     let refreshedCount = 0;
     const counted = new Set<string>();
     let scanned = requestsBefore;

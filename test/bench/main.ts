@@ -54,7 +54,7 @@ if (values.render) {
   process.exit(0);
 }
 
-const quick = values.quick!;
+const quick = values.quick;
 const only = new Set((values.only ?? 'throughput,tokens,scaleout,schedule').split(',').map((s) => s.trim()));
 const outDir = values.out ?? join(REPO_ROOT, 'docs/benchmarks');
 const profileDir = values.profile;

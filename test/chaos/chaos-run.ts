@@ -8,7 +8,7 @@ import { Keyring } from '@evergreen/keyring';
 import { createLogger } from '@evergreen/log';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
 import { planChaos, seededRandom, type ChaosAction } from './chaos-plan.ts';
-import { startChaosProviders, type ChaosProvider } from './chaos-providers.ts';
+import { startChaosProviders } from './chaos-providers.ts';
 import {
   checkStoredTokens,
   commitWindowsFromLogs,

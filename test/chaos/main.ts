@@ -28,8 +28,8 @@ const options: ChaosOptions = {
   workers: positive('workers', values.workers, preset.workers),
   concurrency: positive('concurrency', values.concurrency, 16),
   seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positive('seed', values.seed, 1),
-  outDir: values.out!,
-  strictProvider: values['strict-provider']!,
+  outDir: values.out,
+  strictProvider: values['strict-provider'],
   progress: (line) => process.stderr.write(`${line}\n`),
 };
 

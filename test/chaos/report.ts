@@ -124,7 +124,7 @@ export function writeReport(input: ReportInput): string {
       ? [
           '## Examples of what failed',
           '',
-          ...Object.entries(v.examples).map(([k, list]) => `- ${k}: ${list!.join('; ')}`),
+          ...Object.entries(v.examples).map(([k, list]) => `- ${k}: ${list.join('; ')}`),
           '',
         ]
       : []),

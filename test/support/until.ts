@@ -13,7 +13,7 @@ export async function until<T>(
   for (;;) {
     try {
       last = await probe();
-      if (last) return last as NonNullable<T>;
+      if (last) return last;
     } catch (error) {
       lastError = error;
     }

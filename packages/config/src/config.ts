@@ -114,7 +114,7 @@ export function loadConfig(
 
   const webhooks = readWebhooks(typeof v.EVERGREEN_WEBHOOKS === 'string' ? v.EVERGREEN_WEBHOOKS : null, env, issues);
 
-  if (issues.length > 0 || keyring === null) throw new ConfigError(issues as InputIssue[], keyHint);
+  if (issues.length > 0 || keyring === null) throw new ConfigError(issues, keyHint);
 
   const n = (value: unknown) => value as number;
   return {

@@ -164,7 +164,7 @@ function readMetadata(metadata: object): { ok: true; value: Record<string, unkno
     return { ok: false, reason: 'must be JSON-serialisable as an object' };
   }
   if (!storable) return { ok: false, reason: NOT_STORABLE };
-  if (Buffer.byteLength(json as string) > MAX_METADATA_BYTES) {
+  if (Buffer.byteLength(json) > MAX_METADATA_BYTES) {
     return { ok: false, reason: `must serialise to at most ${MAX_METADATA_BYTES} bytes` };
   }
   return { ok: true, value: value as Record<string, unknown> };

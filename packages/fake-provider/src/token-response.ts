@@ -97,6 +97,7 @@ export function renderFields(fields: Fields, format: 'json' | 'form'): { content
 
 function formValue(value: unknown): string {
   if (value === null) return '';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | number | boolean | bigint | symbol);
+  if (typeof value === 'string') return value;
+  // Numbers and booleans read the same as JSON; objects (a quirk's nested field) are sent as their JSON.
+  return JSON.stringify(value) ?? '';
 }

@@ -276,7 +276,7 @@ describe('rotation and reuse', () => {
     const provider = await start();
     const grant = provider.issue();
     const responses = await Promise.all([refresh(provider, grant.refreshToken), refresh(provider, grant.refreshToken)]);
-    await Promise.all(responses.map((r) => r.body?.cancel()));
+    await Promise.all(responses.map(async (r) => r.body?.cancel()));
     expect(responses.map((r) => r.status).sort()).toEqual([200, 400]);
     expect(provider.reuseCount()).toBe(1);
     expect(provider.grant(grant.grantId)?.revokedBecause).toBe('reuse');

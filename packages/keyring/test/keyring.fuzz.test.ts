@@ -30,12 +30,12 @@ const utf16 = fc.string({
   maxLength: 80,
 });
 const connectionId = fc.stringMatching(/^[A-Za-z0-9_.-]{1,128}$/);
-const column = fc.constantFrom(
+const column = fc.constantFrom<Parameters<typeof tokenAad>[1]>(
   'access_token',
   'refresh_token',
   'previous_refresh_token',
   'credentials',
-) as fc.Arbitrary<Parameters<typeof tokenAad>[1]>;
+);
 const aad = fc.oneof(
   fc.tuple(connectionId, column).map(([id, col]) => tokenAad(id, col)),
   fc.string({ unit: 'binary', maxLength: 60 }),

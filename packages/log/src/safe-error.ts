@@ -7,7 +7,7 @@ export function safeError(error: unknown): { type: string; code?: string; messag
   if (!(error instanceof Error)) return { type: typeof error, message: 'non-error thrown' };
   const cause = (error as { cause?: unknown }).cause;
   const wrapped = error.message.startsWith('Failed query') && cause instanceof Error;
-  const source = wrapped ? (cause as Error) : error;
+  const source = wrapped ? cause : error;
   const code = (source as { code?: unknown }).code;
   return {
     type: source.name,

@@ -7,9 +7,6 @@ import { basicCredentials, buildTokenRequest, CLIENT_ASSERTION_TYPE } from '../s
 const RSA_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
-const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
 
 function provider(entry: Partial<ProviderEntry> = {}): ProviderDefinition {
   const result = parseProviderEntry({

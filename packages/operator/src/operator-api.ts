@@ -98,7 +98,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
       transform: jsonSchemaTransform,
     });
 
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    app.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 
     app.get(
       '/connections',

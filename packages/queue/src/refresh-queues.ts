@@ -129,7 +129,7 @@ export class RefreshQueues {
     options: { concurrency: number; now?: () => number },
   ): Promise<ScheduleManyResult[]> {
     const now = options.now ?? Date.now;
-    const results: ScheduleManyResult[] = new Array(items.length);
+    const results = new Array<ScheduleManyResult>(items.length);
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < items.length) {

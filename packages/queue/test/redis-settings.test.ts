@@ -40,9 +40,9 @@ describe('readRedisSettings (real Redis)', () => {
   it('reads nothing, without throwing, from a Redis that refuses CONFIG', async () => {
     const refusing = new Redis(inject('redisUrl'), { lazyConnect: true });
     // A client whose CONFIG fails the way a managed service's does: an error reply.
-    refusing.call = (async () => {
+    refusing.call = async () => {
       throw new Error("ERR unknown command 'CONFIG'");
-    }) as typeof refusing.call;
+    };
     await expect(readRedisSettings(refusing)).resolves.toEqual({});
     refusing.disconnect();
   });

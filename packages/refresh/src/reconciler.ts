@@ -56,7 +56,7 @@ export class Reconciler {
         this.#o.log.error({ err: safeError(error) }, 'reconcile failed; will retry next tick'),
       );
       await this.#running;
-      if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.intervalMs);
+      if (!this.#stopped) this.#timer = setTimeout(() => void loop(), this.#o.intervalMs);
     };
     void loop();
   }

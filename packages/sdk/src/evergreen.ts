@@ -101,7 +101,7 @@ export interface Evergreen {
  */
 export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   const parts = options.parts ?? openOwnParts(options);
-  const { config, db, store, providers, eventsChannel: channel } = parts;
+  const { config, store, providers } = parts;
   const log = parts.log.child({ component: 'sdk' });
   // Outages are reported per call ("scheduling pending"): the producer client fails fast instead of waiting.
   const { queues, engine, firstConnection } = parts.producer;

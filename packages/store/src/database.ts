@@ -27,7 +27,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     // a chaos run lost a worker to it). Our columns use built-in types only, which need no lookup.
     fetch_types: false,
   });
-  return drizzle(client, { schema }) as Database;
+  return drizzle(client, { schema });
 }
 
 export async function closeDatabase(db: Database): Promise<void> {

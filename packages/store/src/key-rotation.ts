@@ -43,7 +43,7 @@ export async function rotateKeys(
     if (rows.length === 0) break;
     for (const row of rows) {
       const sets = SEALED_COLUMNS.filter(
-        (c) => row[c] !== null && Keyring.keyIdOf(row[c] as string) !== keyring.currentKeyId,
+        (c) => row[c] !== null && Keyring.keyIdOf(row[c]) !== keyring.currentKeyId,
       ).map(
         (c) =>
           sql`${sql.identifier(c)} = ${keyring.encrypt(keyring.decrypt(row[c] as string, tokenAad(row.id, c)), tokenAad(row.id, c))}`,
