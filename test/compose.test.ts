@@ -7,9 +7,9 @@ import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { cliCommands, runCommand } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { cliCommands, runCommand } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 
 /**
  * docker-compose.yml, checked without Docker: against the Compose Specification's JSON schema (the copy dclint ships,

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemoProcess, type DemoConnection } from '../scripts/demo-process.ts';
-import { REPO_ROOT } from './support/processes.ts';
-import { runCommand } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { until } from './support/until.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { runCommand } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 
 /** `pnpm demo` in a child process, on this run's Postgres and Redis, in a schema and prefix of its own. */
 describe('pnpm demo', () => {

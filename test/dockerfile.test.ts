@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { cliCommands, runCommand } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { cliCommands, runCommand } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 
 /**
  * The image cannot be built here (no Docker engine), so its Dockerfile is checked statically, and its build stage's
