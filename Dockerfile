@@ -22,15 +22,16 @@ COPY . .
 
 FROM sources AS build
 # Production dependencies only, of the CLI and of the root package (scripts/migrate.ts, scripts/start.ts) and of the
-# workspace packages they use; the `test` project, the demo and every devDependency stay out.
-RUN pnpm install --frozen-lockfile --prod --filter "evergreen..." --filter "@evergreen/cli..."
+# workspace packages they use; the `test` project, the demo and every devDependency stay out. --filter-prod follows
+# dependencies only: a plain --filter would also select what packages use in their tests (the test support).
+RUN pnpm install --frozen-lockfile --prod --filter-prod "evergreen..." --filter-prod "@evergreen/cli..."
 # Nothing installed above depends on the demo or on internal-packages (test-only code): their sources stay out too.
 # Only this stage's final tree is copied, so a layer of its own costs the image nothing.
 RUN rm -rf apps/demo internal-packages
 
 FROM sources AS demo-build
 # The same, plus the demo (apps/demo) and what it runs on: the fake provider.
-RUN pnpm install --frozen-lockfile --prod --filter "evergreen..." --filter "@evergreen/cli..." --filter "@evergreen/demo..."
+RUN pnpm install --frozen-lockfile --prod --filter-prod "evergreen..." --filter-prod "@evergreen/cli..." --filter-prod "@evergreen/demo..."
 
 FROM ${NODE_IMAGE} AS runtime-base
 # tini as PID 1 forwards SIGTERM to node, which drains (stops taking jobs, finishes the refreshes in flight, releases

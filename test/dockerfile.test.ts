@@ -212,8 +212,8 @@ describe('the Dockerfile', () => {
     const install = runs.find((r) => r.startsWith('pnpm install'))!;
     expect(install).toMatch(/--frozen-lockfile/);
     expect(install).toMatch(/--prod\b/);
-    // The filters name real workspace packages: the root (scripts, the demo) and the CLI.
-    const filters = [...install.matchAll(/--filter "?([^"\s]+)"?/g)].map((m) => m[1]!.replace(/\.\.\.$/, ''));
+    // The filters name real workspace packages: the root (its scripts) and the CLI.
+    const filters = [...install.matchAll(/--filter(?:-prod)? "?([^"\s]+)"?/g)].map((m) => m[1]!.replace(/\.\.\.$/, ''));
     expect(filters).toEqual([rootPackage.name, '@evergreen/cli']);
     const cli = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/cli/package.json'), 'utf8')) as { name: string };
     expect(cli.name).toBe('@evergreen/cli');
@@ -247,7 +247,7 @@ describe('the Dockerfile', () => {
       dependencies: Record<string, string>;
     };
     expect(demo.dependencies['@evergreen/fake-provider']).toBeDefined();
-    expect(installOf('demo-build')).toBe(`${installOf('build')} --filter "${demo.name}..."`);
+    expect(installOf('demo-build')).toBe(`${installOf('build')} --filter-prod "${demo.name}..."`);
     expect(copiesFrom('demo')).toEqual(['demo-build']);
     expect(
       dockerfile
