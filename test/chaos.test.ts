@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runChaos } from './chaos/chaos-run.ts';
 import { chaosServersAvailable } from './chaos/owned-services.ts';
-import { REPO_ROOT } from './support/processes.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
 
 // The chaos run crashes its own Redis and PostgreSQL, so it needs their server binaries; machines with only Docker
 // skip it (the test suite's other files still run there through testcontainers). `pnpm test` runs it alone, after

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
 
 function evergreen(
   args: string[],

@@ -7,9 +7,9 @@ import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { cliCommands, runCommand } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { cliCommands, runCommand } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 
 /**
  * docker-compose.yml, checked without Docker: against the Compose Specification's JSON schema (the copy dclint ships,
@@ -108,14 +108,22 @@ describe('docker-compose.yml', () => {
     expect(adviseOnRedisSettings(settings)).toEqual([]);
   });
 
-  it('builds one image from the Dockerfile for every Evergreen service', () => {
-    const builds = EVERGREEN_SERVICES.map((name) =>
-      JSON.stringify({ image: services[name]!.image, build: services[name]!.build }),
-    );
+  it("builds one image from the Dockerfile's default target for every role, and the demo from its demo target", () => {
+    const roles = EVERGREEN_SERVICES.filter((name) => name !== 'demo');
+    const builds = roles.map((name) => JSON.stringify({ image: services[name]!.image, build: services[name]!.build }));
     expect(new Set(builds).size).toBe(1);
     expect(services.worker!.build).toEqual({ context: '.' });
     expect(services.worker!.image).toBeTruthy();
     for (const name of ['postgres', 'redis']) expect(services[name]!.build).toBeUndefined();
+    // The production image holds no fake provider: the demo has an image of its own, built from the `demo` stage.
+    expect(services.demo!.build).toEqual({ context: '.', target: 'demo' });
+    expect(services.demo!.image).toBeTruthy();
+    expect(services.demo!.image).not.toBe(services.worker!.image);
+    const stages = DockerfileParser.parse(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'))
+      .getFROMs()
+      .map((f) => f.getBuildStage());
+    expect(stages).toContain('demo');
+    expect(stages.at(-1)).not.toBe('demo');
   });
 
   it('migrates once before the roles start, with two workers that get longer than the drain grace to stop', () => {

@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { cliCommands, runCommand } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { cliCommands, runCommand } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 
 /**
  * The image cannot be built here (no Docker engine), so its Dockerfile is checked statically, and its build stage's
@@ -34,6 +34,23 @@ function stages(): Map<string, Instruction[]> {
     } else current?.push(instruction);
   }
   return result;
+}
+
+/** A stage's instructions after those of the stages it is built FROM, base first. */
+function lineage(stage: string): Instruction[] {
+  const from = dockerfile.getFROMs().find((f) => f.getBuildStage() === stage)!;
+  const parent = from.getImage();
+  const own = stages().get(stage)!;
+  return parent && stages().has(parent) ? [...lineage(parent), ...own] : own;
+}
+
+/** The `pnpm install` of a stage, as written. */
+function installOf(stage: string): string {
+  const runs = stages()
+    .get(stage)!
+    .filter((i) => i.getKeyword() === 'RUN')
+    .map((i) => i.getArgumentsContent() ?? '');
+  return runs.find((r) => r.startsWith('pnpm install'))!;
 }
 
 /** An exec-form instruction's JSON array (ENTRYPOINT, CMD). */
@@ -100,9 +117,16 @@ describe('the Dockerfile', () => {
     ).toEqual([]);
   });
 
-  it('builds in two stages from a current Node LTS image, the runtime last', () => {
+  it('builds in stages from a current Node LTS image, the production runtime last (the default target)', () => {
     const froms = dockerfile.getFROMs();
-    expect(froms.map((f) => f.getBuildStage())).toEqual(['build', 'runtime']);
+    expect(froms.map((f) => f.getBuildStage())).toEqual([
+      'sources',
+      'build',
+      'demo-build',
+      'runtime-base',
+      'demo',
+      'runtime',
+    ]);
     const arg = instructions.find((i) => i.getKeyword() === 'ARG')!.getArgumentsContent()!;
     const image = /^NODE_IMAGE=(node:(\d+)-[a-z]+-slim)$/.exec(arg);
     expect(image, 'ARG NODE_IMAGE=node:<major>-<debian>-slim').not.toBeNull();
@@ -110,7 +134,12 @@ describe('the Dockerfile', () => {
     // Even majors are the LTS lines; 22 and 24 are the supported ones while this is written.
     expect(major % 2).toBe(0);
     expect(major).toBeGreaterThanOrEqual(22);
-    for (const from of froms) expect(from.getImage()).toBe('${NODE_IMAGE}');
+    // Every stage starts from that image, directly or through an earlier stage.
+    for (const from of froms) expect(['${NODE_IMAGE}', ...stages().keys()]).toContain(from.getImage());
+    expect(froms.filter((f) => f.getImage() === '${NODE_IMAGE}').map((f) => f.getBuildStage())).toEqual([
+      'sources',
+      'runtime-base',
+    ]);
   });
 
   it('runs as a non-root user in the final stage, with no HEALTHCHECK (probes belong to compose and Kubernetes)', () => {
@@ -124,6 +153,12 @@ describe('the Dockerfile', () => {
     expect(uid).toBe('1000');
     expect(gid ?? '1000').toBe('1000');
     expect(instructions.some((i) => i.getKeyword() === 'HEALTHCHECK')).toBe(false);
+    // The demo's image too.
+    const demoUsers = stages()
+      .get('demo')!
+      .filter((i) => i.getKeyword() === 'USER')
+      .map((i) => i.getArgumentsContent());
+    expect(demoUsers.at(-1)).toBe('1000:1000');
   });
 
   it('hands signals to node through tini, installed in the runtime stage, and runs the evergreen CLI', () => {
@@ -131,8 +166,7 @@ describe('the Dockerfile', () => {
     expect(entrypoint.slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
     expect(entrypoint.slice(2)).toEqual(['node', 'apps/cli/bin/evergreen.mjs']);
     expect(existsSync(join(REPO_ROOT, entrypoint[3]!))).toBe(true);
-    const runtimeRuns = stages()
-      .get('runtime')!
+    const runtimeRuns = lineage('runtime')
       .filter((i) => i.getKeyword() === 'RUN')
       .map((i) => i.getArgumentsContent() ?? '');
     expect(runtimeRuns.some((run) => /apt-get install .*\btini\b/.test(run))).toBe(true);
@@ -170,7 +204,9 @@ describe('the Dockerfile', () => {
     expect(ignored('packages/store/drizzle/0000_init.sql')).toBe(false);
     // Files the sources read at run time: the migrations, and the queue's Redis scripts.
     expect(ignored('packages/queue/src/commands/release-lock.lua')).toBe(false);
-    expect(ignored('scripts/demo.ts')).toBe(false);
+    // The demo target's sources.
+    expect(ignored('apps/demo/src/main.ts')).toBe(false);
+    expect(ignored('internal-packages/fake-provider/src/index.ts')).toBe(false);
   });
 
   it('installs pnpm through corepack at the version package.json pins, and production dependencies only', () => {
@@ -180,11 +216,55 @@ describe('the Dockerfile', () => {
     const install = runs.find((r) => r.startsWith('pnpm install'))!;
     expect(install).toMatch(/--frozen-lockfile/);
     expect(install).toMatch(/--prod\b/);
-    // The filters name real workspace packages: the root (scripts, the demo) and the CLI.
-    const filters = [...install.matchAll(/--filter "?([^"\s]+)"?/g)].map((m) => m[1]!.replace(/\.\.\.$/, ''));
+    // The filters name real workspace packages: the root (its scripts) and the CLI.
+    const filters = [...install.matchAll(/--filter(?:-prod)? "?([^"\s]+)"?/g)].map((m) => m[1]!.replace(/\.\.\.$/, ''));
     expect(filters).toEqual([rootPackage.name, '@evergreen/cli']);
     const cli = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/cli/package.json'), 'utf8')) as { name: string };
     expect(cli.name).toBe('@evergreen/cli');
+  });
+
+  it('ships no demo and no fake provider in the production runtime; the demo target adds them', () => {
+    // The runtime copies the build stage only, whose install names neither, and which drops their sources.
+    const copiesFrom = (stage: string) =>
+      stages()
+        .get(stage)!
+        .filter((i) => i.getKeyword() === 'COPY')
+        .map((i) => /--from=(\S+)/.exec(i.getTextContent())?.[1]);
+    expect(copiesFrom('runtime')).toEqual(['build']);
+    expect(installOf('build')).not.toMatch(/demo|fake-provider|test-support/);
+    const buildRuns = stages()
+      .get('build')!
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    expect(buildRuns).toContain('rm -rf apps/demo internal-packages');
+    // Nothing the production install reaches depends on the fake provider or the test support.
+    for (const manifest of ['package.json', 'apps/cli/package.json']) {
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, manifest), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      expect(Object.keys(pkg.dependencies ?? {}), manifest).not.toContain('@evergreen/fake-provider');
+      expect(Object.keys(pkg.dependencies ?? {}), manifest).not.toContain('@evergreen/test-support');
+    }
+    // The demo: the same install plus @evergreen/demo (which depends on the fake provider), the same runtime base.
+    const demo = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/demo/package.json'), 'utf8')) as {
+      name: string;
+      dependencies: Record<string, string>;
+    };
+    expect(demo.dependencies['@evergreen/fake-provider']).toBeDefined();
+    expect(installOf('demo-build')).toBe(`${installOf('build')} --filter-prod "${demo.name}..."`);
+    expect(copiesFrom('demo')).toEqual(['demo-build']);
+    expect(
+      dockerfile
+        .getFROMs()
+        .find((f) => f.getBuildStage() === 'demo')!
+        .getImage(),
+    ).toBe('runtime-base');
+    expect(
+      dockerfile
+        .getFROMs()
+        .find((f) => f.getBuildStage() === 'runtime')!
+        .getImage(),
+    ).toBe('runtime-base');
   });
 
   describe("the build stage's install, replayed on the build context", () => {
@@ -220,7 +300,7 @@ describe('the Dockerfile', () => {
       expect(copied).toEqual(
         expect.arrayContaining([
           'apps/cli/bin/evergreen.mjs',
-          'scripts/demo.ts',
+          'apps/demo/src/main.ts',
           'packages/store/drizzle/0000_init.sql',
           'packages/queue/src/commands/release-lock.lua',
           'packages/queue/src/commands/extend-lock.lua',
@@ -244,6 +324,18 @@ describe('the Dockerfile', () => {
       expect(existsSync(join(dir, 'node_modules/tsx'))).toBe(true);
     });
 
+    it('links neither the demo, the fake provider nor the test support into any production package', () => {
+      const linked = ['.', 'apps', 'packages'].flatMap((parent) =>
+        (parent === '.' ? ['.'] : readdirSync(join(dir, parent)).map((name) => `${parent}/${name}`)).flatMap((pkg) => {
+          const scope = join(dir, pkg, 'node_modules/@evergreen');
+          return existsSync(scope) ? readdirSync(scope).map((name) => `${pkg}: @evergreen/${name}`) : [];
+        }),
+      );
+      expect(linked.length).toBeGreaterThan(0);
+      expect(linked.filter((l) => /@evergreen\/(demo|fake-provider|test-support)$/.test(l))).toEqual([]);
+      expect(existsSync(join(dir, 'apps/demo/node_modules')), 'apps/demo installed').toBe(false);
+    });
+
     it('runs the entrypoint: --help, then `db migrate` as the one-shot', { timeout: 120_000 }, async () => {
       const argv = [...execForm('ENTRYPOINT').slice(2), ...execForm('CMD')];
       const help = await runCommand(argv, env, { cwd: dir });
@@ -257,14 +349,27 @@ describe('the Dockerfile', () => {
     });
 
     it(
-      'holds what the demo needs (scripts/demo.ts through tsx, as docker-compose.yml runs it)',
-      { timeout: 120_000 },
+      "the demo target's install holds what the demo needs (apps/demo through tsx, as docker-compose.yml runs it)",
+      { timeout: 300_000 },
       async () => {
         const schema = `${sandbox.schema}_demo`;
         const prefix = `${sandbox.prefix}-demo`;
+        // The demo-build stage's install, on the same tree: it adds the demo and the fake provider.
+        const install = stages()
+          .get('demo-build')!
+          .filter((i) => i.getKeyword() === 'RUN')
+          .map((i) => i.getArguments().map((a) => a.getValue().replace(/^"(.*)"$/, '$1')))
+          .find((args) => args[0] === 'pnpm' && args[1] === 'install')!;
+        const result = spawnSync('pnpm', [...install.slice(1), '--prefer-offline'], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, CI: 'true' },
+          timeout: 240_000,
+        });
+        expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
         try {
           const run = await runCommand(
-            ['node', '--import', 'tsx', 'scripts/demo.ts', '--port', '0', '--schema', schema, '--prefix', prefix],
+            ['node', '--import', 'tsx', 'apps/demo/src/main.ts', '--port', '0', '--schema', schema, '--prefix', prefix],
             env,
             { cwd: dir, ready: /^ *admin token +\S+$/m },
           );

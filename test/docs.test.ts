@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseProviders } from '@evergreen/config';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
 
 /** Every ```yaml block of a document that looks like a providers file. */
 function providerBlocks(file: string): string[] {

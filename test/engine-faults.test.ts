@@ -8,10 +8,10 @@ import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture } from './support/log-capture.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 /** A real store whose next few calls of one kind fail, as they would while Postgres restarts. */
 class FlakyStore extends ConnectionStore {

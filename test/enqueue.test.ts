@@ -7,10 +7,10 @@ import { createEvergreen } from '@evergreen/sdk';
 import { migrateDatabase } from '@evergreen/store';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture } from './support/log-capture.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 describe('enqueueConnection()', () => {
   const sandbox = new Sandbox();

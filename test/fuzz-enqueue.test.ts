@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { InvalidInputError, type EnqueueConnectionInput, type EnqueueConnectionResult } from '@evergreen/sdk';
 import { migrateDatabase } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
 
 /**
  * enqueueConnection() fuzzed against the real Postgres and Redis: any object gives a result or an InvalidInputError

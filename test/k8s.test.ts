@@ -13,9 +13,9 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { cliCommands } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { cliCommands } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 
 /**
  * infra/k8s, checked offline: every manifest against the Kubernetes (and KEDA) JSON schemas that kubernetes-models

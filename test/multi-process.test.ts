@@ -2,11 +2,11 @@ import { FakeProvider } from '@evergreen/fake-provider';
 import { queueName } from '@evergreen/queue';
 import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRoleProcess, type RoleProcess } from './support/processes.ts';
-import { refreshTimes } from './support/provider-records.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { startRoleProcess, type RoleProcess } from '@evergreen/test-support/processes';
+import { refreshTimes } from '@evergreen/test-support/provider-records';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 async function stopAll(processes: RoleProcess[]): Promise<void> {
   for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');

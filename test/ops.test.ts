@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startRoleProcess } from './support/processes.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { REPO_ROOT, startRoleProcess } from '@evergreen/test-support/processes';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 describe('every role serves /metrics, /healthz and /readyz', () => {
   const sandbox = new Sandbox();

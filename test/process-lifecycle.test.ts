@@ -2,10 +2,10 @@ import { FakeProvider } from '@evergreen/fake-provider';
 import { queueName } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRoleProcess } from './support/processes.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { startRoleProcess } from '@evergreen/test-support/processes';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 describe('a role process', () => {
   const sandbox = new Sandbox();

@@ -5,10 +5,10 @@ import type { EnqueueConnectionInput } from '@evergreen/sdk';
 import type { StoredConnection } from '@evergreen/store';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, type ProviderEntry } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
-import { freePort } from './support/free-port.ts';
+import { Sandbox, type ProviderEntry } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
+import { freePort } from '@evergreen/test-support/free-port';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PRIVATE_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,8 +1,8 @@
 import { ConnectionLock, MAX_ADD_DELAY_MS, queueName, RefreshQueues } from '@evergreen/queue';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './support/sandbox.ts';
-import { until } from './support/until.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 
 describe('the per-connection lock', () => {
   const sandbox = new Sandbox();

@@ -6,9 +6,9 @@ import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Dat
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture } from './support/log-capture.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
 
 describe('the reconcile, Postgres → Redis', () => {
   const sandbox = new Sandbox();

@@ -1,9 +1,9 @@
 import { FakeProvider } from '@evergreen/fake-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshTimes } from './support/provider-records.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { refreshTimes } from '@evergreen/test-support/provider-records';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 describe('Redis losing all its data', () => {
   // A Redis database of its own, so a real FLUSHDB wipes this test's Redis and no other test file's.

@@ -2,9 +2,9 @@ import { FakeProvider } from '@evergreen/fake-provider';
 import { MAX_ADD_DELAY_MS, queueName } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 describe('the refresh pipeline, in one process', () => {
   const sandbox = new Sandbox();

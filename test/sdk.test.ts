@@ -13,10 +13,10 @@ import {
 } from '@evergreen/sdk';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 describe('the producer SDK', () => {
   const sandbox = new Sandbox();
@@ -96,11 +96,15 @@ describe('the producer SDK', () => {
 
     it('across processes: two processes asking at once for an expiring token cause one refresh', async () => {
       const { grant, connectionId } = await connect(slow, 'slow', 10);
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/token-caller.ts', connectionId, '300'], {
-        cwd: REPO_ROOT,
-        env: sandbox.env(),
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'internal-packages/test-support/src/token-caller.ts', connectionId, '300'],
+        {
+          cwd: REPO_ROOT,
+          env: sandbox.env(),
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await until(() => out.includes('ready'), { timeoutMs: 20_000, what: 'the other process' });

@@ -11,7 +11,7 @@ import {
   type Database,
 } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './support/sandbox.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 
 describe('the Postgres store', () => {
   const sandbox = new Sandbox();

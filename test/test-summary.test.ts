@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/processes.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
 
 /** CI reads only the line this script prints: every way a run can fail must show in it. */
 function summarise(args: string[]): { line: string; status: number } {

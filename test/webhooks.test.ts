@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { verifyWebhookSignature } from '@evergreen/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './support/sandbox.ts';
-import { startStack, type Stack } from './support/stack.ts';
-import { until } from './support/until.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { until } from '@evergreen/test-support/until';
 
 interface Received {
   headers: IncomingMessage['headers'];

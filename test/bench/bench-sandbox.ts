@@ -8,7 +8,7 @@ import { migrateDatabase } from '@evergreen/store';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 // Type-only: the tests' Sandbox module imports vitest, which the benchmark process does not run under.
-import type { ProviderEntry } from '../support/sandbox.ts';
+import type { ProviderEntry } from '@evergreen/test-support/sandbox';
 
 /**
  * The settings every benchmark process runs with: production defaults, except what a benchmark must change (no .env,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { findServices } from '../support/services.ts';
+import { findServices } from '@evergreen/test-support/services';
 import { describeMachine, servicePids } from './machine.ts';
 import { judge, writeReports, type BenchResults } from './report.ts';
 import {

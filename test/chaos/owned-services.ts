@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { freePort } from '../support/free-port.ts';
+import { freePort } from '@evergreen/test-support/free-port';
 
 /**
  * A Redis and a PostgreSQL of the chaos run's own, on free ports under a scratch directory: the run kills and

@@ -3,8 +3,8 @@ import type { RefreshQueues } from '@evergreen/queue';
 import type { EvergreenParts } from '@evergreen/wiring';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { startStack, type Stack } from '../../../test/support/stack.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { startStack, type Stack } from '@evergreen/test-support/stack';
 import { buildBoard, type BuildBoardOptions } from '../src/board-server.ts';
 import type { BoardAuth } from '@evergreen/config';
 

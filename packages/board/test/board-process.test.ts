@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { until } from '../../../test/support/until.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 import { bearer, TOKEN } from './board-fixture.ts';
 
 const APP_DIR = fileURLToPath(new URL('../../../apps/board/', import.meta.url));

@@ -3,9 +3,9 @@ import { createRedis } from '@evergreen/queue';
 import { closeDatabase, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture } from '../../../test/support/log-capture.ts';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { until } from '../../../test/support/until.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 import { boundedChecks, readinessChecks, startOpsServer, type OpsServer, type OpsServerOptions } from '../src/index.ts';
 
 describe('the ops server', () => {

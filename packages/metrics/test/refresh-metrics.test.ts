@@ -1,6 +1,6 @@
 import { createLogger } from '@evergreen/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture } from '../../../test/support/log-capture.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
 import { createRegistry, RefreshMetrics, startOpsServer, type OpsServer } from '../src/index.ts';
 import { parseProm, sampleValue, samplesOf } from './prom-text.ts';
 

@@ -4,9 +4,9 @@ import { createRedis, RefreshQueues } from '@evergreen/queue';
 import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture } from '../../../test/support/log-capture.ts';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { until } from '../../../test/support/until.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 import {
   createRegistry,
   registerStateCollectors,

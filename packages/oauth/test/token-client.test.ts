@@ -11,7 +11,7 @@ import {
   type ProviderEntry,
   type TokenEndpointReply,
 } from '@evergreen/core';
-import { FakeProvider, type FakeProviderOptions } from '../../fake-provider/src/index.ts';
+import { FakeProvider, type FakeProviderOptions } from '@evergreen/fake-provider';
 import { TokenClient, type TokenClientOptions } from '../src/index.ts';
 
 const started: FakeProvider[] = [];

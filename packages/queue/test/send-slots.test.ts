@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SendSlots } from '../src/send-slots.ts';
-import { until } from '../../../test/support/until.ts';
+import { until } from '@evergreen/test-support/until';
 
 describe('SendSlots', () => {
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });

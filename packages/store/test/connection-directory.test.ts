@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../../test/support/sandbox.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, type Database } from '../src/index.ts';
 
 describe('ConnectionDirectory', () => {

@@ -1,8 +1,8 @@
 import type { ConnectionEvent } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { until } from '../../../test/support/until.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 import {
   closeDatabase,
   ConnectionStore,

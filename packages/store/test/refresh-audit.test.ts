@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../../test/support/sandbox.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 import { closeDatabase, migrateDatabase, openDatabase, RefreshAudit, type Database } from '../src/index.ts';
 
 describe('RefreshAudit', () => {

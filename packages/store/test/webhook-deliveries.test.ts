@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../../test/support/sandbox.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
 import { closeDatabase, migrateDatabase, openDatabase, WebhookDeliveries, type Database } from '../src/index.ts';
 
 describe('WebhookDeliveries', () => {

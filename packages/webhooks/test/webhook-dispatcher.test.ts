@@ -1,9 +1,9 @@
 import { createLogger } from '@evergreen/log';
 import { closeDatabase, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LogCapture } from '../../../test/support/log-capture.ts';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { until } from '../../../test/support/until.ts';
+import { LogCapture } from '@evergreen/test-support/log-capture';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 import {
   verifyWebhookSignature,
   WebhookDispatcher,
@@ -11,7 +11,7 @@ import {
   type WebhookEndpoint,
 } from '../src/index.ts';
 import { Receiver, type Behaviour } from './receiver.ts';
-import { freePort } from '../../../test/support/free-port.ts';
+import { freePort } from '@evergreen/test-support/free-port';
 
 const SECRET = 'whsec_test_4f1c9a0e7b2d8c63';
 const PAYLOAD_MARKER = 'owner-7d41-private';

@@ -1,7 +1,7 @@
 import { createLogger } from '@evergreen/log';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../../test/support/sandbox.ts';
-import { until } from '../../../test/support/until.ts';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 import { openEvergreen } from '../src/open-evergreen.ts';
 import { PartsClosedError } from '../src/parts-closed-error.ts';
 

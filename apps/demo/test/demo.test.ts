@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDemoProcess, type DemoConnection } from '../scripts/demo-process.ts';
-import { REPO_ROOT } from './support/processes.ts';
-import { runCommand } from './support/repo-commands.ts';
-import { Sandbox } from './support/sandbox.ts';
-import { until } from './support/until.ts';
+import { startDemoProcess, type DemoConnection } from '../src/demo-process.ts';
+import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { runCommand } from '@evergreen/test-support/repo-commands';
+import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 
 /** `pnpm demo` in a child process, on this run's Postgres and Redis, in a schema and prefix of its own. */
 describe('pnpm demo', () => {
@@ -26,11 +26,11 @@ describe('pnpm demo', () => {
     await sandbox.cleanup();
   });
 
-  it('is the root package script `demo`, running scripts/demo.ts', () => {
+  it('is the root package script `demo`, running apps/demo/src/main.ts', () => {
     const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(scripts.demo).toBe('tsx scripts/demo.ts');
+    expect(scripts.demo).toBe('tsx apps/demo/src/main.ts');
   });
 
   it(
@@ -41,7 +41,7 @@ describe('pnpm demo', () => {
         ['--schema', 'evergreen'],
         ['--prefix', 'evergreen'],
       ]) {
-        const run = await runCommand(['node', '--import', 'tsx', 'scripts/demo.ts', ...args], env);
+        const run = await runCommand(['node', '--import', 'tsx', 'apps/demo/src/main.ts', ...args], env);
         expect(run.code, run.output).toBe(2);
         expect(run.output).toMatch(/must .*contain "demo"/);
       }

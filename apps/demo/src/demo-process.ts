@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 export interface DemoConnection {
   connectionId: string;
@@ -29,13 +29,13 @@ export interface DemoProcess {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts scripts/demo.ts with `args` and resolves once its banner is out (or rejects when it exits first). */
+/** Starts apps/demo/src/main.ts with `args` and resolves once its banner is out (or rejects when it exits first). */
 export function startDemoProcess(
   args: string[],
   env: Record<string, string | undefined> = process.env,
   timeoutMs = 60_000,
 ): Promise<DemoProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/demo/src/main.ts', ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
