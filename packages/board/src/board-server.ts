@@ -2,12 +2,16 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { BoardAuth } from '@evergreen/config';
+import helmet from '@fastify/helmet';
 import { operatorApi, type OperatorApiOptions } from '@evergreen/operator';
 import type { RefreshQueues } from '@evergreen/queue';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { assertCanStart } from './assert-can-start.ts';
 import { authCheck } from './auth.ts';
-import { TOKEN_HEALTH_PAGE_CSP, TOKEN_HEALTH_PAGE_HTML } from './ui/token-health-page.ts';
+import { boardGuards } from './guards/board-guards.ts';
+import type { LoginLimits } from './guards/login-limiter.ts';
+import { HELMET_OPTIONS } from './guards/security-headers.ts';
+import { TOKEN_HEALTH_PAGE_CSP, tokenHealthPageHtml } from './ui/token-health-page.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,8 +26,10 @@ export interface BuildBoardOptions extends Omit<OperatorApiOptions, 'queues'> {
   /** The host the board will listen on: decides whether a credential-less dev board may start. */
   host: string;
   dev?: boolean;
-  /** Bull Board without retry, promote, clean, pause, remove or add. */
+  /** Every mutation refused (405): the operator API's, Bull Board's; the page offers none. */
   readOnly?: boolean;
+  /** Failed logins per client address before it must wait (default 10 a minute). */
+  authFailures?: LoginLimits;
   logger?: FastifyBaseLogger;
   /** Where Bull Board is mounted. */
   boardPath?: string;
@@ -37,9 +43,11 @@ export function maskJobData(data: unknown): { connectionId: string | null } {
 
 /**
  * The board: the token-health page at / (and /ui), Bull Board over every provider's queue at /board, the operator
- * API at /api, and /healthz. Everything but /healthz needs the admin bearer token or basic credentials. Throws a
- * ConfigError, before anything listens, when no credentials are configured, unless dev mode is on and the host is
- * loopback.
+ * API at /api, and /healthz. Everything but /healthz needs the admin bearer token or basic credentials (failed logins
+ * limited per address); every answer carries helmet's security headers and Cache-Control: no-store; mutations pass a
+ * CSRF guard, and are all refused in read-only mode; a board without credentials answers loopback Host names only
+ * (`./guards`). Throws a ConfigError, before anything listens, when no credentials are configured, unless dev mode is
+ * on and the host is loopback.
  */
 export function buildBoard(options: BuildBoardOptions): FastifyInstance {
   assertCanStart(options.auth, options.host, options.dev ?? false);
@@ -56,32 +64,28 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
     routerOptions: { maxParamLength: 256 },
   });
 
-  if (auth.required) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.config.public === true) return;
-      if (auth.accepts(request.headers.authorization)) return;
-      return reply
-        .code(401)
-        .header('www-authenticate', auth.challenges)
-        .header('cache-control', 'no-store')
-        .send({ error: 'ERR_UNAUTHORIZED', message: 'send Authorization: Bearer <EVERGREEN_ADMIN_TOKEN>' });
-    });
-  } else {
+  // helmet first: its onRequest hooks then run before the guards', so their refusals carry its headers too.
+  app.register(helmet, HELMET_OPTIONS);
+  app.register(boardGuards, {
+    auth,
+    readOnly,
+    ...(options.authFailures !== undefined && { loginLimits: options.authFailures }),
+  });
+  if (!auth.required) {
     app.log.warn('board running WITHOUT authentication (EVERGREEN_BOARD_DEV=true on a loopback host)');
   }
 
   app.get('/healthz', { config: { public: true } }, (_request, reply) => reply.send({ status: 'ok' }));
 
-  // The token-health page (behind the same auth): a static document whose inline style and script the CSP allows by hash.
+  // The token-health page (behind the same auth): a static document whose inline style and script its own CSP, stricter
+  // than helmet's, allows by hash.
+  const page = tokenHealthPageHtml(readOnly);
   for (const path of ['/', '/ui']) {
     app.get(path, async (_request, reply) =>
       reply
         .header('content-type', 'text/html; charset=utf-8')
         .header('content-security-policy', TOKEN_HEALTH_PAGE_CSP)
-        .header('cache-control', 'no-store')
-        .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer')
-        .send(TOKEN_HEALTH_PAGE_HTML),
+        .send(page),
     );
   }
 

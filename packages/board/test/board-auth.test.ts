@@ -104,7 +104,8 @@ describe('the board behind auth', () => {
   });
 
   it('refuses requests without credentials, with a wrong bearer, with wrong basic credentials', async () => {
-    const app = f.board();
+    // Dozens of failed logins from one address: above the default limit, which board-security.test.ts checks.
+    const app = f.board({ authFailures: { limit: 1_000, windowMs: 60_000 } });
     const cases: Record<string, string>[] = [
       {},
       { authorization: 'Bearer wrong-token-0123456789abcdef' },

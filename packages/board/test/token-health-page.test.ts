@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -116,7 +118,9 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
         const response = await answer;
         expect(response.status()).toBe(401);
         expect(response.headers()['www-authenticate']).toMatch(/^Basic realm=/);
-        expect(response.headers()['content-security-policy']).toBeUndefined();
+        // The board's CSP (every answer has one since issue 15), not the page's: the page was not served.
+        expect(response.headers()['content-security-policy']).not.toBe(TOKEN_HEALTH_PAGE_CSP);
+        expect(response.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
         expect(await response.text()).not.toContain('token health');
         if (!(navigation instanceof Error)) expect(navigation!.status()).toBe(401);
         // The same through the context's own requests.
@@ -241,6 +245,83 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
     }
   });
 
+  it('read-only: the page hides Force refresh (issue 15, finding 4)', async () => {
+    const readOnly = f.board({ auth: { user: USER, password: PASSWORD }, readOnly: true });
+    const readOnlyBase = await readOnly.listen({ port: 0, host: '127.0.0.1' });
+    const { page, problems } = await openPage();
+    try {
+      await page.goto(`${readOnlyBase}/`);
+      await page.locator('body[data-loaded="true"]').waitFor();
+      await page.locator(`#connections tr[data-id="${ids.target}"]`).click();
+      await page.locator('#detail-title', { hasText: ids.target }).waitFor();
+      expect(await page.locator('#force-refresh').isVisible()).toBe(false);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('never lets a dot-only connection id reach another route (issue 15, finding 11)', async () => {
+    const { page, problems } = await openPage();
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() !== 'GET') posts.push(new URL(r.url()).pathname);
+    });
+    try {
+      // A row whose id is "." (core refuses such ids now; older rows or another writer may still hold one).
+      await page.route(`${base}/api/connections?limit=50`, async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { items: { connectionId: string }[]; nextCursor: string | null };
+        const dot = { ...body.items.find((i) => i.connectionId === ids.soon)!, connectionId: '.' };
+        await route.fulfill({ response, json: { ...body, items: [dot, ...body.items] } });
+      });
+      await page.goto(`${base}/`);
+      await page.locator('body[data-loaded="true"]').waitFor();
+      await page.locator(`#connections tr[data-id="${ids.soon}"]`).click();
+      await page.locator('#detail-title', { hasText: ids.soon }).waitFor();
+      await page.locator('#connections tr[data-id="."]').click();
+      await page.locator('#refresh-line').filter({ hasText: /\S/ }).waitFor();
+      // Whatever detail is still on show, its button must not act on "." (which a URL would turn into the bulk route).
+      const button = page.locator('#force-refresh');
+      if ((await button.isVisible()) && (await button.isEnabled())) {
+        await button.click();
+        await page.locator('#refresh-line', { hasText: /Refresh(ed| failed)/ }).waitFor();
+      }
+      expect(posts).toEqual([]);
+      expect(await page.locator('#refresh-line').textContent()).toMatch(/cannot be addressed/);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('Bull Board renders under its CSP, and its same-origin action requests pass the CSRF guard (issue 15)', async () => {
+    const { page, problems } = await openPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text()) && !/fonts\.googleapis\.com/.test(message.text())) {
+        violations.push(message.text());
+      }
+    });
+    try {
+      const response = await page.goto(`${base}/board`);
+      expect(response!.status()).toBe(200);
+      expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+      // Its queue list, rendered by its own scripts.
+      await page.getByText('refresh-acme').first().waitFor({ timeout: 15_000 });
+      // What its Pause button sends: a bodyless PUT with axios from the page, basic credentials resent by the browser.
+      const status = (path: string) => page.evaluate(async (p) => (await fetch(p, { method: 'PUT' })).status, path);
+      expect(await status('api/queues/refresh-beta/pause')).toBe(200);
+      expect(await f.queues.queue('beta').isPaused()).toBe(true);
+      expect(await status('api/queues/refresh-beta/resume')).toBe(200);
+      expect(await f.queues.queue('beta').isPaused()).toBe(false);
+      expect(violations).toEqual([]);
+      expect(problems.filter((p) => !/fonts\.googleapis\.com|Content Security Policy/.test(p))).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it('serves the same page at /ui', async () => {
     const { page, problems } = await openPage();
     try {
@@ -251,6 +332,33 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       expect(problems).toEqual([]);
     } finally {
       await page.context().close();
+    }
+  });
+  it("refuses a cross-site form that posts text/plain with the browser's basic credentials (issue 15, finding 2)", async () => {
+    const id = `ui-${owner}-z-csrf`;
+    await connect('acme', id, 7200);
+    // The attacker's page: another site (localhost is not the same site as 127.0.0.1), a form that posts itself.
+    const evil = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html; charset=utf-8');
+      response.end(
+        `<form method="POST" enctype="text/plain" action="${base}/api/connections/${id}/disconnect">` +
+          '<input name="x" value="y"></form><script>document.forms[0].submit()</script>',
+      );
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    const { page } = await openPage();
+    try {
+      const answer = page.waitForResponse(
+        (r) => r.url() === `${base}/api/connections/${id}/disconnect` && r.status() !== 401,
+      );
+      await page.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+      const response = await answer;
+      expect(response.request().method()).toBe('POST');
+      expect(response.status()).toBe(403);
+      expect(await f.stack.read(id)).toMatchObject({ status: 'connected', accessToken: expect.any(String) });
+    } finally {
+      await page.context().close();
+      await new Promise((resolve) => evil.close(resolve));
     }
   });
 });

@@ -5,7 +5,7 @@ export interface BoardConfig {
   port: number;
   host: string;
   auth: BoardAuth;
-  /** Bull Board shows, never acts. */
+  /** Shows, never acts: every mutation is refused (405). */
   readOnly: boolean;
   /** Allows running without credentials, on a loopback host only. */
   dev: boolean;
@@ -20,7 +20,7 @@ export interface BoardAuth {
 }
 
 export const MIN_TOKEN_LENGTH = 16;
-export const MIN_PASSWORD_LENGTH = 8;
+export const MIN_PASSWORD_LENGTH = 16;
 
 /**
  * The credentials exactly as given: unlike other variables they are not trimmed, since a password may begin or end with

@@ -109,13 +109,15 @@ export const VARIABLES = [
     name: 'EVERGREEN_ADMIN_PASSWORD',
     kind: 'string',
     default: null,
-    description: 'Board: basic-auth password (8+ characters).',
+    description:
+      'Board: basic-auth password (16+ characters; failed logins are limited to 10 a minute per client address).',
   },
   {
     name: 'EVERGREEN_BOARD_READ_ONLY',
     kind: 'boolean',
     default: 'false',
-    description: 'Board: Bull Board shows, never acts.',
+    description:
+      'Board: shows, never acts: the operator API and Bull Board refuse every change (405), the page offers none.',
   },
   {
     name: 'EVERGREEN_BOARD_DEV',

@@ -80,6 +80,8 @@ button:disabled { opacity: .6; cursor: progress; }
 const SCRIPT = `
 const STATUSES = ['connected', 'token_expired', 'needs_reauth', 'error', 'disconnected'];
 const $ = (id) => document.getElementById(id);
+/** A read-only board refuses every change (405): the page offers none. */
+const READ_ONLY = document.body.dataset.readOnly === 'true';
 let selectedId = null;
 
 function el(tag, text, className) {
@@ -117,10 +119,22 @@ function relative(value) {
   return seconds >= 0 ? 'in ' + text : text + ' ago';
 }
 
+/**
+ * One URL path segment. "." and ".." cannot be sent as an id: the URL parser reads them (even as %2E) as "this" and
+ * "parent" directory, so "/api/connections/./refresh" would reach the bulk refresh.
+ */
+function segment(value) {
+  const text = String(value);
+  if (text === '' || text === '.' || text === '..') throw new Error('connection id "' + text + '" cannot be addressed in a URL');
+  return encodeURIComponent(text);
+}
+
 function badge(text) { return el('span', text ?? '\\u2014', 'status ' + String(text ?? '')); }
 
 async function api(path, init) {
-  const response = await fetch(path, Object.assign({ credentials: 'same-origin', headers: { accept: 'application/json' } }, init));
+  // x-evergreen-request: the board refuses a POST without it (or JSON), so a form on another site cannot post one.
+  const headers = { accept: 'application/json', 'x-evergreen-request': '1' };
+  const response = await fetch(path, Object.assign({ credentials: 'same-origin', headers }, init));
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   if (!response.ok) {
@@ -297,7 +311,8 @@ function renderDetail(d) {
   add('Created', when(d.createdAt), 'createdAt');
   add('Updated', when(d.updatedAt), 'updatedAt');
   const live = d.status === 'connected' || d.status === 'token_expired';
-  $('force-refresh').disabled = !live;
+  $('force-refresh').hidden = READ_ONLY;
+  $('force-refresh').disabled = !live || READ_ONLY;
   $('force-refresh').title = live ? '' : 'only live connections (connected, token expired) can be refreshed';
   const events = (d.refreshEvents ?? []).slice(0, 10).map((e) => [
     when(e.createdAt), badge(e.outcome), e.reason ?? '\\u2014', e.trigger, e.httpStatus ?? '\\u2014', e.durationMs + ' ms',
@@ -311,8 +326,10 @@ async function select(id) {
   const line = $('refresh-line');
   line.textContent = '';
   line.className = 'line';
+  // Until this connection's detail is on show, the button must not act on it (nor on the one shown before).
+  $('force-refresh').disabled = true;
   try {
-    const detail = await api('/api/connections/' + encodeURIComponent(id));
+    const detail = await api('/api/connections/' + segment(id));
     if (selectedId === id) renderDetail(detail);
   } catch (error) {
     line.textContent = error instanceof Error ? error.message : String(error);
@@ -321,7 +338,7 @@ async function select(id) {
 }
 
 async function forceRefresh() {
-  if (selectedId === null) return;
+  if (selectedId === null || READ_ONLY) return;
   const id = selectedId;
   const button = $('force-refresh');
   const line = $('refresh-line');
@@ -329,8 +346,8 @@ async function forceRefresh() {
   line.textContent = 'Refreshing\\u2026';
   line.className = 'line';
   try {
-    const view = await api('/api/connections/' + encodeURIComponent(id) + '/refresh', { method: 'POST' });
-    const detail = await api('/api/connections/' + encodeURIComponent(id));
+    const view = await api('/api/connections/' + segment(id) + '/refresh', { method: 'POST' });
+    const detail = await api('/api/connections/' + segment(id));
     if (selectedId !== id) return;
     renderDetail(detail);
     line.textContent = 'Refreshed \\u2014 version ' + view.version + ', ' + when(view.lastRefreshAt);
@@ -369,7 +386,8 @@ export const TOKEN_HEALTH_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export const TOKEN_HEALTH_PAGE_HTML = `<!DOCTYPE html>
+/** The page; `readOnly` hides its Force refresh button (the board would refuse it anyway). */
+export const tokenHealthPageHtml = (readOnly: boolean): string => `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -378,7 +396,7 @@ export const TOKEN_HEALTH_PAGE_HTML = `<!DOCTYPE html>
 <title>Evergreen · token health</title>
 <style>${STYLE}</style>
 </head>
-<body>
+<body data-read-only="${String(readOnly)}">
 <header>
   <h1>Evergreen · token health</h1>
   <span class="meta" id="generated">loading…</span>
@@ -419,7 +437,7 @@ export const TOKEN_HEALTH_PAGE_HTML = `<!DOCTYPE html>
         <h3 id="detail-title"></h3>
         <dl class="fields" id="detail-fields"></dl>
         <div class="actions">
-          <button type="button" id="force-refresh">Force refresh</button>
+          <button type="button" id="force-refresh"${readOnly ? ' hidden' : ''}>Force refresh</button>
           <span class="line" id="refresh-line" role="status" aria-live="polite"></span>
         </div>
         <h2>Last refresh attempts</h2>
