@@ -26,10 +26,14 @@ export async function rotateKeys(
   options: { batchSize?: number; onBatch?: (progress: RotationProgress) => void } = {},
 ): Promise<RotationProgress> {
   const batchSize = options.batchSize ?? 500;
-  const current = `evg1.${keyring.currentKeyId}.%`;
+  // Compared as a plain prefix, never with LIKE: key ids may hold `_`, which LIKE reads as any character, so a row
+  // sealed with `k01` would pass for one sealed with `k_1` and the old key be dropped while still in use.
+  const current = `evg1.${keyring.currentKeyId}.`;
   const progress: RotationProgress = { rotated: 0, raced: 0, remaining: 0 };
   const stale = sql.join(
-    SEALED_COLUMNS.map((c) => sql`(${sql.identifier(c)} is not null and ${sql.identifier(c)} not like ${current})`),
+    SEALED_COLUMNS.map(
+      (c) => sql`(${sql.identifier(c)} is not null and not starts_with(${sql.identifier(c)}, ${current}))`,
+    ),
     sql` or `,
   );
   let after = '';
