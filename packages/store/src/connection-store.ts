@@ -13,6 +13,7 @@ import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
 import { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
 import { ConnectionDirectory } from './connection-directory.ts';
+import { DatabaseError, throwsDatabaseErrors } from './database-error.ts';
 import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { executePrepared } from './prepared.ts';
@@ -304,9 +305,9 @@ export class ConnectionStore {
   }
 }
 
-/** The SQLSTATE of a Postgres error, whether or not drizzle wrapped it. */
+/** The SQLSTATE of a failed store call (its methods throw `DatabaseError`s). */
 function pgCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: { code?: unknown } };
-  const code = typeof e.code === 'string' ? e.code : e.cause?.code;
-  return typeof code === 'string' ? code : undefined;
+  return error instanceof DatabaseError ? error.sqlState : undefined;
 }
+
+throwsDatabaseErrors(ConnectionStore);

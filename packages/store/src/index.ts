@@ -1,4 +1,5 @@
 export { openDatabase, closeDatabase, pingDatabase, type Database, type DatabaseOptions } from './database.ts';
+export { DatabaseError } from './database-error.ts';
 export { migrateDatabase, dropSchema, MIGRATIONS_FOLDER } from './migrate.ts';
 export {
   ConnectionStore,

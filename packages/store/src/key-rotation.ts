@@ -1,6 +1,7 @@
 import { tokenAad, Keyring } from '@evergreen/keyring';
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import { rethrowDatabaseError } from './database-error.ts';
 
 const SEALED_COLUMNS = ['access_token', 'refresh_token', 'previous_refresh_token', 'credentials'] as const;
 
@@ -20,10 +21,18 @@ export interface RotationProgress {
  * bump it, so a refresh in flight is never fenced out by a rotation; a row a refresh rewrote meanwhile already carries
  * the current key.
  */
-export async function rotateKeys(
+export function rotateKeys(
   db: Database,
   keyring: Keyring,
   options: { batchSize?: number; onBatch?: (progress: RotationProgress) => void } = {},
+): Promise<RotationProgress> {
+  return rotate(db, keyring, options).catch(rethrowDatabaseError);
+}
+
+async function rotate(
+  db: Database,
+  keyring: Keyring,
+  options: { batchSize?: number; onBatch?: (progress: RotationProgress) => void },
 ): Promise<RotationProgress> {
   const batchSize = options.batchSize ?? 500;
   // Compared as a plain prefix, never with LIKE: key ids may hold `_`, which LIKE reads as any character, so a row
