@@ -26,3 +26,4 @@ export { eventsChannel } from './event-feed.ts';
 export type { ConnectionView } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
+export { KeyUsage, type KeyUsageTotal, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';

@@ -2,6 +2,7 @@ import { tokenAad, Keyring } from '@evergreen/keyring';
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { rethrowDatabaseError } from './database-error.ts';
+import { KeyUsage } from './key-usage.ts';
 
 const SEALED_COLUMNS = ['access_token', 'refresh_token', 'previous_refresh_token', 'credentials'] as const;
 
@@ -45,6 +46,7 @@ async function rotate(
     ),
     sql` or `,
   );
+  const usage = new KeyUsage(db);
   let after = '';
   for (;;) {
     const rows = await db.execute<
@@ -68,6 +70,9 @@ async function rotate(
       else progress.raced += 1;
     }
     after = rows[rows.length - 1]!.id;
+    // A rotation seals as many values as it rotates: they count against the new key's budget like any others. The
+    // count is bookkeeping: a rotation does not stop when it cannot be written (the keyring keeps it for a later try).
+    await usage.flush(keyring).catch(() => null);
     options.onBatch?.({ ...progress });
   }
   const [left] = await db.execute<{ n: number }>(sql`select count(*)::int as n from connections where ${stale}`);
