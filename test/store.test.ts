@@ -44,6 +44,7 @@ describe('the Postgres store', () => {
       '__drizzle_migrations',
       'connection_events',
       'connections',
+      'key_usage',
       'refresh_events',
       'webhook_cursors',
       'webhook_deliveries',

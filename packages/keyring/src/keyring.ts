@@ -63,6 +63,8 @@ export class EncryptError extends EvergreenError {
 export class Keyring {
   readonly currentKeyId: string;
   readonly #keys: ReadonlyMap<string, Buffer>;
+  /** Encryptions under the current key not yet added to the durable count (see `takeEncryptionCount`). */
+  #uncounted = 0;
 
   private constructor(keys: Map<string, Buffer>, currentKeyId: string) {
     this.#keys = keys;
@@ -118,7 +120,24 @@ export class Keyring {
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const packed = Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    this.#uncounted += 1;
     return `${VERSION}.${this.currentKeyId}.${packed}`;
+  }
+
+  /**
+   * How many values the current key sealed since the last call, and resets that to 0. A key may seal at most 2^32
+   * values with random IVs (see `encryptionBudget`), counted across every process: the store adds these to its
+   * `key_usage` table in batches, so counting costs the encryption itself nothing more than an increment.
+   */
+  takeEncryptionCount(): number {
+    const count = this.#uncounted;
+    this.#uncounted = 0;
+    return count;
+  }
+
+  /** Puts back a count taken by `takeEncryptionCount` that could not be recorded, so the next attempt carries it. */
+  restoreEncryptionCount(count: number): void {
+    this.#uncounted += count;
   }
 
   decrypt(ciphertext: string, associatedData: string): string {

@@ -1,9 +1,3 @@
-export {
-  createLogger,
-  ownerHasher,
-  REDACT_PATHS,
-  type LoggerConfig,
-  type Logger,
-  type DestinationStream,
-} from './logger.ts';
+export { createLogger, ownerHasher, type LoggerConfig, type Logger, type DestinationStream } from './logger.ts';
 export { safeError } from './safe-error.ts';
+export { redactSecrets, isSecretKey } from './redact.ts';

@@ -1,40 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import {
+  pino,
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type LogFn,
+  type Logger,
+  type LoggerOptions,
+} from 'pino';
+import { redactSecrets, redactUrls } from './redact.ts';
 
 export type { DestinationStream };
 
-/** Keys that may hold a secret anywhere in a log object; pino replaces their values before serialising. */
-const SECRET_KEYS = [
-  'accessToken',
-  'refreshToken',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'idToken',
-  'token',
-  'clientSecret',
-  'client_secret',
-  'assertion',
-  'client_assertion',
-  'password',
-  'authorization',
-  'Authorization',
-  'cookie',
-  'Cookie',
-  'set-cookie',
-  'code_verifier',
-  'encryptionKeys',
-  'EVERGREEN_ENCRYPTION_KEYS',
-];
-
-/** Top level, one and two levels down, and inside request headers: where tokens have been seen to wander. */
-export const REDACT_PATHS = [
-  ...SECRET_KEYS,
-  ...SECRET_KEYS.map((k) => `*.${k}`),
-  ...SECRET_KEYS.map((k) => `*.*.${k}`),
-  'req.headers.authorization',
-  'headers.authorization',
-];
+type ChildFn = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
 
 export interface LoggerConfig {
   level: string;
@@ -44,16 +22,56 @@ export interface LoggerConfig {
   destination?: DestinationStream;
 }
 
-/** The one root logger of a process (DESIGN.md invariant 8): JSON lines, secrets redacted. */
+/**
+ * The one root logger of a process (DESIGN.md invariant 8): JSON lines, secrets redacted by key at any depth and
+ * connection-string passwords taken out (`redactSecrets`), in what is logged, in child bindings, in errors and in the
+ * message. pino's own `redact` takes fixed paths only, and a secret one level deeper than its paths went out whole.
+ */
 export function createLogger(config: LoggerConfig): Logger {
   const options: LoggerOptions = {
     level: config.level,
     base: { pid: process.pid, ...config.base },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: (bindings) => redactSecrets(bindings),
+      log: (object) => redactSecrets(object),
+    },
+    // `redactSecrets` has already turned every error into pino's shape, redacted; serialising it again would
+    // overwrite its `type` with "Object".
+    serializers: { err: (value: unknown) => value },
+    hooks: {
+      logMethod(args, method) {
+        return method.apply(this, scrubMessage(args as unknown[]) as Parameters<LogFn>);
+      },
+    },
   };
-  return config.destination ? pino(options, config.destination) : pino(options);
+  const logger = config.destination ? pino(options, config.destination) : pino(options);
+  // pino formats only the root's bindings (`formatters.bindings`); a child's go out as given. Children are created
+  // from their parent's prototype chain, so this one override covers every descendant; pino's own `child` is taken
+  // unbound on purpose, since each descendant calls it with itself as `this`.
+  const child = Reflect.get(logger, 'child') as unknown as ChildFn;
+  const redactingChild: ChildFn = function (bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  };
+  logger.child = redactingChild as unknown as Logger['child'];
+  return logger;
+}
+
+/**
+ * A log call's arguments with connection-string passwords out of its message. pino takes the message of an error
+ * logged alone (`log.error(err)`, `log.error({ err })`) from the error itself, past the formatters: it is handed over
+ * scrubbed instead.
+ */
+function scrubMessage(args: unknown[]): unknown[] {
+  const [first, second] = args;
+  if (args.length === 1 && typeof first === 'object' && first !== null) {
+    const err = first instanceof Error ? first : (first as { err?: unknown }).err;
+    if (err instanceof Error && (first as { msg?: unknown }).msg === undefined) return [first, redactUrls(err.message)];
+  }
+  if (typeof first === 'string') return [redactUrls(first), ...args.slice(1)];
+  if (typeof second === 'string') return [first, redactUrls(second), ...args.slice(2)];
+  return args;
 }
 
 /**

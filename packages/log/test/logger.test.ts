@@ -1,8 +1,58 @@
 import { randomBytes } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
-import { createLogger, ownerHasher, REDACT_PATHS } from '../src/index.ts';
+import { createLogger, ownerHasher, redactSecrets } from '../src/index.ts';
 
-const SECRET_KEYS = REDACT_PATHS.filter((path) => !path.includes('.'));
+/** Every key that names a secret somewhere in Evergreen, its providers, HTTP or its configuration. */
+const SECRET_KEYS = [
+  'accessToken',
+  'refreshToken',
+  'previousRefreshToken',
+  'replacedRefreshToken',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'idToken',
+  'token',
+  'secret',
+  'clientSecret',
+  'client_secret',
+  'webhookSecret',
+  'password',
+  'privateKey',
+  'private_key',
+  'credentials',
+  'assertion',
+  'clientAssertion',
+  'client_assertion',
+  'authorization',
+  'Authorization',
+  'proxy-authorization',
+  'cookie',
+  'Cookie',
+  'set-cookie',
+  'apiKey',
+  'api_key',
+  'x-api-key',
+  'code_verifier',
+  'encryptionKeys',
+  'EVERGREEN_ENCRYPTION_KEYS',
+  'EVERGREEN_ADMIN_TOKEN',
+  'EVERGREEN_ADMIN_PASSWORD',
+];
+
+/** `{ a: { b: ... { [key]: value, keep } } }`, with `depth` levels in all (1: the key is at the top). */
+function nested(depth: number, key: string, value: unknown): Record<string, unknown> {
+  let object: Record<string, unknown> = { [key]: value, keep: 'visible' };
+  for (let level = depth - 1; level > 0; level--) object = { [`level${level}`]: object };
+  return object;
+}
+
+/** The object at `depth` inside what `nested` built, read back from a parsed line. */
+function dig(line: Record<string, unknown> | undefined, depth: number): Record<string, unknown> {
+  let object = line as Record<string, unknown>;
+  for (let level = 1; level < depth; level++) object = object[`level${level}`] as Record<string, unknown>;
+  return object;
+}
 
 /** A logger whose lines land in an array, parsed and raw. */
 function capture(level = 'trace', base?: Record<string, unknown>) {
@@ -44,48 +94,118 @@ describe('createLogger', () => {
     expect(raw).toHaveLength(1);
   });
 
-  it('covers the token-bearing keys the design names', () => {
-    for (const key of [
-      'accessToken',
-      'refreshToken',
-      'access_token',
-      'refresh_token',
-      'id_token',
-      'clientSecret',
-      'client_secret',
-      'authorization',
-      'EVERGREEN_ENCRYPTION_KEYS',
-    ]) {
-      expect(SECRET_KEYS).toContain(key);
-    }
-  });
-
   describe('redaction', () => {
     for (const key of SECRET_KEYS) {
-      it(`redacts "${key}" at the top level`, () => {
+      for (const depth of [1, 3, 6]) {
+        it(`redacts "${key}" at depth ${depth}`, () => {
+          const { logger, raw, lines } = capture();
+          const secret = secretFor(key);
+          logger.info(nested(depth, key, secret), 'msg');
+          expect(raw.join('')).not.toContain(secret);
+          expect(dig(lines()[0], depth)).toMatchObject({ [key]: '[redacted]', keep: 'visible' });
+        });
+      }
+
+      it(`redacts "${key}" inside arrays`, () => {
         const { logger, raw, lines } = capture();
         const secret = secretFor(key);
-        logger.info({ [key]: secret, keep: 'visible' }, 'msg');
+        logger.info({ items: [{ [key]: secret }, [{ deeper: { [key]: secret } }], 'plain'] }, 'msg');
         expect(raw.join('')).not.toContain(secret);
-        expect(lines()[0]).toMatchObject({ [key]: '[redacted]', keep: 'visible' });
+        expect(lines()[0]).toMatchObject({
+          items: [{ [key]: '[redacted]' }, [{ deeper: { [key]: '[redacted]' } }], 'plain'],
+        });
       });
 
-      it(`redacts "${key}" nested one level down`, () => {
+      it(`redacts "${key}" carried by a logged error, at any depth`, () => {
         const { logger, raw, lines } = capture();
         const secret = secretFor(key);
-        logger.info({ tokens: { [key]: secret, keep: 'visible' } }, 'msg');
+        const error = Object.assign(new Error('token endpoint refused'), {
+          [key]: secret,
+          response: { body: nested(3, key, secret) },
+        });
+        logger.error({ err: error, wrapped: { err: error } }, 'failed');
+        logger.error(error);
         expect(raw.join('')).not.toContain(secret);
-        expect(lines()[0]).toMatchObject({ tokens: { [key]: '[redacted]', keep: 'visible' } });
-      });
-
-      it(`redacts "${key}" nested two levels down`, () => {
-        const { logger, raw, lines } = capture();
-        const secret = secretFor(key);
-        logger.info({ result: { tokens: { [key]: secret, keep: 'visible' } } }, 'msg');
-        expect(raw.join('')).not.toContain(secret);
-        expect(lines()[0]).toMatchObject({ result: { tokens: { [key]: '[redacted]', keep: 'visible' } } });
+        const [first, second] = lines();
+        expect(first?.err).toMatchObject({ type: 'Error', message: 'token endpoint refused', [key]: '[redacted]' });
+        expect((first?.wrapped as { err: unknown }).err).toMatchObject({ [key]: '[redacted]' });
+        expect(second?.err).toMatchObject({ type: 'Error', [key]: '[redacted]' });
+        expect(second?.msg).toBe('token endpoint refused');
       });
     }
+
+    it('replaces the whole value of a secret key, objects included', () => {
+      const { logger, raw, lines } = capture();
+      logger.info({ connection: { credentials: { username: 'u', password: 'pw-inside' } } }, 'msg');
+      expect(raw.join('')).not.toContain('pw-inside');
+      expect(lines()[0]).toMatchObject({ connection: { credentials: '[redacted]' } });
+    });
+
+    it('leaves keys that only look alike: token URLs, key ids, token counts, flags', () => {
+      const { logger, lines } = capture();
+      const kept = {
+        tokenUrl: 'https://idp.example/token',
+        tokenType: 'Bearer',
+        keyId: 'k1',
+        key: 'evergreen:lock:c1',
+        tokens: 3,
+        hasRefreshToken: true,
+        expiresAt: '2026-01-01T00:00:00.000Z',
+        provider: 'acme',
+      };
+      logger.info({ ...kept, nested: kept }, 'msg');
+      expect(lines()[0]).toMatchObject({ ...kept, nested: kept });
+    });
+
+    it('takes the password out of connection strings in any value, error or message', () => {
+      const { logger, raw, lines } = capture();
+      const urls = [
+        'postgres://evergreen:pg-Pass_1@db.internal:5432/evergreen',
+        'postgresql://u:p%40ss-2@10.0.0.1/db?sslmode=require',
+        'redis://:redis-pass-3@cache:6379/0',
+        'rediss://default:redis-pass-4@cache.example:6380',
+      ];
+      for (const url of urls) {
+        logger.warn({ config: { databaseUrl: url }, list: [url], err: new Error(`cannot reach ${url}`) }, `at ${url}`);
+      }
+      const all = raw.join('');
+      for (const secret of ['pg-Pass_1', 'p%40ss-2', 'redis-pass-3', 'redis-pass-4']) expect(all).not.toContain(secret);
+      expect(lines()[0]).toMatchObject({
+        config: { databaseUrl: 'postgres://evergreen:[redacted]@db.internal:5432/evergreen' },
+        msg: 'at postgres://evergreen:[redacted]@db.internal:5432/evergreen',
+      });
+      expect(lines()[2]).toMatchObject({ list: ['redis://:[redacted]@cache:6379/0'] });
+      // A URL object prints its href, password included, unless redacted; a Date still prints as itself.
+      logger.info({ target: new URL('postgres://u:url-pass-5@h/db'), at: new Date(0) }, 'msg');
+      expect(raw.at(-1)).not.toContain('url-pass-5');
+      expect(lines().at(-1)).toMatchObject({
+        target: 'postgres://u:[redacted]@h/db',
+        at: '1970-01-01T00:00:00.000Z',
+      });
+      // A URL without a password, and an e-mail address, are left as they are.
+      logger.info({ url: 'redis://cache:6379', owner: 'alice@example.com', at: 'https://user@host/' }, 'msg');
+      expect(lines()[5]).toMatchObject({
+        url: 'redis://cache:6379',
+        owner: 'alice@example.com',
+        at: 'https://user@host/',
+      });
+    });
+
+    it('survives circular objects', () => {
+      const { logger, raw, lines } = capture();
+      const loop: Record<string, unknown> = { name: 'loop', accessToken: 'at-circular' };
+      loop.self = loop;
+      logger.info({ loop }, 'msg');
+      expect(raw.join('')).not.toContain('at-circular');
+      expect(lines()[0]).toMatchObject({ loop: { name: 'loop', accessToken: '[redacted]' } });
+    });
+
+    it('hands a flat object without secrets through as it is, without copying it (the refresh line)', () => {
+      const line = { connection: 'c1', provider: 'acme', outcome: 'success', httpStatus: 200, ms: 12, next: 'delay' };
+      expect(redactSecrets(line)).toBe(line);
+      const withSecret = { ...line, accessToken: 'at' };
+      expect(redactSecrets(withSecret)).toEqual({ ...line, accessToken: '[redacted]' });
+    });
 
     it('redacts request headers: authorization under req.headers and headers', () => {
       const { logger, raw, lines } = capture();
@@ -122,11 +242,17 @@ describe('createLogger', () => {
       expect(payload).toEqual({ accessToken: 'at_keep', nested: { refreshToken: 'rt_keep' } });
     });
 
-    it('redacts secrets in the bindings of a child logger', () => {
+    it('redacts secrets in the bindings of a child logger, and of its children, at any depth', () => {
       const { logger, raw } = capture();
-      logger.child({ accessToken: 'at_child_binding', connectionId: 'c1' }).info('from child');
-      expect(raw.join('')).not.toContain('at_child_binding');
-      expect(raw.join('')).toContain('c1');
+      const child = logger.child({ accessToken: 'at_child_binding', connectionId: 'c1' });
+      child.info('from child');
+      child
+        .child({ ctx: { provider: { clientSecret: 'cs_grandchild', url: 'redis://:rp_grandchild@h' } } })
+        .info('from grandchild');
+      const all = raw.join('');
+      for (const secret of ['at_child_binding', 'cs_grandchild', 'rp_grandchild']) expect(all).not.toContain(secret);
+      expect(all).toContain('c1');
+      expect(raw).toHaveLength(2);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { CONNECTION_STATUSES } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import type { RefreshQueues } from '@evergreen/queue';
-import { ConnectionCounts, type Database } from '@evergreen/store';
+import { ConnectionCounts, KeyUsage, type Database } from '@evergreen/store';
 import { Gauge, type Registry } from 'prom-client';
 import { withTimeout } from './with-timeout.ts';
 
@@ -33,6 +33,7 @@ export interface StateCollectors {
   connections: Gauge<'provider' | 'status'>;
   tokensExpiring: Gauge<'provider' | 'within'>;
   queueJobs: Gauge<'provider' | 'state'>;
+  keyEncryptions: Gauge<'key_id'>;
 }
 
 type Sample<L extends string> = { labels: Record<L, string>; value: number };
@@ -97,12 +98,14 @@ function gaugeFrom<L extends string>(
 
 /**
  * Gauges of state computed when Prometheus scrapes: connections by provider and status, live connections whose
- * access token expires within 5 minutes and within an hour, and each provider queue's BullMQ job counts. Each comes
- * from one cheap query (index-backed group-bys, one Lua call per queue), cached for a few seconds.
+ * access token expires within 5 minutes and within an hour, each provider queue's BullMQ job counts, and the values
+ * each encryption key has sealed. Each comes from one cheap query (index-backed group-bys, one Lua call per queue, a
+ * table of a row per key id), cached for a few seconds.
  */
 export function registerStateCollectors(options: StateCollectorsOptions): StateCollectors {
   const { queues, log } = options;
   const counts = new ConnectionCounts(options.db);
+  const keyUsage = new KeyUsage(options.db);
   const cache = {
     ttlMs: options.cacheMs ?? 5_000,
     timeoutMs: options.queryTimeoutMs ?? 2_000,
@@ -156,6 +159,13 @@ export function registerStateCollectors(options: StateCollectorsOptions): StateC
     cache,
   );
 
+  const keyCounts = new CachedSource(
+    'evergreen_key_encryptions',
+    async (): Promise<Sample<'key_id'>[]> =>
+      (await keyUsage.totals()).map((t) => ({ labels: { key_id: t.keyId }, value: t.encryptions })),
+    cache,
+  );
+
   return {
     connections: gaugeFrom(
       options.registry,
@@ -183,6 +193,16 @@ export function registerStateCollectors(options: StateCollectorsOptions): StateC
         labelNames: ['provider', 'state'] as const,
       },
       queueCounts,
+    ),
+    keyEncryptions: gaugeFrom(
+      options.registry,
+      {
+        name: 'evergreen_key_encryptions',
+        // Key ids are not secret; the keys are never near this code.
+        help: 'Values sealed with each encryption key id, by every process (written once a minute). AES-GCM with random IVs allows 2^32 per key (NIST SP 800-38D §8.3): rotate well before.',
+        labelNames: ['key_id'] as const,
+      },
+      keyCounts,
     ),
   };
 }

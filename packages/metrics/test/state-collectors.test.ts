@@ -165,6 +165,17 @@ describe('state collectors', () => {
     expect([...labelNames].sort()).toEqual(['provider', 'state', 'status', 'within']);
   });
 
+  it('reports the values each encryption key id has sealed, from every process', async () => {
+    const flushed = await store.flushKeyUsage();
+    expect(flushed?.keyId).toBe('test1');
+    // Another process, still on an older key, wrote its count too.
+    await sandbox.sql`insert into key_usage (key_id, encryptions) values ('k2025', 3000000000)`;
+    expect(samplesOf(parseProm(await scrape()), 'evergreen_key_encryptions')).toEqual({
+      'key_id=k2025': 3_000_000_000,
+      'key_id=test1': flushed?.encryptions,
+    });
+  });
+
   it('serves cached values inside the cache window, and fresh ones after it', async () => {
     let clock = 1_000_000;
     const cachedRegistry = new Registry();
@@ -227,7 +238,12 @@ describe('state collectors', () => {
     expect(samplesOf(after, 'evergreen_queue_jobs')).toEqual(snapshot.jobs);
     const warned = own.events('metrics query failed; keeping the last values').map((e) => e.gauge);
     expect(new Set(warned)).toEqual(
-      new Set(['evergreen_connections', 'evergreen_tokens_expiring', 'evergreen_queue_jobs']),
+      new Set([
+        'evergreen_connections',
+        'evergreen_tokens_expiring',
+        'evergreen_queue_jobs',
+        'evergreen_key_encryptions',
+      ]),
     );
     for (const secret of secrets) expect(own.text).not.toContain(secret);
   });

@@ -1,4 +1,5 @@
 import { ConnectionNotFoundError, EvergreenError, InvalidInputError } from '@evergreen/core';
+import { safeError } from '@evergreen/log';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { Evergreen } from '@evergreen/sdk';
 import { ConnectionCounts, ConnectionDirectory, RefreshAudit, type Database } from '@evergreen/store';
@@ -75,7 +76,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
         });
       }
       if (status >= 400 && status < 500) return reply.code(status).send({ error: error.code ?? 'ERR_REQUEST' });
-      request.log.error({ err: { type: error.name, code: error.code, message: error.message } }, 'operator API failed');
+      request.log.error({ err: safeError(error) }, 'operator API failed');
       return reply.code(500).send({ error: 'ERR_INTERNAL', message: 'internal error; see the board logs' });
     });
 

@@ -2,6 +2,7 @@ import type { ConnectionStatus } from '@evergreen/core';
 import { count, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { connections, LIVE } from './schema.ts';
+import { throwsDatabaseErrors } from './database-error.ts';
 
 export interface StatusCount {
   provider: string;
@@ -60,3 +61,5 @@ export class ConnectionCounts {
     }));
   }
 }
+
+throwsDatabaseErrors(ConnectionCounts);

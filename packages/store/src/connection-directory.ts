@@ -3,6 +3,7 @@ import { and, asc, eq, gt, inArray, isNotNull, lte, sql, type SQL } from 'drizzl
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
 import { connections as c } from './schema.ts';
+import { throwsDatabaseErrors } from './database-error.ts';
 
 /** Which connections: every given field must match. */
 export interface ConnectionFilter {
@@ -77,6 +78,8 @@ export class ConnectionDirectory {
       .returning({ id: c.id, provider: c.provider });
   }
 }
+
+throwsDatabaseErrors(ConnectionDirectory);
 
 function filterWhere(filter: ConnectionFilter): SQL[] {
   const where: SQL[] = [];

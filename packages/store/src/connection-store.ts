@@ -13,8 +13,10 @@ import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
 import { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
 import { ConnectionDirectory } from './connection-directory.ts';
+import { DatabaseError, throwsDatabaseErrors } from './database-error.ts';
 import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
+import { KeyUsage, KeyUsageRecorder, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
 import { executePrepared } from './prepared.ts';
 import { openRow, type ConnectionRow, type StoredConnection } from './stored-connection.ts';
 import { connections } from './schema.ts';
@@ -85,14 +87,25 @@ export class ConnectionStore {
   readonly #processName: string;
   readonly #events: EventFeed;
   readonly #directory: ConnectionDirectory;
+  readonly #keyUsage: KeyUsageRecorder;
 
-  /** `channel`: where events are NOTIFYed for in-process subscribers (`eventsChannel(schema)`). */
-  constructor(db: Database, keyring: Keyring, processName: string, channel = 'evergreen_events') {
+  /**
+   * `channel`: where events are NOTIFYed for in-process subscribers (`eventsChannel(schema)`). `keyUsage`: hears the
+   * writes of the keyring's encryption count (to warn as a key nears its limit) and their failures.
+   */
+  constructor(
+    db: Database,
+    keyring: Keyring,
+    processName: string,
+    channel = 'evergreen_events',
+    options: { keyUsage?: KeyUsageReports } = {},
+  ) {
     this.#db = db;
     this.#keyring = keyring;
     this.#processName = processName;
     this.#events = new EventFeed(db, channel);
     this.#directory = new ConnectionDirectory(db);
+    this.#keyUsage = new KeyUsageRecorder(new KeyUsage(db), keyring, options.keyUsage);
   }
 
   /**
@@ -120,8 +133,18 @@ export class ConnectionStore {
   }
 
   /** Many connections in one statement (see bulk-upsert.ts); per-item results, in the items' order. */
-  upsertMany(items: readonly UpsertConnection[]): Promise<BulkUpsertResult[]> {
-    return upsertMany(this.#db, this.#keyring, this.#events, items);
+  async upsertMany(items: readonly UpsertConnection[]): Promise<BulkUpsertResult[]> {
+    const results = await upsertMany(this.#db, this.#keyring, this.#events, items);
+    this.#keyUsage.afterWrite();
+    return results;
+  }
+
+  /**
+   * Adds the encryptions this store's keyring made since the last flush to `key_usage` (done on its own at most once
+   * a minute after writes): call it on close so the last minute is counted too.
+   */
+  flushKeyUsage(): Promise<KeyUsageFlush | null> {
+    return this.#keyUsage.flush();
   }
 
   /** Every event of this Evergreen (every process on the database), as it commits, until the returned stop. */
@@ -202,7 +225,7 @@ export class ConnectionStore {
         : null;
     const rtExpiresAt =
       write.refreshTokenExpiresAt === undefined ? null : (write.refreshTokenExpiresAt?.toISOString() ?? null);
-    return this.#casWithAudit(
+    const result = await this.#casWithAudit(
       connection,
       audit,
       sql`
@@ -221,6 +244,8 @@ export class ConnectionStore {
       consecutive_failures = 0`,
       events,
     );
+    this.#keyUsage.afterWrite();
+    return result;
   }
 
   async recordFailure(
@@ -304,9 +329,9 @@ export class ConnectionStore {
   }
 }
 
-/** The SQLSTATE of a Postgres error, whether or not drizzle wrapped it. */
+/** The SQLSTATE of a failed store call (its methods throw `DatabaseError`s). */
 function pgCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: { code?: unknown } };
-  const code = typeof e.code === 'string' ? e.code : e.cause?.code;
-  return typeof code === 'string' ? code : undefined;
+  return error instanceof DatabaseError ? error.sqlState : undefined;
 }
+
+throwsDatabaseErrors(ConnectionStore);

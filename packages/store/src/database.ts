@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { rethrowDatabaseError } from './database-error.ts';
 import * as schema from './schema.ts';
 
 export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
@@ -36,5 +37,5 @@ export async function closeDatabase(db: Database): Promise<void> {
 
 /** Postgres answers on this pool: what a readiness check asks. */
 export async function pingDatabase(db: Database): Promise<void> {
-  await db.$client`select 1`;
+  await db.$client`select 1`.catch(rethrowDatabaseError);
 }

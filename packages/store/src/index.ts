@@ -1,4 +1,5 @@
 export { openDatabase, closeDatabase, pingDatabase, type Database, type DatabaseOptions } from './database.ts';
+export { DatabaseError } from './database-error.ts';
 export { migrateDatabase, dropSchema, MIGRATIONS_FOLDER } from './migrate.ts';
 export {
   ConnectionStore,
@@ -25,3 +26,4 @@ export { eventsChannel } from './event-feed.ts';
 export type { ConnectionView } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
+export { KeyUsage, type KeyUsageTotal, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';

@@ -1,6 +1,8 @@
 import { tokenAad, Keyring } from '@evergreen/keyring';
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import { rethrowDatabaseError } from './database-error.ts';
+import { KeyUsage } from './key-usage.ts';
 
 const SEALED_COLUMNS = ['access_token', 'refresh_token', 'previous_refresh_token', 'credentials'] as const;
 
@@ -20,18 +22,31 @@ export interface RotationProgress {
  * bump it, so a refresh in flight is never fenced out by a rotation; a row a refresh rewrote meanwhile already carries
  * the current key.
  */
-export async function rotateKeys(
+export function rotateKeys(
   db: Database,
   keyring: Keyring,
   options: { batchSize?: number; onBatch?: (progress: RotationProgress) => void } = {},
 ): Promise<RotationProgress> {
+  return rotate(db, keyring, options).catch(rethrowDatabaseError);
+}
+
+async function rotate(
+  db: Database,
+  keyring: Keyring,
+  options: { batchSize?: number; onBatch?: (progress: RotationProgress) => void },
+): Promise<RotationProgress> {
   const batchSize = options.batchSize ?? 500;
-  const current = `evg1.${keyring.currentKeyId}.%`;
+  // Compared as a plain prefix, never with LIKE: key ids may hold `_`, which LIKE reads as any character, so a row
+  // sealed with `k01` would pass for one sealed with `k_1` and the old key be dropped while still in use.
+  const current = `evg1.${keyring.currentKeyId}.`;
   const progress: RotationProgress = { rotated: 0, raced: 0, remaining: 0 };
   const stale = sql.join(
-    SEALED_COLUMNS.map((c) => sql`(${sql.identifier(c)} is not null and ${sql.identifier(c)} not like ${current})`),
+    SEALED_COLUMNS.map(
+      (c) => sql`(${sql.identifier(c)} is not null and not starts_with(${sql.identifier(c)}, ${current}))`,
+    ),
     sql` or `,
   );
+  const usage = new KeyUsage(db);
   let after = '';
   for (;;) {
     const rows = await db.execute<
@@ -55,6 +70,9 @@ export async function rotateKeys(
       else progress.raced += 1;
     }
     after = rows[rows.length - 1]!.id;
+    // A rotation seals as many values as it rotates: they count against the new key's budget like any others. The
+    // count is bookkeeping: a rotation does not stop when it cannot be written (the keyring keeps it for a later try).
+    await usage.flush(keyring).catch(() => null);
     options.onBatch?.({ ...progress });
   }
   const [left] = await db.execute<{ n: number }>(sql`select count(*)::int as n from connections where ${stale}`);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { rethrowDatabaseError } from './database-error.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url));
 
@@ -26,6 +27,8 @@ export async function migrateDatabase(options: { url: string; schema: string }):
       migrationsSchema: options.schema,
       migrationsTable: '__drizzle_migrations',
     });
+  } catch (error) {
+    rethrowDatabaseError(error);
   } finally {
     await client.end({ timeout: 5 });
   }
@@ -37,6 +40,8 @@ export async function dropSchema(options: { url: string; schema: string }): Prom
   const client = postgres(options.url, { max: 1, onnotice: () => {}, fetch_types: false });
   try {
     await client.unsafe(`drop schema if exists "${options.schema}" cascade`);
+  } catch (error) {
+    rethrowDatabaseError(error);
   } finally {
     await client.end({ timeout: 5 });
   }

@@ -1,6 +1,7 @@
 import { count, desc, eq, gt, and, ne, sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { refreshEvents as e } from './schema.ts';
+import { throwsDatabaseErrors } from './database-error.ts';
 
 /** One refresh attempt as the audit keeps it: never a token, never a response body. */
 export interface RefreshEventRow {
@@ -90,3 +91,5 @@ export class RefreshAudit {
     return [...rows].map((r) => ({ start: new Date(r.start), success: r.success, failure: r.failure }));
   }
 }
+
+throwsDatabaseErrors(RefreshAudit);

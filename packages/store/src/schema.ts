@@ -154,3 +154,13 @@ export const webhookDeliveries = pgTable(
       .where(sql`status = 'pending'`),
   ],
 );
+
+/**
+ * How many values each encryption key has sealed, summed over every process (each adds its count in batches): AES-GCM
+ * with random IVs allows 2^32 per key (NIST SP 800-38D §8.3), so the count says when to put a new key first.
+ */
+export const keyUsage = pgTable('key_usage', {
+  keyId: text('key_id').primaryKey(),
+  encryptions: bigint('encryptions', { mode: 'number' }).notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});

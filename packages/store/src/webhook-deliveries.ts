@@ -3,6 +3,7 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database } from './database.ts';
 import type { OutboxEvent } from './outbox.ts';
 import { connectionEvents, webhookCursors, webhookDeliveries } from './schema.ts';
+import { throwsDatabaseErrors } from './database-error.ts';
 
 /** What the fan-out reads of an outbox row to decide how far the cursor may move. */
 export interface OutboxEventRef {
@@ -171,3 +172,5 @@ export class WebhookDeliveries {
       );
   }
 }
+
+throwsDatabaseErrors(WebhookDeliveries);

@@ -15,6 +15,7 @@ import {
 import type { Redis } from 'ioredis';
 import { firstConnection } from './first-connection.ts';
 import { PartsClosedError } from './parts-closed-error.ts';
+import { keyUsageReports } from './key-usage-reports.ts';
 import { retryWhileUnreachable } from './retry-while-unreachable.ts';
 
 /** Longer than a producer client's connect timeout (2 s), so a slow but working Redis is waited for. */
@@ -86,7 +87,9 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
   const { log } = options;
   const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: config.dbPoolSize });
   const channel = eventsChannel(config.dbSchema);
-  const store = options.store?.(db) ?? new ConnectionStore(db, config.keyring, config.processName, channel);
+  const store =
+    options.store?.(db) ??
+    new ConnectionStore(db, config.keyring, config.processName, channel, { keyUsage: keyUsageReports(log) });
   const tokens = new TokenClient(config.http);
   const providers: ReadonlyMap<string, ProviderDefinition> = new Map(config.providers.map((p) => [p.id, p]));
   let worker: RedisParts | undefined;
@@ -157,6 +160,8 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
         await tokens.close();
         producer?.redis.disconnect();
         worker?.redis.disconnect();
+        // The encryptions of the last minute, which no later write will carry (failures are logged by the reports).
+        await store.flushKeyUsage().catch(() => {});
         await closeDatabase(db);
       })());
     },
