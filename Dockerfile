@@ -39,10 +39,12 @@ FROM ${NODE_IMAGE} AS runtime-base
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production
+# Production mode: start-up refuses the encryption key and admin tokens ever published in the repository. Outside a
+# container the board and the ops port listen on loopback; in one they must be reachable from outside it (published
+# ports, the kubelet's probes, Prometheus): the board on EVERGREEN_BOARD_PORT, every role's /metrics, /healthz and
+# /readyz on EVERGREEN_OPS_PORT.
+ENV NODE_ENV=production EVERGREEN_OPS_HOST=0.0.0.0 EVERGREEN_BOARD_HOST=0.0.0.0
 WORKDIR /app
-# Containers listen on every interface: the board on EVERGREEN_BOARD_PORT (set EVERGREEN_BOARD_HOST=0.0.0.0) and
-# every role's /metrics, /healthz and /readyz on EVERGREEN_OPS_PORT.
 EXPOSE 3000 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "apps/cli/bin/evergreen.mjs"]
 CMD ["--help"]
