@@ -141,7 +141,8 @@ export const VARIABLES = [
     name: 'EVERGREEN_ENV_FILE',
     kind: 'string',
     default: '.env',
-    description: 'File of variables loaded at start when it exists (set variables win); `none` turns it off.',
+    description:
+      'File of variables loaded at start when it exists (variables set to a value win; blank ones count as unset); `none` turns it off. `pnpm start` and `evergreen secrets init` write a key and an admin token to it, mode 0600.',
   },
   {
     name: 'NODE_ENV',
