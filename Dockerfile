@@ -8,6 +8,7 @@
 #   docker build -t evergreen .
 #   docker run --rm -e DATABASE_URL=... evergreen db migrate
 #   docker run --rm -e DATABASE_URL=... -e REDIS_URL=... -e EVERGREEN_ENCRYPTION_KEYS=... evergreen worker
+#   docker run --rm -v evergreen-secrets:/var/lib/evergreen evergreen secrets init --file /var/lib/evergreen/secrets.env
 #   docker build --target demo -t evergreen-demo .
 
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -39,10 +40,15 @@ FROM ${NODE_IMAGE} AS runtime-base
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production
+# Production mode: start-up refuses the encryption key and admin tokens ever published in the repository. Outside a
+# container the board and the ops port listen on loopback; in one they must be reachable from outside it (published
+# ports, the kubelet's probes, Prometheus): the board on EVERGREEN_BOARD_PORT, every role's /metrics, /healthz and
+# /readyz on EVERGREEN_OPS_PORT.
+ENV NODE_ENV=production EVERGREEN_OPS_HOST=0.0.0.0 EVERGREEN_BOARD_HOST=0.0.0.0
+# Where compose's one-shot `secrets` service (`evergreen secrets init`) writes the generated key and admin token: a
+# named volume mounted here starts as a copy of this directory, so it must belong to the user the image runs as.
+RUN mkdir -p /var/lib/evergreen && chown 1000:1000 /var/lib/evergreen && chmod 700 /var/lib/evergreen
 WORKDIR /app
-# Containers listen on every interface: the board on EVERGREEN_BOARD_PORT (set EVERGREEN_BOARD_HOST=0.0.0.0) and
-# every role's /metrics, /healthz and /readyz on EVERGREEN_OPS_PORT.
 EXPOSE 3000 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "apps/cli/bin/evergreen.mjs"]
 CMD ["--help"]

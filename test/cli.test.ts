@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,5 +113,56 @@ describe('the evergreen command', () => {
     const missing = await evergreen(['connections', 'show', 'nope'], sandbox.env());
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ERR_CONNECTION_NOT_FOUND');
+  });
+});
+
+describe('evergreen secrets init', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evergreen-secrets-init-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // What a container of the image has: production mode, and none of the product's configuration yet.
+  const env = { PATH: process.env.PATH ?? '', EVERGREEN_ENV_FILE: 'none', NODE_ENV: 'production' };
+
+  it('writes a new key and admin token to --file, readable by its owner only, printing neither', async () => {
+    const file = join(dir, 'first', 'secrets.env');
+    const run = await evergreen(['secrets', 'init', '--file', file], env);
+    expect(run.code, run.err).toBe(0);
+    expect(JSON.parse(run.out)).toEqual({
+      file,
+      wrote: ['EVERGREEN_ENCRYPTION_KEYS', 'EVERGREEN_ADMIN_TOKEN'],
+      tightened: false,
+    });
+    expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    const values = parseEnv(readFileSync(file, 'utf8'));
+    const keyring = Keyring.parse(values.EVERGREEN_ENCRYPTION_KEYS);
+    expect(keyring.currentKeyId).toBeTruthy();
+    expect(values.EVERGREEN_ADMIN_TOKEN!.length).toBeGreaterThanOrEqual(16);
+    expect(run.out + run.err).not.toContain(values.EVERGREEN_ADMIN_TOKEN);
+
+    // Run again (every `docker compose up`): nothing changes, so the key still decrypts what was stored.
+    const again = await evergreen(['secrets', 'init', '--file', file], env);
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ wrote: [] });
+    expect(parseEnv(readFileSync(file, 'utf8'))).toEqual(values);
+  });
+
+  it('leaves out what the environment already sets: those win over the file anyway', async () => {
+    const file = join(dir, 'mine.env');
+    const run = await evergreen(['secrets', 'init', '--file', file], {
+      ...env,
+      EVERGREEN_ENCRYPTION_KEYS: Keyring.generateEntry('mine'),
+    });
+    expect(run.code, run.err).toBe(0);
+    expect(Object.keys(parseEnv(readFileSync(file, 'utf8')))).toEqual(['EVERGREEN_ADMIN_TOKEN']);
+  });
+
+  it('without --file, writes the env file the other commands load (EVERGREEN_ENV_FILE)', async () => {
+    const file = join(dir, 'default.env');
+    const run = await evergreen(['secrets', 'init'], { ...env, EVERGREEN_ENV_FILE: file });
+    expect(run.code, run.err).toBe(0);
+    expect(JSON.parse(run.out)).toMatchObject({ file });
+    expect(Object.keys(parseEnv(readFileSync(file, 'utf8'))).sort()).toEqual([
+      'EVERGREEN_ADMIN_TOKEN',
+      'EVERGREEN_ENCRYPTION_KEYS',
+    ]);
   });
 });

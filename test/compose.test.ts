@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { parseEnv } from 'node:util';
 import { VARIABLES } from '@evergreen/config';
+import { Keyring } from '@evergreen/keyring';
 import { adviseOnRedisSettings } from '@evergreen/queue';
 import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
@@ -21,7 +24,9 @@ interface Service {
   build?: unknown;
   command?: string[];
   entrypoint?: string[];
-  environment?: Record<string, string>;
+  /** A null value passes the variable through from the shell or the .env file next to the compose file, if set. */
+  environment?: Record<string, string | null>;
+  volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
   healthcheck?: { test: string[] };
@@ -33,10 +38,19 @@ interface Service {
 
 const TEXT = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
 // Compose resolves YAML anchors and merge keys (`<<:`) before it validates: so does this.
-const compose = parseYaml(TEXT, { merge: true }) as { services: Record<string, Service> };
+const compose = parseYaml(TEXT, { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 const KNOWN = new Set<string>(VARIABLES.map((v) => v.name));
-const EVERGREEN_SERVICES = ['migrate', 'worker', 'scheduler', 'board', 'demo'];
+const EVERGREEN_SERVICES = ['secrets', 'migrate', 'worker', 'scheduler', 'board', 'demo'];
+/** The long-running roles: they read the generated secrets. */
+const ROLES = ['worker', 'scheduler', 'board'];
+const SECRET_VARIABLES = ['EVERGREEN_ENCRYPTION_KEYS', 'EVERGREEN_ADMIN_TOKEN', 'EVERGREEN_ADMIN_PASSWORD'];
+// Values this file once defaulted to: public, so never again in it.
+const PUBLISHED = ['ZXZlcmdyZWVuLWRldi1rZXktbm90LWZvci1wcm9kISE=', 'change-me-development-token'];
+const DOCKERFILE = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 
 function composeSchemaValidator() {
   const require = createRequire(import.meta.url);
@@ -59,7 +73,7 @@ function interpolateDefaults(value: string): string {
 
 /** The image's ENTRYPOINT and CMD, from the Dockerfile. */
 function imageDefaults(): { entrypoint: string[]; cmd: string[] } {
-  const dockerfile = DockerfileParser.parse(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
+  const dockerfile = DockerfileParser.parse(DOCKERFILE);
   const json = (keyword: string) =>
     JSON.parse(
       dockerfile
@@ -68,6 +82,37 @@ function imageDefaults(): { entrypoint: string[]; cmd: string[] } {
         .getArgumentsContent()!,
     ) as string[];
   return { entrypoint: json('ENTRYPOINT'), cmd: json('CMD') };
+}
+
+/** The variables the roles' image sets (ENV of its runtime stages), which a service's environment overrides. */
+function imageEnv(): Record<string, string> {
+  const dockerfile = DockerfileParser.parse(DOCKERFILE);
+  const env: Record<string, string> = {};
+  let stage: string | undefined;
+  for (const instruction of dockerfile.getInstructions()) {
+    if (instruction.getKeyword() === 'FROM') {
+      const line = instruction.getRange().start.line;
+      stage =
+        dockerfile
+          .getFROMs()
+          .find((f) => f.getRange().start.line === line)
+          ?.getBuildStage() ?? undefined;
+    }
+    if (instruction.getKeyword() !== 'ENV' || !['runtime-base', 'runtime'].includes(stage ?? '')) continue;
+    for (const pair of instruction.getArguments().map((a) => a.getValue())) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/** A service's volumes as { source, target, readOnly }. */
+function mountsOf(service: Service): { source: string; target: string; readOnly: boolean }[] {
+  return (service.volumes ?? []).map((v) => {
+    const [source, target, mode] = v.split(':');
+    return { source: source!, target: target!, readOnly: mode === 'ro' };
+  });
 }
 
 /** What a service's container runs: its entrypoint (or the image's) then its command (or the image's). */
@@ -96,7 +141,7 @@ describe('docker-compose.yml', () => {
 
   it('has Postgres and Redis with healthchecks, Redis with noeviction, and an append-only file', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['board', 'demo', 'migrate', 'postgres', 'redis', 'scheduler', 'worker'].sort(),
+      ['board', 'demo', 'migrate', 'postgres', 'redis', 'scheduler', 'secrets', 'worker'].sort(),
     );
     expect(services.postgres!.healthcheck?.test.join(' ')).toMatch(/pg_isready/);
     expect(services.redis!.healthcheck?.test.join(' ')).toMatch(/redis-cli ping/);
@@ -129,8 +174,9 @@ describe('docker-compose.yml', () => {
   it('migrates once before the roles start, with two workers that get longer than the drain grace to stop', () => {
     expect(services.migrate!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     expect(services.migrate!.restart).toBe('no');
-    for (const name of ['worker', 'scheduler', 'board']) {
+    for (const name of ROLES) {
       expect(services[name]!.depends_on, name).toEqual({
+        secrets: { condition: 'service_completed_successfully' },
         migrate: { condition: 'service_completed_successfully' },
         postgres: { condition: 'service_healthy' },
         redis: { condition: 'service_healthy' },
@@ -145,13 +191,62 @@ describe('docker-compose.yml', () => {
     expect(Number(stop![1]) * 1000).toBeGreaterThan(grace);
   });
 
-  it('publishes the board on 3000, listening on every interface, and the demo only under the demo profile', () => {
-    expect(services.board!.ports).toEqual(['3000:3000']);
-    expect(services.board!.environment?.EVERGREEN_BOARD_HOST).toBe('0.0.0.0');
-    expect(services.board!.environment?.EVERGREEN_ADMIN_TOKEN).toBeTruthy();
+  it("publishes the board on the host's loopback only, the container listening on every interface", () => {
+    expect(services.board!.ports).toEqual(['127.0.0.1:3000:3000']);
+    // Inside its container the board listens on every interface (the image's ENV, or the service's own), so the
+    // published port reaches it; on the host, only 127.0.0.1 does.
+    expect(services.board!.environment?.EVERGREEN_BOARD_HOST ?? imageEnv().EVERGREEN_BOARD_HOST).toBe('0.0.0.0');
     expect(services.demo!.profiles).toEqual(['demo']);
-    expect(services.demo!.ports).toEqual(['3001:3001']);
+    expect(services.demo!.ports).toEqual(['127.0.0.1:3001:3001']);
     expect(services.demo!.command).toEqual(['--host', '0.0.0.0', '--port', '3001']);
+  });
+
+  it('publishes every port on 127.0.0.1, never on all interfaces', () => {
+    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    expect(published.length).toBeGreaterThan(0);
+    for (const entry of published) expect(entry).toMatch(/^\S+ 127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  it('ships no usable secret: no published value, no default for a secret variable', () => {
+    for (const value of PUBLISHED) expect(TEXT).not.toContain(value);
+    for (const [name, service] of Object.entries(services)) {
+      for (const variable of SECRET_VARIABLES) {
+        const value = service.environment?.[variable];
+        if (value === undefined || value === null) continue; // unset, or passed through from the user's shell/.env
+        // Anything else must be required from the user, never defaulted.
+        expect(value, `${name}: ${variable}`).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`));
+      }
+    }
+  });
+
+  it('generates the key and the admin token once, in a one-shot `secrets` service, into a volume the roles read', () => {
+    const secrets = services.secrets!;
+    expect(secrets.restart).toBe('no');
+    expect(secrets.profiles).toBeUndefined();
+    expect({ image: secrets.image, build: secrets.build }).toEqual({
+      image: services.worker!.image,
+      build: services.worker!.build,
+    });
+    const argv = argvOf(secrets).slice(4);
+    expect(argv.slice(0, 3)).toEqual(['secrets', 'init', '--file']);
+    const file = argv[3]!;
+    const dir = posix.dirname(file);
+    // Written by the secrets service; only read by every role, which loads it as its env file.
+    expect(mountsOf(secrets)).toContainEqual({ source: 'secrets', target: dir, readOnly: false });
+    expect(Object.keys(compose.volumes ?? {})).toContain('secrets');
+    for (const name of ROLES) {
+      const service = services[name]!;
+      expect(mountsOf(service), name).toContainEqual({ source: 'secrets', target: dir, readOnly: true });
+      expect(service.environment?.EVERGREEN_ENV_FILE, name).toBe(file);
+      // Values the user sets in their shell or .env still win over the file.
+      for (const variable of ['EVERGREEN_ENCRYPTION_KEYS', 'EVERGREEN_ADMIN_TOKEN']) {
+        expect(service.environment, `${name}: ${variable}`).toHaveProperty(variable, null);
+      }
+    }
+    expect(secrets.environment).toHaveProperty('EVERGREEN_ENCRYPTION_KEYS', null);
+    expect(secrets.environment).toHaveProperty('EVERGREEN_ADMIN_TOKEN', null);
+    // A fresh named volume takes the owner of the image's directory: uid 1000 must be able to write there.
+    expect(DOCKERFILE).toMatch(new RegExp(`mkdir -p ${dir}\\b[^\\n]*&& chown 1000:1000 ${dir}\\b`));
   });
 
   it('sets only variables that packages/config knows', () => {
@@ -196,23 +291,60 @@ describe('docker-compose.yml', () => {
       await sandbox.cleanup();
     });
 
-    /** The service's environment with compose's defaults, pointed at this test's Postgres, Redis and free ports. */
+    // The secrets volume, here: a directory of this test's.
+    const volume = mkdtempSync(join(tmpdir(), 'evergreen-compose-secrets-'));
+    afterAll(() => rmSync(volume, { recursive: true, force: true }));
+    /** The file the `secrets` service writes (its `--file`), and the directory its volume is mounted on. */
+    const secretsFile = () => argvOf(services.secrets ?? {}).at(-1)!;
+    const here = (path: string) => {
+      const mount = posix.dirname(secretsFile());
+      return path.startsWith(`${mount}/`) ? join(volume, path.slice(mount.length)) : path;
+    };
+
+    /**
+     * The service's environment as its container gets it: the image's ENV (NODE_ENV=production), then the service's
+     * own with compose's defaults (nothing passed through: a new user's shell sets none of them), pointed at this
+     * test's Postgres, Redis, secrets volume and free ports, all on loopback.
+     */
     function envOf(service: Service): Record<string, string> {
       const env = Object.fromEntries(
-        Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolateDefaults(String(v))]),
+        Object.entries(service.environment ?? {})
+          .filter(([, v]) => v !== null)
+          .map(([k, v]) => [k, here(interpolateDefaults(String(v)))]),
       );
+      const { EVERGREEN_ENCRYPTION_KEYS: _generated, EVERGREEN_ENV_FILE: _none, ...stack } = sandbox.env();
       return {
+        EVERGREEN_ENV_FILE: 'none',
+        ...imageEnv(),
         ...env,
-        ...sandbox.env(),
+        ...stack,
         EVERGREEN_OPS_PORT: '0',
+        EVERGREEN_OPS_HOST: '127.0.0.1',
         EVERGREEN_BOARD_PORT: '0',
         EVERGREEN_BOARD_HOST: '127.0.0.1',
-        // The compose file's development key is a valid key: use it, as the containers do.
-        ...(env.EVERGREEN_ENCRYPTION_KEYS && { EVERGREEN_ENCRYPTION_KEYS: env.EVERGREEN_ENCRYPTION_KEYS }),
       };
     }
 
     const local = (argv: string[]) => argv.slice(2); // without tini, which only forwards signals
+
+    it('secrets: writes a key and an admin token, readable by uid 1000 only, once', { timeout: 60_000 }, async () => {
+      const argv = local(argvOf(services.secrets!)).map(here);
+      const first = await runCommand(argv, envOf(services.secrets!));
+      expect(first.code, first.output).toBe(0);
+      const file = here(secretsFile());
+      expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+      const written = readFileSync(file, 'utf8');
+      const values = parseEnv(written);
+      expect(Keyring.parse(values.EVERGREEN_ENCRYPTION_KEYS).currentKeyId).toBeTruthy();
+      expect(values.EVERGREEN_ADMIN_TOKEN!.length).toBeGreaterThanOrEqual(16);
+      // Nothing secret in its output (docker compose logs).
+      expect(first.output).not.toContain(values.EVERGREEN_ADMIN_TOKEN);
+      expect(first.output).not.toContain(values.EVERGREEN_ENCRYPTION_KEYS!.split(':')[1]);
+      // The next `docker compose up` keeps them: the key decrypts what is stored.
+      const again = await runCommand(argv, envOf(services.secrets!));
+      expect(again.code, again.output).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(written);
+    });
 
     it('migrate: `evergreen db migrate` applies the migrations and exits 0', { timeout: 120_000 }, async () => {
       const run = await runCommand(local(argvOf(services.migrate!)), envOf(services.migrate!));

@@ -161,6 +161,22 @@ describe('the Dockerfile', () => {
     expect(demoUsers.at(-1)).toBe('1000:1000');
   });
 
+  it('runs in production mode, listening on every interface inside the container (board and ops port)', () => {
+    // In runtime-base, so that the production image and the demo's both have it.
+    const env = Object.fromEntries(
+      stages()
+        .get('runtime-base')!
+        .filter((i) => i.getKeyword() === 'ENV')
+        .flatMap((i) => i.getArguments().map((a) => a.getValue().split('=') as [string, string])),
+    );
+    // NODE_ENV=production makes the configuration refuse the development secrets ever published in the repository.
+    expect(env.NODE_ENV).toBe('production');
+    // Outside containers both default to loopback; a container's ports are reached from outside it (published ports,
+    // the kubelet's probes, Prometheus).
+    expect(env.EVERGREEN_OPS_HOST).toBe('0.0.0.0');
+    expect(env.EVERGREEN_BOARD_HOST).toBe('0.0.0.0');
+  });
+
   it('hands signals to node through tini, installed in the runtime stage, and runs the evergreen CLI', () => {
     const entrypoint = execForm('ENTRYPOINT');
     expect(entrypoint.slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
@@ -382,6 +398,18 @@ describe('the Dockerfile', () => {
         }
       },
     );
+
+    it('refuses, as NODE_ENV=production, the development key docker-compose.yml once defaulted to', async () => {
+      const run = await runCommand(
+        [...execForm('ENTRYPOINT').slice(2), 'worker'],
+        { ...env, EVERGREEN_ENCRYPTION_KEYS: 'dev1:ZXZlcmdyZWVuLWRldi1rZXktbm90LWZvci1wcm9kISE=' },
+        { cwd: dir, ready: /"msg":"started"/ },
+      );
+      expect(run.readyAt, run.output).toBeNull();
+      expect(run.code, run.output).toBe(1);
+      expect(run.output).toMatch(/EVERGREEN_ENCRYPTION_KEYS\[0\]: .*published/);
+      expect(run.output).not.toContain('ZXZlcmdyZWVuLWRldi1rZXktbm90LWZvci1wcm9kISE=');
+    });
 
     it('runs a worker that drains and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
       const run = await runCommand([...execForm('ENTRYPOINT').slice(2), 'worker'], env, {

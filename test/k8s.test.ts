@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { parseProviders, VARIABLES } from '@evergreen/config';
+import { loadConfig, parseProviders, VARIABLES } from '@evergreen/config';
+import { ConfigError } from '@evergreen/core';
 import { createRedis, queueName, RefreshQueues } from '@evergreen/queue';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
@@ -289,6 +290,29 @@ describe('infra/k8s', () => {
     expect(target.containerPort).toBe(Number(env.EVERGREEN_BOARD_PORT));
     const scheduler = find('Deployment', 'evergreen-scheduler');
     expect(scheduler.spec.replicas).toBeGreaterThanOrEqual(1);
+  });
+
+  it("every role's ops port listens on the pod's interfaces, where the kubelet's probes and Prometheus reach it", () => {
+    // Its default is loopback (outside containers); the ConfigMap says it for every pod, whatever the image sets.
+    expect(VARIABLES.find((v) => v.name === 'EVERGREEN_OPS_HOST')!.default).toBe('127.0.0.1');
+    expect(config.EVERGREEN_OPS_HOST).toBe('0.0.0.0');
+  });
+
+  it('with NODE_ENV=production, as the image sets, the example Secret stops every role at start, not only the board', () => {
+    for (const board of [false, true]) {
+      let error: unknown;
+      try {
+        loadConfig({ ...config, ...secret, NODE_ENV: 'production' }, { board });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `board: ${board}`).toBeInstanceOf(ConfigError);
+      expect(
+        (error as ConfigError).issues.map((i) => i.field),
+        `board: ${board}`,
+      ).toEqual(expect.arrayContaining(['EVERGREEN_ENCRYPTION_KEYS[0]', 'EVERGREEN_ADMIN_TOKEN']));
+      expect((error as Error).message).not.toContain('REPLACE-ME');
+    }
   });
 
   it('the ConfigMap and Secret hold only known variables (and what the providers file reads), the Secret only placeholders', () => {

@@ -3,7 +3,7 @@ import { EvergreenError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
 import { listQuery, toIssues } from '@evergreen/operator';
-import { loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
+import { ensureSecretsFile, loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
 import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
 
@@ -12,6 +12,8 @@ const USAGE = `usage: evergreen <command>
   worker | scheduler | all          run a role (all: worker and scheduler in one process)
   board                             run the board: Bull Board and the operator API
   db migrate                        apply pending migrations
+  secrets init [--file PATH]        write a new encryption key and admin token to the env file (default:
+                                    EVERGREEN_ENV_FILE, else .env) unless it or the environment has them; mode 0600
   keys rotate [--batch-size N]      re-encrypt every stored secret to the current key (put the new key first in
                                     EVERGREEN_ENCRYPTION_KEYS; drop the old one once nothing remains)
   connections list [--status S] [--provider P] [--owner O] [--expiring-within SECONDS] [--limit N] [--cursor C]
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       'expiring-within': { type: 'string' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      file: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,6 +58,14 @@ async function main(argv: string[]): Promise<number> {
     const { databaseUrl, dbSchema } = loadDatabaseConfig();
     await migrateDatabase({ url: databaseUrl, schema: dbSchema });
     print({ migrated: dbSchema });
+    return 0;
+  }
+  if (command === 'secrets' && sub === 'init') {
+    // Runs before any configuration exists (compose's one-shot `secrets` service), so it reads none.
+    const file = values.file ?? process.env.EVERGREEN_ENV_FILE ?? '.env';
+    if (file === 'none') return fail('secrets init: EVERGREEN_ENV_FILE is none; name the file with --file');
+    const { path, wrote, tightened } = ensureSecretsFile(file, { env: process.env, by: '`evergreen secrets init`' });
+    print({ file: path, wrote, tightened });
     return 0;
   }
   if (command === 'keys' && sub === 'rotate') {

@@ -13,6 +13,7 @@ import { Keyring } from '@evergreen/keyring';
 import { boardAuthIssues, readBoardAuth, type BoardConfig } from './board-config.ts';
 import { readConfigDocument, substituteEnv } from './config-document.ts';
 import { readProvidersFile } from './providers-file.ts';
+import { publishedSecretIssues } from './published-secrets.ts';
 import { readVariables } from './read-variables.ts';
 
 export interface HttpConfig {
@@ -111,6 +112,10 @@ export function loadConfig(
     providers = read.providers;
     issues.push(...read.issues);
   }
+
+  // One issue per field: a published token that is also too short is named once, by the board's rule.
+  const named = new Set(issues.map((i) => i.field));
+  issues.push(...publishedSecretIssues(env).filter((i) => !named.has(i.field)));
 
   const webhooks = readWebhooks(typeof v.EVERGREEN_WEBHOOKS === 'string' ? v.EVERGREEN_WEBHOOKS : null, env, issues);
 

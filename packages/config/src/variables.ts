@@ -74,8 +74,8 @@ export const VARIABLES = [
   {
     name: 'EVERGREEN_OPS_HOST',
     kind: 'string',
-    default: '0.0.0.0',
-    description: 'Address the ops port listens on.',
+    default: '127.0.0.1',
+    description: 'Address the ops port listens on (0.0.0.0 in a container: the image sets it, for probes and scrapes).',
   },
   // The board's settings (config.board); a process running the board also checks the credentials' form.
   {
@@ -143,7 +143,15 @@ export const VARIABLES = [
     name: 'EVERGREEN_ENV_FILE',
     kind: 'string',
     default: '.env',
-    description: 'File of variables loaded at start when it exists (set variables win); `none` turns it off.',
+    description:
+      'File of variables loaded at start when it exists (variables set to a value win; blank ones count as unset); `none` turns it off. `pnpm start` and `evergreen secrets init` write a key and an admin token to it, mode 0600.',
+  },
+  {
+    name: 'NODE_ENV',
+    kind: 'string',
+    default: null,
+    description:
+      '`production` (the image sets it): start-up refuses the encryption key and admin tokens ever published in the repository (old compose defaults, infra/k8s placeholders), and `pnpm start` writes no `.env`.',
   },
   {
     name: 'EVERGREEN_LOG_LEVEL',

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
         providers: [],
         providersFile: null,
         webhooks: [],
-        ops: { port: 9464, host: '0.0.0.0' },
+        ops: { port: 9464, host: '127.0.0.1' },
         board: { port: 3000, host: '127.0.0.1', auth: {}, readOnly: false, dev: false },
         otelExporterUrl: null,
         logLevel: 'info',
@@ -382,6 +382,75 @@ describe('config.board', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(fields(error as ConfigError).sort()).toEqual(['EVERGREEN_ADMIN_TOKEN', 'EVERGREEN_WORKER_CONCURRENCY']);
     expect((error as Error).message).not.toContain('short-secret');
+  });
+});
+
+describe('published development secrets', () => {
+  // Every encryption key and admin token that ever appeared in the repository as a default or an example value.
+  const COMPOSE_KEY = 'ZXZlcmdyZWVuLWRldi1rZXktbm90LWZvci1wcm9kISE=';
+  const production = { ...minimal, NODE_ENV: 'production' };
+
+  it('NODE_ENV=production refuses the key docker-compose.yml once defaulted to, under any id, naming where it is', () => {
+    for (const [keys, field] of [
+      [`dev1:${COMPOSE_KEY}`, 'EVERGREEN_ENCRYPTION_KEYS[0]'],
+      [`prod:${COMPOSE_KEY}`, 'EVERGREEN_ENCRYPTION_KEYS[0]'],
+      // Decrypt-only, after a fresh current key: a dump's rows under it would still decrypt.
+      [`${KEYS},dev1:${COMPOSE_KEY}`, 'EVERGREEN_ENCRYPTION_KEYS[1]'],
+    ] as const) {
+      const error = configError({ ...production, EVERGREEN_ENCRYPTION_KEYS: keys });
+      expect(error.issues, keys).toEqual([{ field, reason: expect.stringMatching(/published/) as unknown }]);
+      expect(error.issues[0]!.reason).toMatch(/NODE_ENV=production/);
+      expect(error.message).not.toContain(COMPOSE_KEY);
+    }
+  });
+
+  it('NODE_ENV=production refuses the published admin tokens as the token or the password, in every role', () => {
+    for (const token of ['change-me-development-token', 'REPLACE-ME']) {
+      for (const field of ['EVERGREEN_ADMIN_TOKEN', 'EVERGREEN_ADMIN_PASSWORD'] as const) {
+        const env: Record<string, string> = { ...production, [field]: token };
+        if (field === 'EVERGREEN_ADMIN_PASSWORD') env.EVERGREEN_ADMIN_USER = 'operator';
+        // Not only the board: the roles share one environment (one Secret in infra/k8s).
+        const error = configError(env);
+        expect(fields(error), `${field}=${token}`).toEqual([field]);
+        expect(error.issues[0]!.reason).toMatch(/published/);
+        expect(error.message).not.toContain(token);
+      }
+    }
+    // A process that runs the board names the field once, even when the value is also too short.
+    let error: unknown;
+    try {
+      loadConfig({ ...production, EVERGREEN_ADMIN_TOKEN: 'REPLACE-ME' }, { board: true });
+    } catch (e) {
+      error = e;
+    }
+    expect(fields(error as ConfigError)).toEqual(['EVERGREEN_ADMIN_TOKEN']);
+  });
+
+  it('reports them together with the other bad variables, in one ConfigError', () => {
+    const error = configError({
+      ...production,
+      EVERGREEN_ENCRYPTION_KEYS: `dev1:${COMPOSE_KEY}`,
+      EVERGREEN_ADMIN_TOKEN: 'change-me-development-token',
+      EVERGREEN_LOG_LEVEL: 'loud',
+    });
+    expect(fields(error).sort()).toEqual([
+      'EVERGREEN_ADMIN_TOKEN',
+      'EVERGREEN_ENCRYPTION_KEYS[0]',
+      'EVERGREEN_LOG_LEVEL',
+    ]);
+  });
+
+  it('outside production they still load (local development), and fresh values load in production', () => {
+    for (const nodeEnv of [undefined, 'development', 'test']) {
+      const config = loadConfig({
+        EVERGREEN_ENCRYPTION_KEYS: `dev1:${COMPOSE_KEY}`,
+        EVERGREEN_ADMIN_TOKEN: 'change-me-development-token',
+        NODE_ENV: nodeEnv,
+      });
+      expect(config.keyring.currentKeyId).toBe('dev1');
+    }
+    const config = loadConfig({ ...production, EVERGREEN_ADMIN_TOKEN: randomBytes(24).toString('base64url') });
+    expect(config.keyring.currentKeyId).toBe('k1');
   });
 });
 
