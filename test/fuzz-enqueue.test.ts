@@ -80,7 +80,7 @@ const validInput: fc.Arbitrary<EnqueueConnectionInput> = fc
     connectionId: fc.oneof(
       { weight: 2, arbitrary: fc.constant(undefined) },
       fc.constantFrom(...IDS),
-      fc.stringMatching(/^[A-Za-z0-9_.-]{8,128}$/),
+      fc.stringMatching(/^[A-Za-z0-9_.-]{8,128}$/).filter((id) => !/^\.+$/.test(id)),
     ),
     ownerId: fc.oneof(fc.constantFrom(...OWNERS), plain(1, 64)),
     accessToken: token,
@@ -111,7 +111,8 @@ const wild = fc.oneof(
 /** The values most likely to break storage: NULs and lone surrogates, dates Postgres cannot hold, absurd JWT expiries. */
 const edge = fc.oneof(
   fc.record({ ownerId: fc.constantFrom('a\u0000b', '\ud800', 'x\udfffy') }),
-  fc.record({ scopes: fc.constantFrom(['read', 'wr\u0000ite'], ['\udc00']) }),
+  fc.record({ scopes: fc.constantFrom(['read', 'wr\u0000ite'], ['\udc00'], ['read', 'x'.repeat(257)]) }),
+  fc.record({ connectionId: fc.constantFrom('.', '..', '...') }),
   fc.record({ metadata: fc.constantFrom({ team: 'a\u0000' }, { 'k\u0000': 1 }, { k: ['\ud800'] }, { '\udbff': 'x' }) }),
   fc.record({ accessToken: fc.constantFrom('\ud800', 'abc\udfff', '\u0000\u0000') }),
   fc.record({ refreshToken: fc.constantFrom('\udbff\udbff', 'rt-\ud83d') }),
@@ -307,6 +308,12 @@ describe('enqueueConnection(), fuzzed against Postgres and Redis', () => {
       expect(await refusal({ ...valid, expiresAt: new Date(8.64e15) })).toBe('expiresAt');
       expect(await refusal({ ...valid, expiresAt: '0000-01-01T00:00:00Z' })).toBe('expiresAt');
       expect(await refusal({ ...valid, accessToken: 'at\ud800' })).toBe('accessToken');
+    });
+
+    it('refuses a connection id of dots alone and a scope over 256 characters (issue 15, finding 11)', async () => {
+      for (const connectionId of ['.', '..', '...'])
+        expect(await refusal({ ...valid, connectionId })).toBe('connectionId');
+      expect(await refusal({ ...valid, scopes: ['read', 's'.repeat(257)] })).toBe('scopes.1');
     });
 
     it('stores a JWT whose exp no row can hold with the provider default expiry, instead of failing on Infinity', async () => {

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, it, expect } from 'vitest';
+import { ConfigError } from '@evergreen/core';
+import { loadConfig } from '../src/config.ts';
 import { parseProviders, readProvidersFile } from '../src/providers-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'evergreen-providers-test-'));
@@ -473,5 +476,33 @@ describe('a providers file that extends the built-ins', () => {
         audience: 'https://api.example',
       });
     });
+  });
+});
+
+describe('a token URL whose host comes from connection metadata (issue 15, finding 3)', () => {
+  const okta = '- id: okta\n  tokenUrl: https://{okta_domain}/oauth2/v1/token\n  clientId: a\n  clientSecret: b\n';
+  const instance = '- id: crm\n  tokenUrl: "{instance_url}/services/oauth2/token"\n  clientId: a\n  clientSecret: b\n';
+
+  it('stops start-up with a ConfigError naming the entry and tokenUrlHosts when no allow-list is given', () => {
+    const path = file('host-placeholder.yaml', okta + instance);
+    expect(readProvidersFile(path, {}).issues.map((i) => i.field)).toEqual([
+      `${path}[0] (okta).tokenUrlHosts`,
+      `${path}[1] (crm).tokenUrlHosts`,
+    ]);
+    const env = { EVERGREEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, EVERGREEN_PROVIDERS: path };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(`${path}[0] (okta).tokenUrlHosts: is required`);
+  });
+
+  it('loads with an allow-list of hosts', () => {
+    const path = file('host-allow-list.yaml', `${okta}  tokenUrlHosts: ["*.okta.com"]\n`);
+    const { providers, issues } = readProvidersFile(path, {});
+    expect(issues).toEqual([]);
+    expect(providers[0]!.tokenUrlHosts).toEqual(['*.okta.com']);
+  });
+
+  it('refuses an entry that clears the allow-list of a built-in whose host comes from metadata', () => {
+    const path = file('cleared.yaml', '- id: salesforce\n  clientId: a\n  clientSecret: b\n  tokenUrlHosts: null\n');
+    expect(readProvidersFile(path, {}).issues.map((i) => i.field)).toEqual([`${path}[0] (salesforce).tokenUrlHosts`]);
   });
 });

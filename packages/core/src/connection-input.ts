@@ -3,12 +3,21 @@ import type { ConnectionCredentials } from './connection-credentials.ts';
 import { InvalidInputError, type InputIssue } from './errors.ts';
 import { isStorableText, isStorableTime, isWellFormedText } from './storable.ts';
 
-/** BullMQ job ids may not contain ':', and ids travel in URLs and logs: keep them plain. */
-export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+/**
+ * BullMQ job ids may not contain ':', and ids travel in URLs and logs: keep them plain. Never dots alone: a URL path
+ * reads `.` and `..` as "this" and "parent" (`/api/connections/./refresh` is the bulk route).
+ */
+export const CONNECTION_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/;
+/** CONNECTION_ID_PATTERN in words, for the errors of every place that checks an id. */
+export const CONNECTION_ID_RULE = 'must be 1-128 characters of letters, digits, "_", "." or "-", and not dots alone';
 /** Provider ids name queues and Redis keys. */
 export const PROVIDER_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const MAX_TOKEN_LENGTH = 16_384;
+/** RFC 6749 §3.3 scope tokens are short names; the joined list is sent with refreshes that carry the scopes. */
+const MAX_SCOPE_LENGTH = 256;
+const MAX_SCOPES = 500;
+const MAX_SCOPES_TOTAL = 16_384;
 const MAX_METADATA_BYTES = 16_384;
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 
@@ -25,7 +34,7 @@ const inputSchema = z.strictObject(
   {
     connectionId: z
       .string({ error: 'must be a string' })
-      .regex(CONNECTION_ID_PATTERN, { error: 'must be 1-128 characters of letters, digits, "_", "." or "-"' })
+      .regex(CONNECTION_ID_PATTERN, { error: CONNECTION_ID_RULE })
       .optional(),
     ownerId: z
       .string({ error: 'is required and must be a string' })
@@ -70,10 +79,14 @@ const inputSchema = z.strictObject(
         z
           .string({ error: 'must be a string' })
           .min(1, { error: 'must not be empty' })
+          .max(MAX_SCOPE_LENGTH, { error: `must be at most ${MAX_SCOPE_LENGTH} characters` })
           .refine(isStorableText, { error: NOT_STORABLE }),
         { error: 'must be an array of strings' },
       )
-      .max(500, { error: 'must hold at most 500 scopes' })
+      .max(MAX_SCOPES, { error: `must hold at most ${MAX_SCOPES} scopes` })
+      .refine((scopes) => scopes.join(' ').length <= MAX_SCOPES_TOTAL, {
+        error: `must be at most ${MAX_SCOPES_TOTAL} characters together (joined by spaces)`,
+      })
       .optional(),
     metadata: z.record(z.string(), z.unknown(), { error: 'must be a plain object' }).optional(),
   },

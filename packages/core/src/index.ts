@@ -19,6 +19,7 @@ export type { ConnectionCredentials } from './connection-credentials.ts';
 export * from './provider-definition.ts';
 export * from './provider-entry.ts';
 export * from './token-url.ts';
+export { hostAllowed } from './token-url-hosts.ts';
 export * from './refresh-plan.ts';
 export * from './connection-event.ts';
 export * from './webhook-endpoints.ts';

@@ -13,7 +13,8 @@ import {
   GRANTS,
   type ProviderDefinition,
 } from './provider-definition.ts';
-import { tokenUrlTemplateProblem } from './token-url.ts';
+import { tokenUrlHostPlaceholders, tokenUrlTemplateProblem } from './token-url.ts';
+import { hostPatternProblem } from './token-url-hosts.ts';
 
 const str = (what = 'must be a string') => z.string({ error: what });
 const nonEmpty = () => str().min(1, { error: 'must not be empty' });
@@ -226,8 +227,21 @@ function finishEntry(entry: Entry): EntryResult {
   if (renews && entry.tokenUrl === undefined) issues.push({ field: 'tokenUrl', reason: 'is required' });
   if (entry.tokenUrl !== undefined) {
     const problem = tokenUrlTemplateProblem(entry.tokenUrl);
+    const fromMetadata = tokenUrlHostPlaceholders(entry.tokenUrl);
     if (problem) issues.push({ field: 'tokenUrl', reason: problem });
+    // Metadata comes from producers and providers' answers: without a list it could send the refresh token and the
+    // client secret anywhere, internal addresses included (issue 15, finding 3).
+    else if (fromMetadata.length > 0 && (entry.tokenUrlHosts ?? null) === null) {
+      issues.push({
+        field: 'tokenUrlHosts',
+        reason: `is required: tokenUrl takes its host from metadata (${fromMetadata.map((n) => `{${n}}`).join(', ')}); list the hosts it may reach, such as *.example.com`,
+      });
+    }
   }
+  entry.tokenUrlHosts?.forEach((pattern, index) => {
+    const problem = hostPatternProblem(pattern);
+    if (problem) issues.push({ field: `tokenUrlHosts.${index}`, reason: problem });
+  });
   if (renews && clientAuth !== 'none' && entry.clientId === undefined)
     issues.push({ field: 'clientId', reason: 'is required' });
   if (

@@ -1,7 +1,10 @@
 import type { ProviderDefinition } from './provider-definition.ts';
+import { hostAllowed, metadataHostProblem } from './token-url-hosts.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1']);
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** Scheme, host and port: everything before the path, `{instance_url}` standing for all of it. */
+const ORIGIN_PART = /^[^/?#]*(\/\/[^/?#]*)?/;
 /**
  * A placeholder inside a host or a path segment: one label or dotted name, nothing that could change the URL's shape
  * (no "/", "@", ":", and no empty or dot-only labels such as "." or "..").
@@ -27,6 +30,14 @@ export function tokenUrlPlaceholders(template: string): string[] {
 }
 
 /**
+ * The placeholders that decide where the request goes (scheme, host or port); those of the path cannot, since a path
+ * value may not hold "/", "@", ":" or dots alone. A template with any needs `tokenUrlHosts`.
+ */
+export function tokenUrlHostPlaceholders(template: string): string[] {
+  return tokenUrlPlaceholders(ORIGIN_PART.exec(template)?.[0] ?? '');
+}
+
+/**
  * Checks a template as written in a providers file, with placeholders standing in for plausible values: a loopback
  * address inside (so `http://{host}:8080/token` is left for the run-time check, which sees the real host), an https
  * origin at the start.
@@ -42,7 +53,9 @@ export function tokenUrlTemplateProblem(template: string): string | null {
  * Fills the token URL's placeholders from the connection's metadata (then the provider's metadata defaults). A
  * placeholder at the very start stands for a whole origin (`{instance_url}/services/oauth2/token`) and must itself be
  * an https URL; anywhere else it must be a single host label or path segment. The result must pass the https rule and
- * the provider's host allow-list, so metadata can never send a refresh token somewhere else.
+ * the provider's host allow-list, so metadata can never send a refresh token somewhere else. A host that came from
+ * metadata must be on the list, and may be an IP address or a loopback name only when the list names it exactly
+ * (token-url-hosts.ts); a host the operator wrote in the template is the operator's choice.
  */
 export function resolveTokenUrl(
   provider: Pick<ProviderDefinition, 'tokenUrl' | 'tokenUrlHosts' | 'metadataDefaults'>,
@@ -70,10 +83,16 @@ export function resolveTokenUrl(
   if (problem) return { ok: false, ...(problem as { field: string; reason: string }) };
   const urlProblem = tokenUrlProblem(url);
   if (urlProblem) return { ok: false, field: 'tokenUrl', reason: urlProblem };
-  if (provider.tokenUrlHosts !== null && !hostAllowed(new URL(url).hostname, provider.tokenUrlHosts)) {
-    return { ok: false, field: 'tokenUrl', reason: `host ${new URL(url).hostname} is not one this provider allows` };
+  // What is checked is what is sent: the URL as WHATWG writes it (`2130706433` becomes `127.0.0.1`).
+  const parsed = new URL(url);
+  const host = parsed.hostname;
+  if (tokenUrlHostPlaceholders(provider.tokenUrl).length > 0) {
+    const hostProblem = metadataHostProblem(host, provider.tokenUrlHosts);
+    if (hostProblem) return { ok: false, field: 'tokenUrl', reason: hostProblem };
+  } else if (provider.tokenUrlHosts !== null && !hostAllowed(host, provider.tokenUrlHosts)) {
+    return { ok: false, field: 'tokenUrl', reason: `host ${host} is not one this provider allows` };
   }
-  return { ok: true, url };
+  return { ok: true, url: parsed.href };
 }
 
 function originOf(value: string): string | null {
@@ -83,13 +102,4 @@ function originOf(value: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** `*.salesforce.com` matches any subdomain (not the bare domain); anything else matches exactly. */
-export function hostAllowed(host: string, patterns: readonly string[]): boolean {
-  const h = host.toLowerCase();
-  return patterns.some((p) => {
-    const pattern = p.toLowerCase();
-    return pattern.startsWith('*.') ? h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1 : h === pattern;
-  });
 }

@@ -35,7 +35,8 @@ const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', 
 
 /** Values a field may plausibly get right. */
 const good: Record<string, fc.Arbitrary<unknown>> = {
-  connectionId: fc.stringMatching(/^[A-Za-z0-9_.-]{1,128}$/),
+  // Dots alone are refused (a URL path reads them as "this" or "parent"); generated often, as the edge they are.
+  connectionId: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.-]{1,128}$/), fc.stringMatching(/^\.{1,3}$/)),
   ownerId: fc.oneof(fc.string({ minLength: 1, maxLength: 256 }), text),
   provider: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/),
   accessToken: fc.oneof(fc.string({ minLength: 1, maxLength: 100 }), text, secret),
@@ -52,7 +53,11 @@ const good: Record<string, fc.Arbitrary<unknown>> = {
     { username: text, password: fc.oneof(text, secret), clientId: text, clientSecret: fc.oneof(text, secret) },
     { requiredKeys: [] },
   ),
-  scopes: fc.array(text, { maxLength: 5 }),
+  scopes: fc.oneof(
+    fc.array(text, { maxLength: 5 }),
+    fc.array(fc.string({ minLength: 250, maxLength: 260 }), { maxLength: 3 }),
+    fc.array(fc.string({ minLength: 200, maxLength: 256 }), { minLength: 60, maxLength: 90 }),
+  ),
   metadata: fc.oneof(
     fc.dictionary(text, fc.oneof(text, fc.jsonValue({ maxDepth: 2 })), { maxKeys: 4 }),
     fc.object({ maxDepth: 2, withBigInt: true, withDate: true, withMap: true, withNullPrototype: true }),
@@ -170,7 +175,10 @@ describe('parseConnectionInput, fuzzed', () => {
         const result = parse(value);
         if (result instanceof InvalidInputError) return;
         expect(storableText(result.ownerId)).toBe(true);
+        if (result.connectionId !== undefined) expect(result.connectionId).toMatch(/^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/);
         for (const scope of result.scopes) expect(storableText(scope)).toBe(true);
+        for (const scope of result.scopes) expect(scope.length).toBeLessThanOrEqual(256);
+        expect(result.scopes.join(' ').length).toBeLessThanOrEqual(16_384);
         for (const token of [result.accessToken, result.refreshToken]) {
           if (token !== undefined) expect(wellFormed(token)).toBe(true);
         }
@@ -195,7 +203,7 @@ describe('parseConnectionInput, fuzzed', () => {
   it('keeps a valid input exactly: tokens, scopes, metadata and times as given', () => {
     const valid = fc.record(
       {
-        connectionId: good.connectionId as fc.Arbitrary<string>,
+        connectionId: fc.stringMatching(/^[A-Za-z0-9_.-]{1,128}$/).filter((id) => !/^\.+$/.test(id)),
         ownerId: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 50 }),
         provider: good.provider as fc.Arbitrary<string>,
         accessToken: fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }),

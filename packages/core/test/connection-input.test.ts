@@ -133,6 +133,21 @@ describe('parseConnectionInput', () => {
       expectFieldRejected({ connectionId: 42 }, 'connectionId');
     });
 
+    it('connectionId: never dots alone, which a URL path reads as "this" or "parent" (issue 15, finding 11)', () => {
+      for (const bad of ['.', '..', '...', '.'.repeat(128)]) {
+        const error = expectFieldRejected({ connectionId: bad }, 'connectionId');
+        expect(error.issues).toEqual([
+          {
+            field: 'connectionId',
+            reason: 'must be 1-128 characters of letters, digits, "_", "." or "-", and not dots alone',
+          },
+        ]);
+      }
+      for (const good of ['.a', 'a.', 'a..b', '..a', 'v1.2', '_', '-', `${'.'.repeat(127)}a`]) {
+        expect(parseConnectionInput({ ...valid, connectionId: good }).connectionId).toBe(good);
+      }
+    });
+
     it('ownerId: required, a non-empty string of at most 256 characters', () => {
       const { ownerId: _, ...withoutOwner } = valid;
       const error = failure(withoutOwner);
@@ -259,6 +274,23 @@ describe('parseConnectionInput', () => {
       expectFieldRejected({ scopes: Array.from({ length: 501 }, (_, i) => `s${i}`) }, 'scopes');
       expectFieldRejected({ scopes: ['repo', ''] }, 'scopes.1');
       expectFieldRejected({ scopes: [3] }, 'scopes.0');
+    });
+
+    it('scopes: each at most 256 characters, named by its index (issue 15, finding 11)', () => {
+      expect(parseConnectionInput({ ...valid, scopes: ['s'.repeat(256)] }).scopes).toEqual(['s'.repeat(256)]);
+      const error = expectFieldRejected({ scopes: ['repo', 'x'.repeat(257)] }, 'scopes.1');
+      expect(error.issues).toEqual([{ field: 'scopes.1', reason: 'must be at most 256 characters' }]);
+      expect(failure({ ...valid, scopes: ['repo', 'x'.repeat(1_000_000)] }).message.length).toBeLessThan(200);
+    });
+
+    it('scopes: at most 16384 characters together, as sent (joined by spaces)', () => {
+      const atLimit = [...Array.from({ length: 63 }, () => 'a'.repeat(255)), 'b'.repeat(256)];
+      expect(atLimit.join(' ')).toHaveLength(16_384);
+      expect(parseConnectionInput({ ...valid, scopes: atLimit }).scopes).toEqual(atLimit);
+      const error = expectFieldRejected({ scopes: [...atLimit.slice(0, -1), 'b'.repeat(255), 'cc'] }, 'scopes');
+      expect(error.issues).toEqual([
+        { field: 'scopes', reason: 'must be at most 16384 characters together (joined by spaces)' },
+      ]);
     });
 
     it('metadata: a plain object', () => {

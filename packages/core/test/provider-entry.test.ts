@@ -253,15 +253,57 @@ describe('parseProviderEntry', () => {
   });
 
   it('accepts token URL templates and checks them as templates', () => {
-    expect(provider({ ...minimal, tokenUrl: '{instance_url}/services/oauth2/token' }).tokenUrl).toBe(
-      '{instance_url}/services/oauth2/token',
-    );
-    expect(provider({ ...minimal, tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens' }).tokenUrl).toBe(
-      'https://{subdomain}.zendesk.com/oauth/tokens',
-    );
+    const sf = { ...minimal, tokenUrl: '{instance_url}/services/oauth2/token', tokenUrlHosts: ['*.salesforce.com'] };
+    expect(provider(sf).tokenUrl).toBe('{instance_url}/services/oauth2/token');
+    const zd = {
+      ...minimal,
+      tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens',
+      tokenUrlHosts: ['*.zendesk.com'],
+    };
+    expect(provider(zd).tokenUrl).toBe('https://{subdomain}.zendesk.com/oauth/tokens');
     expect(issues({ ...minimal, tokenUrl: 'http://{subdomain}.zendesk.com/oauth/tokens' })).toEqual([
       { field: 'tokenUrl', reason: 'must be https (plain http is allowed only on loopback hosts)' },
     ]);
+  });
+
+  describe('a token URL whose host comes from metadata', () => {
+    const REQUIRED = (names: string) =>
+      `is required: tokenUrl takes its host from metadata (${names}); list the hosts it may reach, such as *.example.com`;
+
+    it('is refused without tokenUrlHosts, naming the field and the placeholders (finding 3)', () => {
+      for (const [tokenUrl, names] of [
+        ['https://{okta_domain}/oauth2/v1/token', '{okta_domain}'],
+        ['{instance_url}/token', '{instance_url}'],
+        ['https://{subdomain}.example.com/token', '{subdomain}'],
+        ['https://{region}.{tenant}.example.com/{path}/token', '{region}, {tenant}'],
+      ]) {
+        expect(issues({ ...minimal, tokenUrl }), tokenUrl).toEqual([
+          { field: 'tokenUrlHosts', reason: REQUIRED(names!) },
+        ]);
+        expect(issues({ ...minimal, tokenUrl, tokenUrlHosts: null }), tokenUrl).toEqual([
+          { field: 'tokenUrlHosts', reason: REQUIRED(names!) },
+        ]);
+      }
+    });
+
+    it('loads with an allow-list', () => {
+      const okta = { ...minimal, tokenUrl: 'https://{okta_domain}/oauth2/v1/token', tokenUrlHosts: ['*.okta.com'] };
+      expect(provider(okta).tokenUrlHosts).toEqual(['*.okta.com']);
+    });
+
+    it('placeholders in the path alone need no allow-list', () => {
+      const ms = { ...minimal, tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token' };
+      expect(provider(ms).tokenUrlHosts).toBeNull();
+    });
+
+    it('names each allow-list pattern that is not a host, by its index', () => {
+      const okta = { ...minimal, tokenUrl: 'https://{okta_domain}/oauth2/v1/token' };
+      expect(issues({ ...okta, tokenUrlHosts: ['*.okta.com', 'https://x.okta.com', '*.com', '2130706433'] })).toEqual([
+        { field: 'tokenUrlHosts.1', reason: expect.any(String) as string },
+        { field: 'tokenUrlHosts.2', reason: expect.any(String) as string },
+        { field: 'tokenUrlHosts.3', reason: 'must be written as a URL writes it: 127.0.0.1' },
+      ]);
+    });
   });
 
   it('names a missing id before anything else', () => {
@@ -550,6 +592,7 @@ describe('resolveProviderEntries', () => {
       {
         id: 'acme',
         ...creds,
+        tokenUrl: 'https://www.acme.example/oauth/token',
         tokenUrlHosts: null,
         response: { refreshToken: null },
         defaultLifetimeSeconds: null,
@@ -736,6 +779,18 @@ describe('resolveProviderEntries', () => {
         { field: 'providers[1].(entry)', reason: expect.any(String) },
       ]);
     });
+  });
+
+  it('refuses an entry that clears the allow-list of a built-in whose host comes from metadata, naming the entry', () => {
+    const result = resolveProviderEntries(BUILTINS, [
+      { id: 'acme', ...creds, tokenUrlHosts: null },
+      { id: 'mine', extends: 'acme', ...creds, tokenUrlHosts: null },
+    ]);
+    expect(result.providers).toEqual([]);
+    expect(result.issues.map((i) => i.field)).toEqual([
+      'providers[0] (acme).tokenUrlHosts',
+      'providers[1] (mine).tokenUrlHosts',
+    ]);
   });
 
   it('leaves the built-ins as they were', () => {

@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import {
-  hostAllowed,
   resolveTokenUrl,
+  tokenUrlHostPlaceholders,
   tokenUrlPlaceholders,
   tokenUrlProblem,
   tokenUrlTemplateProblem,
 } from '../src/token-url.ts';
+import { hostAllowed, hostPatternProblem } from '../src/token-url-hosts.ts';
 
 describe('tokenUrlProblem', () => {
   it('accepts any https URL', () => {
@@ -98,7 +99,11 @@ describe('tokenUrlTemplateProblem', () => {
 
   it('leaves an http URL whose host is a placeholder to the run-time check, which sees the real host', () => {
     expect(tokenUrlTemplateProblem('http://{host}:8080/token')).toBeNull();
-    const template = { tokenUrl: 'http://{host}:8080/token', tokenUrlHosts: null, metadataDefaults: {} };
+    const template = {
+      tokenUrl: 'http://{host}:8080/token',
+      tokenUrlHosts: ['127.0.0.1', 'auth.example.com'],
+      metadataDefaults: {},
+    };
     expect(resolveTokenUrl(template, { host: '127.0.0.1' })).toEqual({ ok: true, url: 'http://127.0.0.1:8080/token' });
     expect(resolveTokenUrl(template, { host: 'auth.example.com' })).toEqual({
       ok: false,
@@ -242,7 +247,11 @@ describe('resolveTokenUrl', () => {
     });
 
     it('names the first problem when several placeholders are wrong', () => {
-      const two = { tokenUrl: 'https://{a}.example.com/{b}/token', tokenUrlHosts: null, metadataDefaults: {} };
+      const two = {
+        tokenUrl: 'https://{a}.example.com/{b}/token',
+        tokenUrlHosts: ['*.example.com'],
+        metadataDefaults: {},
+      };
       expect(resolveTokenUrl(two, { b: 'x/y' })).toMatchObject({ ok: false, field: 'metadata.a' });
       expect(resolveTokenUrl(two, { a: 'ok', b: 'x/y' })).toMatchObject({ ok: false, field: 'metadata.b' });
       expect(resolveTokenUrl(two, { a: 'ok', b: 'fine' })).toEqual({
@@ -300,8 +309,8 @@ describe('resolveTokenUrl', () => {
       }
     });
 
-    it('allows plain http on loopback when the allow-list does (local development)', () => {
-      const local = { ...salesforce, tokenUrlHosts: null };
+    it('allows plain http on loopback when the allow-list names it (local development)', () => {
+      const local = { ...salesforce, tokenUrlHosts: ['127.0.0.1'] };
       expect(resolveTokenUrl(local, { instance_url: 'http://127.0.0.1:4000/whatever' })).toEqual({
         ok: true,
         url: 'http://127.0.0.1:4000/services/oauth2/token',
@@ -336,17 +345,22 @@ describe('resolveTokenUrl', () => {
       });
     });
 
-    it('null allows any host the template allows', () => {
+    it('null allows no host from metadata at all', () => {
       const open = { ...salesforce, tokenUrlHosts: null };
       expect(resolveTokenUrl(open, { instance_url: 'https://auth.example.org' })).toEqual({
-        ok: true,
-        url: 'https://auth.example.org/services/oauth2/token',
+        ok: false,
+        field: 'tokenUrl',
+        reason: 'takes its host from metadata, and this provider lists no tokenUrlHosts',
       });
     });
   });
 
   it('applies the https rule to the filled-in URL, naming tokenUrl', () => {
-    const insecure = { tokenUrl: 'http://{host}/token', tokenUrlHosts: null, metadataDefaults: {} };
+    const insecure = {
+      tokenUrl: 'http://{host}/token',
+      tokenUrlHosts: ['example.com', '127.0.0.1'],
+      metadataDefaults: {},
+    };
     expect(resolveTokenUrl(insecure, { host: 'example.com' })).toEqual({
       ok: false,
       field: 'tokenUrl',
@@ -382,5 +396,183 @@ describe('resolveTokenUrl refuses dot-only and dotted-edge values', () => {
       ok: true,
       url: 'https://eu.acme.zendesk.com/x/t/token',
     });
+  });
+});
+
+describe('tokenUrlHostPlaceholders', () => {
+  it('names the placeholders that decide the scheme, host or port', () => {
+    expect(tokenUrlHostPlaceholders('{instance_url}/services/oauth2/token')).toEqual(['instance_url']);
+    expect(tokenUrlHostPlaceholders('https://{okta_domain}/oauth2/v1/token')).toEqual(['okta_domain']);
+    expect(tokenUrlHostPlaceholders('https://{subdomain}.zendesk.com/oauth/tokens')).toEqual(['subdomain']);
+    expect(tokenUrlHostPlaceholders('https://auth.example.com:{port}/token')).toEqual(['port']);
+    expect(tokenUrlHostPlaceholders('https://auth.example.com{rest}/token')).toEqual(['rest']);
+    expect(tokenUrlHostPlaceholders('{scheme}://auth.example.com/token')).toEqual(['scheme']);
+  });
+
+  it('leaves out placeholders of the path and the query, which cannot move the request to another host', () => {
+    expect(tokenUrlHostPlaceholders('https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token')).toEqual([]);
+    expect(tokenUrlHostPlaceholders('http://127.0.0.1:4000/{tenant}/token')).toEqual([]);
+    expect(tokenUrlHostPlaceholders('https://auth.example.com/token?tenant={tenant}')).toEqual([]);
+    expect(tokenUrlHostPlaceholders('https://auth.example.com/token')).toEqual([]);
+  });
+});
+
+describe('hostAllowed never lets a wildcard match an IP address', () => {
+  it.each(['127.0.0.1', '10.0.0.1', '[::1]', '[::ffff:7f00:1]'])('%s', (host) => {
+    expect(hostAllowed(host, ['*.0.0.1', '*.0.1', '*.1', '*.7f00:1]', '*.1]'])).toBe(false);
+  });
+
+  it('an IP address listed exactly still matches', () => {
+    expect(hostAllowed('127.0.0.1', ['127.0.0.1'])).toBe(true);
+    expect(hostAllowed('[::1]', ['[::1]'])).toBe(true);
+  });
+});
+
+describe('hostPatternProblem', () => {
+  it('accepts host names, IP addresses as a URL writes them, and *. before a domain of two labels or more', () => {
+    for (const pattern of [
+      'login.salesforce.com',
+      'LOGIN.Salesforce.com',
+      '*.salesforce.com',
+      '*.my.salesforce.com',
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      'auth_server.internal',
+    ]) {
+      expect(hostPatternProblem(pattern), pattern).toBeNull();
+    }
+  });
+
+  it('refuses what is not a host: a scheme, a path, a port, user info', () => {
+    for (const pattern of [
+      'https://login.salesforce.com',
+      'login.salesforce.com/x',
+      'login.salesforce.com:443',
+      'me@login.salesforce.com',
+      '',
+      ' ',
+      '::1',
+    ]) {
+      expect(hostPatternProblem(pattern), pattern).not.toBeNull();
+    }
+  });
+
+  it('names the written form of an IP address given in another form', () => {
+    expect(hostPatternProblem('2130706433')).toBe('must be written as a URL writes it: 127.0.0.1');
+    expect(hostPatternProblem('0x7f.1')).toBe('must be written as a URL writes it: 127.0.0.1');
+    expect(hostPatternProblem('[0:0:0:0:0:0:0:1]')).toBe('must be written as a URL writes it: [::1]');
+  });
+
+  it('refuses a wildcard over a top-level domain or an IP address, and "*" anywhere but the start', () => {
+    for (const pattern of ['*', '*.com', '*.0.0.1', '*.[::1]', 'a.*.example.com', '**.example.com', '*example.com']) {
+      expect(hostPatternProblem(pattern), pattern).not.toBeNull();
+    }
+  });
+});
+
+describe('resolveTokenUrl: a host taken from metadata', () => {
+  const okta = {
+    tokenUrl: 'https://{okta_domain}/oauth2/v1/token',
+    tokenUrlHosts: ['*.okta.com'],
+    metadataDefaults: {},
+  };
+  const instance = { tokenUrl: '{instance_url}/token', tokenUrlHosts: ['*.example.com'], metadataDefaults: {} };
+  const refused = (reason: string) => ({ ok: false, field: 'tokenUrl', reason });
+  const NO_LIST = 'takes its host from metadata, and this provider lists no tokenUrlHosts';
+
+  it('is refused when the provider has no allow-list, whatever the host (the loader refuses such entries too)', () => {
+    const open = { ...okta, tokenUrlHosts: null };
+    for (const okta_domain of ['attacker.example', 'acme.okta.com', '127.0.0.1']) {
+      expect(resolveTokenUrl(open, { okta_domain })).toEqual(refused(NO_LIST));
+    }
+    const openInstance = { ...instance, tokenUrlHosts: null };
+    for (const instance_url of ['http://127.0.0.1:6379', 'https://auth.example.org', 'http://localhost:6379']) {
+      expect(resolveTokenUrl(openInstance, { instance_url })).toEqual(refused(NO_LIST));
+    }
+    expect(resolveTokenUrl({ ...openInstance, metadataDefaults: { instance_url: 'https://a.example' } }, {})).toEqual(
+      refused(NO_LIST),
+    );
+  });
+
+  it('is refused as an IP address in every form WHATWG URL reads, even where a wildcard would match it', () => {
+    const wide = {
+      tokenUrl: 'https://{host}/token',
+      tokenUrlHosts: ['*.0.0.1', '*.254.169.254', '*.1'],
+      metadataDefaults: {},
+    };
+    for (const host of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '2130706433',
+      '0x7f000001',
+      '0177.0.0.1',
+      '127.1',
+      '0x7f.1',
+      '169.254.169.254',
+      '0.0.0.1',
+    ]) {
+      const result = resolveTokenUrl(wide, { host });
+      expect(result, host).toMatchObject({ ok: false, field: 'tokenUrl' });
+      expect(result.ok ? '' : result.reason, host).toMatch(/is an IP address or a loopback name/);
+    }
+  });
+
+  it('refuses IPv6 literals, IPv4-mapped ones included, and the unspecified address, unless listed exactly', () => {
+    const list = { ...instance, tokenUrlHosts: ['*.example.com', '*.1]'] };
+    for (const instance_url of [
+      'https://[::1]',
+      'https://[::ffff:127.0.0.1]',
+      'https://[::ffff:a9fe:a9fe]',
+      'https://[fe80::1]',
+      'https://[fc00::1]',
+      'https://0.0.0.0',
+      'https://0',
+    ]) {
+      expect(resolveTokenUrl(list, { instance_url }), instance_url).toMatchObject({ ok: false, field: 'tokenUrl' });
+    }
+  });
+
+  it('refuses localhost and names under it (RFC 6761: always loopback) unless listed exactly', () => {
+    const dev = {
+      tokenUrl: 'https://{host}:8080/token',
+      tokenUrlHosts: ['*.localhost', '*.example.com'],
+      metadataDefaults: {},
+    };
+    for (const host of ['localhost', 'evil.localhost', 'a.b.localhost']) {
+      expect(resolveTokenUrl(dev, { host }), host).toMatchObject({ ok: false, field: 'tokenUrl' });
+    }
+  });
+
+  it('an address or loopback name listed exactly is local development or a test: allowed, in any form', () => {
+    const local = {
+      tokenUrl: 'http://{host}:8080/token',
+      tokenUrlHosts: ['127.0.0.1', 'localhost'],
+      metadataDefaults: {},
+    };
+    expect(resolveTokenUrl(local, { host: '127.0.0.1' })).toEqual({ ok: true, url: 'http://127.0.0.1:8080/token' });
+    expect(resolveTokenUrl(local, { host: '2130706433' })).toEqual({ ok: true, url: 'http://127.0.0.1:8080/token' });
+    expect(resolveTokenUrl(local, { host: 'localhost' })).toEqual({ ok: true, url: 'http://localhost:8080/token' });
+    expect(resolveTokenUrl(local, { host: '127.0.0.2' })).toMatchObject({ ok: false, field: 'tokenUrl' });
+    const v6 = { ...instance, tokenUrlHosts: ['[::1]'] };
+    expect(resolveTokenUrl(v6, { instance_url: 'http://[0:0:0:0:0:0:0:1]:8080' })).toEqual({
+      ok: true,
+      url: 'http://[::1]:8080/token',
+    });
+  });
+
+  it('a host name the allow-list covers is used as before', () => {
+    expect(resolveTokenUrl(okta, { okta_domain: 'acme.okta.com' })).toEqual({
+      ok: true,
+      url: 'https://acme.okta.com/oauth2/v1/token',
+    });
+    expect(resolveTokenUrl(okta, { okta_domain: 'attacker.example' })).toEqual(
+      refused('host attacker.example is not one this provider allows'),
+    );
+  });
+
+  it('a host written by the operator, with placeholders only in the path, is not held to these rules', () => {
+    const local = { tokenUrl: 'http://127.0.0.1:4000/{tenant}/token', tokenUrlHosts: null, metadataDefaults: {} };
+    expect(resolveTokenUrl(local, { tenant: 'acme' })).toEqual({ ok: true, url: 'http://127.0.0.1:4000/acme/token' });
   });
 });

@@ -1,4 +1,10 @@
-import { CONNECTION_ID_PATTERN, CONNECTION_STATUSES, LIVE_STATUSES, PROVIDER_ID_PATTERN } from '@evergreen/core';
+import {
+  CONNECTION_ID_PATTERN,
+  CONNECTION_ID_RULE,
+  CONNECTION_STATUSES,
+  LIVE_STATUSES,
+  PROVIDER_ID_PATTERN,
+} from '@evergreen/core';
 import { z } from 'zod';
 
 const MAX_WINDOW_SECONDS = 366 * 24 * 3600;
@@ -6,9 +12,7 @@ const MAX_WINDOW_SECONDS = 366 * 24 * 3600;
 /** Query strings arrive as text: numbers are coerced, an empty value counts as absent. */
 const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
-const connectionId = z
-  .string({ error: 'must be a string' })
-  .regex(CONNECTION_ID_PATTERN, 'must be 1-128 characters of letters, digits, "_", "." or "-"');
+const connectionId = z.string({ error: 'must be a string' }).regex(CONNECTION_ID_PATTERN, CONNECTION_ID_RULE);
 
 const status = z.enum(CONNECTION_STATUSES, { error: `must be one of ${CONNECTION_STATUSES.join(', ')}` });
 const liveStatus = z.enum(LIVE_STATUSES, {

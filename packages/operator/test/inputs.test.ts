@@ -47,6 +47,20 @@ describe('operator inputs', () => {
       expect(connectionParams.safeParse({ id }).success).toBe(false);
   });
 
+  it('refuses ids of dots alone, which a URL path reads as "this" or "parent" (issue 15, finding 11)', () => {
+    for (const id of ['.', '..', '...']) {
+      const result = connectionParams.safeParse({ id });
+      expect(result.success, id).toBe(false);
+      if (!result.success) {
+        expect(toIssues(result.error, 'params')).toEqual([
+          { field: 'id', reason: 'must be 1-128 characters of letters, digits, "_", "." or "-", and not dots alone' },
+        ]);
+      }
+      expect(listQuery.safeParse({ cursor: id }).success, id).toBe(false);
+    }
+    expect(connectionParams.safeParse({ id: '.a' }).success).toBe(true);
+  });
+
   it('zodValidatorCompiler: validates with zod, replaces the part with its output, fails with InvalidInputError', () => {
     type Validate = (v: unknown) => { value?: unknown; error?: Error };
     const validate = zodValidatorCompiler({
