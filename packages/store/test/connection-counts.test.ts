@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, ConnectionCounts, migrateDatabase, openDatabase, type Database } from '../src/index.ts';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { ConnectionCounts } from '../src/index.ts';
 
 describe('ConnectionCounts', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let counts: ConnectionCounts;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    counts = new ConnectionCounts(db);
+    counts = new ConnectionCounts(await fixture.open());
     const rows: [string, string, string, string | null][] = [
       // id, provider, status, expires_at relative to now
       ['a1', 'acme', 'connected', '2 minutes'],
@@ -30,10 +28,7 @@ describe('ConnectionCounts', () => {
     }
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it('counts every connection by provider and status, leaving out pairs with none', async () => {
     const rows = await counts.byStatus();

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, type Database } from '../src/index.ts';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { ConnectionDirectory } from '../src/index.ts';
 
 describe('ConnectionDirectory', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let directory: ConnectionDirectory;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    directory = new ConnectionDirectory(db);
+    directory = new ConnectionDirectory(await fixture.open());
     const rows: [string, string, string, string, string | null][] = [
       // id, owner, provider, status, expires_at relative to now
       ['c1', 'o1', 'acme', 'connected', '10 minutes'],
@@ -27,10 +25,7 @@ describe('ConnectionDirectory', () => {
     }
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   const ids = (page: { items: { connectionId: string }[] }) => page.items.map((i) => i.connectionId);
 

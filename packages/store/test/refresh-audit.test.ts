@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, migrateDatabase, openDatabase, RefreshAudit, type Database } from '../src/index.ts';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { RefreshAudit } from '../src/index.ts';
 
 describe('RefreshAudit', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let audit: RefreshAudit;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    audit = new RefreshAudit(db);
+    audit = new RefreshAudit(await fixture.open());
     const events: [string, string, string | null, number, string][] = [
       // connection, outcome, reason, how many, age
       ['c1', 'success', null, 3, '1 minute'],
@@ -27,10 +25,7 @@ describe('RefreshAudit', () => {
     }
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it("reads a connection's latest attempts, newest first", async () => {
     const recent = await audit.recent('c1', 4);
