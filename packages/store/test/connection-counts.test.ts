@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertConnections } from '@evergreen/test-support/seed-rows';
 import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { ConnectionCounts } from '../src/index.ts';
 
 describe('ConnectionCounts', () => {
   const fixture = new StoreFixture();
-  const { sandbox } = fixture;
   let counts: ConnectionCounts;
 
   beforeAll(async () => {
@@ -20,12 +20,10 @@ describe('ConnectionCounts', () => {
       ['b2', 'beta', 'disconnected', '1 minute'],
       ['g1', 'gamma', 'error', '1 minute'],
     ];
-    for (const [id, provider, status, expires] of rows) {
-      await sandbox.sql`
-        insert into connections (id, owner_id, provider, status, expires_at)
-        values (${id}, ${`owner-${id}`}, ${provider}, ${status},
-          case when ${expires}::text is null then null else now() + ${expires}::interval end)`;
-    }
+    await insertConnections(
+      fixture.sandbox.sql,
+      rows.map(([id, provider, status, expiresIn]) => ({ id, provider, status, expiresIn })),
+    );
   });
 
   afterAll(() => fixture.close());

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertConnections } from '@evergreen/test-support/seed-rows';
 import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { ConnectionDirectory } from '../src/index.ts';
 
@@ -17,12 +18,18 @@ describe('ConnectionDirectory', () => {
       ['c4', 'o2', 'acme', 'needs_reauth', '5 minutes'],
       ['c5', 'o2', 'acme', 'connected', null],
     ];
-    for (const [id, owner, provider, status, expires] of rows) {
-      await sandbox.sql`
-        insert into connections (id, owner_id, provider, status, access_token, refresh_token, expires_at)
-        values (${id}, ${owner}, ${provider}, ${status}, 'sealed-access', 'sealed-refresh',
-          case when ${expires}::text is null then null else now() + ${expires}::interval end)`;
-    }
+    await insertConnections(
+      sandbox.sql,
+      rows.map(([id, ownerId, provider, status, expiresIn]) => ({
+        id,
+        ownerId,
+        provider,
+        status,
+        expiresIn,
+        accessToken: 'sealed-access',
+        refreshToken: 'sealed-refresh',
+      })),
+    );
   });
 
   afterAll(() => fixture.close());

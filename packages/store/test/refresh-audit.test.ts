@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertRefreshEvents } from '@evergreen/test-support/seed-rows';
 import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { RefreshAudit } from '../src/index.ts';
 
 describe('RefreshAudit', () => {
   const fixture = new StoreFixture();
-  const { sandbox } = fixture;
   let audit: RefreshAudit;
 
   beforeAll(async () => {
@@ -17,12 +17,10 @@ describe('RefreshAudit', () => {
       ['c2', 'reauth', 'invalid_grant', 1, '30 minutes'],
       ['c2', 'transient', 'timeout', 4, '3 hours'],
     ];
-    for (const [id, outcome, reason, n, age] of events) {
-      await sandbox.sql`
-        insert into refresh_events (connection_id, provider, outcome, reason, http_status, duration_ms, applied, trigger, process, created_at)
-        select ${id}, 'acme', ${outcome}, ${reason}, 200, 5, true, 'schedule', 'test', now() - ${age}::interval
-        from generate_series(1, ${n}::int)`;
-    }
+    await insertRefreshEvents(
+      fixture.sandbox.sql,
+      events.map(([connectionId, outcome, reason, count, age]) => ({ connectionId, outcome, reason, count, age })),
+    );
   });
 
   afterAll(() => fixture.close());
