@@ -3,12 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
-import { FakeProvider } from '@evergreen/fake-provider';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@evergreen/test-support/processes';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 
 function evergreen(
   args: string[],
@@ -30,20 +29,13 @@ function evergreen(
 
 describe('the evergreen command', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let stack: Stack;
+  let f: ProviderStack;
 
   beforeAll(async () => {
-    provider = await FakeProvider.start();
-    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
-    stack = await startStack(sandbox);
+    f = await startProviderStack(sandbox);
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await provider?.close();
-    await sandbox.cleanup();
-  });
+  afterAll(() => f?.close());
 
   it('db migrate applies the migrations', async () => {
     const { code, out } = await evergreen(['db', 'migrate'], sandbox.env());
@@ -52,8 +44,8 @@ describe('the evergreen command', () => {
   });
 
   it('connections show, refresh and disconnect, printing no secret', async () => {
-    const grant = provider.issue();
-    const { connectionId } = await stack.evergreen.enqueueConnection({
+    const grant = f.provider.issue();
+    const { connectionId } = await f.stack.evergreen.enqueueConnection({
       ownerId: 'cli',
       provider: 'acme',
       accessToken: grant.accessToken,
@@ -65,17 +57,17 @@ describe('the evergreen command', () => {
     expect(JSON.parse(shown.out)).toMatchObject({ connectionId, ownerId: 'cli', status: 'connected' });
     const refreshed = await evergreen(['connections', 'refresh', connectionId], sandbox.env());
     expect(JSON.parse(refreshed.out)).toMatchObject({ connectionId, version: 2 });
-    expect(provider.grant(grant.grantId)!.refreshCount).toBe(1);
+    expect(f.provider.grant(grant.grantId)!.refreshCount).toBe(1);
     const gone = await evergreen(['connections', 'disconnect', connectionId], sandbox.env());
     expect(JSON.parse(gone.out)).toMatchObject({ connectionId, status: 'disconnected' });
     const all = shown.out + refreshed.out + gone.out + shown.err + refreshed.err + gone.err;
-    for (const token of provider.allIssuedTokens()) expect(all.includes(token)).toBe(false);
+    for (const token of f.provider.allIssuedTokens()) expect(all.includes(token)).toBe(false);
   });
 
   it('keys rotate moves every secret to the new current key', async () => {
     for (let i = 0; i < 3; i++) {
-      const g = provider.issue();
-      await stack.evergreen.enqueueConnection({
+      const g = f.provider.issue();
+      await f.stack.evergreen.enqueueConnection({
         ownerId: `rot-${i}`,
         provider: 'acme',
         accessToken: g.accessToken,

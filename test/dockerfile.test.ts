@@ -53,6 +53,22 @@ function installOf(stage: string): string {
   return runs.find((r) => r.startsWith('pnpm install'))!;
 }
 
+/** Runs a stage's `pnpm install` in `dir` as written; --prefer-offline reuses this machine's pnpm store instead of downloading. */
+function replayInstall(stage: string, dir: string): void {
+  const install = stages()
+    .get(stage)!
+    .filter((i) => i.getKeyword() === 'RUN')
+    .map((i) => i.getArguments().map((a) => a.getValue().replace(/^"(.*)"$/, '$1')))
+    .find((args) => args[0] === 'pnpm' && args[1] === 'install')!;
+  const result = spawnSync('pnpm', [...install.slice(1), '--prefer-offline'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    timeout: 240_000,
+  });
+  expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+}
+
 /** An exec-form instruction's JSON array (ENTRYPOINT, CMD). */
 function execForm(keyword: 'ENTRYPOINT' | 'CMD'): string[] {
   const found = instructions.filter((i) => i.getKeyword() === keyword);
@@ -292,18 +308,7 @@ describe('the Dockerfile', () => {
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'evergreen-image-'));
       copied = copyBuildContext(dir);
-      const install = instructions
-        .filter((i) => i.getKeyword() === 'RUN')
-        .map((i) => i.getArguments().map((a) => a.getValue().replace(/^"(.*)"$/, '$1')))
-        .find((args) => args[0] === 'pnpm' && args[1] === 'install')!;
-      // The same command; --prefer-offline reuses this machine's pnpm store instead of downloading.
-      const result = spawnSync('pnpm', [...install.slice(1), '--prefer-offline'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, CI: 'true' },
-        timeout: 240_000,
-      });
-      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+      replayInstall('build', dir);
       env = { ...sandbox.env(), NODE_ENV: 'production' };
     }, 300_000);
 
@@ -371,18 +376,7 @@ describe('the Dockerfile', () => {
         const schema = `${sandbox.schema}_demo`;
         const prefix = `${sandbox.prefix}-demo`;
         // The demo-build stage's install, on the same tree: it adds the demo and the fake provider.
-        const install = stages()
-          .get('demo-build')!
-          .filter((i) => i.getKeyword() === 'RUN')
-          .map((i) => i.getArguments().map((a) => a.getValue().replace(/^"(.*)"$/, '$1')))
-          .find((args) => args[0] === 'pnpm' && args[1] === 'install')!;
-        const result = spawnSync('pnpm', [...install.slice(1), '--prefer-offline'], {
-          cwd: dir,
-          encoding: 'utf8',
-          env: { ...process.env, CI: 'true' },
-          timeout: 240_000,
-        });
-        expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+        replayInstall('demo-build', dir);
         try {
           const run = await runCommand(
             ['node', '--import', 'tsx', 'apps/demo/src/main.ts', '--port', '0', '--schema', schema, '--prefix', prefix],

@@ -1,4 +1,3 @@
-import { FakeProvider } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
 import type { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, queueName, RefreshQueues } from '@evergreen/queue';
@@ -10,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { until } from '@evergreen/test-support/until';
 
 /** A real store whose next few calls of one kind fail, as they would while Postgres restarts. */
@@ -37,8 +36,7 @@ class FlakyStore extends ConnectionStore {
 
 describe('the refresh engine when Postgres fails under it', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let producer: Stack;
+  let f: ProviderStack;
   /** A second process's parts whose store fails on cue; its background engine is the one under test. */
   let flaky: EvergreenParts;
   let redis: Redis;
@@ -48,9 +46,7 @@ describe('the refresh engine when Postgres fails under it', () => {
   const logs = new LogCapture();
 
   beforeAll(async () => {
-    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
-    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
-    producer = await startStack(sandbox);
+    f = await startProviderStack(sandbox, { provider: { accessTokenLifetimeSeconds: 3600 } });
     const config = sandbox.config();
     flaky = openEvergreen(config, {
       log: createLogger({ level: 'info', destination: logs }),
@@ -62,14 +58,12 @@ describe('the refresh engine when Postgres fails under it', () => {
 
   afterAll(async () => {
     await flaky?.close();
-    await producer?.close();
-    await provider?.close();
-    await sandbox.cleanup();
+    await f?.close();
   });
 
   const enqueue = async (ownerId: string) => {
-    const grant = provider.issue();
-    const { connectionId } = await producer.evergreen.enqueueConnection({
+    const grant = f.provider.issue();
+    const { connectionId } = await f.stack.evergreen.enqueueConnection({
       ownerId,
       provider: 'acme',
       accessToken: grant.accessToken,
@@ -85,8 +79,8 @@ describe('the refresh engine when Postgres fails under it', () => {
     const decision = await engine.run(connectionId, { trigger: 'forced', force: true });
     expect(decision.kind).toBe('delay');
     expect(store.failSuccessWrites).toBe(0);
-    const row = await producer.read(connectionId);
-    expect(row!.refreshToken).toBe(provider.grant(grant.grantId)!.currentRefreshToken);
+    const row = await f.stack.read(connectionId);
+    expect(row!.refreshToken).toBe(f.provider.grant(grant.grantId)!.currentRefreshToken);
     expect(logs.events('persisting refreshed tokens failed; retrying')).toHaveLength(2);
     // The retry logged the driver's error, never the statement's parameters.
     expect(logs.text).not.toContain('params:');
@@ -115,7 +109,7 @@ describe('the refresh engine when Postgres fails under it', () => {
       log: createLogger({ level: 'info', destination: logs }),
     });
     const { connectionId } = await enqueue('lock-ttl');
-    provider.injectFaults([{ kind: 'delay', ms: 400 }]);
+    f.provider.injectFaults([{ kind: 'delay', ms: 400 }]);
     const running = shortLocks.run(connectionId, { trigger: 'forced', force: true });
     const key = `${config.redisPrefix}:lock:${connectionId}`;
     const ttl = await until(async () => ((await redis.pttl(key)) > 0 ? redis.pttl(key) : null), {
@@ -151,7 +145,7 @@ describe('the refresh engine when Postgres fails under it', () => {
         what: 'the job back in delayed',
       });
       // The re-run (about 2.5–7.5 s later) refreshes it; the row still says it is due.
-      await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+      await until(() => (f.provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
         timeoutMs: 15_000,
         what: 'the refresh on the next run',
       });

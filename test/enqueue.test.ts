@@ -8,35 +8,31 @@ import { migrateDatabase } from '@evergreen/store';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startStack } from '@evergreen/test-support/stack';
 import { until } from '@evergreen/test-support/until';
 
 describe('enqueueConnection()', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let stack: Stack;
+  let f: ProviderStack;
   let queue: Queue;
 
   beforeAll(async () => {
-    provider = await FakeProvider.start();
-    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
-    stack = await startStack(sandbox); // a producer only: no worker may take the jobs we inspect
+    f = await startProviderStack(sandbox); // a producer only: no worker may take the jobs we inspect
     queue = new Queue(queueName('acme'), { connection: sandbox.redis, prefix: sandbox.prefix });
   });
 
   afterAll(async () => {
     await queue?.close();
-    await stack?.close();
-    await provider?.close();
-    await sandbox.cleanup();
+    await f?.close();
   });
 
   const snapshot = async () => JSON.stringify(await sandbox.sql`select * from connections order by id`);
 
   it('stores encrypted tokens and schedules one job at expiry minus the buffer', async () => {
     const before = Date.now();
-    const result = await stack.evergreen.enqueueConnection({
+    const result = await f.stack.evergreen.enqueueConnection({
       ownerId: 'user-1',
       provider: 'acme',
       accessToken: 'access-one',
@@ -66,7 +62,7 @@ describe('enqueueConnection()', () => {
     expect(raw!.refresh_token).not.toContain('refresh-one');
     expect(raw!.scopes).toEqual(['read', 'write']);
     expect(raw!.metadata).toEqual({ team: 'blue' });
-    const row = await stack.read(result.connectionId);
+    const row = await f.stack.read(result.connectionId);
     expect(row).toMatchObject({
       accessToken: 'access-one',
       refreshToken: 'refresh-one',
@@ -76,14 +72,14 @@ describe('enqueueConnection()', () => {
   });
 
   it('identifies a connection by (ownerId, provider) when no id is given, and reschedules when called again', async () => {
-    const first = await stack.evergreen.enqueueConnection({
+    const first = await f.stack.evergreen.enqueueConnection({
       ownerId: 'user-2',
       provider: 'acme',
       accessToken: 'a1',
       refreshToken: 'r1',
       expiresIn: 7200,
     });
-    const second = await stack.evergreen.enqueueConnection({
+    const second = await f.stack.evergreen.enqueueConnection({
       ownerId: 'user-2',
       provider: 'acme',
       accessToken: 'a2',
@@ -94,20 +90,20 @@ describe('enqueueConnection()', () => {
     const job = await queue.getJob(first.connectionId);
     // BullMQ ignores an add whose id exists; the job must have moved to the new, earlier time.
     expect(Math.abs(job!.timestamp + job!.delay - second.refreshAt!.getTime())).toBeLessThan(100);
-    const row = await stack.read(first.connectionId);
+    const row = await f.stack.read(first.connectionId);
     expect(row).toMatchObject({ accessToken: 'a2', refreshToken: 'r2', version: 2 });
     expect(await queue.getJobCounts('delayed', 'waiting', 'active')).toMatchObject({ waiting: 0, active: 0 });
   });
 
   it('keeps caller-given ids separate and refuses to move an id to another owner', async () => {
-    const a = await stack.evergreen.enqueueConnection({
+    const a = await f.stack.evergreen.enqueueConnection({
       connectionId: 'conn-a',
       ownerId: 'u3',
       provider: 'acme',
       accessToken: 'x',
       refreshToken: 'y',
     });
-    const b = await stack.evergreen.enqueueConnection({
+    const b = await f.stack.evergreen.enqueueConnection({
       connectionId: 'conn-b',
       ownerId: 'u3',
       provider: 'acme',
@@ -116,7 +112,7 @@ describe('enqueueConnection()', () => {
     });
     expect([a.connectionId, b.connectionId]).toEqual(['conn-a', 'conn-b']);
     const before = await snapshot();
-    const error = await stack.evergreen
+    const error = await f.stack.evergreen
       .enqueueConnection({ connectionId: 'conn-a', ownerId: 'someone-else', provider: 'acme', accessToken: 'x' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -131,7 +127,7 @@ describe('enqueueConnection()', () => {
       Buffer.from(JSON.stringify({ sub: 'u', exp })).toString('base64url'),
       'sig',
     ].join('.');
-    const result = await stack.evergreen.enqueueConnection({
+    const result = await f.stack.evergreen.enqueueConnection({
       ownerId: 'u4',
       provider: 'acme',
       accessToken: jwt,
@@ -141,7 +137,7 @@ describe('enqueueConnection()', () => {
   });
 
   it('stores a token without a refresh token but schedules nothing', async () => {
-    const result = await stack.evergreen.enqueueConnection({
+    const result = await f.stack.evergreen.enqueueConnection({
       ownerId: 'u5',
       provider: 'acme',
       accessToken: 'static',
@@ -173,7 +169,7 @@ describe('enqueueConnection()', () => {
   it.each(bad)('rejects %s with an error naming the field, and writes nothing', async (_name, input, field) => {
     const before = await snapshot();
     const keysBefore = (await sandbox.redisKeys()).length;
-    const error = await stack.evergreen.enqueueConnection(input as never).catch((e: unknown) => e);
+    const error = await f.stack.evergreen.enqueueConnection(input as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).code).toBe('ERR_INVALID_INPUT');
     expect((error as InvalidInputError).issues.map((i) => i.field)).toContain(field);
@@ -183,7 +179,7 @@ describe('enqueueConnection()', () => {
   });
 
   it('never repeats a token in an error message', async () => {
-    const error = await stack.evergreen
+    const error = await f.stack.evergreen
       .enqueueConnection({ ownerId: 'u', provider: 'acme', accessToken: 'secret-value-123', refreshToken: 42 } as never)
       .then(
         () => null,

@@ -1,11 +1,10 @@
-import { FakeProvider } from '@evergreen/fake-provider';
 import { queueName } from '@evergreen/queue';
 import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRoleProcess, type RoleProcess } from '@evergreen/test-support/processes';
 import { refreshTimes } from '@evergreen/test-support/provider-records';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { until } from '@evergreen/test-support/until';
 
 async function stopAll(processes: RoleProcess[]): Promise<void> {
@@ -15,26 +14,22 @@ async function stopAll(processes: RoleProcess[]): Promise<void> {
 
 describe('several worker processes', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let producer: Stack;
+  let f: ProviderStack;
   const processes: RoleProcess[] = [];
 
   beforeAll(async () => {
-    // Strict rotation, no grace: a refresh token presented twice kills the grant, as real servers do.
-    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 10, latencyMs: 20, reuseGraceSeconds: 0 });
-    sandbox.useProviders([{ id: 'strict', tokenUrl: provider.tokenUrl }]);
-    producer = await startStack(sandbox);
+    f = await startProviderStack(sandbox, {
+      id: 'strict',
+      // Strict rotation, no grace: a refresh token presented twice kills the grant, as real servers do.
+      provider: { accessTokenLifetimeSeconds: 10, latencyMs: 20, reuseGraceSeconds: 0 },
+    });
   });
 
   afterEach(async () => {
     await stopAll(processes.splice(0));
   });
 
-  afterAll(async () => {
-    await producer?.close();
-    await provider?.close();
-    await sandbox.cleanup();
-  });
+  afterAll(() => f?.close());
 
   it('racing over the same 200 connections never present one refresh token twice, and lose none', async () => {
     // The processes are up before the first token's 10 s starts counting: a loaded machine takes seconds to boot them.
@@ -47,8 +42,8 @@ describe('several worker processes', () => {
     });
     const grants: { grantId: string; connectionId: string }[] = [];
     for (let i = 0; i < 200; i++) {
-      const grant = provider.issue({ expiresIn: 10 });
-      const { connectionId } = await producer.evergreen.enqueueConnection({
+      const grant = f.provider.issue({ expiresIn: 10 });
+      const { connectionId } = await f.stack.evergreen.enqueueConnection({
         ownerId: `owner-${i}`,
         provider: 'strict',
         accessToken: grant.accessToken,
@@ -64,13 +59,13 @@ describe('several worker processes', () => {
     const race = (async () => {
       while (racing) {
         const pick = grants[Math.floor(Math.random() * grants.length)]!;
-        await producer.engine.run(pick.connectionId, { trigger: 'forced', force: true });
+        await f.stack.engine.run(pick.connectionId, { trigger: 'forced', force: true });
         forcedRuns += 1;
       }
     })();
     // Stops early on the first reuse, so a broken lock fails on the assertion below rather than on a timeout.
     await until(
-      () => provider.reuseCount() > 0 || grants.every((g) => (provider.grant(g.grantId)?.refreshCount ?? 0) >= 3),
+      () => f.provider.reuseCount() > 0 || grants.every((g) => (f.provider.grant(g.grantId)?.refreshCount ?? 0) >= 3),
       {
         timeoutMs: 60_000,
         intervalMs: 250,
@@ -81,11 +76,11 @@ describe('several worker processes', () => {
     racing = false;
     await race;
     expect(forcedRuns).toBeGreaterThan(10);
-    expect(provider.reuseCount()).toBe(0);
-    expect(grants.filter((g) => provider.grant(g.grantId)!.revoked)).toEqual([]);
+    expect(f.provider.reuseCount()).toBe(0);
+    expect(grants.filter((g) => f.provider.grant(g.grantId)!.revoked)).toEqual([]);
     // Every access token was replaced before it died (10 s lifetime).
     for (const g of grants) {
-      const times = refreshTimes(provider, g.grantId);
+      const times = refreshTimes(f.provider, g.grantId);
       for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThan(10_000);
     }
     const rows = await sandbox.sql<{ status: string }[]>`select status from connections`;
@@ -98,18 +93,18 @@ describe('several worker processes', () => {
 
 describe('a worker SIGKILLed in the middle of refreshes', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let producer: Stack;
+  let f: ProviderStack;
   let events: QueueEvents;
   const processes: RoleProcess[] = [];
 
   beforeAll(async () => {
-    // A rotating provider with a grace period for the token it just replaced (as Okta, Auth0 and Xero have): the
-    // refresh a killed worker sent but never stored is replayed within it. docs/architecture.md covers providers
-    // without one.
-    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 24, latencyMs: 300, reuseGraceSeconds: 60 });
-    sandbox.useProviders([{ id: 'graceful', tokenUrl: provider.tokenUrl }]);
-    producer = await startStack(sandbox);
+    f = await startProviderStack(sandbox, {
+      id: 'graceful',
+      // A rotating provider with a grace period for the token it just replaced (as Okta, Auth0 and Xero have): the
+      // refresh a killed worker sent but never stored is replayed within it. docs/architecture.md covers providers
+      // without one.
+      provider: { accessTokenLifetimeSeconds: 24, latencyMs: 300, reuseGraceSeconds: 60 },
+    });
     events = new QueueEvents(queueName('graceful'), { connection: sandbox.redis.duplicate(), prefix: sandbox.prefix });
     await events.waitUntilReady();
   });
@@ -117,9 +112,7 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
   afterAll(async () => {
     await stopAll(processes.splice(0));
     await events?.close();
-    await producer?.close();
-    await provider?.close();
-    await sandbox.cleanup();
+    await f?.close();
   });
 
   it('costs no connection, and its jobs are taken up again well inside the buffer', async () => {
@@ -144,9 +137,9 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
       // (half the lifetime) of three times a killed worker's recovery (job lock + stall check, then the refresh lock's
       // TTL: about 3.5 s), so a CI machine loaded by the other test files (seen: 10 s) still has room.
       const expiresIn = 24 + (i % 8);
-      const grant = provider.issue({ expiresIn });
+      const grant = f.provider.issue({ expiresIn });
       const issuedAt = Date.now();
-      const { connectionId } = await producer.evergreen.enqueueConnection({
+      const { connectionId } = await f.stack.evergreen.enqueueConnection({
         ownerId: `owner-${i}`,
         provider: 'graceful',
         accessToken: grant.accessToken,
@@ -158,8 +151,8 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
     const kills: { at: Date; victim: number | undefined }[] = [];
     // Four times: wait until refreshes are under way, SIGKILL a random worker, start a replacement.
     for (let kill = 0; kill < 4; kill++) {
-      const seen = provider.requests.length;
-      await until(() => provider.requests.length >= seen + 5, { timeoutMs: 30_000, what: 'refreshes in flight' });
+      const seen = f.provider.requests.length;
+      await until(() => f.provider.requests.length >= seen + 5, { timeoutMs: 30_000, what: 'refreshes in flight' });
       const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
       kills.push({ at: new Date(), victim: victim.child.pid });
       victim.child.kill('SIGKILL');
@@ -170,7 +163,7 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
 
     // Every connection goes through two more refreshes after the last kill.
     await until(
-      () => grants.every((g) => refreshTimes(provider, g.grantId).filter((t) => t > afterKills).length >= 2),
+      () => grants.every((g) => refreshTimes(f.provider, g.grantId).filter((t) => t > afterKills).length >= 2),
       { timeoutMs: 90_000, intervalMs: 250, what: 'two refreshes of every connection after the kills' },
     );
     // On a failure, what happened to the late connection: its audit rows, every process's lines about it, the kills.
@@ -193,7 +186,7 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
             kills,
             audit,
             lines,
-            requests: provider.requests.filter((r) => r.grantId === g.grantId),
+            requests: f.provider.requests.filter((r) => r.grantId === g.grantId),
           },
           null,
           1,
@@ -201,22 +194,22 @@ describe('a worker SIGKILLed in the middle of refreshes', () => {
       );
     };
     expect(stalled).toBeGreaterThan(0); // the kills really did interrupt jobs
-    expect(provider.reuseCount()).toBe(0);
-    expect(grants.filter((g) => provider.grant(g.grantId)!.revoked)).toEqual([]);
+    expect(f.provider.reuseCount()).toBe(0);
+    expect(grants.filter((g) => f.provider.grant(g.grantId)!.revoked)).toEqual([]);
     const rows = await sandbox.sql<{ status: string }[]>`select status from connections`;
     expect(rows.filter((r) => r.status !== 'connected')).toEqual([]);
     // No access token expired: each refresh came before the previous token's 24 s lifetime ran out (the first one
     // before the enqueued token's own lifetime), with the killed workers' recovery included.
     let worstGap = 0;
     for (const g of grants) {
-      const times = refreshTimes(provider, g.grantId);
+      const times = refreshTimes(f.provider, g.grantId);
       if (times[0]! >= g.issuedAt + g.expiresIn * 1_000) await explainLate(g, times[0]!);
       expect(times[0]!).toBeLessThan(g.issuedAt + g.expiresIn * 1_000);
       for (let i = 1; i < times.length; i++) worstGap = Math.max(worstGap, times[i]! - times[i - 1]!);
     }
     expect(worstGap).toBeLessThan(24_000);
     console.info(
-      `SIGKILL run: ${stalled} stalled jobs recovered, ${provider.graceReuseCount()} refreshes replayed within the grace period, worst gap between refreshes ${worstGap} ms`,
+      `SIGKILL run: ${stalled} stalled jobs recovered, ${f.provider.graceReuseCount()} refreshes replayed within the grace period, worst gap between refreshes ${worstGap} ms`,
     );
   }, 150_000); // 24-32 s tokens: the kills, then two more refreshes of each connection, take over a minute
 });

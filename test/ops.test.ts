@@ -1,42 +1,34 @@
 import { spawn } from 'node:child_process';
-import { FakeProvider } from '@evergreen/fake-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startRoleProcess } from '@evergreen/test-support/processes';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { until } from '@evergreen/test-support/until';
 
 describe('every role serves /metrics, /healthz and /readyz', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let stack: Stack;
+  let f: ProviderStack;
 
   beforeAll(async () => {
-    provider = await FakeProvider.start();
-    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
-    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+    f = await startProviderStack(sandbox, { roles: ['worker', 'scheduler'] });
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await provider?.close();
-    await sandbox.cleanup();
-  });
+  afterAll(() => f?.close());
 
   it('counts refreshes and states by provider, with no owner id, connection id or token in any label', async () => {
-    const grant = provider.issue({ expiresIn: 2 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
+    const grant = f.provider.issue({ expiresIn: 2 });
+    const { connectionId } = await f.stack.evergreen.enqueueConnection({
       ownerId: 'metrics-owner',
       provider: 'acme',
       accessToken: grant.accessToken,
       refreshToken: grant.refreshToken,
       expiresIn: 2,
     });
-    await until(() => (provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
+    await until(() => (f.provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
       timeoutMs: 15_000,
       what: 'a refresh',
     });
-    const base = `http://127.0.0.1:${stack.roles!.opsPort}`;
+    const base = `http://127.0.0.1:${f.stack.roles!.opsPort}`;
     const metrics = await until(
       async () => {
         const text = await (await fetch(`${base}/metrics`)).text();
@@ -48,7 +40,7 @@ describe('every role serves /metrics, /healthz and /readyz', () => {
     expect(metrics).toContain('evergreen_refresh_lateness_seconds_bucket{le="1",provider="acme"}');
     expect(metrics).toContain('evergreen_queue_jobs{provider="acme",state="delayed"}');
     expect(metrics).toContain('evergreen_process_resident_memory_bytes');
-    for (const secret of [connectionId, 'metrics-owner', ...provider.allIssuedTokens()])
+    for (const secret of [connectionId, 'metrics-owner', ...f.provider.allIssuedTokens()])
       expect(metrics.includes(secret)).toBe(false);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);

@@ -1,28 +1,23 @@
-import { FakeProvider } from '@evergreen/fake-provider';
 import { queueName } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoleProcess } from '@evergreen/test-support/processes';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { until } from '@evergreen/test-support/until';
 
 describe('a role process', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let producer: Stack;
+  let f: ProviderStack;
 
   beforeAll(async () => {
-    provider = await FakeProvider.start({ latencyMs: 1_000, accessTokenLifetimeSeconds: 3600 });
-    sandbox.useProviders([{ id: 'slow', tokenUrl: provider.tokenUrl }]);
-    producer = await startStack(sandbox);
+    f = await startProviderStack(sandbox, {
+      id: 'slow',
+      provider: { latencyMs: 1_000, accessTokenLifetimeSeconds: 3600 },
+    });
   });
 
-  afterAll(async () => {
-    await producer?.close();
-    await provider?.close();
-    await sandbox.cleanup();
-  });
+  afterAll(() => f?.close());
 
   it('refuses to start on bad configuration, naming every bad variable and how to make a key', async () => {
     const env = sandbox.env({ EVERGREEN_WORKER_CONCURRENCY: 'lots', REDIS_URL: 'not a url' });
@@ -49,9 +44,9 @@ describe('a role process', () => {
       }),
     );
     await until(() => worker.output().includes('"msg":"started"'), { timeoutMs: 20_000, what: 'the worker to start' });
-    const grants = Array.from({ length: 5 }, () => provider.issue());
+    const grants = Array.from({ length: 5 }, () => f.provider.issue());
     for (const [i, g] of grants.entries()) {
-      await producer.evergreen.enqueueConnection({
+      await f.stack.evergreen.enqueueConnection({
         ownerId: `o${i}`,
         provider: 'slow',
         accessToken: g.accessToken,
@@ -60,7 +55,7 @@ describe('a role process', () => {
       });
     }
     // The provider answers after 1 s: wait until the requests have arrived, then ask the worker to stop.
-    await until(() => provider.requests.length >= 5, { what: 'five requests in flight' });
+    await until(() => f.provider.requests.length >= 5, { what: 'five requests in flight' });
     const termAt = Date.now();
     worker.child.kill('SIGTERM');
     const { code } = await worker.exited;

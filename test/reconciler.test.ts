@@ -1,4 +1,3 @@
-import { FakeProvider } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
 import { createRedis, queueName, RefreshQueues, SchedulerKeys } from '@evergreen/queue';
 import { Reconciler } from '@evergreen/refresh';
@@ -7,22 +6,19 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
 
 describe('the reconcile, Postgres → Redis', () => {
   const sandbox = new Sandbox();
-  let provider: FakeProvider;
-  let stack: Stack;
+  let f: ProviderStack;
   let db: Database;
   let redis: Redis;
   let queue: Queue;
   const reconcilers: Reconciler[] = [];
 
   beforeAll(async () => {
-    provider = await FakeProvider.start();
-    sandbox.useProviders([{ id: 'acme', tokenUrl: provider.tokenUrl }]);
-    stack = await startStack(sandbox); // producer only: no worker runs the jobs we look at
+    f = await startProviderStack(sandbox); // producer only: no worker runs the jobs we look at
     const config = sandbox.config();
     await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
     db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
@@ -51,9 +47,7 @@ describe('the reconcile, Postgres → Redis', () => {
     await queue?.close();
     redis?.disconnect();
     await closeDatabase(db);
-    await stack?.close();
-    await provider?.close();
-    await sandbox.cleanup();
+    await f?.close();
   });
 
   it('lets one replica lead a tick at a time', async () => {
@@ -69,7 +63,7 @@ describe('the reconcile, Postgres → Redis', () => {
   it('rebuilds every missing job in one paged full pass when the sentinel is gone', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const r = await stack.evergreen.enqueueConnection({
+      const r = await f.stack.evergreen.enqueueConnection({
         ownerId: `o${i}`,
         provider: 'acme',
         accessToken: 'a',
@@ -91,7 +85,7 @@ describe('the reconcile, Postgres → Redis', () => {
   });
 
   it('moves an overdue connection whose job sits at a wrong, later time', async () => {
-    const { connectionId } = await stack.evergreen.enqueueConnection({
+    const { connectionId } = await f.stack.evergreen.enqueueConnection({
       ownerId: 'late',
       provider: 'acme',
       accessToken: 'a',
@@ -107,7 +101,7 @@ describe('the reconcile, Postgres → Redis', () => {
   });
 
   it('leaves connections that need a person alone', async () => {
-    const { connectionId } = await stack.evergreen.enqueueConnection({
+    const { connectionId } = await f.stack.evergreen.enqueueConnection({
       ownerId: 'gone',
       provider: 'acme',
       accessToken: 'a',

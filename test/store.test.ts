@@ -1,20 +1,19 @@
 import { DecryptError, Keyring } from '@evergreen/keyring';
 import { readdirSync } from 'node:fs';
 import {
-  closeDatabase,
   ConnectionStore,
   dropSchema,
   migrateDatabase,
   MIGRATIONS_FOLDER,
-  openDatabase,
   rotateKeys,
   type Database,
 } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
 
 describe('the Postgres store', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let db: Database;
   let store: ConnectionStore;
 
@@ -23,14 +22,11 @@ describe('the Postgres store', () => {
     await Promise.all(
       Array.from({ length: 4 }, () => migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema })),
     );
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 4 });
+    db = await fixture.open(4);
     store = new ConnectionStore(db, Keyring.parse(sandbox.encryptionKeys), 'store-test');
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it('applies migrations once, however often it is asked', async () => {
     await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
@@ -169,20 +165,17 @@ describe('the Postgres store', () => {
 });
 
 describe('the Postgres store, rotation bookkeeping', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let db: Database;
   let store: ConnectionStore;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    db = await fixture.open();
     store = new ConnectionStore(db, Keyring.parse(sandbox.encryptionKeys), 'store-test');
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   const audit = {
     outcome: 'success' as const,
@@ -274,18 +267,15 @@ describe('the Postgres store, rotation bookkeeping', () => {
 });
 
 describe('key rotation', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let db: Database;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    db = await fixture.open();
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it('re-encrypts every secret to the new key in batches, without bumping versions, and can be run again', async () => {
     const oldRing = Keyring.parse(sandbox.encryptionKeys);

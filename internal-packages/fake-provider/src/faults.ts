@@ -45,27 +45,19 @@ export function faultAction(fault: Fault): FaultAction {
     case 'status':
       return statusReply(fault.status, fault.body, fault.headers);
     case 'html':
-      return {
-        kind: 'reply',
-        status: 502,
-        headers: { 'content-type': 'text/html; charset=utf-8' },
-        body: '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The upstream server returned an invalid response.</p></body></html>\n',
-      };
+      return statusReply(
+        502,
+        '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The upstream server returned an invalid response.</p></body></html>\n',
+        { 'content-type': 'text/html; charset=utf-8' },
+      );
     case 'truncated-json':
       // A complete HTTP response whose JSON stops mid-string: what a proxy that cut the upstream short delivers.
-      return {
-        kind: 'reply',
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-        body: '{"access_token":"abc',
-      };
+      return statusReply(200, '{"access_token":"abc', { 'content-type': 'application/json' });
     case 'invalid-grant':
-      return {
-        kind: 'reply',
-        status: 400,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-        body: '{"error":"invalid_grant"}',
-      };
+      return statusReply(400, '{"error":"invalid_grant"}', {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
     case 'delay':
       return { kind: 'delay', ms: fault.ms };
     case 'hang':

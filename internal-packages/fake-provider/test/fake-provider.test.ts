@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeProvider } from '../src/index.ts';
-import type { FakeProviderOptions } from '../src/index.ts';
+import { providerStarter } from './provider-starter.ts';
 
-const started: FakeProvider[] = [];
-
-async function start(options?: FakeProviderOptions): Promise<FakeProvider> {
-  const provider = await FakeProvider.start(options);
-  started.push(provider);
-  return provider;
-}
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((provider) => provider.close()));
-});
+const start = providerStarter();
 
 interface RefreshOptions {
   auth?: 'basic' | 'post' | 'both' | 'none';

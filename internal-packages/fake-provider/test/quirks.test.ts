@@ -1,20 +1,11 @@
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeProvider } from '../src/index.ts';
 import type { FakeProviderOptions } from '../src/index.ts';
+import { providerStarter } from './provider-starter.ts';
 
-const started: FakeProvider[] = [];
-
-async function start(options?: FakeProviderOptions): Promise<FakeProvider> {
-  const provider = await FakeProvider.start(options);
-  started.push(provider);
-  return provider;
-}
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((provider) => provider.close()));
-});
+const start = providerStarter();
 
 const BASIC = `Basic ${Buffer.from('client-id:client-secret').toString('base64')}`;
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertConnections, insertRefreshEvents } from '@evergreen/test-support/seed-rows';
 import { bearer, boardFixture, type BoardFixture } from './board-fixture.ts';
 
 interface Health {
@@ -29,12 +30,10 @@ describe('GET /api/health/tokens', () => {
       ['b3', 'beta', 'disconnected', null],
       ['g1', 'gamma', 'connected', null],
     ];
-    for (const [id, provider, status, expires] of rows) {
-      await f.sandbox.sql`
-        insert into connections (id, owner_id, provider, status, expires_at)
-        values (${id}, ${`owner-${id}`}, ${provider}, ${status},
-          case when ${expires}::text is null then null else now() + ${expires}::interval end)`;
-    }
+    await insertConnections(
+      f.sandbox.sql,
+      rows.map(([id, provider, status, expiresIn]) => ({ id, provider, status, expiresIn })),
+    );
     const events: [string, string | null, number, string][] = [
       // outcome, reason, how many, age
       ['success', null, 4, '1 minute'],
@@ -45,12 +44,10 @@ describe('GET /api/health/tokens', () => {
       ['reauth', 'invalid_grant', 2, '3 hours'],
       ['rate_limited', 'rate_limited', 1, '30 minutes'],
     ];
-    for (const [outcome, reason, n, age] of events) {
-      await f.sandbox.sql`
-        insert into refresh_events (connection_id, provider, outcome, reason, http_status, duration_ms, applied, trigger, process, created_at)
-        select 'a1', 'acme', ${outcome}, ${reason}, 200, 5, true, 'schedule', 'test', now() - ${age}::interval
-        from generate_series(1, ${n}::int)`;
-    }
+    await insertRefreshEvents(
+      f.sandbox.sql,
+      events.map(([outcome, reason, count, age]) => ({ connectionId: 'a1', outcome, reason, count, age })),
+    );
   });
   afterAll(async () => {
     await f?.close();

@@ -11,6 +11,7 @@ import type { RefreshOutcome } from '../src/refresh-outcome.ts';
 import { planRefresh } from '../src/refresh-plan.ts';
 import type { TokenEndpointReply } from '../src/token-endpoint-reply.ts';
 import { parseAbsoluteTime, parseExpiresIn, parseTokenResponse } from '../src/token-response.ts';
+import { FATAL_REASONS, now, TRANSIENT_REASONS } from './fuzz-support.ts';
 
 /**
  * Property tests of DESIGN.md invariant 6 on whatever a token endpoint (or a proxy in front of it) may answer: any
@@ -18,16 +19,6 @@ import { parseAbsoluteTime, parseExpiresIn, parseTokenResponse } from '../src/to
  * a token least of all, reaches a reason.
  */
 
-const TRANSIENT = ['network', 'timeout', 'server_error', 'bad_response', 'unexpected_status'];
-const FATAL = [
-  'invalid_client',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_request',
-  'invalid_scope',
-  'invalid_token_url',
-  'missing_credentials',
-];
 const GARBAGE = ['not_json', 'not_an_object', 'no_access_token', 'bad_token', 'bad_expires_in'];
 
 /** A token-looking value: a prefix and 24-48 base64url characters, unlike anything else the generators produce. */
@@ -207,7 +198,6 @@ const policy: fc.Arbitrary<ClassifyPolicy> = fc.record({
   defaultRetryAfterMs: fc.integer({ min: 100, max: 3_600_000 }),
   maxRetryAfterMs: fc.integer({ min: 100, max: 86_400_000 }),
 });
-const now = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
 
 /** Any reply a token endpoint can produce, with a fresh secret wherever a token may hide. */
 const reply: fc.Arbitrary<{ secret: string; reply: TokenEndpointReply }> = fc.oneof(
@@ -275,7 +265,7 @@ describe('classify, fuzzed', () => {
             expectFiniteTokenNumbers(outcome.tokens as unknown as Record<string, unknown>);
             break;
           case 'transient':
-            expect(TRANSIENT).toContain(outcome.reason);
+            expect(TRANSIENT_REASONS).toContain(outcome.reason);
             break;
           case 'rate_limited':
             expect(outcome.reason).toBe('rate_limited');
@@ -284,7 +274,7 @@ describe('classify, fuzzed', () => {
             expect(outcome.reason).toBe('invalid_grant');
             break;
           case 'fatal':
-            expect(FATAL).toContain(outcome.reason);
+            expect(FATAL_REASONS).toContain(outcome.reason);
             break;
           default:
             throw new Error(`not an outcome: ${JSON.stringify(outcome)}`);

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { failuresAfter, planOutcome, type OutcomePlanInput, type OutcomeRow } from '../src/outcome-plan.ts';
-import type { FatalReason, RefreshOutcome, TransientReason } from '../src/refresh-outcome.ts';
+import type { RefreshOutcome } from '../src/refresh-outcome.ts';
 import type { BackoffPolicy, RefreshTimingPolicy } from '../src/timing.ts';
+import { FATAL_REASONS, now, TRANSIENT_REASONS, unit } from './fuzz-support.ts';
 
 /**
  * Property tests of what one classified answer does to a connection (DESIGN.md invariants 6 and 7), for any outcome,
@@ -15,19 +16,6 @@ const S = 1_000;
 const MIN = 60 * S;
 const DAY = 24 * 60 * MIN;
 
-const TRANSIENT: TransientReason[] = ['network', 'timeout', 'server_error', 'bad_response', 'unexpected_status'];
-const FATAL: FatalReason[] = [
-  'invalid_client',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_request',
-  'invalid_scope',
-  'invalid_token_url',
-  'missing_credentials',
-];
-
-const now = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
-const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 const status = fc.oneof(fc.constant(null), fc.integer({ min: 100, max: 599 }));
 
 /** A token-looking value, so a leak is found by its marker. */
@@ -47,7 +35,7 @@ const outcome: fc.Arbitrary<RefreshOutcome> = fc.oneof(
     ),
     status: fc.integer({ min: 200, max: 299 }),
   }),
-  fc.record({ kind: fc.constant('transient' as const), reason: fc.constantFrom(...TRANSIENT), status }),
+  fc.record({ kind: fc.constant('transient' as const), reason: fc.constantFrom(...TRANSIENT_REASONS), status }),
   fc.record({
     kind: fc.constant('rate_limited' as const),
     reason: fc.constant('rate_limited' as const),
@@ -55,7 +43,7 @@ const outcome: fc.Arbitrary<RefreshOutcome> = fc.oneof(
     status: fc.constant(429),
   }),
   fc.record({ kind: fc.constant('reauth' as const), reason: fc.constant('invalid_grant' as const), status }),
-  fc.record({ kind: fc.constant('fatal' as const), reason: fc.constantFrom(...FATAL), status }),
+  fc.record({ kind: fc.constant('fatal' as const), reason: fc.constantFrom(...FATAL_REASONS), status }),
 );
 
 /** A live row at `at`: its token lapsed or not, a failure streak of any length, a refresh token lapse or none. */

@@ -9,25 +9,12 @@ import {
   type OutcomeRow,
 } from '../src/outcome-plan.ts';
 import type { RefreshOutcome } from '../src/refresh-outcome.ts';
-import type { BackoffPolicy, RefreshTimingPolicy } from '../src/timing.ts';
+import type { BackoffPolicy } from '../src/timing.ts';
+import { baseProvider, DAY, HOUR, MIN, NOW, S, timing } from './plan-fixtures.ts';
 
-const S = 1_000;
-const MIN = 60 * S;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 const STARTED = NOW - 300;
 
-const timing: RefreshTimingPolicy = { bufferMs: 5 * MIN, shortLifetimeFraction: 0.5, jitterMs: 30 * S };
 const backoff: BackoffPolicy = { baseMs: S, capMs: 30 * S, attempts: 8, cooldownMs: 5 * MIN };
-const provider: OutcomePlanInput['provider'] = {
-  grant: 'refresh_token',
-  defaultLifetimeSeconds: 3600,
-  keepAliveSeconds: null,
-  refreshTokenLifetimeSeconds: null,
-  refreshTokenWarningSeconds: 7 * 24 * 3600,
-  rotation: { rotates: 'sometimes', graceSeconds: 0 },
-};
 const row: OutcomeRow = {
   id: 'c1',
   ownerId: 'o1',
@@ -43,7 +30,7 @@ function plan(outcome: RefreshOutcome, connection: Partial<OutcomeRow> = {}, opt
   return planOutcome({
     outcome,
     connection: { ...row, ...connection },
-    provider,
+    provider: baseProvider,
     presented: 'rt',
     startedAt: STARTED,
     now: NOW,
@@ -84,14 +71,14 @@ describe('planOutcome', () => {
       const p = plan(
         { kind: 'success', tokens: { accessToken: 'opaque' }, status: 200 },
         {},
-        { provider: { ...provider, defaultLifetimeSeconds: null } },
+        { provider: { ...baseProvider, defaultLifetimeSeconds: null } },
       );
       expect(p.decision).toEqual({ kind: 'done', why: 'expiry_unknown' });
     });
 
     it('reports a refresh token about to lapse, once, with the row`s lapse when the answer states none', () => {
       const lapse = NOW + DAY;
-      const never = { ...provider, rotation: { rotates: 'never' as const, graceSeconds: 0 } };
+      const never = { ...baseProvider, rotation: { rotates: 'never' as const, graceSeconds: 0 } };
       const p = plan(
         { kind: 'success', tokens: { accessToken: 'at2', expiresInSeconds: 3600 }, status: 200 },
         { refreshTokenExpiresAt: new Date(lapse) },

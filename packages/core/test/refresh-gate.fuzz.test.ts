@@ -4,6 +4,7 @@ import { CONNECTION_STATUSES, isLive } from '../src/connection-status.ts';
 import { GRANTS, type ProviderDefinition } from '../src/provider-definition.ts';
 import { resolveProviderEntries } from '../src/provider-entry.ts';
 import { checkBeforeRefresh, DUE_TOLERANCE_MS, type GateRow, type RefreshGateInput } from '../src/refresh-gate.ts';
+import { now } from './fuzz-support.ts';
 
 /**
  * Property tests of the checks before a token request, on any row the store can return, any clock and any caller
@@ -29,7 +30,6 @@ const PROVIDERS: ReadonlyMap<string, ProviderDefinition> = new Map(
 );
 const PROVIDER_IDS = [...GRANTS, 'unknown'];
 
-const now = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
 /** A time near `now`: most rows are due within a few seconds or days, either side. */
 const offset = fc.oneof(
   fc.integer({ min: -5 * S, max: 5 * S }),

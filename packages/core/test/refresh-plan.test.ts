@@ -1,26 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import { planRefresh, type RefreshPlanInput } from '../src/refresh-plan.ts';
-import type { RefreshTimingPolicy } from '../src/timing.ts';
 import type { TokenSet } from '../src/token-set.ts';
+import { baseProvider, DAY, HOUR, MIN, NOW, S, timing } from './plan-fixtures.ts';
 
-const S = 1_000;
-const MIN = 60 * S;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-
-const timing: RefreshTimingPolicy = { bufferMs: 5 * MIN, shortLifetimeFraction: 0.5, jitterMs: 30 * S };
 const BUFFER = timing.bufferMs;
 
 type Provider = RefreshPlanInput['provider'];
-const baseProvider: Provider = {
-  grant: 'refresh_token',
-  defaultLifetimeSeconds: 3600,
-  keepAliveSeconds: null,
-  refreshTokenLifetimeSeconds: null,
-  refreshTokenWarningSeconds: 7 * 24 * 3600,
-  rotation: { rotates: 'sometimes', graceSeconds: 0 },
-};
 
 function plan(
   tokens: TokenSet,

@@ -6,6 +6,7 @@ import { planRefresh, type RefreshPlanInput } from '../src/refresh-plan.ts';
 import { retryAfterMs } from '../src/retry-after.ts';
 import { computeRefreshAt, retryDelayMs, type BackoffPolicy, type RefreshTimingPolicy } from '../src/timing.ts';
 import type { TokenSet } from '../src/token-set.ts';
+import { now, unit } from './fuzz-support.ts';
 
 /**
  * Property tests of the timing arithmetic (DESIGN.md invariant 7, the retry and 429 rules of invariant 6). Inputs are
@@ -34,9 +35,6 @@ function typedOrValue<T>(fn: () => T): T | EvergreenError {
   }
 }
 
-const now = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
-/** `random()` as Math.random gives it: [0, 1). */
-const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 /** Per-provider timing as config and the providers file allow it (buffer 0..1 day, fraction 0.05..0.95, jitter 0..1 h). */
 const timingPolicy: fc.Arbitrary<RefreshTimingPolicy> = fc.record({
   bufferMs: fc.integer({ min: 0, max: 86_400 }).map((s) => s * S),

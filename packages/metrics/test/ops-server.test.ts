@@ -1,15 +1,16 @@
 import { createLogger } from '@evergreen/log';
 import { createRedis } from '@evergreen/queue';
-import { closeDatabase, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import { closeDatabase, openDatabase, type Database } from '@evergreen/store';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
-import { Sandbox } from '@evergreen/test-support/sandbox';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { until } from '@evergreen/test-support/until';
 import { boundedChecks, readinessChecks, startOpsServer, type OpsServer, type OpsServerOptions } from '../src/index.ts';
 
 describe('the ops server', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   const logs = new LogCapture();
   const log = createLogger({ level: 'info', destination: logs });
   const servers: OpsServer[] = [];
@@ -21,16 +22,14 @@ describe('the ops server', () => {
   let db: Database;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    db = await fixture.open();
   });
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
     redisUp.disconnect();
     redisDown.disconnect();
-    await closeDatabase(db);
-    await sandbox.cleanup();
+    await fixture.close();
   });
 
   async function start(overrides: Partial<OpsServerOptions> = {}): Promise<string> {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@evergreen/log';
 import { createRedis, RefreshQueues } from '@evergreen/queue';
-import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import { closeDatabase, ConnectionStore, openDatabase, type Database } from '@evergreen/store';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
-import { Sandbox } from '@evergreen/test-support/sandbox';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { until } from '@evergreen/test-support/until';
 import {
   createRegistry,
@@ -19,7 +19,8 @@ import { parseProm, samplesOf } from './prom-text.ts';
 const MINUTE = 60_000;
 
 describe('state collectors', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   const logs = new LogCapture();
   const log = createLogger({ level: 'info', destination: logs });
   const producer = createRedis(sandbox.redisUrl, 'producer');
@@ -33,8 +34,7 @@ describe('state collectors', () => {
   const secrets: string[] = [];
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
+    db = await fixture.open();
     store = new ConnectionStore(db, sandbox.config().keyring, 'metrics-test');
     new RefreshMetrics(registry);
     registerStateCollectors({
@@ -52,8 +52,7 @@ describe('state collectors', () => {
     await server.close();
     await queues.close();
     producer.disconnect();
-    await closeDatabase(db);
-    await sandbox.cleanup();
+    await fixture.close();
   });
 
   const scrape = async () => {

@@ -1,34 +1,24 @@
-import type { Redis } from 'ioredis';
-import { defineCommands, type EvergreenCommands } from './commands.ts';
+import { Keyspace } from './keyspace.ts';
 
 /**
  * The scheduler's own Redis keys. The sentinel exists only while Redis still holds what the last full pass wrote:
  * when Redis restarts empty or is flushed, it is gone, and the next pass rebuilds every job from Postgres.
  */
-export class SchedulerKeys {
-  readonly #redis: Redis & EvergreenCommands;
-  readonly #prefix: string;
-
-  constructor(redis: Redis, prefix: string) {
-    defineCommands(redis);
-    this.#redis = redis;
-    this.#prefix = prefix;
-  }
-
+export class SchedulerKeys extends Keyspace {
   get sentinelKey(): string {
-    return `${this.#prefix}:scheduler:sentinel`;
+    return `${this.prefix}:scheduler:sentinel`;
   }
 
   get leaderKey(): string {
-    return `${this.#prefix}:scheduler:leader`;
+    return `${this.prefix}:scheduler:leader`;
   }
 
   async setSentinel(fullPassAt: number): Promise<void> {
-    await this.#redis.set(this.sentinelKey, String(fullPassAt));
+    await this.redis.set(this.sentinelKey, String(fullPassAt));
   }
 
   async lastFullPass(): Promise<number | null> {
-    const value = await this.#redis.get(this.sentinelKey);
+    const value = await this.redis.get(this.sentinelKey);
     return value === null ? null : Number(value);
   }
 
@@ -37,10 +27,10 @@ export class SchedulerKeys {
    * lock like a connection's, released only by its owner.
    */
   async lead(owner: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
-    const ok = await this.#redis.set(this.leaderKey, owner, 'PX', ttlMs, 'NX');
+    const ok = await this.redis.set(this.leaderKey, owner, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return null;
     return async () => {
-      await this.#redis.evergreenReleaseLock(this.leaderKey, owner);
+      await this.redis.evergreenReleaseLock(this.leaderKey, owner);
     };
   }
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { defineCommands, type EvergreenCommands } from './commands.ts';
+import { Keyspace } from './keyspace.ts';
 
 export interface RateLimit {
   max: number;
@@ -19,27 +18,19 @@ export interface RateLimit {
  * its own last slot; when that slot is missing from the log while still inside the window, the log was lost, and the
  * window is taken as full for one duration.
  */
-export class SendSlots {
-  readonly #redis: Redis & EvergreenCommands;
-  readonly #prefix: string;
+export class SendSlots extends Keyspace {
   /** Per provider, this process's last slot: its member and when Redis granted it (Redis's clock). */
   readonly #last = new Map<string, { member: string; at: number }>();
 
-  constructor(redis: Redis, prefix: string) {
-    defineCommands(redis);
-    this.#redis = redis;
-    this.#prefix = prefix;
-  }
-
   key(providerId: string): string {
-    return `${this.#prefix}:rate:${providerId}`;
+    return `${this.prefix}:rate:${providerId}`;
   }
 
   /** Takes a slot for one request now (0), or says in how many milliseconds one frees up. */
   async take(providerId: string, limit: RateLimit): Promise<number> {
     const member = randomBytes(8).toString('base64url');
     const last = this.#last.get(providerId);
-    const [wait, now] = await this.#redis.evergreenTakeSendSlot(
+    const [wait, now] = await this.redis.evergreenTakeSendSlot(
       this.key(providerId),
       limit.max,
       limit.durationMs,

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, ConnectionCounts, migrateDatabase, openDatabase, type Database } from '../src/index.ts';
+import { insertConnections } from '@evergreen/test-support/seed-rows';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { ConnectionCounts } from '../src/index.ts';
 
 describe('ConnectionCounts', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
   let counts: ConnectionCounts;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    counts = new ConnectionCounts(db);
+    counts = new ConnectionCounts(await fixture.open());
     const rows: [string, string, string, string | null][] = [
       // id, provider, status, expires_at relative to now
       ['a1', 'acme', 'connected', '2 minutes'],
@@ -22,18 +20,13 @@ describe('ConnectionCounts', () => {
       ['b2', 'beta', 'disconnected', '1 minute'],
       ['g1', 'gamma', 'error', '1 minute'],
     ];
-    for (const [id, provider, status, expires] of rows) {
-      await sandbox.sql`
-        insert into connections (id, owner_id, provider, status, expires_at)
-        values (${id}, ${`owner-${id}`}, ${provider}, ${status},
-          case when ${expires}::text is null then null else now() + ${expires}::interval end)`;
-    }
+    await insertConnections(
+      fixture.sandbox.sql,
+      rows.map(([id, provider, status, expiresIn]) => ({ id, provider, status, expiresIn })),
+    );
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it('counts every connection by provider and status, leaving out pairs with none', async () => {
     const rows = await counts.byStatus();

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, type Database } from '../src/index.ts';
+import { insertConnections } from '@evergreen/test-support/seed-rows';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { ConnectionDirectory } from '../src/index.ts';
 
 describe('ConnectionDirectory', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let directory: ConnectionDirectory;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    directory = new ConnectionDirectory(db);
+    directory = new ConnectionDirectory(await fixture.open());
     const rows: [string, string, string, string, string | null][] = [
       // id, owner, provider, status, expires_at relative to now
       ['c1', 'o1', 'acme', 'connected', '10 minutes'],
@@ -19,18 +18,21 @@ describe('ConnectionDirectory', () => {
       ['c4', 'o2', 'acme', 'needs_reauth', '5 minutes'],
       ['c5', 'o2', 'acme', 'connected', null],
     ];
-    for (const [id, owner, provider, status, expires] of rows) {
-      await sandbox.sql`
-        insert into connections (id, owner_id, provider, status, access_token, refresh_token, expires_at)
-        values (${id}, ${owner}, ${provider}, ${status}, 'sealed-access', 'sealed-refresh',
-          case when ${expires}::text is null then null else now() + ${expires}::interval end)`;
-    }
+    await insertConnections(
+      sandbox.sql,
+      rows.map(([id, ownerId, provider, status, expiresIn]) => ({
+        id,
+        ownerId,
+        provider,
+        status,
+        expiresIn,
+        accessToken: 'sealed-access',
+        refreshToken: 'sealed-refresh',
+      })),
+    );
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   const ids = (page: { items: { connectionId: string }[] }) => page.items.map((i) => i.connectionId);
 

@@ -1,40 +1,25 @@
 import type { ConnectionEvent } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { until } from '@evergreen/test-support/until';
-import {
-  closeDatabase,
-  ConnectionStore,
-  eventsChannel,
-  migrateDatabase,
-  openDatabase,
-  type Database,
-} from '../src/index.ts';
+import { ConnectionStore, eventsChannel } from '../src/index.ts';
 
 describe("the store's events: upsertMany and subscribe", () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   const channel = eventsChannel(sandbox.schema);
-  let writerDb: Database;
-  let readerDb: Database;
   let writer: ConnectionStore;
   let reader: ConnectionStore;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
     const keyring = Keyring.parse(sandbox.encryptionKeys);
     // Two pools, as two processes would have: events cross from one to the other.
-    writerDb = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    readerDb = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    writer = new ConnectionStore(writerDb, keyring, 'writer', channel);
-    reader = new ConnectionStore(readerDb, keyring, 'reader', channel);
+    writer = new ConnectionStore(await fixture.open(), keyring, 'writer', channel);
+    reader = new ConnectionStore(await fixture.open(), keyring, 'reader', channel);
   });
 
-  afterAll(async () => {
-    await closeDatabase(writerDb);
-    await closeDatabase(readerDb);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   const item = (ownerId: string, connectionId?: string) => ({
     ...(connectionId !== undefined && { connectionId }),

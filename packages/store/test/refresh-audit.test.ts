@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, migrateDatabase, openDatabase, RefreshAudit, type Database } from '../src/index.ts';
+import { insertRefreshEvents } from '@evergreen/test-support/seed-rows';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { RefreshAudit } from '../src/index.ts';
 
 describe('RefreshAudit', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
   let audit: RefreshAudit;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    audit = new RefreshAudit(db);
+    audit = new RefreshAudit(await fixture.open());
     const events: [string, string, string | null, number, string][] = [
       // connection, outcome, reason, how many, age
       ['c1', 'success', null, 3, '1 minute'],
@@ -19,18 +17,13 @@ describe('RefreshAudit', () => {
       ['c2', 'reauth', 'invalid_grant', 1, '30 minutes'],
       ['c2', 'transient', 'timeout', 4, '3 hours'],
     ];
-    for (const [id, outcome, reason, n, age] of events) {
-      await sandbox.sql`
-        insert into refresh_events (connection_id, provider, outcome, reason, http_status, duration_ms, applied, trigger, process, created_at)
-        select ${id}, 'acme', ${outcome}, ${reason}, 200, 5, true, 'schedule', 'test', now() - ${age}::interval
-        from generate_series(1, ${n}::int)`;
-    }
+    await insertRefreshEvents(
+      fixture.sandbox.sql,
+      events.map(([connectionId, outcome, reason, count, age]) => ({ connectionId, outcome, reason, count, age })),
+    );
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it("reads a connection's latest attempts, newest first", async () => {
     const recent = await audit.recent('c1', 4);

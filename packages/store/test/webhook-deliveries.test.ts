@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import { closeDatabase, migrateDatabase, openDatabase, WebhookDeliveries, type Database } from '../src/index.ts';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { WebhookDeliveries, type Database } from '../src/index.ts';
 
 describe('WebhookDeliveries', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let db: Database;
   let deliveries: WebhookDeliveries;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 3 });
+    db = await fixture.open(3);
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   beforeEach(async () => {
     deliveries = new WebhookDeliveries(db);

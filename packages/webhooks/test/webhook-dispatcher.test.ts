@@ -1,8 +1,8 @@
 import { createLogger } from '@evergreen/log';
-import { closeDatabase, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
+import { closeDatabase, openDatabase, type Database } from '@evergreen/store';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
-import { Sandbox } from '@evergreen/test-support/sandbox';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { until } from '@evergreen/test-support/until';
 import {
   verifyWebhookSignature,
@@ -28,7 +28,8 @@ interface DeliveryRow {
 }
 
 describe('WebhookDispatcher', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   const databases: Database[] = [];
   const dispatchers: WebhookDispatcher[] = [];
   const receivers: Receiver[] = [];
@@ -36,14 +37,10 @@ describe('WebhookDispatcher', () => {
   let logs: LogCapture;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 4 });
+    db = await fixture.open(4);
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   beforeEach(async () => {
     logs = new LogCapture();
