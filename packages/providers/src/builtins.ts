@@ -54,7 +54,12 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrlHosts: ['login.salesforce.com', 'test.salesforce.com', '*.salesforce.com', '*.force.com'],
     metadataDefaults: { instance_url: 'https://login.salesforce.com' },
     clientAuth: 'client_secret_post',
-    response: { expiresIn: null, issuedAt: 'issued_at', issuedAtFormat: 'epoch_milliseconds', metadata: { instance_url: 'instance_url' } },
+    response: {
+      expiresIn: null,
+      issuedAt: 'issued_at',
+      issuedAtFormat: 'epoch_milliseconds',
+      metadata: { instance_url: 'instance_url' },
+    },
     rotation: { rotates: 'never' },
     defaultLifetimeSeconds: 2 * 3600,
   },
