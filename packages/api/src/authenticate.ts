@@ -21,6 +21,8 @@ export interface AuthenticateOptions {
   verifier: ApiKeyVerifier;
   /** Per-key request rate; none: unlimited. */
   rateLimiter?: KeyRateLimiter | null;
+  /** Routes under this path are public too (the docs page's, which a plugin registers without our config). */
+  publicPrefix?: string;
 }
 
 /** RFC 6750 §2.1: `Bearer` then the token (b64token characters), case-insensitive scheme. */
@@ -32,10 +34,13 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  * logged or echoed; only its public id is, by the routes that log.
  */
 const authenticate: FastifyPluginCallback<AuthenticateOptions> = (app, options, done) => {
-  const { verifier, rateLimiter } = options;
+  const { verifier, rateLimiter, publicPrefix } = options;
+  const isPublic = (request: FastifyRequest): boolean =>
+    request.routeOptions.config.apiPublic === true ||
+    (publicPrefix !== undefined && request.routeOptions.url?.startsWith(publicPrefix) === true);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.apiPublic === true) return;
+    if (isPublic(request)) return;
     const principal = await verify(verifier, request);
     request.principal = principal;
     if (rateLimiter) {

@@ -5,6 +5,7 @@ import { ConnectionDirectory } from '@evergreen/store';
 import type { EvergreenParts } from '@evergreen/wiring';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -71,7 +72,7 @@ export function buildApi(options: BuildApiOptions): FastifyInstance {
     reply.header('cache-control', 'no-store');
     return payload;
   });
-  app.register(authenticatePlugin, { verifier, rateLimiter });
+  app.register(authenticatePlugin, { verifier, rateLimiter, publicPrefix: DOCS_PREFIX });
 
   const send = (reply: FastifyReply, answer: ProblemReply) =>
     reply.code(answer.status).headers(answer.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(answer.body));
@@ -111,6 +112,15 @@ export function buildApi(options: BuildApiOptions): FastifyInstance {
         },
         transform: jsonSchemaTransform,
       });
+      // A readable page of the same document, from the package's own assets: nothing loads from another host.
+      await v1.register(swaggerUi, {
+        routePrefix: '/docs',
+        // Its page links assets by absolute path, which must include the prefix this scope is registered under.
+        indexPrefix: '/v1',
+        uiConfig: { validatorUrl: null, deepLinking: false },
+        staticCSP: true,
+        transformStaticCSP: docsPageCsp,
+      });
       v1.get('/openapi.json', { config: { apiPublic: true }, schema: { hide: true } }, (_request, reply) =>
         reply.type('application/json').send(v1.swagger()),
       );
@@ -122,6 +132,21 @@ export function buildApi(options: BuildApiOptions): FastifyInstance {
     { prefix: '/v1' },
   );
   return app;
+}
+
+/** The docs page and its assets: public, like the document they show. */
+const DOCS_PREFIX = '/v1/docs';
+
+/**
+ * @fastify/swagger-ui's CSP (its scripts and styles by hash), kept to this host: no https: fonts or styles, no image
+ * from its online validator, and framed by nobody.
+ */
+function docsPageCsp(header: string): string {
+  return header
+    .replace(/ https:/g, '')
+    .replace(' validator.swagger.io', '')
+    .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+    .replace(' upgrade-insecure-requests;', '');
 }
 
 /** Fastify's own refusals of a request (its body, its media type, its size) as problems naming the body. */

@@ -1,4 +1,5 @@
 import { until } from '@evergreen/test-support/until';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenReadMetrics } from '../src/token-reads.ts';
@@ -131,7 +132,7 @@ describe('the api: token reads', () => {
     expect(await registry.metrics()).not.toContain(connectionId);
   });
 
-  it('serves its OpenAPI 3.1 document without a key', async () => {
+  it('serves its OpenAPI 3.1 document without a key, valid under the OpenAPI schema', async () => {
     const app = fx.api();
     const res = await app.inject({ method: 'GET', url: '/v1/openapi.json' });
     expect(res.statusCode).toBe(200);
@@ -151,5 +152,33 @@ describe('the api: token reads', () => {
     );
     expect(Object.keys(create.responses).sort()).toEqual(['200', '201', '400', '401', '403', '429']);
     expect(create.responses['400'].content).toHaveProperty('application/problem+json');
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.errors ?? [], JSON.stringify(result.errors, null, 2)).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('serves a docs page without a key, from its own assets only', async () => {
+    const app = fx.api();
+    const html = await app.inject({ method: 'GET', url: '/v1/docs' });
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    const sources = [...html.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) expect(source, source).not.toMatch(/^(https?:)?\/\//);
+    const csp = String(html.headers['content-security-policy']);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/https:|swagger\.io/);
+    expect(html.headers['x-content-type-options']).toBe('nosniff');
+    for (const source of sources) {
+      expect((await app.inject({ method: 'GET', url: source })).statusCode, source).toBe(200);
+    }
+    // The page asks for the document next to it.
+    const init = await app.inject({ method: 'GET', url: '/v1/docs/static/swagger-initializer.js' });
+    expect(init.body).toMatch(/url: ?resolveUrl\(['"]\.\/json['"]\)|\/v1\/docs\/json/);
+    // The document it shows, and only that route family, is public: the rest still wants a key.
+    expect((await app.inject({ method: 'GET', url: '/v1/docs/json' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/v1/connections' })).statusCode).toBe(401);
   });
 });
