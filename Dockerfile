@@ -42,14 +42,14 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 # Production mode: start-up refuses the encryption key and admin tokens ever published in the repository. Outside a
 # container the board and the ops port listen on loopback; in one they must be reachable from outside it (published
-# ports, the kubelet's probes, Prometheus): the board on EVERGREEN_BOARD_PORT, every role's /metrics, /healthz and
-# /readyz on EVERGREEN_OPS_PORT.
-ENV NODE_ENV=production EVERGREEN_OPS_HOST=0.0.0.0 EVERGREEN_BOARD_HOST=0.0.0.0
+# ports, the kubelet's probes, Prometheus): the board on EVERGREEN_BOARD_PORT, the api on EVERGREEN_API_PORT, every
+# role's /metrics, /healthz and /readyz on EVERGREEN_OPS_PORT.
+ENV NODE_ENV=production EVERGREEN_OPS_HOST=0.0.0.0 EVERGREEN_BOARD_HOST=0.0.0.0 EVERGREEN_API_HOST=0.0.0.0
 # Where compose's one-shot `secrets` service (`evergreen secrets init`) writes the generated key and admin token: a
 # named volume mounted here starts as a copy of this directory, so it must belong to the user the image runs as.
 RUN mkdir -p /var/lib/evergreen && chown 1000:1000 /var/lib/evergreen && chmod 700 /var/lib/evergreen
 WORKDIR /app
-EXPOSE 3000 9464
+EXPOSE 3000 3100 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "apps/cli/bin/evergreen.mjs"]
 CMD ["--help"]
 

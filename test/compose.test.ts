@@ -6,6 +6,7 @@ import { parseEnv } from 'node:util';
 import { VARIABLES } from '@evergreen/config';
 import { Keyring } from '@evergreen/keyring';
 import { adviseOnRedisSettings } from '@evergreen/queue';
+import { DEFAULT_API_KEY_VERIFIER } from '@evergreen/runtime';
 import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
@@ -44,9 +45,9 @@ const compose = parseYaml(TEXT, { merge: true }) as {
 };
 const services = compose.services;
 const KNOWN = new Set<string>(VARIABLES.map((v) => v.name));
-const EVERGREEN_SERVICES = ['secrets', 'migrate', 'worker', 'scheduler', 'board', 'demo'];
+const EVERGREEN_SERVICES = ['secrets', 'migrate', 'worker', 'scheduler', 'board', 'api', 'demo'];
 /** The long-running roles: they read the generated secrets. */
-const ROLES = ['worker', 'scheduler', 'board'];
+const ROLES = ['worker', 'scheduler', 'board', 'api'];
 const SECRET_VARIABLES = ['EVERGREEN_ENCRYPTION_KEYS', 'EVERGREEN_ADMIN_TOKEN', 'EVERGREEN_ADMIN_PASSWORD'];
 // Values this file once defaulted to: public, so never again in it.
 const PUBLISHED = ['ZXZlcmdyZWVuLWRldi1rZXktbm90LWZvci1wcm9kISE=', 'change-me-development-token'];
@@ -141,7 +142,7 @@ describe('docker-compose.yml', () => {
 
   it('has Postgres and Redis with healthchecks, Redis with noeviction, and an append-only file', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['board', 'demo', 'migrate', 'postgres', 'redis', 'scheduler', 'secrets', 'worker'].sort(),
+      ['api', 'board', 'demo', 'migrate', 'postgres', 'redis', 'scheduler', 'secrets', 'worker'].sort(),
     );
     expect(services.postgres!.healthcheck?.test.join(' ')).toMatch(/pg_isready/);
     expect(services.redis!.healthcheck?.test.join(' ')).toMatch(/redis-cli ping/);
@@ -196,6 +197,8 @@ describe('docker-compose.yml', () => {
     // Inside its container the board listens on every interface (the image's ENV, or the service's own), so the
     // published port reaches it; on the host, only 127.0.0.1 does.
     expect(services.board!.environment?.EVERGREEN_BOARD_HOST ?? imageEnv().EVERGREEN_BOARD_HOST).toBe('0.0.0.0');
+    expect(services.api!.ports).toEqual(['127.0.0.1:3100:3100']);
+    expect(services.api!.environment?.EVERGREEN_API_HOST ?? imageEnv().EVERGREEN_API_HOST).toBe('0.0.0.0');
     expect(services.demo!.profiles).toEqual(['demo']);
     expect(services.demo!.ports).toEqual(['127.0.0.1:3001:3001']);
     expect(services.demo!.command).toEqual(['--host', '0.0.0.0', '--port', '3001']);
@@ -356,6 +359,8 @@ describe('docker-compose.yml', () => {
       ['worker', /"msg":"started"/],
       ['scheduler', /"msg":"started"/],
       ['board', /"msg":"board listening"/],
+      // The api starts once an API key verifier is wired (packages/runtime's DEFAULT_API_KEY_VERIFIER).
+      ...(DEFAULT_API_KEY_VERIFIER ? ([['api', /"msg":"api listening"/]] as const) : []),
     ] as const) {
       it(`${name}: starts, then drains and exits 0 on SIGTERM`, { timeout: 120_000 }, async () => {
         const run = await runCommand(local(argvOf(services[name]!)), envOf(services[name]!), { ready });

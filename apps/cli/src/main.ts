@@ -11,6 +11,7 @@ const USAGE = `usage: evergreen <command>
 
   worker | scheduler | all          run a role (all: worker and scheduler in one process)
   board                             run the board: Bull Board and the operator API
+  api                               run the token service: /v1 behind API keys, on EVERGREEN_API_PORT
   db migrate                        apply pending migrations
   secrets init [--file PATH]        write a new encryption key and admin token to the env file (default:
                                     EVERGREEN_ENV_FILE, else .env) unless it or the environment has them; mode 0600
@@ -29,6 +30,7 @@ const ROLES: Record<string, Role[]> = {
   scheduler: ['scheduler'],
   all: ['worker', 'scheduler'],
   board: ['board'],
+  api: ['api'],
 };
 
 async function main(argv: string[]): Promise<number> {

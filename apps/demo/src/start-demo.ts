@@ -73,6 +73,9 @@ export async function startDemo(
     EVERGREEN_OPS_HOST: options.host,
     EVERGREEN_BOARD_HOST: options.host,
     EVERGREEN_BOARD_PORT: String(options.port),
+    // Any free port: the demo must not take the one `pnpm start`'s api uses.
+    EVERGREEN_API_HOST: options.host,
+    EVERGREEN_API_PORT: '0',
     EVERGREEN_ADMIN_TOKEN: adminToken,
     EVERGREEN_ADMIN_USER: DEMO_USER,
     EVERGREEN_ADMIN_PASSWORD: adminToken,

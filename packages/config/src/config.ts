@@ -45,6 +45,8 @@ export interface EvergreenConfig {
   webhooks: WebhookEndpoint[];
   ops: { port: number; host: string };
   board: BoardConfig;
+  /** The api role: where it listens, and each key's request rate (0: unlimited). */
+  api: { port: number; host: string; rateLimitPerMinute: number };
   otelExporterUrl: string | null;
   logLevel: string;
   processName: string;
@@ -139,6 +141,11 @@ export function loadConfig(
       auth: boardAuth,
       readOnly: v.EVERGREEN_BOARD_READ_ONLY as boolean,
       dev: v.EVERGREEN_BOARD_DEV as boolean,
+    },
+    api: {
+      port: n(v.EVERGREEN_API_PORT),
+      host: v.EVERGREEN_API_HOST as string,
+      rateLimitPerMinute: n(v.EVERGREEN_API_RATE_LIMIT_PER_MINUTE),
     },
     otelExporterUrl: (v.EVERGREEN_OTEL_EXPORTER_URL as string | null) ?? null,
     logLevel: v.EVERGREEN_LOG_LEVEL as string,

@@ -125,6 +125,30 @@ export const VARIABLES = [
     default: 'false',
     description: 'Board: allow no credentials, on a loopback host only (local development).',
   },
+  // The api role's settings (config.api).
+  {
+    name: 'EVERGREEN_API_PORT',
+    kind: 'int',
+    default: '3100',
+    min: 0,
+    max: 65535,
+    description: 'API: the token service, /v1 behind API keys (`Authorization: Bearer <key>`).',
+  },
+  {
+    name: 'EVERGREEN_API_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'API: listen address (0.0.0.0 in a container: the image sets it).',
+  },
+  {
+    name: 'EVERGREEN_API_RATE_LIMIT_PER_MINUTE',
+    kind: 'int',
+    default: '6000',
+    min: 0,
+    max: 10_000_000,
+    description:
+      'API: requests per minute per API key, shared by every api process through Redis (429 with Retry-After beyond it); 0: unlimited.',
+  },
   {
     name: 'EVERGREEN_OTEL_EXPORTER_URL',
     kind: 'url',

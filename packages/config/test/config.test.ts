@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         webhooks: [],
         ops: { port: 9464, host: '127.0.0.1' },
         board: { port: 3000, host: '127.0.0.1', auth: {}, readOnly: false, dev: false },
+        api: { port: 3100, host: '127.0.0.1', rateLimitPerMinute: 6000 },
         otelExporterUrl: null,
         logLevel: 'info',
         processName: `${hostname()}:${process.pid}`,

@@ -30,7 +30,11 @@ const token = z
   // The keyring seals UTF-8: a lone surrogate would decrypt as U+FFFD, a different token.
   .refine(isWellFormedText, { error: 'must be well-formed Unicode text (no lone surrogates)' });
 
-const inputSchema = z.strictObject(
+/**
+ * The shape of `enqueueConnection`'s input as zod sees it (types and bounds, not the checks across fields that
+ * `parseConnectionInput` adds): exported so the HTTP API validates and documents the same shape.
+ */
+export const CONNECTION_INPUT_SCHEMA = z.strictObject(
   {
     connectionId: z
       .string({ error: 'must be a string' })
@@ -115,7 +119,7 @@ export interface ConnectionInput {
  * offending field; messages never repeat the value, since a value may be a token.
  */
 export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'): ConnectionInput {
-  const result = inputSchema.safeParse(raw);
+  const result = CONNECTION_INPUT_SCHEMA.safeParse(raw);
   if (!result.success) {
     throw new InvalidInputError(context, result.error.issues.map(toIssue));
   }
@@ -159,8 +163,13 @@ export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'
   };
 }
 
-/** Metadata as it will be stored: its JSON, read back, so what is checked and used is exactly what the row holds. */
-function readMetadata(metadata: object): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
+/**
+ * Metadata as it will be stored: its JSON, read back, so what is checked and used is exactly what the row holds.
+ * Exported for metadata updates, which must meet the same rules as an enqueue.
+ */
+export function readMetadata(
+  metadata: object,
+): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
   let json: string | undefined;
   let storable = true;
   try {

@@ -7,3 +7,4 @@ export {
   type SecretsFileOptions,
   type SecretsFileResult,
 } from './secrets-file.ts';
+export { DEFAULT_API_KEY_VERIFIER, type ApiKeyVerifierFactory } from './api-key-verifier.ts';

@@ -1,3 +1,4 @@
+import { startApi, TokenReadMetrics, type RunningApi } from '@evergreen/api';
 import { assertCanStart, startBoard, type RunningBoard } from '@evergreen/board';
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, type DestinationStream, type Logger } from '@evergreen/log';
@@ -12,18 +13,24 @@ import { adviseOnRedisSettings, readRedisSettings, SchedulerKeys } from '@evergr
 import { Reconciler, RefreshWorkers } from '@evergreen/refresh';
 import { WebhookDispatcher } from '@evergreen/webhooks';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
+import { apiKeyVerifierFor, type ApiKeyVerifierFactory } from './api-key-verifier.ts';
 import { startAndDrainOnSignals } from './drain-on-signals.ts';
 import { startTracing } from './tracing.ts';
 
-export type Role = 'worker' | 'scheduler' | 'board';
+export type Role = 'worker' | 'scheduler' | 'board' | 'api';
 
-/** Every role in one process, over one set of parts: what apps/evergreen (and `pnpm start`) runs. */
-export const ALL_ROLES: readonly Role[] = ['worker', 'scheduler', 'board'];
+/**
+ * Every role in one process, over one set of parts: what apps/evergreen (and `pnpm start`) runs. The api among them
+ * starts only when an API key verifier is wired (see `apiKeyVerifierFor`); without one the others start and say so.
+ */
+export const ALL_ROLES: readonly Role[] = ['worker', 'scheduler', 'board', 'api'];
 
 export interface StartOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Tests capture log lines here to scan them for secrets. */
   logDestination?: DestinationStream;
+  /** Verifies the api role's keys; by default the one `apiKeyVerifierFor` wires. */
+  apiKeys?: ApiKeyVerifierFactory;
 }
 
 export interface RunningRoles {
@@ -33,6 +40,7 @@ export interface RunningRoles {
   parts: EvergreenParts;
   reconciler: Reconciler | null;
   board: RunningBoard | null;
+  api: RunningApi | null;
   /** The port serving /metrics, /healthz and /readyz. */
   opsPort: number;
   /** Drains and closes everything, in the order that loses nothing: stop taking work, finish it, then disconnect. */
@@ -44,8 +52,9 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   const runsBoard = roles.includes('board');
   const background = roles.includes('worker') || roles.includes('scheduler');
   const config = loadConfig(options.env ?? process.env, { board: runsBoard });
-  // Before anything connects anywhere: a board anyone could use does not start.
+  // Before anything connects anywhere: a board anyone could use does not start, nor an api no key could pass.
   if (runsBoard) assertCanStart(config.board.auth, config.board.host, config.board.dev);
+  const apiKeys = roles.includes('api') ? apiKeyVerifierFor(roles, options.apiKeys) : null;
   const log = createLogger({
     level: config.logLevel,
     base: { service: 'evergreen', roles: roles.join('+'), process: config.processName },
@@ -129,9 +138,11 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   }
 
   let board: RunningBoard | null = null;
+  let api: RunningApi | null = null;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await api?.close();
       await board?.close();
       await reconciler?.stop();
       await webhooks?.stop();
@@ -141,13 +152,15 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       await parts.close();
       log.info('stopped');
     })());
-  if (runsBoard) {
-    try {
-      board = await startBoard(parts);
-    } catch (error) {
-      await close();
-      throw error;
+  try {
+    if (runsBoard) board = await startBoard(parts);
+    if (apiKeys) api = await startApi(parts, { verifier: apiKeys(parts), tokenReads: new TokenReadMetrics(registry) });
+    else if (roles.includes('api')) {
+      log.warn('api role not started: no API key verifier is wired (see packages/runtime/src/api-key-verifier.ts)');
     }
+  } catch (error) {
+    await close();
+    throw error;
   }
   log.info(
     {
@@ -158,7 +171,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     },
     'started',
   );
-  return { config, log, parts, reconciler, board, opsPort: ops.port, close };
+  return { config, log, parts, reconciler, board, api, opsPort: ops.port, close };
 }
 
 /** The body of every role app's main: start, then drain on signals. */

@@ -10,7 +10,7 @@ import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { refreshJob, type ScheduleItem, type ScheduleManyResult } from '@evergreen/queue';
 import type { ConnectionView } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
-import { ConnectionNotFoundError } from '@evergreen/core';
+import { ConnectionNotFoundError, InvalidInputError, readMetadata, resolveTokenUrl } from '@evergreen/core';
 import { isUnauthorized } from './fresh-token.ts';
 import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
 import { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
@@ -60,6 +60,19 @@ export interface EnqueueConnectionResult {
    * will create the job. `not_needed`: nothing to refresh.
    */
   scheduling: 'scheduled' | 'pending' | 'not_needed';
+  /** True when this call stored a new connection, false when it replaced the tokens of an existing one. */
+  created: boolean;
+}
+
+/** A valid access token and what a caller sends or checks with it. */
+export interface ValidToken {
+  accessToken: string;
+  /** Evergreen stores bearer tokens (RFC 6750). */
+  tokenType: 'Bearer';
+  /** null when nobody knows (no expiry given, none in the token, no provider default). */
+  expiresAt: Date | null;
+  scopes: string[];
+  provider: string;
 }
 
 export type BulkItemResult =
@@ -83,6 +96,8 @@ export interface Evergreen {
   ): Promise<BulkEnqueueResult>;
   /** A decrypted access token valid for at least `minValiditySeconds` (the provider's buffer by default). */
   getValidAccessToken(connectionId: string, options?: TokenOptions): Promise<string>;
+  /** As getValidAccessToken (same single flight), with the token's expiry, scopes and provider. */
+  getValidToken(connectionId: string, options?: TokenOptions): Promise<ValidToken>;
   /** Calls `fn(token)`; if it reports a 401, refreshes once and calls it again with the new token. */
   withFreshToken<T>(connectionId: string, fn: (token: string) => Promise<T> | T, options?: TokenOptions): Promise<T>;
   forceRefresh(connectionId: string, options?: Pick<TokenOptions, 'timeoutMs'>): Promise<ConnectionView>;
@@ -90,6 +105,11 @@ export interface Evergreen {
   disconnect(connectionId: string): Promise<ConnectionView>;
   /** Everything about a connection but its secrets. */
   getConnection(connectionId: string): Promise<ConnectionView>;
+  /**
+   * Merges `patch` into the connection's metadata (RFC 7396 at the top level: a null value removes its key). The
+   * result must meet enqueueConnection's rules, and still fill the provider's token URL.
+   */
+  updateMetadata(connectionId: string, patch: Readonly<Record<string, unknown>>): Promise<ConnectionView>;
   /** In-process events (from every Evergreen process on this database); returns the unsubscribe function. */
   subscribe(handler: EventHandler, options?: { kinds?: readonly EventKind[] }): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -144,19 +164,21 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     prepared: PreparedConnection,
     connectionId: string,
     scheduling: EnqueueConnectionResult['scheduling'],
-  ) => ({
+    created: boolean,
+  ): EnqueueConnectionResult => ({
     connectionId,
     status: 'connected' as const,
     expiresAt: prepared.row.expiresAt ?? null,
     refreshAt: prepared.row.refreshAt ?? null,
     scheduling,
+    created,
   });
 
   async function enqueueConnection(raw: EnqueueConnectionInput): Promise<EnqueueConnectionResult> {
     const prepared = prepareConnection(raw, providers, config.refresh, Date.now());
     await ready();
     const stored = await store.upsert(prepared.row);
-    return result(prepared, stored.connectionId, await schedule(prepared, stored.connectionId));
+    return result(prepared, stored.connectionId, await schedule(prepared, stored.connectionId), stored.created);
   }
 
   async function enqueueConnections(
@@ -240,7 +262,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     for (const f of fresh) {
       const refreshAt = f.item.prepared.plan.refreshAt;
       const scheduling = refreshAt === null ? 'not_needed' : redisUp ? 'scheduled' : 'pending';
-      results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling) });
+      results.push({ index: f.item.index, ok: true, ...result(f.item.prepared, f.connectionId, scheduling, true) });
     }
     const moved = await queues.scheduleMany(
       existing.map((e) => jobOf(e.item.prepared, e.connectionId)),
@@ -248,7 +270,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     );
     existing.forEach((e, i) => {
       const scheduling = schedulingOf(e.item.prepared, e.connectionId, moved[i]!);
-      results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling) });
+      results.push({ index: e.item.index, ok: true, ...result(e.item.prepared, e.connectionId, scheduling, false) });
     });
   }
 
@@ -286,6 +308,36 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     return view;
   }
 
+  async function updateMetadata(
+    connectionId: string,
+    patch: Readonly<Record<string, unknown>>,
+  ): Promise<ConnectionView> {
+    await ready();
+    const view = await store.view(connectionId);
+    if (!view) throw new ConnectionNotFoundError(connectionId);
+    const set: Record<string, unknown> = {};
+    const remove: string[] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) remove.push(key);
+      else set[key] = value;
+    }
+    const merged: Record<string, unknown> = { ...view.metadata, ...set };
+    for (const key of remove) delete merged[key];
+    const checked = readMetadata(merged);
+    if (!checked.ok) throw new InvalidInputError('updateMetadata', [{ field: 'metadata', reason: checked.reason }]);
+    const provider = providers.get(view.provider);
+    if (provider && provider.grant !== 'none') {
+      const target = resolveTokenUrl(provider, checked.value);
+      if (!target.ok) {
+        const field = target.field === 'tokenUrl' ? 'metadata' : target.field;
+        throw new InvalidInputError('updateMetadata', [{ field, reason: target.reason }]);
+      }
+    }
+    const updated = await store.updateMetadata(connectionId, set, remove);
+    if (!updated) throw new ConnectionNotFoundError(connectionId);
+    return updated;
+  }
+
   async function forceRefresh(
     connectionId: string,
     refreshOptions?: Pick<TokenOptions, 'timeoutMs'>,
@@ -316,11 +368,23 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   return {
     enqueueConnection,
     enqueueConnections,
-    getValidAccessToken: async (id, o) => (await ready(), onDemand.validToken(id, o)),
+    getValidAccessToken: async (id, o) => (await ready(), (await onDemand.validRow(id, o)).accessToken as string),
+    getValidToken: async (id, o) => {
+      await ready();
+      const row = await onDemand.validRow(id, o);
+      return {
+        accessToken: row.accessToken as string,
+        tokenType: 'Bearer',
+        expiresAt: row.expiresAt,
+        scopes: row.scopes,
+        provider: row.provider,
+      };
+    },
     withFreshToken: async (id, fn, o) => (await ready(), withFreshToken(id, fn, o)),
     forceRefresh,
     disconnect,
     getConnection,
+    updateMetadata,
     subscribe,
     close,
   };

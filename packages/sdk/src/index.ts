@@ -4,6 +4,7 @@ export {
   type EvergreenOptions,
   type EnqueueConnectionInput,
   type EnqueueConnectionResult,
+  type ValidToken,
   type BulkEnqueueResult,
   type BulkItemResult,
   type EventHandler,

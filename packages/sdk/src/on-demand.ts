@@ -35,11 +35,15 @@ export class OnDemandTokens {
   }
 
   async validToken(connectionId: string, options: TokenOptions = {}): Promise<string> {
+    return (await this.validRow(connectionId, options)).accessToken as string;
+  }
+
+  /** The row holding a valid access token (never null in the result), refreshed first when it would not last. */
+  async validRow(connectionId: string, options: TokenOptions = {}): Promise<StoredConnection> {
     const row = await this.#load(connectionId);
     const minValidityMs = this.#minValidityMs(row, options);
-    if (isValid(row, minValidityMs)) return row.accessToken as string;
-    const fresh = await this.#singleFlight(connectionId, minValidityMs, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    return fresh.accessToken as string;
+    if (isValid(row, minValidityMs)) return row;
+    return this.#singleFlight(connectionId, minValidityMs, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 
   /** A refresh now, whatever the token's age; if one is already in flight elsewhere, that one counts. */

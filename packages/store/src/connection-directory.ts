@@ -9,6 +9,8 @@ import { throwsDatabaseErrors } from './database-error.ts';
 export interface ConnectionFilter {
   status?: ConnectionStatus | undefined;
   provider?: string | undefined;
+  /** Any of these providers (an API key confined to them). */
+  providers?: readonly string[] | undefined;
   ownerId?: string | undefined;
   /** An access token that lapses within this many seconds (or already did). */
   expiringWithinSeconds?: number | undefined;
@@ -85,6 +87,9 @@ function filterWhere(filter: ConnectionFilter): SQL[] {
   const where: SQL[] = [];
   if (filter.status !== undefined) where.push(eq(c.status, filter.status));
   if (filter.provider !== undefined) where.push(eq(c.provider, filter.provider));
+  if (filter.providers !== undefined) {
+    where.push(filter.providers.length === 0 ? sql`false` : inArray(c.provider, [...filter.providers]));
+  }
   if (filter.ownerId !== undefined) where.push(eq(c.ownerId, filter.ownerId));
   if (filter.expiringWithinSeconds !== undefined) {
     where.push(isNotNull(c.expiresAt));

@@ -188,6 +188,30 @@ export class ConnectionStore {
     return done.view;
   }
 
+  /**
+   * Merges `set` into a connection's metadata and drops the `remove` keys, in one statement (so a refresh's own merge
+   * of provider metadata is never lost). The version stays: metadata is not what the refresh fences on, and bumping it
+   * would make an in-flight refresh lose its compare-and-set, and with it a rotated refresh token. Null when there is
+   * no such connection.
+   */
+  async updateMetadata(
+    id: string,
+    set: Record<string, unknown>,
+    remove: readonly string[],
+  ): Promise<ConnectionView | null> {
+    const [row] = await this.#db
+      .update(connections)
+      .set({
+        // The keys travel as one JSON parameter (drizzle would spread an array into a list of parameters).
+        metadata: sql`(${connections.metadata} || ${JSON.stringify(set)}::jsonb)
+          - array(select jsonb_array_elements_text(${JSON.stringify(remove)}::jsonb))`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(connections.id, id))
+      .returning(VIEW_COLUMNS);
+    return row ? toView(row) : null;
+  }
+
   /** A connection as apps and operators may see it: no token, no credential. */
   view(id: string): Promise<ConnectionView | null> {
     return this.#directory.view(id);

@@ -1,0 +1,4 @@
+import { loadDotEnv, runRolesMain } from '@evergreen/runtime';
+
+loadDotEnv();
+await runRolesMain(['api']);
