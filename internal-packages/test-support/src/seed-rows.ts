@@ -1,4 +1,18 @@
+import type { UpsertConnection } from '@evergreen/store';
 import type postgres from 'postgres';
+
+/** An `acme` connection as `ConnectionStore.upsert` takes it: owner `owner-<id>`, tokens `at-<id>` and `rt-<id>`. */
+export const acmeConnection = (id: string): UpsertConnection => ({
+  connectionId: id,
+  ownerId: `owner-${id}`,
+  provider: 'acme',
+  accessToken: `at-${id}`,
+  refreshToken: `rt-${id}`,
+  scopes: [],
+  metadata: {},
+  expiresAt: null,
+  refreshAt: null,
+});
 
 /** A connection row written straight to the table, for tests that read counts and pages back. */
 export interface ConnectionSeed {
