@@ -1,12 +1,23 @@
 import { loadConfig } from '@evergreen/config';
+import type { FakeProvider, IssueResult } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
 import { type RefreshEngine } from '@evergreen/refresh';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
-import { createEvergreen, type Evergreen } from '@evergreen/sdk';
+import {
+  createEvergreen,
+  type EnqueueConnectionInput,
+  type EnqueueConnectionResult,
+  type Evergreen,
+} from '@evergreen/sdk';
 import { type StoredConnection } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { LogCapture } from './log-capture.ts';
 import type { Sandbox } from './sandbox.ts';
+
+/** A connection to enqueue with the tokens of a new grant: everything but the tokens, and the grant's lifetime. */
+export type GrantConnection = Omit<EnqueueConnectionInput, 'accessToken' | 'refreshToken' | 'expiresIn'> & {
+  expiresIn: number;
+};
 
 export interface Stack {
   roles: RunningRoles | null;
@@ -18,6 +29,11 @@ export interface Stack {
   engine: RefreshEngine;
   /** Reads rows as the engine does (decrypted), to check what was stored. */
   read(connectionId: string): Promise<StoredConnection | null>;
+  /**
+   * What a producer does once a user has connected: `provider` issues a grant that lives `expiresIn` seconds, and the
+   * SDK enqueues a connection holding its access and refresh tokens.
+   */
+  connect(provider: FakeProvider, input: GrantConnection): Promise<EnqueueConnectionResult & { grant: IssueResult }>;
   close(): Promise<void>;
 }
 
@@ -47,6 +63,15 @@ export async function startStack(
     logs,
     engine: parts.worker.engine,
     read: (id) => parts.store.find(id),
+    connect: async (provider, input) => {
+      const grant = provider.issue({ expiresIn: input.expiresIn });
+      const result = await evergreen.enqueueConnection({
+        ...input,
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+      });
+      return { ...result, grant };
+    },
     close: async () => {
       await evergreen.close();
       await (roles ?? parts).close();
