@@ -37,19 +37,8 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
   };
   let targetGrant: string;
 
-  const connect = async (provider: 'acme' | 'beta', connectionId: string, expiresIn: number, ownerId = owner) => {
-    const fake = provider === 'acme' ? f.acme : f.beta;
-    const grant = fake.issue({ expiresIn });
-    await f.stack.evergreen.enqueueConnection({
-      connectionId,
-      ownerId,
-      provider,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn,
-    });
-    return grant;
-  };
+  const connect = async (provider: 'acme' | 'beta', connectionId: string, expiresIn: number, ownerId = owner) =>
+    (await f.connect({ connectionId, ownerId, provider, expiresIn })).grant;
 
   /** A page with the admin's Basic credentials that fails the test on any script error or CSP violation. */
   const openPage = async (): Promise<{ page: Page; problems: string[] }> => {
@@ -66,6 +55,17 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       }
     });
     return { page, problems };
+  };
+
+  /** Opens `url` and waits until the page has loaded its data. */
+  const load = async (page: Page, url: string) => {
+    await page.goto(url);
+    await page.locator('body[data-loaded="true"]').waitFor();
+  };
+  /** Clicks a connection's row and waits for its detail. */
+  const showDetail = async (page: Page, id: string) => {
+    await page.locator(`#connections tr[data-id="${id}"]`).click();
+    await page.locator('#detail-title', { hasText: id }).waitFor();
   };
 
   const count = (page: Page, status: string) => page.locator(`[data-testid="card-${status}"] .count`);
@@ -230,8 +230,7 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       if (WRITE_SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}connection-detail.png`, fullPage: true });
 
       // A disconnected connection cannot be force-refreshed from the page.
-      await page.locator(`#connections tr[data-id="${ids.gone}"]`).click();
-      await page.locator('#detail-title', { hasText: ids.gone }).waitFor();
+      await showDetail(page, ids.gone);
       expect(await page.getByRole('button', { name: 'Force refresh' }).isDisabled()).toBe(true);
 
       // No token the providers issued is anywhere in the document.
@@ -250,10 +249,8 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
     const readOnlyBase = await readOnly.listen({ port: 0, host: '127.0.0.1' });
     const { page, problems } = await openPage();
     try {
-      await page.goto(`${readOnlyBase}/`);
-      await page.locator('body[data-loaded="true"]').waitFor();
-      await page.locator(`#connections tr[data-id="${ids.target}"]`).click();
-      await page.locator('#detail-title', { hasText: ids.target }).waitFor();
+      await load(page, `${readOnlyBase}/`);
+      await showDetail(page, ids.target);
       expect(await page.locator('#force-refresh').isVisible()).toBe(false);
       expect(problems).toEqual([]);
     } finally {
@@ -275,10 +272,8 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
         const dot = { ...body.items.find((i) => i.connectionId === ids.soon)!, connectionId: '.' };
         await route.fulfill({ response, json: { ...body, items: [dot, ...body.items] } });
       });
-      await page.goto(`${base}/`);
-      await page.locator('body[data-loaded="true"]').waitFor();
-      await page.locator(`#connections tr[data-id="${ids.soon}"]`).click();
-      await page.locator('#detail-title', { hasText: ids.soon }).waitFor();
+      await load(page, `${base}/`);
+      await showDetail(page, ids.soon);
       await page.locator('#connections tr[data-id="."]').click();
       await page.locator('#refresh-line').filter({ hasText: /\S/ }).waitFor();
       // Whatever detail is still on show, its button must not act on "." (which a URL would turn into the bulk route).
