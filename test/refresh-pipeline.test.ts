@@ -66,12 +66,9 @@ describe('the refresh pipeline, in one process', () => {
   });
 
   it('lets a job added early (a long-lived token) wake once, ask nothing, and move to the real time', async () => {
-    const grant = alpha.issue({ expiresIn: 86_400 });
-    const result = await stack.evergreen.enqueueConnection({
+    const { grant, ...result } = await stack.connect(alpha, {
       ownerId: 'owner-long',
       provider: 'alpha',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
       expiresIn: 86_400,
     });
     const queue = new Queue(queueName('alpha'), { connection: sandbox.redis, prefix: sandbox.prefix });
@@ -126,14 +123,7 @@ describe('the refresh pipeline, in one process', () => {
   });
 
   it('retries a 5xx burst with backoff, then is connected again', async () => {
-    const grant = beta.issue({ expiresIn: 3 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'owner-5xx',
-      provider: 'beta',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 3,
-    });
+    const { grant, connectionId } = await stack.connect(beta, { ownerId: 'owner-5xx', provider: 'beta', expiresIn: 3 });
     beta.injectFaults([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }, { kind: 'html' }]);
     await until(() => (beta.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
       timeoutMs: 20_000,
@@ -179,28 +169,14 @@ describe("a 429 from one provider's token endpoint", () => {
   });
 
   it("pauses only that provider for Retry-After, uses no attempt, while another provider's refreshes go on", async () => {
-    const steadyGrant = steady.issue({ expiresIn: 2 });
-    await stack.evergreen.enqueueConnection({
-      ownerId: 'o',
-      provider: 'steady',
-      accessToken: steadyGrant.accessToken,
-      refreshToken: steadyGrant.refreshToken,
-      expiresIn: 2,
-    });
+    await stack.connect(steady, { ownerId: 'o', provider: 'steady', expiresIn: 2 });
     limited.setFaultForAll({
       kind: 'status',
       status: 429,
       headers: { 'Retry-After': '3' },
       body: '{"error":"rate_limited"}',
     });
-    const grant = limited.issue({ expiresIn: 1 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'o',
-      provider: 'limited',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 1,
-    });
+    const { grant, connectionId } = await stack.connect(limited, { ownerId: 'o', provider: 'limited', expiresIn: 1 });
     const first429 = await until(() => limited.requests.find((r) => r.status === 429), { what: 'the 429' });
     limited.setFaultForAll(null);
 
@@ -272,14 +248,7 @@ describe('a provider failing while the access token lapses', () => {
 
   it('marks the connection token_expired while it keeps retrying, and connected once the provider recovers', async () => {
     provider.setFaultForAll({ kind: 'status', status: 503 });
-    const grant = provider.issue({ expiresIn: 1 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'o',
-      provider: 'flaky',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 1,
-    });
+    const { connectionId } = await stack.connect(provider, { ownerId: 'o', provider: 'flaky', expiresIn: 1 });
     const expired = await until(
       async () => {
         const r = await stack.read(connectionId);
