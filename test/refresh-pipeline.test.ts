@@ -92,22 +92,12 @@ describe('the refresh pipeline, in one process', () => {
   });
 
   it('turns invalid_grant into needs_reauth and never asks the provider again', async () => {
-    const grant = alpha.issue({ expiresIn: 2 });
-    alpha.revoke(grant.grantId);
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'owner-revoked',
-      provider: 'alpha',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 2,
-    });
-    const row = await until(
-      async () => {
-        const r = await stack.read(connectionId);
-        return r?.status === 'needs_reauth' ? r : null;
-      },
-      { timeoutMs: 15_000, what: 'needs_reauth' },
+    const { grant, connectionId } = await stack.connect(
+      alpha,
+      { ownerId: 'owner-revoked', provider: 'alpha', expiresIn: 2 },
+      { revoked: true },
     );
+    const row = await stack.waitForStatus(connectionId, 'needs_reauth', { timeoutMs: 15_000, what: 'needs_reauth' });
     expect(row.refreshAt).toBeNull();
     const attempts = () => alpha.requests.filter((r) => r.grantId === grant.grantId).length;
     expect(attempts()).toBe(1);
@@ -249,13 +239,10 @@ describe('a provider failing while the access token lapses', () => {
   it('marks the connection token_expired while it keeps retrying, and connected once the provider recovers', async () => {
     provider.setFaultForAll({ kind: 'status', status: 503 });
     const { connectionId } = await stack.connect(provider, { ownerId: 'o', provider: 'flaky', expiresIn: 1 });
-    const expired = await until(
-      async () => {
-        const r = await stack.read(connectionId);
-        return r?.status === 'token_expired' ? r : null;
-      },
-      { timeoutMs: 15_000, what: 'token_expired' },
-    );
+    const expired = await stack.waitForStatus(connectionId, 'token_expired', {
+      timeoutMs: 15_000,
+      what: 'token_expired',
+    });
     expect(expired.consecutiveFailures).toBeGreaterThanOrEqual(1);
     expect(expired.refreshAt).not.toBeNull(); // still scheduled: a transient failure never gives up
 

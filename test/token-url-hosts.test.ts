@@ -151,13 +151,10 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
         { timeoutMs: 20_000, what: 'the first refresh' },
       );
       await stack.engine.run(connectionId, { trigger: 'forced', force: true });
-      const row = await until(
-        async () => {
-          const r = await stack.read(connectionId);
-          return r?.status === 'error' ? r : null;
-        },
-        { timeoutMs: 20_000, what: 'the connection to end in error' },
-      );
+      const row = await stack.waitForStatus(connectionId, 'error', {
+        timeoutMs: 20_000,
+        what: 'the connection to end in error',
+      });
       expect(row.lastRefreshReason).toBe('invalid_token_url');
       expect(row.refreshToken).toBe(grant.refreshToken);
       expect(recorder.connections).toBe(0);
