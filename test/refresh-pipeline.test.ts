@@ -2,6 +2,7 @@ import { FakeProvider } from '@evergreen/fake-provider';
 import { MAX_ADD_DELAY_MS, queueName } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import { startStack, type Stack } from '@evergreen/test-support/stack';
 import { until } from '@evergreen/test-support/until';
@@ -220,21 +221,20 @@ describe("a 429 from one provider's token endpoint", () => {
 });
 
 describe('a provider failing while the access token lapses', () => {
-  const sandbox = new Sandbox();
+  let f: ProviderStack;
   let provider: FakeProvider;
   let stack: Stack;
 
   beforeAll(async () => {
-    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 30 });
-    sandbox.useProviders([{ id: 'flaky', tokenUrl: provider.tokenUrl }]);
-    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+    f = await startProviderStack(new Sandbox(), {
+      id: 'flaky',
+      provider: { accessTokenLifetimeSeconds: 30 },
+      roles: ['worker', 'scheduler'],
+    });
+    ({ provider, stack } = f);
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await provider?.close();
-    await sandbox.cleanup();
-  });
+  afterAll(() => f?.close());
 
   it('marks the connection token_expired while it keeps retrying, and connected once the provider recovers', async () => {
     provider.setFaultForAll({ kind: 'status', status: 503 });
