@@ -61,17 +61,7 @@ describe('the refresh engine when Postgres fails under it', () => {
     await f?.close();
   });
 
-  const enqueue = async (ownerId: string) => {
-    const grant = f.provider.issue();
-    const { connectionId } = await f.stack.evergreen.enqueueConnection({
-      ownerId,
-      provider: 'acme',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 3600,
-    });
-    return { grant, connectionId };
-  };
+  const enqueue = (ownerId: string) => f.stack.connect(f.provider, { ownerId, provider: 'acme', expiresIn: 3600 });
 
   it('keeps the rotated refresh token through a failed write: it retries until Postgres answers', async () => {
     const { grant, connectionId } = await enqueue('blip');

@@ -234,22 +234,12 @@ describe('the built-in providers, each against a local fake that behaves as the 
     near(row.refreshTokenExpiresAt, Date.now() + 15_897_600_000);
     expect(row.refreshToken).toBe(fakes.github!.grant(grant.grantId)!.currentRefreshToken);
 
-    const revoked = fakes.github!.issue({ expiresIn: 2 });
-    fakes.github!.revoke(revoked.grantId);
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'gh-revoked',
-      provider: 'github-app',
-      accessToken: revoked.accessToken,
-      refreshToken: revoked.refreshToken,
-      expiresIn: 2,
-    });
-    const dead = await until(
-      async () => {
-        const r = await stack.read(connectionId);
-        return r?.status === 'needs_reauth' ? r : null;
-      },
-      { timeoutMs: 15_000, what: 'needs_reauth' },
+    const { connectionId } = await stack.connect(
+      fakes.github!,
+      { ownerId: 'gh-revoked', provider: 'github-app', expiresIn: 2 },
+      { revoked: true },
     );
+    const dead = await stack.waitForStatus(connectionId, 'needs_reauth', { timeoutMs: 15_000, what: 'needs_reauth' });
     expect(dead.refreshAt).toBeNull();
     const [event] =
       await sandbox.sql`select reason, http_status from refresh_events where connection_id = ${connectionId}`;
@@ -283,19 +273,12 @@ describe('the built-in providers, each against a local fake that behaves as the 
     const { grant, row } = await firstRefresh('slack', fakes.slack!);
     expect(row.refreshToken).toBe(fakes.slack!.grant(grant.grantId)!.currentRefreshToken);
     near(row.expiresAt, Date.now() + 43_200_000);
-    const revoked = fakes.slack!.issue({ expiresIn: 2 });
-    fakes.slack!.revoke(revoked.grantId);
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'slack-revoked',
-      provider: 'slack',
-      accessToken: revoked.accessToken,
-      refreshToken: revoked.refreshToken,
-      expiresIn: 2,
-    });
-    await until(async () => (await stack.read(connectionId))?.status === 'needs_reauth', {
-      timeoutMs: 15_000,
-      what: 'needs_reauth',
-    });
+    const { connectionId } = await stack.connect(
+      fakes.slack!,
+      { ownerId: 'slack-revoked', provider: 'slack', expiresIn: 2 },
+      { revoked: true },
+    );
+    await stack.waitForStatus(connectionId, 'needs_reauth', { timeoutMs: 15_000, what: 'needs_reauth' });
   });
 
   it('zoom: basic auth and rotation', async () => {

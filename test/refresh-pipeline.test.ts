@@ -2,6 +2,7 @@ import { FakeProvider } from '@evergreen/fake-provider';
 import { MAX_ADD_DELAY_MS, queueName } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import { startStack, type Stack } from '@evergreen/test-support/stack';
 import { until } from '@evergreen/test-support/until';
@@ -66,12 +67,9 @@ describe('the refresh pipeline, in one process', () => {
   });
 
   it('lets a job added early (a long-lived token) wake once, ask nothing, and move to the real time', async () => {
-    const grant = alpha.issue({ expiresIn: 86_400 });
-    const result = await stack.evergreen.enqueueConnection({
+    const { grant, ...result } = await stack.connect(alpha, {
       ownerId: 'owner-long',
       provider: 'alpha',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
       expiresIn: 86_400,
     });
     const queue = new Queue(queueName('alpha'), { connection: sandbox.redis, prefix: sandbox.prefix });
@@ -95,22 +93,12 @@ describe('the refresh pipeline, in one process', () => {
   });
 
   it('turns invalid_grant into needs_reauth and never asks the provider again', async () => {
-    const grant = alpha.issue({ expiresIn: 2 });
-    alpha.revoke(grant.grantId);
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'owner-revoked',
-      provider: 'alpha',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 2,
-    });
-    const row = await until(
-      async () => {
-        const r = await stack.read(connectionId);
-        return r?.status === 'needs_reauth' ? r : null;
-      },
-      { timeoutMs: 15_000, what: 'needs_reauth' },
+    const { grant, connectionId } = await stack.connect(
+      alpha,
+      { ownerId: 'owner-revoked', provider: 'alpha', expiresIn: 2 },
+      { revoked: true },
     );
+    const row = await stack.waitForStatus(connectionId, 'needs_reauth', { timeoutMs: 15_000, what: 'needs_reauth' });
     expect(row.refreshAt).toBeNull();
     const attempts = () => alpha.requests.filter((r) => r.grantId === grant.grantId).length;
     expect(attempts()).toBe(1);
@@ -126,14 +114,7 @@ describe('the refresh pipeline, in one process', () => {
   });
 
   it('retries a 5xx burst with backoff, then is connected again', async () => {
-    const grant = beta.issue({ expiresIn: 3 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'owner-5xx',
-      provider: 'beta',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 3,
-    });
+    const { grant, connectionId } = await stack.connect(beta, { ownerId: 'owner-5xx', provider: 'beta', expiresIn: 3 });
     beta.injectFaults([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }, { kind: 'html' }]);
     await until(() => (beta.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {
       timeoutMs: 20_000,
@@ -179,28 +160,14 @@ describe("a 429 from one provider's token endpoint", () => {
   });
 
   it("pauses only that provider for Retry-After, uses no attempt, while another provider's refreshes go on", async () => {
-    const steadyGrant = steady.issue({ expiresIn: 2 });
-    await stack.evergreen.enqueueConnection({
-      ownerId: 'o',
-      provider: 'steady',
-      accessToken: steadyGrant.accessToken,
-      refreshToken: steadyGrant.refreshToken,
-      expiresIn: 2,
-    });
+    await stack.connect(steady, { ownerId: 'o', provider: 'steady', expiresIn: 2 });
     limited.setFaultForAll({
       kind: 'status',
       status: 429,
       headers: { 'Retry-After': '3' },
       body: '{"error":"rate_limited"}',
     });
-    const grant = limited.issue({ expiresIn: 1 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'o',
-      provider: 'limited',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 1,
-    });
+    const { grant, connectionId } = await stack.connect(limited, { ownerId: 'o', provider: 'limited', expiresIn: 1 });
     const first429 = await until(() => limited.requests.find((r) => r.status === 429), { what: 'the 429' });
     limited.setFaultForAll(null);
 
@@ -254,39 +221,28 @@ describe("a 429 from one provider's token endpoint", () => {
 });
 
 describe('a provider failing while the access token lapses', () => {
-  const sandbox = new Sandbox();
+  let f: ProviderStack;
   let provider: FakeProvider;
   let stack: Stack;
 
   beforeAll(async () => {
-    provider = await FakeProvider.start({ accessTokenLifetimeSeconds: 30 });
-    sandbox.useProviders([{ id: 'flaky', tokenUrl: provider.tokenUrl }]);
-    stack = await startStack(sandbox, { roles: ['worker', 'scheduler'] });
+    f = await startProviderStack(new Sandbox(), {
+      id: 'flaky',
+      provider: { accessTokenLifetimeSeconds: 30 },
+      roles: ['worker', 'scheduler'],
+    });
+    ({ provider, stack } = f);
   });
 
-  afterAll(async () => {
-    await stack?.close();
-    await provider?.close();
-    await sandbox.cleanup();
-  });
+  afterAll(() => f?.close());
 
   it('marks the connection token_expired while it keeps retrying, and connected once the provider recovers', async () => {
     provider.setFaultForAll({ kind: 'status', status: 503 });
-    const grant = provider.issue({ expiresIn: 1 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'o',
-      provider: 'flaky',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 1,
+    const { connectionId } = await stack.connect(provider, { ownerId: 'o', provider: 'flaky', expiresIn: 1 });
+    const expired = await stack.waitForStatus(connectionId, 'token_expired', {
+      timeoutMs: 15_000,
+      what: 'token_expired',
     });
-    const expired = await until(
-      async () => {
-        const r = await stack.read(connectionId);
-        return r?.status === 'token_expired' ? r : null;
-      },
-      { timeoutMs: 15_000, what: 'token_expired' },
-    );
     expect(expired.consecutiveFailures).toBeGreaterThanOrEqual(1);
     expect(expired.refreshAt).not.toBeNull(); // still scheduled: a transient failure never gives up
 

@@ -43,17 +43,8 @@ describe('the producer SDK', () => {
     await sandbox.cleanup();
   });
 
-  const connect = async (fake: FakeProvider, providerId: string, expiresIn: number, ownerId = `o-${Math.random()}`) => {
-    const grant = fake.issue({ expiresIn });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId,
-      provider: providerId,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn,
-    });
-    return { grant, connectionId };
-  };
+  const connect = (fake: FakeProvider, providerId: string, expiresIn: number, ownerId = `o-${Math.random()}`) =>
+    stack.connect(fake, { ownerId, provider: providerId, expiresIn });
 
   describe('getValidAccessToken()', () => {
     it('returns the stored token, decrypted, without asking the provider, while it is valid long enough', async () => {

@@ -139,12 +139,9 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
     });
 
     it('an answer that moves the host to an internal address ends the connection in error (invalid_token_url), sending nothing there', async () => {
-      const grant = provider.issue({ expiresIn: 2 });
-      const { connectionId } = await stack.evergreen.enqueueConnection({
+      const { grant, connectionId } = await stack.connect(provider, {
         ownerId: 'owner-moved',
         provider: 'moving',
-        accessToken: grant.accessToken,
-        refreshToken: grant.refreshToken,
         expiresIn: 2,
         metadata: { instance_url: `http://localhost:${new URL(provider.url).port}` },
       });
@@ -154,13 +151,10 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
         { timeoutMs: 20_000, what: 'the first refresh' },
       );
       await stack.engine.run(connectionId, { trigger: 'forced', force: true });
-      const row = await until(
-        async () => {
-          const r = await stack.read(connectionId);
-          return r?.status === 'error' ? r : null;
-        },
-        { timeoutMs: 20_000, what: 'the connection to end in error' },
-      );
+      const row = await stack.waitForStatus(connectionId, 'error', {
+        timeoutMs: 20_000,
+        what: 'the connection to end in error',
+      });
       expect(row.lastRefreshReason).toBe('invalid_token_url');
       expect(row.refreshToken).toBe(grant.refreshToken);
       expect(recorder.connections).toBe(0);

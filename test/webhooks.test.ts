@@ -56,14 +56,7 @@ describe('webhooks, end to end', () => {
 
   it('delivers each change, signed, at least once; a failing receiver gets it again later', async () => {
     failNext = 1;
-    const grant = provider.issue({ expiresIn: 2 });
-    const { connectionId } = await stack.evergreen.enqueueConnection({
-      ownerId: 'hooked',
-      provider: 'acme',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 2,
-    });
+    const { connectionId } = await stack.connect(provider, { ownerId: 'hooked', provider: 'acme', expiresIn: 2 });
     const forThis = () =>
       received
         .map((r) => JSON.parse(r.body) as { id: string; type: string; data: { connectionId: string } })

@@ -1,4 +1,26 @@
+import type { UpsertConnection } from '@evergreen/store';
 import type postgres from 'postgres';
+
+/**
+ * An `acme` connection as `ConnectionStore.upsert` takes it, its tokens `at-<tag>` and `rt-<tag>`, with no scopes,
+ * metadata or expiry; without a `connectionId` the store picks one.
+ */
+export function acmeUpsert(tag: string, ids: { ownerId: string; connectionId?: string }): UpsertConnection {
+  return {
+    ...ids,
+    provider: 'acme',
+    accessToken: `at-${tag}`,
+    refreshToken: `rt-${tag}`,
+    scopes: [],
+    metadata: {},
+    expiresAt: null,
+    refreshAt: null,
+  };
+}
+
+/** `acmeUpsert` of connection `id`, owned by `owner-<id>`, its tokens `at-<id>` and `rt-<id>`. */
+export const acmeConnection = (id: string): UpsertConnection =>
+  acmeUpsert(id, { connectionId: id, ownerId: `owner-${id}` });
 
 /** A connection row written straight to the table, for tests that read counts and pages back. */
 export interface ConnectionSeed {

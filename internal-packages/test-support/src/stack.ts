@@ -1,12 +1,24 @@
 import { loadConfig } from '@evergreen/config';
+import type { FakeProvider, IssueResult } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
 import { type RefreshEngine } from '@evergreen/refresh';
 import { startRoles, type Role, type RunningRoles } from '@evergreen/runtime';
-import { createEvergreen, type Evergreen } from '@evergreen/sdk';
+import {
+  createEvergreen,
+  type EnqueueConnectionInput,
+  type EnqueueConnectionResult,
+  type Evergreen,
+} from '@evergreen/sdk';
 import { type StoredConnection } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { LogCapture } from './log-capture.ts';
 import type { Sandbox } from './sandbox.ts';
+import { until } from './until.ts';
+
+/** A connection to enqueue with the tokens of a new grant: everything but the tokens, and the grant's lifetime. */
+export type GrantConnection = Omit<EnqueueConnectionInput, 'accessToken' | 'refreshToken' | 'expiresIn'> & {
+  expiresIn: number;
+};
 
 export interface Stack {
   roles: RunningRoles | null;
@@ -18,6 +30,22 @@ export interface Stack {
   engine: RefreshEngine;
   /** Reads rows as the engine does (decrypted), to check what was stored. */
   read(connectionId: string): Promise<StoredConnection | null>;
+  /**
+   * What a producer does once a user has connected: `provider` issues a grant that lives `expiresIn` seconds, and the
+   * SDK enqueues a connection holding its access and refresh tokens. `revoked`: the provider revokes the grant before
+   * it is enqueued, as when the user disconnects the app on the provider's side.
+   */
+  connect(
+    provider: FakeProvider,
+    input: GrantConnection,
+    options?: { revoked?: boolean },
+  ): Promise<EnqueueConnectionResult & { grant: IssueResult }>;
+  /** Waits, with `until` and its options, for the connection's row to have `status`, and returns that row. */
+  waitForStatus(
+    connectionId: string,
+    status: StoredConnection['status'],
+    options?: Parameters<typeof until>[1],
+  ): Promise<StoredConnection>;
   close(): Promise<void>;
 }
 
@@ -47,6 +75,21 @@ export async function startStack(
     logs,
     engine: parts.worker.engine,
     read: (id) => parts.store.find(id),
+    connect: async (provider, input, options = {}) => {
+      const grant = provider.issue({ expiresIn: input.expiresIn });
+      if (options.revoked) provider.revoke(grant.grantId);
+      const result = await evergreen.enqueueConnection({
+        ...input,
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+      });
+      return { ...result, grant };
+    },
+    waitForStatus: (connectionId, status, options) =>
+      until(async () => {
+        const row = await parts.store.find(connectionId);
+        return row?.status === status ? row : null;
+      }, options),
     close: async () => {
       await evergreen.close();
       await (roles ?? parts).close();

@@ -4,7 +4,7 @@ import type { EvergreenParts } from '@evergreen/wiring';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type Stack } from '@evergreen/test-support/stack';
+import { startStack, type GrantConnection, type Stack } from '@evergreen/test-support/stack';
 import { buildBoard, type BuildBoardOptions } from '../src/board-server.ts';
 import type { BoardAuth } from '@evergreen/config';
 
@@ -29,6 +29,8 @@ export interface BoardFixture {
   db: EvergreenParts['db'];
   redis: Redis;
   queues: RefreshQueues;
+  /** A connection to `acme` or `beta` holding a new grant of theirs, enqueued through the SDK. */
+  connect(input: GrantConnection & { provider: 'acme' | 'beta' }): ReturnType<Stack['connect']>;
   board(overrides?: Partial<BuildBoardOptions>): FastifyInstance;
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function boardFixture(): Promise<BoardFixture> {
     db,
     redis,
     queues,
+    connect: (input) => stack.connect(input.provider === 'acme' ? acme : beta, input),
     board(overrides = {}) {
       const app = buildBoard({
         evergreen: stack.evergreen,

@@ -10,22 +10,20 @@ import { basicHeader, bearer, boardFixture, PASSWORD, USER, type BoardFixture } 
 
 /** What a browser that logged in with basic credentials sends along with any request, a cross-site one included. */
 const basic = basicHeader(USER, PASSWORD);
+/** The same, from a page the board served itself. */
+const sameOrigin = {
+  ...basic,
+  host: '127.0.0.1:3000',
+  origin: 'http://127.0.0.1:3000',
+  'sec-fetch-site': 'same-origin',
+};
 
 describe('board security (issue 15)', () => {
   let f: BoardFixture;
   let app: FastifyInstance;
 
-  const connect = async (ownerId = `owner-${randomUUID()}`) => {
-    const grant = f.acme.issue({ expiresIn: 3600 });
-    const { connectionId } = await f.stack.evergreen.enqueueConnection({
-      ownerId,
-      provider: 'acme',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn: 3600,
-    });
-    return connectionId;
-  };
+  const connect = async (ownerId = `owner-${randomUUID()}`) =>
+    (await f.connect({ provider: 'acme', ownerId, expiresIn: 3600 })).connectionId;
   const statusOf = async (id: string) => (await f.stack.read(id))!.status;
 
   beforeAll(async () => {
@@ -105,12 +103,6 @@ describe('board security (issue 15)', () => {
 
     it("accepts the board's own page: JSON or x-evergreen-request, same origin", async () => {
       const id = await connect();
-      const sameOrigin = {
-        ...basic,
-        host: '127.0.0.1:3000',
-        origin: 'http://127.0.0.1:3000',
-        'sec-fetch-site': 'same-origin',
-      };
       const viaHeader = await app.inject({
         method: 'POST',
         url: `/api/connections/${id}/refresh`,
@@ -141,12 +133,6 @@ describe('board security (issue 15)', () => {
 
     it("lets Bull Board's own same-origin buttons through (a bodyless PUT from its page), and refuses them cross-site", async () => {
       const queue = f.queues.queue('beta');
-      const fromItsPage = {
-        ...basic,
-        host: '127.0.0.1:3000',
-        origin: 'http://127.0.0.1:3000',
-        'sec-fetch-site': 'same-origin',
-      };
       const cross = await app.inject({
         method: 'PUT',
         url: '/board/api/queues/refresh-beta/pause',
@@ -157,14 +143,14 @@ describe('board security (issue 15)', () => {
       const pause = await app.inject({
         method: 'PUT',
         url: '/board/api/queues/refresh-beta/pause',
-        headers: fromItsPage,
+        headers: sameOrigin,
       });
       expect(pause.statusCode, pause.body).toBe(200);
       expect(await queue.isPaused()).toBe(true);
       const resume = await app.inject({
         method: 'PUT',
         url: '/board/api/queues/refresh-beta/resume',
-        headers: fromItsPage,
+        headers: sameOrigin,
       });
       expect(resume.statusCode).toBe(200);
       expect(await queue.isPaused()).toBe(false);

@@ -23,19 +23,8 @@ describe('the operator API and Bull Board', () => {
   const post = (url: string, payload?: unknown) =>
     call({ method: 'POST', url, ...(payload !== undefined && { payload: payload as Record<string, unknown> }) });
 
-  const connect = async (provider: 'acme' | 'beta', ownerId: string, expiresIn = 3600, connectionId?: string) => {
-    const fake = provider === 'acme' ? f.acme : f.beta;
-    const grant = fake.issue({ expiresIn });
-    const result = await f.stack.evergreen.enqueueConnection({
-      ...(connectionId !== undefined && { connectionId }),
-      ownerId,
-      provider,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn,
-    });
-    return { grant, connectionId: result.connectionId };
-  };
+  const connect = (provider: 'acme' | 'beta', ownerId: string, expiresIn = 3600, connectionId?: string) =>
+    f.connect({ ...(connectionId !== undefined && { connectionId }), ownerId, provider, expiresIn });
 
   const expect400 = (res: LightMyRequestResponse, field: string) => {
     expect(res.statusCode, res.body).toBe(400);

@@ -37,19 +37,8 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
   };
   let targetGrant: string;
 
-  const connect = async (provider: 'acme' | 'beta', connectionId: string, expiresIn: number, ownerId = owner) => {
-    const fake = provider === 'acme' ? f.acme : f.beta;
-    const grant = fake.issue({ expiresIn });
-    await f.stack.evergreen.enqueueConnection({
-      connectionId,
-      ownerId,
-      provider,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresIn,
-    });
-    return grant;
-  };
+  const connect = async (provider: 'acme' | 'beta', connectionId: string, expiresIn: number, ownerId = owner) =>
+    (await f.connect({ connectionId, ownerId, provider, expiresIn })).grant;
 
   /** A page with the admin's Basic credentials that fails the test on any script error or CSP violation. */
   const openPage = async (): Promise<{ page: Page; problems: string[] }> => {
@@ -66,6 +55,27 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       }
     });
     return { page, problems };
+  };
+
+  /** Opens `url` and waits until the page has loaded its data. */
+  const load = async (page: Page, url: string) => {
+    await page.goto(url);
+    await page.locator('body[data-loaded="true"]').waitFor();
+  };
+  /** Clicks a connection's row and waits for its detail. */
+  const showDetail = async (page: Page, id: string) => {
+    await page.locator(`#connections tr[data-id="${id}"]`).click();
+    await page.locator('#detail-title', { hasText: id }).waitFor();
+  };
+
+  /** Runs `use` on a new page (see openPage), and closes the page's context after it, whatever happened. */
+  const withPage = async (use: (opened: { page: Page; problems: string[] }) => Promise<void>) => {
+    const opened = await openPage();
+    try {
+      await use(opened);
+    } finally {
+      await opened.page.context().close();
+    }
   };
 
   const count = (page: Page, status: string) => page.locator(`[data-testid="card-${status}"] .count`);
@@ -137,8 +147,7 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
   });
 
   it('shows the counts, expiring tokens, failures, the chart and the connections; a row opens its detail; Force refresh refreshes', async () => {
-    const { page, problems } = await openPage();
-    try {
+    await withPage(async ({ page, problems }) => {
       const health = page.waitForResponse((r) => r.url() === `${base}/api/health/tokens` && r.status() === 200);
       const list = page.waitForResponse((r) => r.url() === `${base}/api/connections?limit=50` && r.status() === 200);
       const response = await page.goto(`${base}/`);
@@ -230,8 +239,7 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       if (WRITE_SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}connection-detail.png`, fullPage: true });
 
       // A disconnected connection cannot be force-refreshed from the page.
-      await page.locator(`#connections tr[data-id="${ids.gone}"]`).click();
-      await page.locator('#detail-title', { hasText: ids.gone }).waitFor();
+      await showDetail(page, ids.gone);
       expect(await page.getByRole('button', { name: 'Force refresh' }).isDisabled()).toBe(true);
 
       // No token the providers issued is anywhere in the document.
@@ -240,34 +248,26 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
         expect(html.includes(token), 'a token reached the page').toBe(false);
       }
       expect(problems).toEqual([]);
-    } finally {
-      await page.context().close();
-    }
+    });
   });
 
   it('read-only: the page hides Force refresh (issue 15, finding 4)', async () => {
     const readOnly = f.board({ auth: { user: USER, password: PASSWORD }, readOnly: true });
     const readOnlyBase = await readOnly.listen({ port: 0, host: '127.0.0.1' });
-    const { page, problems } = await openPage();
-    try {
-      await page.goto(`${readOnlyBase}/`);
-      await page.locator('body[data-loaded="true"]').waitFor();
-      await page.locator(`#connections tr[data-id="${ids.target}"]`).click();
-      await page.locator('#detail-title', { hasText: ids.target }).waitFor();
+    await withPage(async ({ page, problems }) => {
+      await load(page, `${readOnlyBase}/`);
+      await showDetail(page, ids.target);
       expect(await page.locator('#force-refresh').isVisible()).toBe(false);
       expect(problems).toEqual([]);
-    } finally {
-      await page.context().close();
-    }
+    });
   });
 
   it('never lets a dot-only connection id reach another route (issue 15, finding 11)', async () => {
-    const { page, problems } = await openPage();
-    const posts: string[] = [];
-    page.on('request', (r) => {
-      if (r.method() !== 'GET') posts.push(new URL(r.url()).pathname);
-    });
-    try {
+    await withPage(async ({ page, problems }) => {
+      const posts: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() !== 'GET') posts.push(new URL(r.url()).pathname);
+      });
       // A row whose id is "." (core refuses such ids now; older rows or another writer may still hold one).
       await page.route(`${base}/api/connections?limit=50`, async (route) => {
         const response = await route.fetch();
@@ -275,10 +275,8 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
         const dot = { ...body.items.find((i) => i.connectionId === ids.soon)!, connectionId: '.' };
         await route.fulfill({ response, json: { ...body, items: [dot, ...body.items] } });
       });
-      await page.goto(`${base}/`);
-      await page.locator('body[data-loaded="true"]').waitFor();
-      await page.locator(`#connections tr[data-id="${ids.soon}"]`).click();
-      await page.locator('#detail-title', { hasText: ids.soon }).waitFor();
+      await load(page, `${base}/`);
+      await showDetail(page, ids.soon);
       await page.locator('#connections tr[data-id="."]').click();
       await page.locator('#refresh-line').filter({ hasText: /\S/ }).waitFor();
       // Whatever detail is still on show, its button must not act on "." (which a URL would turn into the bulk route).
@@ -290,20 +288,17 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       expect(posts).toEqual([]);
       expect(await page.locator('#refresh-line').textContent()).toMatch(/cannot be addressed/);
       expect(problems).toEqual([]);
-    } finally {
-      await page.context().close();
-    }
+    });
   });
 
   it('Bull Board renders under its CSP, and its same-origin action requests pass the CSRF guard (issue 15)', async () => {
-    const { page, problems } = await openPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text()) && !/fonts\.googleapis\.com/.test(message.text())) {
-        violations.push(message.text());
-      }
-    });
-    try {
+    await withPage(async ({ page, problems }) => {
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text()) && !/fonts\.googleapis\.com/.test(message.text())) {
+          violations.push(message.text());
+        }
+      });
       const response = await page.goto(`${base}/board`);
       expect(response!.status()).toBe(200);
       expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -317,22 +312,17 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
       expect(await f.queues.queue('beta').isPaused()).toBe(false);
       expect(violations).toEqual([]);
       expect(problems.filter((p) => !/fonts\.googleapis\.com|Content Security Policy/.test(p))).toEqual([]);
-    } finally {
-      await page.context().close();
-    }
+    });
   });
 
   it('serves the same page at /ui', async () => {
-    const { page, problems } = await openPage();
-    try {
+    await withPage(async ({ page, problems }) => {
       const response = await page.goto(`${base}/ui`);
       expect(response!.status()).toBe(200);
       await page.locator('body[data-loaded="true"]').waitFor();
       expect(await count(page, 'total').textContent()).toBe('6');
       expect(problems).toEqual([]);
-    } finally {
-      await page.context().close();
-    }
+    });
   });
   it("refuses a cross-site form that posts text/plain with the browser's basic credentials (issue 15, finding 2)", async () => {
     const id = `ui-${owner}-z-csrf`;

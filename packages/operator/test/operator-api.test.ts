@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { closeDatabase, openDatabase, type ConnectionView } from '@evergreen/store';
-import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { operatorApi } from '../src/operator-api.ts';
+import type { ConnectionView } from '@evergreen/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorApp } from './operator-app.ts';
 
 const EXPIRES_AT = new Date('2030-01-02T03:04:05.678Z');
 
@@ -32,35 +31,23 @@ describe('the operator API plugin', () => {
     refreshToken: `rt_${randomUUID()}`,
     credentials: { password: `pw_${randomUUID()}` },
   };
-  // These routes go through the SDK only: the database is never asked anything here.
-  const db = openDatabase({ url: inject('databaseUrl'), schema: 'operator_api_unused', max: 1 });
-  const app = Fastify({ logger: false });
+  const { app, register, close } = operatorApp({
+    schema: 'operator_api_unused',
+    evergreen: {
+      async forceRefresh(id) {
+        const row = { ...view(id), ...leaked };
+        return row;
+      },
+      async disconnect(id) {
+        // A view that does not fit its schema (a status the API does not know), carrying a token as well.
+        const row = { ...view(id), status: 'vanished' as ConnectionView['status'], ...leaked };
+        return row;
+      },
+    },
+  });
 
-  beforeAll(async () => {
-    await app.register(
-      operatorApi({
-        evergreen: {
-          async forceRefresh(id) {
-            const row = { ...view(id), ...leaked };
-            return row;
-          },
-          async disconnect(id) {
-            // A view that does not fit its schema (a status the API does not know), carrying a token as well.
-            const row = { ...view(id), status: 'vanished' as ConnectionView['status'], ...leaked };
-            return row;
-          },
-        },
-        db,
-        queues: { scheduleMany: async () => [] },
-        providers: [{ id: 'acme' }],
-      }),
-      { prefix: '/api' },
-    );
-  });
-  afterAll(async () => {
-    await app.close();
-    await closeDatabase(db);
-  });
+  beforeAll(register);
+  afterAll(close);
 
   it('answers only the properties its response schema declares, whatever the handler returned', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/connections/conn-1/refresh' });

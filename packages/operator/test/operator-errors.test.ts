@@ -1,8 +1,6 @@
 import { createLogger } from '@evergreen/log';
-import { closeDatabase, openDatabase } from '@evergreen/store';
-import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { operatorApi } from '../src/operator-api.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorApp } from './operator-app.ts';
 
 describe("the operator API's 500 handler", () => {
   const lines: string[] = [];
@@ -15,33 +13,21 @@ describe("the operator API's 500 handler", () => {
     ),
     { cause: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) },
   );
-  const db = openDatabase({ url: inject('databaseUrl'), schema: 'operator_errors_unused', max: 1 });
-  const app = Fastify({
-    loggerInstance: createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } }),
+  const { app, register, close } = operatorApp({
+    schema: 'operator_errors_unused',
+    logger: createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } }),
+    evergreen: {
+      forceRefresh() {
+        return Promise.reject(drizzleError);
+      },
+      disconnect() {
+        return Promise.reject(new Error(`update failed; params: ${ciphertext}`));
+      },
+    },
   });
 
-  beforeAll(async () => {
-    await app.register(
-      operatorApi({
-        evergreen: {
-          forceRefresh() {
-            return Promise.reject(drizzleError);
-          },
-          disconnect() {
-            return Promise.reject(new Error(`update failed; params: ${ciphertext}`));
-          },
-        },
-        db,
-        queues: { scheduleMany: async () => [] },
-        providers: [{ id: 'acme' }],
-      }),
-      { prefix: '/api' },
-    );
-  });
-  afterAll(async () => {
-    await app.close();
-    await closeDatabase(db);
-  });
+  beforeAll(register);
+  afterAll(close);
 
   it('logs what failed without the query parameters an error message carried', async () => {
     for (const url of ['/api/connections/c1/refresh', '/api/connections/c1/disconnect']) {

@@ -3,35 +3,22 @@ import { Keyring } from '@evergreen/keyring';
 import { createLogger, safeError } from '@evergreen/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
-import { Sandbox } from '@evergreen/test-support/sandbox';
-import {
-  closeDatabase,
-  ConnectionDirectory,
-  ConnectionStore,
-  DatabaseError,
-  migrateDatabase,
-  openDatabase,
-  type Database,
-} from '../src/index.ts';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
+import { closeDatabase, ConnectionDirectory, ConnectionStore, DatabaseError, openDatabase } from '../src/index.ts';
 
 describe('errors of the queries the store runs', () => {
-  const sandbox = new Sandbox();
-  let db: Database;
+  const fixture = new StoreFixture();
+  const { sandbox } = fixture;
   let store: ConnectionStore;
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 2 });
-    store = new ConnectionStore(db, Keyring.parse(sandbox.encryptionKeys), 'error-test');
+    store = new ConnectionStore(await fixture.open(), Keyring.parse(sandbox.encryptionKeys), 'error-test');
     // A rule the enqueue below breaks, so Postgres refuses a statement whose parameters hold every kind of row data.
     await sandbox.sql`alter table connections add constraint no_forbidden_metadata
       check (metadata->>'plan' is distinct from 'forbidden-plan')`;
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   const refused = {
     ownerId: 'owner-3f9e-private',

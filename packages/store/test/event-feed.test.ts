@@ -1,6 +1,7 @@
 import type { ConnectionEvent } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acmeUpsert } from '@evergreen/test-support/seed-rows';
 import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { until } from '@evergreen/test-support/until';
 import { ConnectionStore, eventsChannel } from '../src/index.ts';
@@ -21,17 +22,8 @@ describe("the store's events: upsertMany and subscribe", () => {
 
   afterAll(() => fixture.close());
 
-  const item = (ownerId: string, connectionId?: string) => ({
-    ...(connectionId !== undefined && { connectionId }),
-    ownerId,
-    provider: 'acme',
-    accessToken: `at-${ownerId}`,
-    refreshToken: `rt-${ownerId}`,
-    scopes: [],
-    metadata: {},
-    expiresAt: null,
-    refreshAt: null,
-  });
+  const item = (ownerId: string, connectionId?: string) =>
+    acmeUpsert(ownerId, { ownerId, ...(connectionId !== undefined && { connectionId }) });
 
   it('writes many in one call with per-item results, and subscribers elsewhere hear each new connection', async () => {
     const heard: ConnectionEvent[] = [];

@@ -1,56 +1,39 @@
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '@evergreen/test-support/sandbox';
+import { acmeConnection } from '@evergreen/test-support/seed-rows';
+import { StoreFixture } from '@evergreen/test-support/store-fixture';
 import { until } from '@evergreen/test-support/until';
 import {
   closeDatabase,
   ConnectionStore,
   DatabaseError,
   KeyUsage,
-  migrateDatabase,
   openDatabase,
   rotateKeys,
   type Database,
   type KeyUsageFlush,
-  type UpsertConnection,
 } from '../src/index.ts';
 import { KeyUsageRecorder } from '../src/key-usage.ts';
 
-const connection = (id: string): UpsertConnection => ({
-  connectionId: id,
-  ownerId: `owner-${id}`,
-  provider: 'acme',
-  accessToken: `at-${id}`,
-  refreshToken: `rt-${id}`,
-  scopes: [],
-  metadata: {},
-  expiresAt: null,
-  refreshAt: null,
-});
-
 describe('key usage: encryptions counted per key id, across processes', () => {
-  const sandbox = new Sandbox();
+  const fixture = new StoreFixture();
   let db: Database;
   let usage: KeyUsage;
   const entry = Keyring.generateEntry('count1');
 
   beforeAll(async () => {
-    await migrateDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema });
-    db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 3 });
+    db = await fixture.open(3);
     usage = new KeyUsage(db);
   });
 
-  afterAll(async () => {
-    await closeDatabase(db);
-    await sandbox.cleanup();
-  });
+  afterAll(() => fixture.close());
 
   it('adds up what every store seals, each flushing its own count', async () => {
     // Two processes with the same key: two keyrings, two stores, one table.
     const a = new ConnectionStore(db, Keyring.parse(entry), 'a');
     const b = new ConnectionStore(db, Keyring.parse(entry), 'b');
-    await a.upsertMany([connection('a1'), connection('a2'), connection('a3')]);
-    await b.upsert(connection('b1'));
+    await a.upsertMany([acmeConnection('a1'), acmeConnection('a2'), acmeConnection('a3')]);
+    await b.upsert(acmeConnection('b1'));
     expect(await a.flushKeyUsage()).toEqual({ keyId: 'count1', encryptions: 6, added: 6 });
     expect(await b.flushKeyUsage()).toEqual({ keyId: 'count1', encryptions: 8, added: 2 });
     expect(await a.flushKeyUsage()).toBeNull(); // nothing new: no query
@@ -81,7 +64,7 @@ describe('key usage: encryptions counted per key id, across processes', () => {
   });
 
   it('keeps a count it could not write for the next flush, and reports the failure', async () => {
-    const closed = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 1 });
+    const closed = openDatabase({ url: fixture.sandbox.databaseUrl, schema: fixture.sandbox.schema, max: 1 });
     await closeDatabase(closed);
     const ring = Keyring.parse(Keyring.generateEntry('count3'));
     const errors: unknown[] = [];

@@ -2,23 +2,12 @@ import { createLogger } from '@evergreen/log';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
 import { Sandbox } from '@evergreen/test-support/sandbox';
+import { acmeConnection } from '@evergreen/test-support/seed-rows';
 import { openEvergreen } from '../src/open-evergreen.ts';
 
 describe('key usage in a process', () => {
   const sandbox = new Sandbox();
   afterAll(() => sandbox.cleanup());
-
-  const enqueue = (id: string) => ({
-    connectionId: id,
-    ownerId: `owner-${id}`,
-    provider: 'acme',
-    accessToken: `at-${id}`,
-    refreshToken: `rt-${id}`,
-    scopes: [],
-    metadata: {},
-    expiresAt: null,
-    refreshAt: null,
-  });
 
   it("writes the process's encryption count on close, and warns when it carries a key past 2^31", async () => {
     const logs = new LogCapture();
@@ -27,7 +16,7 @@ describe('key usage in a process', () => {
     const keyId = parts.config.keyring.currentKeyId;
     // Another process has already sealed all but one of the first 2^31 values.
     await sandbox.sql`insert into key_usage (key_id, encryptions) values (${keyId}, ${2 ** 31 - 1})`;
-    await parts.store.upsert(enqueue('c1'));
+    await parts.store.upsert(acmeConnection('c1'));
     await parts.close();
 
     const [row] = await sandbox.sql<
@@ -51,7 +40,7 @@ describe('key usage in a process', () => {
     const logs = new LogCapture();
     const parts = openEvergreen(sandbox.config(), { log: createLogger({ level: 'info', destination: logs }) });
     await parts.prepare();
-    await parts.store.upsert(enqueue('c2'));
+    await parts.store.upsert(acmeConnection('c2'));
     await parts.close();
     expect(logs.lines.filter((l) => l.includes('AES-GCM'))).toEqual([]);
   });
