@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Keyring } from '@evergreen/keyring';
+import { ApiKeyStore, closeDatabase, openDatabase } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@evergreen/test-support/processes';
 import { Sandbox } from '@evergreen/test-support/sandbox';
@@ -105,6 +107,101 @@ describe('the evergreen command', () => {
     const missing = await evergreen(['connections', 'show', 'nope'], sandbox.env());
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ERR_CONNECTION_NOT_FOUND');
+  });
+
+  it('api-keys create prints the key once (one JSON line with --json), list never shows it, revoke ends it', async () => {
+    const env = sandbox.env();
+    const created = await evergreen(
+      [
+        'api-keys',
+        'create',
+        '--name',
+        'billing',
+        '--scopes',
+        'tokens:read,connections:read',
+        '--providers',
+        'acme',
+        '--json',
+      ],
+      env,
+    );
+    expect(created.code, created.err).toBe(0);
+    expect(created.out.trimEnd().split('\n')).toHaveLength(1);
+    const key = JSON.parse(created.out) as Record<string, unknown>;
+    expect(Object.keys(key)).toEqual(['id', 'name', 'key', 'scopes', 'providers']);
+    expect(key).toMatchObject({ name: 'billing', scopes: ['tokens:read', 'connections:read'], providers: ['acme'] });
+    expect(key.key).toMatch(new RegExp(`^evg_${String(key.id)}_[A-Za-z0-9_-]{43}$`));
+    const secret = String(key.key);
+    const hash = createHash('sha256').update(secret).digest('hex');
+
+    const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 1 });
+    try {
+      expect(await new ApiKeyStore(db).verify(secret)).toMatchObject({ id: key.id, providers: ['acme'] });
+    } finally {
+      await closeDatabase(db);
+    }
+
+    const human = await evergreen(['api-keys', 'create', '--name', 'ops', '--scopes', 'connections:write'], env);
+    expect(human.code, human.err).toBe(0);
+    expect(human.out).toMatch(/evg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/);
+    expect(human.out).toContain('shown only this once');
+    expect(human.out).toContain('providers: all');
+
+    const listed = await evergreen(['api-keys', 'list', '--json'], env);
+    expect(listed.code, listed.err).toBe(0);
+    const keys = JSON.parse(listed.out) as Record<string, unknown>[];
+    expect(keys.find((k) => k.id === key.id)).toMatchObject({ name: 'billing', lastUsedAt: expect.any(String) });
+    const table = await evergreen(['api-keys', 'list'], env);
+    expect(table.out).toContain(String(key.id));
+    for (const run of [listed, table]) {
+      expect(run.out).not.toMatch(/evg_[0-9a-f]{16}_/);
+      expect(run.out).not.toContain(hash);
+    }
+
+    const revoked = await evergreen(['api-keys', 'revoke', String(key.id)], env);
+    expect(revoked.code, revoked.err).toBe(0);
+    expect(JSON.parse(revoked.out)).toMatchObject({ id: key.id, revokedAt: expect.any(String) });
+    const after = JSON.parse((await evergreen(['api-keys', 'list', '--json'], env)).out) as Record<string, unknown>[];
+    expect(after.find((k) => k.id === key.id)!.revokedAt).not.toBeNull();
+    for (const run of [created, human, listed, table, revoked]) expect(run.err).not.toContain(secret);
+  });
+
+  it('api-keys refuses bad input with exit 2 and one line naming the option, no stack', async () => {
+    const env = sandbox.env();
+    const cases: [string[], RegExp][] = [
+      [
+        ['api-keys', 'create', '--name', 'x', '--scopes', 'tokens:read,tokens:write'],
+        /^--scopes: .*"tokens:write".*connections:write/,
+      ],
+      [['api-keys', 'create', '--name', 'x'], /^--scopes: is required/],
+      [['api-keys', 'create', '--scopes', 'tokens:read'], /^--name: is required/],
+      [['api-keys', 'create', '--name', 'x', '--scopes', 'tokens:read', '--providers', 'Not Valid'], /^--providers: /],
+      [['api-keys', 'create', '--name', 'x', '--scopes'], /--scopes/], // the option without its value
+      [['api-keys', 'revoke'], /id is required/],
+      [['api-keys', 'revoke', 'not-an-id'], /^id: /],
+      [['api-keys', 'revoke', 'ffffffffffffffff'], /^id: API key 'ffffffffffffffff' does not exist/],
+      [['api-keys', 'create', '--name', 'x', '--scopes', 'tokens:read', '--colour'], /--colour/],
+    ];
+    // Independent processes: run them side by side.
+    const runs = await Promise.all(cases.map(([args]) => evergreen(args, env)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const run = runs[i]!;
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.err.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.err, args.join(' ')).toMatch(message);
+      expect(run.err).not.toMatch(/\n\s+at /);
+    }
+    const keys = JSON.parse((await evergreen(['api-keys', 'list', '--json'], env)).out) as { name: string }[];
+    expect(keys.some((k) => k.name === 'x')).toBe(false);
+  });
+
+  it('--help lists the api-keys commands', async () => {
+    const help = await evergreen(['--help'], { PATH: process.env.PATH ?? '', EVERGREEN_ENV_FILE: 'none' });
+    expect(help.code).toBe(0);
+    for (const command of ['api-keys create --name NAME --scopes', 'api-keys list', 'api-keys revoke <id>']) {
+      expect(help.out).toContain(command);
+    }
+    expect(help.out).toContain('connections:write, connections:read, tokens:read');
   });
 });
 

@@ -38,6 +38,7 @@ describe('the Postgres store', () => {
       await sandbox.sql`select table_name from information_schema.tables where table_schema = ${sandbox.schema} order by 1`;
     expect(tables.map((t) => t.table_name)).toEqual([
       '__drizzle_migrations',
+      'api_keys',
       'connection_events',
       'connections',
       'key_usage',

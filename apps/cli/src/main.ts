@@ -1,11 +1,25 @@
 import { parseArgs } from 'node:util';
-import { EvergreenError } from '@evergreen/core';
+import {
+  API_KEY_ID_PATTERN,
+  API_KEY_SCOPES,
+  ApiKeyNotFoundError,
+  parseApiKeyInput,
+  type ApiKeySpec,
+} from '@evergreen/api-keys';
+import { EvergreenError, InvalidInputError } from '@evergreen/core';
 import { loadConfig, loadDatabaseConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
 import { listQuery, toIssues } from '@evergreen/operator';
 import { ensureSecretsFile, loadDotEnv, runRolesMain, type Role } from '@evergreen/runtime';
 import { createEvergreen } from '@evergreen/sdk';
-import { closeDatabase, ConnectionDirectory, migrateDatabase, openDatabase, rotateKeys } from '@evergreen/store';
+import {
+  ApiKeyStore,
+  closeDatabase,
+  ConnectionDirectory,
+  migrateDatabase,
+  openDatabase,
+  rotateKeys,
+} from '@evergreen/store';
 
 const USAGE = `usage: evergreen <command>
 
@@ -22,6 +36,11 @@ const USAGE = `usage: evergreen <command>
   connections show <id>             a connection, without secrets
   connections refresh <id>          refresh it now
   connections disconnect <id>       remove its job, wipe its tokens, keep its history
+  api-keys create --name NAME --scopes S1,S2 [--providers P1,P2] [--json]
+                                    a new API key for the api role, printed once (scopes: ${API_KEY_SCOPES.join(', ')};
+                                    --providers confines it to those providers' connections)
+  api-keys list [--json]            every API key: id, name, scopes, providers, created, last used, revoked
+  api-keys revoke <id>              revoke a key; every api process refuses it within seconds
 
 Configured by the environment (and .env): see the README's configuration table.`;
 
@@ -34,21 +53,9 @@ const ROLES: Record<string, Role[]> = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'batch-size': { type: 'string' },
-      status: { type: 'string' },
-      provider: { type: 'string' },
-      owner: { type: 'string' },
-      'expiring-within': { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
-      file: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const parsedArgs = parseArguments(argv);
+  if (typeof parsedArgs === 'string') return fail(parsedArgs);
+  const { positionals, values } = parsedArgs;
   const [command, sub, id] = positionals;
   // `--help` asks for the usage (0); no command at all is a usage error (2).
   if (values.help || command === undefined) return usage(values.help ? 0 : 2);
@@ -56,6 +63,131 @@ async function main(argv: string[]): Promise<number> {
     await runRolesMain(ROLES[command]!);
     return -1; // runs until a signal
   }
+  if (command === 'api-keys') return apiKeys(sub, id, values);
+  return otherCommands(command, sub, id, values);
+}
+
+type Values = Exclude<ReturnType<typeof parseArguments>, string>['values'];
+
+/** The command line, or a one-line message naming what is wrong with it (an unknown option, a missing value). */
+function parseArguments(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'batch-size': { type: 'string' },
+        status: { type: 'string' },
+        provider: { type: 'string' },
+        owner: { type: 'string' },
+        'expiring-within': { type: 'string' },
+        limit: { type: 'string' },
+        cursor: { type: 'string' },
+        file: { type: 'string' },
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        providers: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // node:util's ERR_PARSE_ARGS_* errors name the option; a stack would only hide that.
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** `api-keys create|list|revoke`: the database alone, no encryption key needed (keys are hashed, not encrypted). */
+async function apiKeys(sub: string | undefined, id: string | undefined, values: Values): Promise<number> {
+  if (sub === 'create') {
+    const spec = apiKeySpec(values);
+    if (typeof spec === 'string') return fail(spec);
+    return withApiKeyStore(async (store) => {
+      const created = await store.create(spec);
+      const { id: keyId, name, key, scopes, providers } = created;
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify({ id: keyId, name, key, scopes, providers })}\n`);
+      } else {
+        process.stdout.write(
+          [
+            `API key created: ${name} (id ${keyId})`,
+            `  scopes:    ${scopes.join(', ')}`,
+            `  providers: ${providers ? providers.join(', ') : 'all'}`,
+            '',
+            `  ${key}`,
+            '',
+            'Store it now: it is shown only this once and cannot be recovered (Evergreen keeps only its hash).',
+            '',
+          ].join('\n'),
+        );
+      }
+      return 0;
+    });
+  }
+  if (sub === 'list') {
+    return withApiKeyStore(async (store) => {
+      const keys = await store.list();
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(keys)}\n`);
+        return 0;
+      }
+      if (keys.length === 0) process.stdout.write('no API keys\n');
+      for (const k of keys) {
+        process.stdout.write(
+          [
+            `${k.id}  ${k.name}${k.revokedAt ? '  (revoked)' : ''}`,
+            `  scopes: ${k.scopes.join(', ')}; providers: ${k.providers ? k.providers.join(', ') : 'all'}`,
+            `  created ${k.createdAt.toISOString()}; last used ${k.lastUsedAt?.toISOString() ?? 'never'}` +
+              (k.revokedAt ? `; revoked ${k.revokedAt.toISOString()}` : ''),
+            '',
+          ].join('\n'),
+        );
+      }
+      return 0;
+    });
+  }
+  if (sub === 'revoke') {
+    if (!id) return fail('api-keys revoke: the key id is required (see api-keys list)');
+    if (!API_KEY_ID_PATTERN.test(id)) return fail('id: must be an API key id, 16 hexadecimal characters');
+    return withApiKeyStore(async (store) => {
+      try {
+        print(await store.revoke(id));
+        return 0;
+      } catch (error) {
+        if (error instanceof ApiKeyNotFoundError) return fail(`id: ${error.message}`);
+        throw error;
+      }
+    });
+  }
+  return usage(2);
+}
+
+/** The new key's attributes, or one line naming each bad option: `--scopes: unknown scope "x" (valid scopes: …)`. */
+function apiKeySpec(values: Values): ApiKeySpec | string {
+  try {
+    return parseApiKeyInput({ name: values.name, scopes: values.scopes, providers: values.providers });
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    return error.issues.map((i) => `--${i.field}: ${i.reason}`).join('; ');
+  }
+}
+
+async function withApiKeyStore(run: (store: ApiKeyStore) => Promise<number>): Promise<number> {
+  const { databaseUrl, dbSchema } = loadDatabaseConfig();
+  const db = openDatabase({ url: databaseUrl, schema: dbSchema, max: 1 });
+  try {
+    return await run(new ApiKeyStore(db));
+  } finally {
+    await closeDatabase(db);
+  }
+}
+
+async function otherCommands(
+  command: string,
+  sub: string | undefined,
+  id: string | undefined,
+  values: Values,
+): Promise<number> {
   if (command === 'db' && sub === 'migrate') {
     const { databaseUrl, dbSchema } = loadDatabaseConfig();
     await migrateDatabase({ url: databaseUrl, schema: dbSchema });

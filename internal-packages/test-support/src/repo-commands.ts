@@ -21,7 +21,7 @@ export function cliCommands(cwd = REPO_ROOT): string[] {
     if (!column) continue;
     for (const alternative of column.split(' | ')) {
       const words = alternative.split(' ').filter((w) => w !== '');
-      const end = words.findIndex((w) => w.startsWith('[') || w.startsWith('<'));
+      const end = words.findIndex((w) => w.startsWith('[') || w.startsWith('<') || w.startsWith('--'));
       commands.push((end === -1 ? words : words.slice(0, end)).join(' '));
     }
   }

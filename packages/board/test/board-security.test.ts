@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '@evergreen/config';
 import { ConfigError } from '@evergreen/core';
 import { createLogger } from '@evergreen/log';
@@ -51,6 +51,20 @@ describe('board security (issue 15)', () => {
       expect(res.statusCode, res.body).toBe(403);
       expect(res.json()).toMatchObject({ error: 'ERR_CROSS_SITE_REQUEST' });
       expect(await statusOf(id)).toBe('connected');
+    });
+
+    it('refuses a cross-site POST that would revoke an API key, and the key stays', async () => {
+      const apiKeyId = randomBytes(8).toString('hex');
+      await f.sandbox.sql`insert into api_keys (id, name, secret_hash, scopes)
+        values (${apiKeyId}, 'csrf test', ${'0'.repeat(64)}, ${['tokens:read']})`;
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/api-keys/${apiKeyId}/revoke`,
+        headers: { ...basic, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      });
+      expect(res.statusCode, res.body).toBe(403);
+      const [row] = await f.sandbox.sql`select revoked_at from api_keys where id = ${apiKeyId}`;
+      expect(row!.revoked_at).toBeNull();
     });
 
     it('refuses a form POST from a browser that sends no Sec-Fetch-Site or Origin: it must send JSON or x-evergreen-request', async () => {
@@ -175,11 +189,16 @@ describe('board security (issue 15)', () => {
       const readOnly = f.board({ readOnly: true });
       const id = await connect();
       const before = await f.stack.read(id);
+      // An API key row (the CLI's way to make one is another process; the row is all the route needs).
+      const apiKeyId = randomBytes(8).toString('hex');
+      await f.sandbox.sql`insert into api_keys (id, name, secret_hash, scopes)
+        values (${apiKeyId}, 'read-only test', ${'0'.repeat(64)}, ${['tokens:read']})`;
       const json = { ...bearer, 'content-type': 'application/json' };
       const mutations: { method: 'POST'; url: string; payload?: object }[] = [
         { method: 'POST', url: `/api/connections/${id}/disconnect` },
         { method: 'POST', url: `/api/connections/${id}/refresh` },
         { method: 'POST', url: '/api/connections/refresh', payload: {} },
+        { method: 'POST', url: `/api/api-keys/${apiKeyId}/revoke` },
       ];
       for (const m of mutations) {
         const res = await readOnly.inject({ ...m, headers: m.payload ? json : bearer });
@@ -193,6 +212,9 @@ describe('board security (issue 15)', () => {
       // Reading still works.
       expect((await readOnly.inject({ url: `/api/connections/${id}`, headers: bearer })).statusCode).toBe(200);
       expect((await readOnly.inject({ url: '/api/health/tokens', headers: bearer })).statusCode).toBe(200);
+      expect((await readOnly.inject({ url: '/api/api-keys', headers: bearer })).statusCode).toBe(200);
+      const [apiKey] = await f.sandbox.sql`select revoked_at from api_keys where id = ${apiKeyId}`;
+      expect(apiKey!.revoked_at).toBeNull();
       // Bull Board's actions too, whatever its own read-only mode covers.
       for (const url of ['/board/api/queues/refresh-acme/pause', '/board/api/queues/refresh-acme/promote']) {
         expect((await readOnly.inject({ method: 'PUT', url, headers: bearer })).statusCode, url).toBe(405);

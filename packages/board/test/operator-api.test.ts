@@ -331,6 +331,8 @@ describe('the operator API and Bull Board', () => {
           '/api/connections/{id}/refresh',
           '/api/connections/{id}/disconnect',
           '/api/health/tokens',
+          '/api/api-keys',
+          '/api/api-keys/{id}/revoke',
         ].sort(),
       );
       const listParams = doc.paths['/api/connections']!.get!.parameters!.map((p) => p.name);

@@ -8,7 +8,7 @@ import {
   type Logger,
   type LoggerOptions,
 } from 'pino';
-import { redactSecrets, redactUrls } from './redact.ts';
+import { redactApiKeys, redactSecrets, redactUrls } from './redact.ts';
 
 export type { DestinationStream };
 
@@ -44,6 +44,9 @@ export function createLogger(config: LoggerConfig): Logger {
       logMethod(args, method) {
         return method.apply(this, scrubMessage(args as unknown[]) as Parameters<LogFn>);
       },
+      // The finished line, last: what serializers produce (Fastify's `req.url`) never passed the formatters above,
+      // and a URL is where a client most often puts a key by mistake.
+      streamWrite: redactApiKeys,
     },
   };
   const logger = config.destination ? pino(options, config.destination) : pino(options);

@@ -1,3 +1,4 @@
+import { API_KEY_PREFIX, API_KEY_SCAN_PATTERN } from '@evergreen/api-keys';
 import { stdSerializers } from 'pino';
 
 export const CENSOR = '[redacted]';
@@ -24,6 +25,8 @@ const SECRET_SUFFIXES = [
   'cookie',
   'codeverifier',
   'encryptionkeys',
+  // An API key's stored SHA-256 (`secretHash`, `secret_hash`): not the key, but nothing a line needs either.
+  'secrethash',
 ];
 
 /** Key verdicts, remembered: log keys are few and repeat on every line. Bounded, in case keys come from data. */
@@ -47,9 +50,14 @@ export function isSecretKey(key: string): boolean {
  */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#]*@/gi;
 
-/** A string with any connection-string password replaced. */
+/** A string with any connection-string password and any Evergreen API key (`evg_<id>_<secret>`) replaced. */
 export function redactUrls(text: string): string {
-  return text.includes('://') ? text.replace(URL_PASSWORD, `$1${CENSOR}@`) : text;
+  return redactApiKeys(text.includes('://') ? text.replace(URL_PASSWORD, `$1${CENSOR}@`) : text);
+}
+
+/** A string with every Evergreen API key replaced: a key pasted where a name, a message or a URL goes. */
+export function redactApiKeys(text: string): string {
+  return text.includes(API_KEY_PREFIX) ? text.replace(API_KEY_SCAN_PATTERN, CENSOR) : text;
 }
 
 /** Deeper than this, a value is replaced whole: a log line has no business being this deep, and the walk must end. */

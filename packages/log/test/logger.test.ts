@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
+import { generateApiKey } from '@evergreen/api-keys';
 import { createLogger, ownerHasher, redactSecrets } from '../src/index.ts';
 
 /** Every key that names a secret somewhere in Evergreen, its providers, HTTP or its configuration. */
@@ -38,6 +39,8 @@ const SECRET_KEYS = [
   'EVERGREEN_ENCRYPTION_KEYS',
   'EVERGREEN_ADMIN_TOKEN',
   'EVERGREEN_ADMIN_PASSWORD',
+  'secretHash',
+  'secret_hash',
 ];
 
 /** `{ a: { b: ... { [key]: value, keep } } }`, with `depth` levels in all (1: the key is at the top). */
@@ -253,6 +256,26 @@ describe('createLogger', () => {
       for (const secret of ['at_child_binding', 'cs_grandchild', 'rp_grandchild']) expect(all).not.toContain(secret);
       expect(all).toContain('c1');
       expect(raw).toHaveLength(2);
+    });
+  });
+});
+
+describe('API keys in log lines', () => {
+  it('replaces an Evergreen API key found in any string: a message, a value, an error, a URL', () => {
+    const key = generateApiKey().key;
+    const { logger, raw, lines } = capture();
+    logger.info(
+      { url: `/api/api-keys/${key}/revoke`, note: `pasted "${key}" here`, keyId: '0123456789abcdef' },
+      'line',
+    );
+    logger.warn(`a message with ${key} in it`);
+    logger.error(new Error(`failed for ${key}`));
+    expect(raw.join('')).not.toContain(key);
+    expect(raw.join('')).not.toContain(key.slice(-43));
+    expect(lines()[0]).toMatchObject({
+      url: '/api/api-keys/[redacted]/revoke',
+      note: 'pasted "[redacted]" here',
+      keyId: '0123456789abcdef', // the id alone is public
     });
   });
 });

@@ -1,3 +1,4 @@
+import { API_KEY_ID_PATTERN } from '@evergreen/api-keys';
 import {
   CONNECTION_ID_PATTERN,
   CONNECTION_ID_RULE,
@@ -34,6 +35,12 @@ const int = (min: number, max: number) =>
     .max(max, `must be at most ${max}`);
 
 export const connectionParams = z.strictObject({ id: connectionId });
+
+export const apiKeyParams = z.strictObject({
+  id: z
+    .string({ error: 'must be a string' })
+    .regex(API_KEY_ID_PATTERN, 'must be an API key id: 16 hexadecimal characters'),
+});
 
 /** Filters shared by the list and the bulk refresh. */
 const filterShape = {

@@ -2,12 +2,14 @@ import { ConnectionNotFoundError, EvergreenError, InvalidInputError } from '@eve
 import { safeError } from '@evergreen/log';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { Evergreen } from '@evergreen/sdk';
-import { ConnectionCounts, ConnectionDirectory, RefreshAudit, type Database } from '@evergreen/store';
+import { ApiKeyStore, ConnectionCounts, ConnectionDirectory, RefreshAudit, type Database } from '@evergreen/store';
 import swagger from '@fastify/swagger';
 import type { FastifyError } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { bulkRefreshBody, connectionParams, listQuery } from './inputs.ts';
+import { apiKeyParams, bulkRefreshBody, connectionParams, listQuery } from './inputs.ts';
 import {
+  apiKeyListSchema,
+  apiKeyViewSchema,
   bulkRefreshResultSchema,
   connectionDetailSchema,
   connectionPageSchema,
@@ -35,6 +37,7 @@ const SDK_ERROR_STATUS: Record<string, number> = {
   ERR_DISCONNECTED: 409,
   ERR_REFRESH_FAILED: 502,
   ERR_TOKEN_TIMEOUT: 504,
+  ERR_API_KEY_NOT_FOUND: 404,
 };
 
 const notFound = (id: string) => new ConnectionNotFoundError(id);
@@ -54,6 +57,7 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
   const connections = new ConnectionDirectory(db);
   const audit = new RefreshAudit(db);
   const counts = new ConnectionCounts(db);
+  const apiKeys = new ApiKeyStore(db);
   const providerIds = options.providers.map((p) => p.id);
   const concurrency = options.scheduleConcurrency ?? 32;
 
@@ -86,7 +90,8 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
         info: {
           title: 'Evergreen operator API',
           version: '0.1.0',
-          description: 'Connections, forced refreshes and token health. No response ever carries a token.',
+          description:
+            'Connections, forced refreshes, token health and API keys. No response ever carries a token or an API key.',
         },
         components: {
           securitySchemes: {
@@ -191,6 +196,35 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
         },
       },
       async (request) => evergreen.disconnect(request.params.id),
+    );
+
+    app.get(
+      '/api-keys',
+      {
+        schema: {
+          summary: 'List the API keys of the api role, revoked ones included; never a key or its hash',
+          tags: ['api-keys'],
+          response: { 200: apiKeyListSchema },
+        },
+      },
+      async () => ({ items: await apiKeys.list() }),
+    );
+
+    app.post(
+      '/api-keys/:id/revoke',
+      {
+        schema: {
+          summary: 'Revoke an API key: every api process refuses it within seconds; revoking again changes nothing',
+          tags: ['api-keys'],
+          params: apiKeyParams,
+          response: { 200: apiKeyViewSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const revoked = await apiKeys.revoke(request.params.id);
+        request.log.info({ keyId: revoked.id }, 'api key revoked');
+        return revoked;
+      },
     );
 
     app.get(

@@ -1,3 +1,4 @@
+import { API_KEY_SCOPES } from '@evergreen/api-keys';
 import { CONNECTION_STATUSES } from '@evergreen/core';
 import { z } from 'zod';
 
@@ -72,3 +73,16 @@ export const errorSchema = z.object({
   message: z.string().optional(),
   issues: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
 });
+
+/** An API key as operators see it. No `key`, no `secretHash`: the serializer drops what is not declared here. */
+export const apiKeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(API_KEY_SCOPES)),
+  providers: z.array(z.string()).nullable().describe('the providers whose connections the key sees; null: all'),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable().describe('updated at most once a minute'),
+  revokedAt: timestamp.nullable(),
+});
+
+export const apiKeyListSchema = z.object({ items: z.array(apiKeyViewSchema) });

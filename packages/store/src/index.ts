@@ -27,3 +27,4 @@ export type { ConnectionView } from './connection-view.ts';
 export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
 export { KeyUsage, type KeyUsageTotal, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
+export { ApiKeyStore, type ApiKeyView, type CreatedApiKey } from './api-key-store.ts';

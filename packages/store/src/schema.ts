@@ -164,3 +164,21 @@ export const keyUsage = pgTable('key_usage', {
   encryptions: bigint('encryptions', { mode: 'number' }).notNull().default(0),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/**
+ * API keys of the api role (docs/api.md). The key itself is never stored: `secret_hash` is the SHA-256 of the whole
+ * key, enough for a 256-bit random secret. Revocation sets `revoked_at`; the row stays, for the list and the audit.
+ */
+export const apiKeys = pgTable('api_keys', {
+  /** The public part of the key (`evg_<id>_…`): lookup and display. */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  secretHash: text('secret_hash').notNull(),
+  scopes: text('scopes').array().notNull(),
+  /** The providers whose connections the key sees; null: every provider. */
+  providers: text('providers').array(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** Written at most once a minute per key, not per request. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+});
