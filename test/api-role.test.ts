@@ -1,4 +1,6 @@
 import { startRoles, type RunningRoles } from '@evergreen/runtime';
+import { ApiKeyStore } from '@evergreen/store';
+import { until } from '@evergreen/test-support/until';
 import { LogCapture } from '@evergreen/test-support/log-capture';
 import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
@@ -28,19 +30,20 @@ describe('the api role', () => {
 
   const env = () => ps.sandbox.env({ EVERGREEN_API_PORT: '0', EVERGREEN_LOG_LEVEL: 'info' });
 
-  it('refuses to start alone without an API key verifier, naming what is missing', async () => {
-    await expect(startRoles(['api'], { env: env() })).rejects.toMatchObject({
-      code: 'ERR_CONFIG',
-      message: expect.stringContaining('no API key verifier'),
-    });
-  });
-
-  it('beside other roles without a verifier, leaves the api out and says so', async () => {
+  it('by default authenticates the keys `api-keys create` stored, and refuses one once revoked', async () => {
     const logs = new LogCapture();
-    const roles = await startRoles(['scheduler', 'api'], { env: env(), logDestination: logs });
+    const roles = await startRoles(['api'], { env: env(), logDestination: logs });
     running.push(roles);
-    expect(roles.api).toBeNull();
-    expect(logs.text).toContain('api role not started');
+    const store = new ApiKeyStore(roles.parts.db);
+    const created = await store.create({ name: 'role default', scopes: ['connections:read'], providers: null });
+    const base = roles.api!.address;
+    const list = (key: string) => fetch(`${base}/v1/connections`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await list(created.key)).status).toBe(200);
+    expect((await list(`${created.key.slice(0, -1)}x`)).status).toBe(401);
+    await store.revoke(created.id);
+    // The verifier's cache answers for at most two seconds: the revocation lands within that bound.
+    await until(async () => (await list(created.key)).status === 401, { timeoutMs: 5_000, what: 'the revocation' });
+    expect(logs.text).not.toContain(created.key);
   });
 
   it('serves /v1 on EVERGREEN_API_PORT with the given verifier, and counts token reads on the ops port', async () => {

@@ -6,7 +6,6 @@ import { parseEnv } from 'node:util';
 import { VARIABLES } from '@evergreen/config';
 import { Keyring } from '@evergreen/keyring';
 import { adviseOnRedisSettings } from '@evergreen/queue';
-import { DEFAULT_API_KEY_VERIFIER } from '@evergreen/runtime';
 import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
@@ -359,8 +358,7 @@ describe('docker-compose.yml', () => {
       ['worker', /"msg":"started"/],
       ['scheduler', /"msg":"started"/],
       ['board', /"msg":"board listening"/],
-      // The api starts once an API key verifier is wired (packages/runtime's DEFAULT_API_KEY_VERIFIER).
-      ...(DEFAULT_API_KEY_VERIFIER ? ([['api', /"msg":"api listening"/]] as const) : []),
+      ['api', /"msg":"api listening"/],
     ] as const) {
       it(`${name}: starts, then drains and exits 0 on SIGTERM`, { timeout: 120_000 }, async () => {
         const run = await runCommand(local(argvOf(services[name]!)), envOf(services[name]!), { ready });

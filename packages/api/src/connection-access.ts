@@ -1,7 +1,8 @@
 import { ConnectionNotFoundError } from '@evergreen/core';
 import type { Evergreen } from '@evergreen/sdk';
 import type { ConnectionView } from '@evergreen/store';
-import { seesProvider, type ApiPrincipal } from './api-key-verifier.ts';
+import { seesProvider } from '@evergreen/api-keys';
+import type { ApiPrincipal } from './api-key-verifier.ts';
 
 /**
  * What a key may see of connections. A connection of a provider the key is not confined to answers exactly as a

@@ -1,6 +1,6 @@
 export { buildApi, type BuildApiOptions } from './build-api.ts';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.ts';
-export { API_SCOPES, seesProvider, type ApiKeyVerifier, type ApiPrincipal, type ApiScope } from './api-key-verifier.ts';
+export type { ApiKeyVerifier, ApiPrincipal, ApiScope } from './api-key-verifier.ts';
 export {
   UnauthorizedError,
   InsufficientScopeError,

@@ -1,31 +1,14 @@
 import type { ApiKeyVerifier } from '@evergreen/api';
-import { ConfigError } from '@evergreen/core';
+import { ApiKeyVerifier as CachedApiKeyVerifier } from '@evergreen/api-keys';
+import { ApiKeyStore } from '@evergreen/store';
 import type { EvergreenParts } from '@evergreen/wiring';
-import type { Role } from './start-roles.ts';
 
-/** Builds the api role's key verifier over the process's parts (the api-keys store over `parts.db`). */
+/** Builds the api role's key verifier over the process's parts. */
 export type ApiKeyVerifierFactory = (parts: EvergreenParts) => ApiKeyVerifier;
 
 /**
- * The verifier the api role uses when its caller passes none. The API keys (table, CLI, cached verifier) are built
- * apart from the api: wiring them is one line here, `(parts) => <the api-keys verifier over parts.db>`.
+ * The keys `evergreen api-keys create` stores (`api_keys`, hashed), checked through a cache whose answers live at most
+ * two seconds: a request costs no database round trip, and a revocation reaches every api process within that bound.
  */
-export const DEFAULT_API_KEY_VERIFIER: ApiKeyVerifierFactory | null = null;
-
-/**
- * The factory the api role will use, or null when it cannot start: a process asked for the api alone refuses to start
- * (ConfigError) rather than serve nothing; one that runs other roles too starts them and warns.
- */
-export function apiKeyVerifierFor(
-  roles: readonly Role[],
-  given: ApiKeyVerifierFactory | undefined,
-): ApiKeyVerifierFactory | null {
-  const factory = given ?? DEFAULT_API_KEY_VERIFIER;
-  if (factory !== null) return factory;
-  if (roles.every((role) => role === 'api')) {
-    throw new ConfigError([
-      { field: 'api', reason: 'no API key verifier is wired, so no request could be authenticated' },
-    ]);
-  }
-  return null;
-}
+export const DEFAULT_API_KEY_VERIFIER: ApiKeyVerifierFactory = (parts) =>
+  new CachedApiKeyVerifier(new ApiKeyStore(parts.db));

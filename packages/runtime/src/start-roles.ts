@@ -13,23 +13,20 @@ import { adviseOnRedisSettings, readRedisSettings, SchedulerKeys } from '@evergr
 import { Reconciler, RefreshWorkers } from '@evergreen/refresh';
 import { WebhookDispatcher } from '@evergreen/webhooks';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
-import { apiKeyVerifierFor, type ApiKeyVerifierFactory } from './api-key-verifier.ts';
+import { DEFAULT_API_KEY_VERIFIER, type ApiKeyVerifierFactory } from './api-key-verifier.ts';
 import { startAndDrainOnSignals } from './drain-on-signals.ts';
 import { startTracing } from './tracing.ts';
 
 export type Role = 'worker' | 'scheduler' | 'board' | 'api';
 
-/**
- * Every role in one process, over one set of parts: what apps/evergreen (and `pnpm start`) runs. The api among them
- * starts only when an API key verifier is wired (see `apiKeyVerifierFor`); without one the others start and say so.
- */
+/** Every role in one process, over one set of parts: what apps/evergreen (and `pnpm start`) runs. */
 export const ALL_ROLES: readonly Role[] = ['worker', 'scheduler', 'board', 'api'];
 
 export interface StartOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Tests capture log lines here to scan them for secrets. */
   logDestination?: DestinationStream;
-  /** Verifies the api role's keys; by default the one `apiKeyVerifierFor` wires. */
+  /** Verifies the api role's keys; by default the stored keys (`DEFAULT_API_KEY_VERIFIER`). */
   apiKeys?: ApiKeyVerifierFactory;
 }
 
@@ -54,7 +51,6 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   const config = loadConfig(options.env ?? process.env, { board: runsBoard });
   // Before anything connects anywhere: a board anyone could use does not start, nor an api no key could pass.
   if (runsBoard) assertCanStart(config.board.auth, config.board.host, config.board.dev);
-  const apiKeys = roles.includes('api') ? apiKeyVerifierFor(roles, options.apiKeys) : null;
   const log = createLogger({
     level: config.logLevel,
     base: { service: 'evergreen', roles: roles.join('+'), process: config.processName },
@@ -154,9 +150,9 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     })());
   try {
     if (runsBoard) board = await startBoard(parts);
-    if (apiKeys) api = await startApi(parts, { verifier: apiKeys(parts), tokenReads: new TokenReadMetrics(registry) });
-    else if (roles.includes('api')) {
-      log.warn('api role not started: no API key verifier is wired (see packages/runtime/src/api-key-verifier.ts)');
+    if (roles.includes('api')) {
+      const verifier = (options.apiKeys ?? DEFAULT_API_KEY_VERIFIER)(parts);
+      api = await startApi(parts, { verifier, tokenReads: new TokenReadMetrics(registry) });
     }
   } catch (error) {
     await close();

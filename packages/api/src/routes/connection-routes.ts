@@ -3,7 +3,8 @@ import type { BulkItemResult, EnqueueConnectionInput, Evergreen } from '@evergre
 import type { ConnectionDirectory } from '@evergreen/store';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { ProviderNotAllowedError } from '../api-errors.ts';
-import { seesProvider, type ApiPrincipal } from '../api-key-verifier.ts';
+import { seesProvider } from '@evergreen/api-keys';
+import type { ApiPrincipal } from '../api-key-verifier.ts';
 import type { ConnectionAccess } from '../connection-access.ts';
 import {
   batchBody,
