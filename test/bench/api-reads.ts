@@ -72,9 +72,14 @@ export class ApiServers {
     readonly selectUrl: string,
   ) {}
 
-  static async start(sandbox: BenchSandbox, env: Record<string, string>): Promise<ApiServers> {
-    const api = new WorkerProcess(env, sandbox.dir, 'api', [], 'apps/api/src/main.ts');
-    const select = new WorkerProcess(env, sandbox.dir, 'pk-select', [], 'test/bench/pk-select-server.ts');
+  /** `nodeOptions` go to both processes alike (`--cpu-prof` costs each the same). */
+  static async start(
+    sandbox: BenchSandbox,
+    env: Record<string, string>,
+    nodeOptions: readonly string[] = [],
+  ): Promise<ApiServers> {
+    const api = new WorkerProcess(env, sandbox.dir, 'api', nodeOptions, 'apps/api/src/main.ts');
+    const select = new WorkerProcess(env, sandbox.dir, 'pk-select', nodeOptions, 'test/bench/pk-select-server.ts');
     try {
       await Promise.all([api.started(), select.started()]);
       return new ApiServers(api, select, listeningAddress(api.log()), listeningAddress(select.log()));

@@ -28,7 +28,7 @@ import { REPO_ROOT } from './worker-processes.ts';
  * Runs the benchmarks against the local (or DATABASE_URL / REDIS_URL) Postgres and Redis, each in its own schema and
  * Redis prefix, and writes JSON, a markdown table and SVG charts. The full run takes about 20 minutes (100,000
  * connections due over ten minutes); `--quick` about 3. `--profile DIR` runs the throughput workers with
- * `--cpu-prof` and leaves their profiles in DIR.
+ * `--cpu-prof` (and the api scenario's two servers) and leaves their profiles in DIR.
  */
 const { values } = parseArgs({
   options: {
@@ -86,6 +86,7 @@ const tokenPlan: TokenPlan = quick
 const apiPlan: ApiPlan = quick
   ? { connections: 1_000, concurrencies: [1, 16, 64], ms: 2_000, warmupMs: 1_000 }
   : { connections: 5_000, concurrencies: [1, 16, 64], ms: 6_000, warmupMs: 2_000 };
+if (profileDir) apiPlan.nodeOptions = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 const scaleOutPlan: ScaleOutPlan = quick
   ? { workers: [1, 2, 4], concurrency: 16, warmupMs: 1_500, windowMs: 2_500, initialBacklog: 3_000 }
   : { workers: [1, 2, 4], concurrency: 16, warmupMs: 3_000, windowMs: 8_000, initialBacklog: 8_000 };

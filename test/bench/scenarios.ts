@@ -214,6 +214,8 @@ export interface ApiPlan {
   ms: number;
   /** Each server's unmeasured run before each measured one (connections opened, statements prepared, code warm). */
   warmupMs: number;
+  /** Node options of both server processes (`--profile DIR`: their CPU profiles). */
+  nodeOptions?: readonly string[];
 }
 
 /**
@@ -242,6 +244,7 @@ export async function apiScenario(services: Services, plan: ApiPlan): Promise<Ap
         EVERGREEN_API_RATE_LIMIT_PER_MINUTE: '10000000',
         EVERGREEN_DB_POOL_SIZE: String(poolSize),
       }),
+      plan.nodeOptions,
     );
     let next = 0;
     const path = () => `/v1/connections/${ids[next++ % ids.length]}/token`;
