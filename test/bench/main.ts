@@ -7,10 +7,12 @@ import { findServices } from '@evergreen/test-support/services';
 import { describeMachine, servicePids } from './machine.ts';
 import { judge, writeReports, type BenchResults } from './report.ts';
 import {
+  apiScenario,
   scaleOutScenario,
   scheduleScenario,
   throughputScenario,
   tokenScenario,
+  type ApiPlan,
   type SchedulePlan,
   type ScaleOutPlan,
   type ThroughputPlan,
@@ -19,14 +21,14 @@ import {
 import { REPO_ROOT } from './worker-processes.ts';
 
 /**
- * `pnpm bench [--quick] [--only throughput,tokens,scaleout,schedule|enqueue] [--out docs/benchmarks] [--name latest]
+ * `pnpm bench [--quick] [--only throughput,tokens,api,scaleout,schedule|enqueue] [--out docs/benchmarks] [--name latest]
  *   [--profile DIR] [--lateness-workers N] [--lateness-concurrency N] [--connections N] [--levels 1,4,16,64]`
  * `pnpm bench --render baseline` rewrites a stored run's markdown and charts from its JSON.
  *
  * Runs the benchmarks against the local (or DATABASE_URL / REDIS_URL) Postgres and Redis, each in its own schema and
  * Redis prefix, and writes JSON, a markdown table and SVG charts. The full run takes about 20 minutes (100,000
  * connections due over ten minutes); `--quick` about 3. `--profile DIR` runs the throughput workers with
- * `--cpu-prof` and leaves their profiles in DIR.
+ * `--cpu-prof` (and the api scenario's two servers) and leaves their profiles in DIR.
  */
 const { values } = parseArgs({
   options: {
@@ -55,7 +57,7 @@ if (values.render) {
 }
 
 const quick = values.quick;
-const only = new Set((values.only ?? 'throughput,tokens,scaleout,schedule').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'throughput,tokens,api,scaleout,schedule').split(',').map((s) => s.trim()));
 const outDir = values.out ?? join(REPO_ROOT, 'docs/benchmarks');
 const profileDir = values.profile;
 
@@ -81,6 +83,10 @@ if (profileDir) throughputPlan.nodeOptions = () => ['--cpu-prof', `--cpu-prof-di
 const tokenPlan: TokenPlan = quick
   ? { connections: 1_000, concurrencies: [1, 16], ms: 2_000 }
   : { connections: 5_000, concurrencies: [1, 16], ms: 6_000 };
+const apiPlan: ApiPlan = quick
+  ? { connections: 1_000, concurrencies: [1, 16, 64], ms: 2_000, warmupMs: 1_000 }
+  : { connections: 5_000, concurrencies: [1, 16, 64], ms: 6_000, warmupMs: 2_000 };
+if (profileDir) apiPlan.nodeOptions = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 const scaleOutPlan: ScaleOutPlan = quick
   ? { workers: [1, 2, 4], concurrency: 16, warmupMs: 1_500, windowMs: 2_500, initialBacklog: 3_000 }
   : { workers: [1, 2, 4], concurrency: 16, warmupMs: 3_000, windowMs: 8_000, initialBacklog: 8_000 };
@@ -122,6 +128,7 @@ const results: Omit<BenchResults, 'targets' | 'bottleneck'> = {
 try {
   if (only.has('throughput')) results.throughput = await throughputScenario(services, throughputPlan);
   if (only.has('tokens')) results.tokens = await tokenScenario(services, tokenPlan);
+  if (only.has('api')) results.api = await apiScenario(services, apiPlan);
   if (only.has('scaleout')) results.scaleOut = await scaleOutScenario(services, scaleOutPlan);
   if (only.has('schedule') || only.has('enqueue')) results.schedule = await scheduleScenario(services, schedulePlan);
 } finally {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ApiReadResult } from './api-reads.ts';
 import type { CpuShare } from './cpu-sampler.ts';
 import type { LatenessResult } from './lateness.ts';
 import type { Machine } from './machine.ts';
@@ -56,6 +57,14 @@ function tokens(concurrency: number, ratio: number): TokenReadResult {
   return {
     getValidAccessToken: { concurrency, perSecond: ratio * 2_000, p50Ms: 1.2, p99Ms: 4.5 },
     primaryKeySelect: { concurrency, perSecond: 2_000, p50Ms: 0.5, p99Ms: 2 },
+  };
+}
+
+/** The api at `ratio` of the SELECT route's 4,000 reads/s, with `failed` failed api requests. */
+function apiReads(concurrency: number, ratio: number, failed = 0): ApiReadResult {
+  return {
+    api: { concurrency, perSecond: ratio * 4_000, p50Ms: 1.5, p99Ms: 6.25, non2xx: failed, errors: 0 },
+    primaryKeySelect: { concurrency, perSecond: 4_000, p50Ms: 0.4, p99Ms: 2.5, non2xx: 0, errors: 0 },
   };
 }
 
@@ -135,6 +144,33 @@ describe('judge', () => {
       ['5. getValidAccessToken', false, 0.49],
       ['5. getValidAccessToken', true, 0.5],
     ]);
+  });
+
+  it('marks the api token read ÷ SELECT route at 0.5 as met and 0.49 as not met, per concurrency', () => {
+    const { targets } = judge({ ...base, api: [apiReads(1, 0.49), apiReads(16, 0.5), apiReads(64, 1.2)] });
+    expect(targets.map((t) => [t.scenario, t.value, t.ratio, t.met])).toEqual([
+      ['7. api token read', 1_960, 0.49, false],
+      ['7. api token read', 2_000, 0.5, true],
+      ['7. api token read', 4_800, 1.2, true],
+    ]);
+    expect(targets[1]!.measure).toBe(
+      'concurrency 16: GET /v1/connections/{id}/token/s ÷ minimal Fastify SELECT route/s',
+    );
+  });
+
+  it('never meets the api target when requests failed, whatever the rate, and says so', () => {
+    const [failedApi] = judge({ ...base, api: [apiReads(16, 0.9, 3)] }).targets;
+    expect(failedApi).toMatchObject({ met: false, ratio: 0.9 });
+    expect(failedApi!.measure).toContain('(requests failed)');
+    const select = apiReads(16, 0.9);
+    select.primaryKeySelect.errors = 1;
+    expect(judge({ ...base, api: [select] }).targets[0]!.met).toBe(false);
+  });
+
+  it('gives the api a ratio of 0 instead of dividing by a SELECT route that answered nothing', () => {
+    const none = apiReads(1, 0.5);
+    none.primaryKeySelect.perSecond = 0;
+    expect(judge({ ...base, api: [none] }).targets[0]).toMatchObject({ ratio: 0, met: false });
   });
 
   it('judges lateness p99 ≤ 1 s, max ≤ 5 s and no expired token, limits included', () => {
@@ -243,6 +279,7 @@ function fullResults(): BenchResults {
     ...base,
     throughput: [level(1, 0.3), level(16, 0.6), level(64, 0.55)],
     tokens: [tokens(1, 0.4), tokens(16, 0.7)],
+    api: [apiReads(1, 0.3), apiReads(16, 0.6), apiReads(64, 0.8, 2)],
     scaleOut: [refresh(1, 400), refresh(2, 700), refresh(4, 750)],
     schedule: schedule(),
   };
@@ -280,8 +317,8 @@ describe('markdown', () => {
     const results = fullResults();
     const [, , ...rows] = tableAfter(markdown(results, charts), '## Targets');
     expect(rows).toHaveLength(results.targets.length);
-    // 3 throughput levels + 3 lateness + 1 bulk + 1 memory + 2 tokens.
-    expect(rows).toHaveLength(10);
+    // 3 throughput levels + 3 lateness + 1 bulk + 1 memory + 2 tokens + 3 api.
+    expect(rows).toHaveLength(13);
     expect(rows.map((r) => r[5])).toEqual(results.targets.map((t) => (t.met ? 'yes' : '**no**')));
     expect(rows[0]).toEqual([
       '1. refresh throughput',
@@ -298,6 +335,7 @@ describe('markdown', () => {
     expect(tableAfter(md, '## 1. Refresh throughput')).toHaveLength(2 + 3);
     expect(tableAfter(md, '## 5. getValidAccessToken')).toHaveLength(2 + 2);
     expect(tableAfter(md, '## 6. Scale-out')).toHaveLength(2 + 3);
+    expect(tableAfter(md, '## 7. The api')).toHaveLength(2 + 3);
     expect(tableAfter(md, '## 2. Scheduling lateness')).toHaveLength(2 + 1);
     expect(tableAfter(md, '## 3. Bulk enqueue')).toHaveLength(2 + 2);
     // Memory: Redis INFO, sampled, two Postgres rows, worker RSS.
@@ -310,6 +348,18 @@ describe('markdown', () => {
     // Ceiling: 1 ÷ (1/1,000 + 1/5,000) = 833 a second, 0.83 of the UPDATEs; 300 refreshes are 0.36 of it.
     expect(first!.slice(0, 8)).toEqual(['1', '300', '1000', '0.3', '5000', '833 (0.83)', '0.36', '150 MiB']);
     expect(tableAfter(md, '## 2. Scheduling lateness')[2]!.slice(0, 4)).toEqual(['20 ms', '500 ms', '2000 ms', '0']);
+    expect(tableAfter(md, '## 7. The api')[4]).toEqual([
+      '64',
+      '3200',
+      '1.5 ms',
+      '6.25 ms',
+      '4000',
+      '0.4 ms',
+      '2.5 ms',
+      '0.8',
+      '2 / 0',
+    ]);
+    expect(md.indexOf('## 6. Scale-out')).toBeLessThan(md.indexOf('## 7. The api'));
     expect(md).toContain('| pgbench | not installed (postgres.js loop) |');
     expect(md).toContain("shared_preload_libraries=''");
     expect(md).toContain('| memory | 8.0 GiB |');
@@ -325,7 +375,7 @@ describe('markdown', () => {
 
   it('leaves out the sections of scenarios that did not run', () => {
     const md = markdown({ ...base, targets: [] }, []);
-    for (const heading of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', '## 6.', '## Charts', 'Bottleneck']) {
+    for (const heading of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', '## 6.', '## 7.', '## Charts', 'Bottleneck']) {
       expect(md).not.toContain(heading);
     }
     const [, , ...targetRows] = tableAfter(md, '## Targets');

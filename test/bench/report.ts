@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { RefreshThroughputResult } from './refresh-throughput.ts';
 import type { Machine } from './machine.ts';
 import type { ScheduleResults, ThroughputLevel } from './scenarios.ts';
+import type { ApiReadResult } from './api-reads.ts';
 import type { TokenReadResult } from './token-read.ts';
 import { groupedBars, lines } from './svg-chart.ts';
 
@@ -13,6 +14,7 @@ export interface BenchResults {
   finishedAt: string;
   throughput?: ThroughputLevel[];
   tokens?: TokenReadResult[];
+  api?: ApiReadResult[];
   scaleOut?: RefreshThroughputResult[];
   schedule?: ScheduleResults;
   targets: Target[];
@@ -110,6 +112,19 @@ export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
       value: r0(t.getValidAccessToken.perSecond),
       target: '≥ 0.5 × SELECT',
       met: ratio >= 0.5,
+      ratio: r2(ratio),
+    });
+  }
+  for (const a of results.api ?? []) {
+    const ratio = a.primaryKeySelect.perSecond > 0 ? a.api.perSecond / a.primaryKeySelect.perSecond : 0;
+    // A failed request makes the rate meaningless (a fast 401 or 429 is not a token read): never met then.
+    const clean = a.api.non2xx + a.api.errors + a.primaryKeySelect.non2xx + a.primaryKeySelect.errors === 0;
+    targets.push({
+      scenario: '7. api token read',
+      measure: `concurrency ${a.api.concurrency}: GET /v1/connections/{id}/token/s ÷ minimal Fastify SELECT route/s${clean ? '' : ' (requests failed)'}`,
+      value: r0(a.api.perSecond),
+      target: '≥ 0.5 × SELECT route',
+      met: clean && ratio >= 0.5,
       ratio: r2(ratio),
     });
   }
@@ -380,6 +395,30 @@ export function markdown(results: BenchResults, charts: string[]): string {
     }
     out.push('');
     if (results.bottleneck) out.push(`Bottleneck: ${results.bottleneck}`);
+    out.push('');
+  }
+  if (results.api?.length) {
+    out.push('## 7. The api: a token over HTTP');
+    out.push('');
+    out.push(
+      '`GET /v1/connections/{id}/token` on fresh tokens, served by the api role in its own process (`apps/api`, ' +
+        'production defaults, an API key from `ApiKeyStore`, its rate limit out of reach but on), beside a minimal ' +
+        'Fastify route in a process of the same kind that runs `select * from connections where id = $1` through ' +
+        'postgres.js and returns the row. Both pools have `EVERGREEN_DB_POOL_SIZE` connections; autocannon drives ' +
+        'each over keep-alive connections, one request in flight on each, rotating over the connection ids.',
+    );
+    out.push('');
+    out.push(
+      '| concurrency | api token reads/s | p50 | p99 | SELECT route/s | p50 | p99 | ratio | failed (api / SELECT) |',
+    );
+    out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const a of results.api) {
+      const g = a.api;
+      const p = a.primaryKeySelect;
+      out.push(
+        `| ${g.concurrency} | ${r0(g.perSecond)} | ${g.p50Ms} ms | ${g.p99Ms} ms | ${r0(p.perSecond)} | ${p.p50Ms} ms | ${p.p99Ms} ms | ${p.perSecond > 0 ? r2(g.perSecond / p.perSecond) : '—'} | ${g.non2xx + g.errors} / ${p.non2xx + p.errors} |`,
+      );
+    }
     out.push('');
   }
   if (charts.length) {

@@ -1,6 +1,8 @@
 import { FakeProvider } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
+import { ApiKeyStore, closeDatabase, openDatabase } from '@evergreen/store';
+import { ApiServers, httpLoad, type ApiReadResult } from './api-reads.ts';
 import { BenchSandbox } from './bench-sandbox.ts';
 import {
   memoryPerConnection,
@@ -202,6 +204,72 @@ export async function tokenScenario(services: Services, plan: TokenPlan): Promis
     }
     return results;
   } finally {
+    await close();
+  }
+}
+
+export interface ApiPlan {
+  connections: number;
+  concurrencies: number[];
+  ms: number;
+  /** Each server's unmeasured run before each measured one (connections opened, statements prepared, code warm). */
+  warmupMs: number;
+  /** Node options of both server processes (`--profile DIR`: their CPU profiles). */
+  nodeOptions?: readonly string[];
+}
+
+/**
+ * Scenario 7: `GET /v1/connections/{id}/token` on fresh tokens, through the api role in its own process, beside a
+ * minimal Fastify route in a process of the same kind doing the same primary-key SELECT; keep-alive load from
+ * autocannon rotating over the connection ids. The key's rate limit is set out of reach but left on, so each request
+ * still pays its Redis round trip as in production.
+ */
+export async function apiScenario(services: Services, plan: ApiPlan): Promise<ApiReadResult[]> {
+  const { sandbox, provider, evergreen, close } = await setUp(services);
+  let servers: ApiServers | null = null;
+  try {
+    const grants = issueGrants(provider, plan.connections);
+    const enq = await evergreen.enqueueConnections(grants.map((g) => inputFor(g, undefined, 3_600)));
+    if (enq.failed > 0) throw new Error(`api scenario: ${enq.failed} connections failed to enqueue`);
+    const ids = grants.map((g) => g.connectionId);
+    const poolSize = sandbox.config().dbPoolSize;
+    const db = openDatabase({ url: sandbox.databaseUrl, schema: sandbox.schema, max: 1 });
+    const key = await new ApiKeyStore(db)
+      .create({ name: 'bench', scopes: ['tokens:read'], providers: null })
+      .finally(() => closeDatabase(db));
+    servers = await ApiServers.start(
+      sandbox,
+      sandbox.env({
+        EVERGREEN_API_PORT: '0',
+        EVERGREEN_API_RATE_LIMIT_PER_MINUTE: '10000000',
+        EVERGREEN_DB_POOL_SIZE: String(poolSize),
+      }),
+      plan.nodeOptions,
+    );
+    let next = 0;
+    const path = () => `/v1/connections/${ids[next++ % ids.length]}/token`;
+    const headers = { authorization: `Bearer ${key.key}` };
+    const results: ApiReadResult[] = [];
+    for (const concurrency of plan.concurrencies) {
+      services.progress(`api: concurrency ${concurrency}`);
+      const load = (url: string, ms: number) =>
+        httpLoad(url, { concurrency, ms, path, ...(url === servers!.apiUrl && { headers }) });
+      await load(servers.apiUrl, plan.warmupMs);
+      const api = await load(servers.apiUrl, plan.ms);
+      await load(servers.selectUrl, plan.warmupMs);
+      const primaryKeySelect = await load(servers.selectUrl, plan.ms);
+      services.progress(
+        `  api ${api.perSecond}/s p50 ${api.p50Ms} ms p99 ${api.p99Ms} ms (non-2xx ${api.non2xx}); ` +
+          `SELECT route ${primaryKeySelect.perSecond}/s p50 ${primaryKeySelect.p50Ms} ms p99 ${primaryKeySelect.p99Ms} ms`,
+      );
+      if (api.non2xx + api.errors + primaryKeySelect.non2xx + primaryKeySelect.errors > 0) {
+        services.progress('  warning: some requests failed; BENCH_KEEP_LOGS=1 keeps the server logs');
+      }
+      results.push({ api, primaryKeySelect });
+    }
+    return results;
+  } finally {
+    await servers?.stop();
     await close();
   }
 }

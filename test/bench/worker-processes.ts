@@ -6,21 +6,32 @@ import { rssBytes } from './cpu-sampler.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+export const WORKER_MAIN = 'apps/worker/src/main.ts';
+
 /**
- * A worker role as production runs it (`apps/worker/src/main.ts`, its own OS process, configured by the environment),
- * logging straight into a file so the benchmark's process spends nothing reading its lines.
+ * A role as production runs it (by default the worker, `apps/worker/src/main.ts`; `main` names another role's main),
+ * its own OS process configured by the environment, logging straight into a file so the benchmark's process spends
+ * nothing reading its lines.
  */
 export class WorkerProcess {
   readonly child: ChildProcess;
   readonly logFile: string;
   readonly exited: Promise<void>;
+  readonly main: string;
   #maxRss = 0;
   #rssTimer: NodeJS.Timeout;
 
-  constructor(env: Record<string, string>, logDir: string, name: string, nodeOptions: readonly string[] = []) {
+  constructor(
+    env: Record<string, string>,
+    logDir: string,
+    name: string,
+    nodeOptions: readonly string[] = [],
+    main: string = WORKER_MAIN,
+  ) {
+    this.main = main;
     this.logFile = join(logDir, `${name}.log`);
     const fd = openSync(this.logFile, 'w');
-    this.child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', 'apps/worker/src/main.ts'], {
+    this.child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', main], {
       cwd: REPO_ROOT,
       env: { ...env, EVERGREEN_PROCESS_NAME: name },
       stdio: ['ignore', fd, fd],
@@ -54,8 +65,9 @@ export class WorkerProcess {
   async started(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.log().includes('"msg":"started"')) {
-      if (this.child.exitCode !== null) throw new Error(`worker exited before starting:\n${this.log().slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`worker did not start within ${timeoutMs} ms:\n${this.log()}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`${this.main} exited before starting:\n${this.log().slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`${this.main} did not start within ${timeoutMs} ms:\n${this.log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
