@@ -10,6 +10,8 @@ export interface Problem {
   detail: string;
   code: string;
   errors?: InputIssue[];
+  /** A failed refresh's classified reason (RFC 9457 §3.2 extension member), so clients can type the error. */
+  reason?: string;
 }
 
 export interface ProblemReply {
@@ -47,7 +49,11 @@ const PROBLEMS: Record<string, { status: number; title: string }> = {
 /** A stable, non-dereferenceable type URI per code (RFC 9457 §3.1.1 allows any URI; this one never moves). */
 export const problemType = (code: string): string => `urn:evergreen:problem:${code.toLowerCase().replace(/_/g, '-')}`;
 
-export function problem(code: string, detail: string, extra: { errors?: InputIssue[]; status?: number } = {}): Problem {
+export function problem(
+  code: string,
+  detail: string,
+  extra: { errors?: InputIssue[]; status?: number; reason?: string } = {},
+): Problem {
   const known = PROBLEMS[code] ?? PROBLEMS.ERR_INTERNAL!;
   return {
     type: problemType(code),
@@ -56,6 +62,7 @@ export function problem(code: string, detail: string, extra: { errors?: InputIss
     detail,
     code,
     ...(extra.errors !== undefined && { errors: extra.errors }),
+    ...(extra.reason !== undefined && { reason: extra.reason }),
   };
 }
 
@@ -83,13 +90,21 @@ export function toProblemReply(error: unknown): ProblemReply {
     const seconds =
       error.retryAfterMs === null ? TRANSIENT_RETRY_AFTER_SECONDS : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
     headers['retry-after'] = String(seconds);
-    return { status: 503, headers, body: problem('ERR_REFRESH_UNAVAILABLE', error.message) };
+    return {
+      status: 503,
+      headers,
+      body: problem('ERR_REFRESH_UNAVAILABLE', error.message, { reason: error.reason }),
+    };
   }
   if (error instanceof EvergreenError && error.code === 'ERR_TOKEN_TIMEOUT') {
     headers['retry-after'] = String(TRANSIENT_RETRY_AFTER_SECONDS);
   }
   if (error instanceof EvergreenError && PROBLEMS[error.code] !== undefined) {
-    const body = problem(error.code, error.message);
+    const body = problem(
+      error.code,
+      error.message,
+      error instanceof RefreshFailedError ? { reason: error.reason } : {},
+    );
     return { status: body.status, headers, body };
   }
   return { status: 500, headers, body: problem('ERR_INTERNAL', 'internal error; see the api logs') };

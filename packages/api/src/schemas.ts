@@ -75,6 +75,7 @@ export const enqueueResultSchema = z.object({
   expiresAt: timestamp.nullable(),
   refreshAt: timestamp.nullable(),
   scheduling: z.enum(['scheduled', 'pending', 'not_needed']),
+  created: z.boolean().describe('True when this call stored a new connection, false when it replaced its tokens.'),
 });
 
 const issueSchema = z.object({ field: z.string(), reason: z.string() });
@@ -99,6 +100,7 @@ export const tokenSchema = z.object({
   tokenType: z.literal('Bearer'),
   expiresAt: timestamp.nullable(),
   scopes: z.array(z.string()),
+  provider: z.string(),
 });
 
 /** RFC 9457 problem details with Evergreen's stable code. */
@@ -109,6 +111,12 @@ export const problemSchema = z.object({
   detail: z.string(),
   code: z.string(),
   errors: z.array(issueSchema).optional(),
+  reason: z
+    .string()
+    .optional()
+    .describe(
+      'ERR_REFRESH_FAILED, ERR_REFRESH_UNAVAILABLE: the classified reason (invalid_client, server_error, ...).',
+    ),
 });
 
 /** Problem responses for a route's OpenAPI entry, served as application/problem+json. */

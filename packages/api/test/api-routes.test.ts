@@ -30,8 +30,15 @@ describe('the api routes', () => {
     const created = await call('POST', '/v1/connections', input);
     expect(created.statusCode).toBe(201);
     const body = created.json();
-    expect(Object.keys(body).sort()).toEqual(['connectionId', 'expiresAt', 'refreshAt', 'scheduling', 'status']);
-    expect(body).toMatchObject({ status: 'connected', scheduling: 'scheduled' });
+    expect(Object.keys(body).sort()).toEqual([
+      'connectionId',
+      'created',
+      'expiresAt',
+      'refreshAt',
+      'scheduling',
+      'status',
+    ]);
+    expect(body).toMatchObject({ status: 'connected', scheduling: 'scheduled', created: true });
     expect(Date.parse(body.expiresAt)).toBeGreaterThan(Date.now());
     expect(created.body).not.toContain(grant.accessToken);
     const updated = await call('POST', '/v1/connections', input);

@@ -46,6 +46,7 @@ describe('the api: token reads', () => {
       tokenType: 'Bearer',
       expiresAt: expect.any(String),
       scopes: ['profile'],
+      provider: 'acme',
     });
     expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(3500_000);
     expect(res.headers['cache-control']).toBe('no-store');

@@ -51,3 +51,18 @@ export class TokenTimeoutError extends EvergreenError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** `(ownerId, provider)` names more than one connection (each enqueued with its own id): ask by connection id. */
+export class AmbiguousConnectionError extends EvergreenError {
+  readonly ownerId: string;
+  readonly provider: string;
+
+  constructor(ownerId: string, provider: string) {
+    super(
+      'ERR_AMBIGUOUS_CONNECTION',
+      `several connections of provider '${provider}' belong to owner '${ownerId}'; ask by connection id`,
+    );
+    this.ownerId = ownerId;
+    this.provider = provider;
+  }
+}

@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   EvergreenError,
   type ConnectionCredentials,
   type ConnectionEvent,
@@ -8,14 +9,27 @@ import {
 import { loadConfig, type EvergreenConfig } from '@evergreen/config';
 import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { refreshJob, type ScheduleItem, type ScheduleManyResult } from '@evergreen/queue';
-import type { ConnectionView } from '@evergreen/store';
+import { ConnectionDirectory, type ConnectionView } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { ConnectionNotFoundError, InvalidInputError, readMetadata, resolveTokenUrl } from '@evergreen/core';
+import { refName, type ConnectionRef } from './connection-ref.ts';
+import { AmbiguousConnectionError } from './errors.ts';
 import { isUnauthorized } from './fresh-token.ts';
 import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
 import { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
+import { createRemoteEvergreen, remoteOptionsFromEnv, type RemoteOptions } from './remote/remote-evergreen.ts';
 
 export interface EvergreenOptions {
+  /**
+   * The remote mode: the api role's address (with `apiKey`). The client then talks HTTP only and opens no Postgres
+   * pool or Redis client. Without `url`, `apiKey`, `config` and `parts`, EVERGREEN_API_URL + EVERGREEN_API_KEY in the
+   * environment select it; the direct mode is the default when they are absent.
+   */
+  url?: string;
+  /** The remote mode's API key (`evg_…`). */
+  apiKey?: string;
+  /** The remote mode's bound on one HTTP call when the call sets none (default 30 s). */
+  timeoutMs?: number;
   /** A parsed configuration; by default it is read from the environment (DATABASE_URL, REDIS_URL, EVERGREEN_*). */
   config?: EvergreenConfig;
   /** Where the client logs; a root logger at EVERGREEN_LOG_LEVEL otherwise. */
@@ -95,11 +109,19 @@ export interface Evergreen {
     options?: { batchSize?: number },
   ): Promise<BulkEnqueueResult>;
   /** A decrypted access token valid for at least `minValiditySeconds` (the provider's buffer by default). */
-  getValidAccessToken(connectionId: string, options?: TokenOptions): Promise<string>;
+  /**
+   * By connection id, or by `{ ownerId, provider }` for a connection enqueued without one (AmbiguousConnectionError
+   * when several match).
+   */
+  getValidAccessToken(connection: ConnectionRef, options?: TokenOptions): Promise<string>;
   /** As getValidAccessToken (same single flight), with the token's expiry, scopes and provider. */
-  getValidToken(connectionId: string, options?: TokenOptions): Promise<ValidToken>;
+  getValidToken(connection: ConnectionRef, options?: TokenOptions): Promise<ValidToken>;
   /** Calls `fn(token)`; if it reports a 401, refreshes once and calls it again with the new token. */
-  withFreshToken<T>(connectionId: string, fn: (token: string) => Promise<T> | T, options?: TokenOptions): Promise<T>;
+  withFreshToken<T>(
+    connection: ConnectionRef,
+    fn: (token: string) => Promise<T> | T,
+    options?: TokenOptions,
+  ): Promise<T>;
   forceRefresh(connectionId: string, options?: Pick<TokenOptions, 'timeoutMs'>): Promise<ConnectionView>;
   /** Removes its job, wipes its tokens and credentials, marks it `disconnected`; its history stays. */
   disconnect(connectionId: string): Promise<ConnectionView>;
@@ -110,7 +132,10 @@ export interface Evergreen {
    * result must meet enqueueConnection's rules, and still fill the provider's token URL.
    */
   updateMetadata(connectionId: string, patch: Readonly<Record<string, unknown>>): Promise<ConnectionView>;
-  /** In-process events (from every Evergreen process on this database); returns the unsubscribe function. */
+  /**
+   * In-process events (from every Evergreen process on this database); returns the unsubscribe function. The remote
+   * mode throws NotAvailableRemotelyError: its apps receive events as signed webhooks.
+   */
   subscribe(handler: EventHandler, options?: { kinds?: readonly EventKind[] }): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -120,12 +145,15 @@ export interface Evergreen {
  * and safely alongside other processes) unless EVERGREEN_MIGRATE_ON_START=false.
  */
 export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
+  const remote = remoteOptions(options);
+  if (remote) return createRemoteEvergreen(remote);
   const parts = options.parts ?? openOwnParts(options);
   const { config, store, providers } = parts;
   const log = parts.log.child({ component: 'sdk' });
   // Outages are reported per call ("scheduling pending"): the producer client fails fast instead of waiting.
   const { queues, engine, firstConnection } = parts.producer;
   const onDemand = new OnDemandTokens({ store, engine, queues, providers });
+  const directory = new ConnectionDirectory(parts.db);
   // Before the first call is served: the migrations, and Redis's first connection attempt (up or really down).
   const ready = async () => {
     await Promise.all([parts.prepare({ waitForPostgresMs: 0 }), firstConnection]);
@@ -274,6 +302,15 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     });
   }
 
+  /** The id of a connection named by id or by the pair it was enqueued for. */
+  async function idOf(ref: ConnectionRef): Promise<string> {
+    if (typeof ref === 'string') return ref;
+    const page = await directory.list({ ownerId: ref.ownerId, provider: ref.provider }, { limit: 2 });
+    if (page.items.length === 0) throw new ConnectionNotFoundError(refName(ref));
+    if (page.items.length > 1) throw new AmbiguousConnectionError(ref.ownerId, ref.provider);
+    return page.items[0]!.connectionId;
+  }
+
   async function withFreshToken<T>(
     connectionId: string,
     fn: (token: string) => Promise<T> | T,
@@ -368,10 +405,13 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   return {
     enqueueConnection,
     enqueueConnections,
-    getValidAccessToken: async (id, o) => (await ready(), (await onDemand.validRow(id, o)).accessToken as string),
-    getValidToken: async (id, o) => {
+    getValidAccessToken: async (ref, o) => {
       await ready();
-      const row = await onDemand.validRow(id, o);
+      return (await onDemand.validRow(await idOf(ref), o)).accessToken as string;
+    },
+    getValidToken: async (ref, o) => {
+      await ready();
+      const row = await onDemand.validRow(await idOf(ref), o);
       return {
         accessToken: row.accessToken as string,
         tokenType: 'Bearer',
@@ -380,7 +420,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
         provider: row.provider,
       };
     },
-    withFreshToken: async (id, fn, o) => (await ready(), withFreshToken(id, fn, o)),
+    withFreshToken: async (ref, fn, o) => (await ready(), withFreshToken(await idOf(ref), fn, o)),
     forceRefresh,
     disconnect,
     getConnection,
@@ -388,6 +428,25 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     subscribe,
     close,
   };
+}
+
+/**
+ * The remote mode's options, or null for the direct mode. The environment is read here, not through the config
+ * schema: that schema requires the database and keys the remote mode exists to do without.
+ */
+function remoteOptions(options: EvergreenOptions): RemoteOptions | null {
+  const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  if (options.url !== undefined || options.apiKey !== undefined) {
+    const issues = [
+      ...(options.url ? [] : [{ field: 'url', reason: 'is required with apiKey' }]),
+      ...(options.apiKey ? [] : [{ field: 'apiKey', reason: 'is required with url' }]),
+    ];
+    if (issues.length > 0) throw new ConfigError(issues);
+    return { url: options.url!, apiKey: options.apiKey!, ...timeout };
+  }
+  if (options.config !== undefined || options.parts !== undefined) return null;
+  const fromEnv = remoteOptionsFromEnv(process.env);
+  return fromEnv && { ...fromEnv, ...timeout };
 }
 
 /** Called bare, the client opens parts of its own; it closes them in `close()`. */

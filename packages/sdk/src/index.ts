@@ -10,7 +10,16 @@ export {
   type EventHandler,
 } from './evergreen.ts';
 export type { TokenOptions } from './on-demand.ts';
-export { NeedsReauthError, DisconnectedError, RefreshFailedError, TokenTimeoutError } from './errors.ts';
+export {
+  NeedsReauthError,
+  DisconnectedError,
+  RefreshFailedError,
+  TokenTimeoutError,
+  AmbiguousConnectionError,
+} from './errors.ts';
+export type { ConnectionRef } from './connection-ref.ts';
+export { createRemoteEvergreen, type RemoteOptions } from './remote/remote-evergreen.ts';
+export { ApiError, ApiAuthError, ApiRateLimitedError, NotAvailableRemotelyError } from './remote/remote-errors.ts';
 export { isUnauthorized } from './fresh-token.ts';
 export {
   EvergreenError,
