@@ -38,6 +38,8 @@ export const providerEntrySchema = z.strictObject({
   tokenUrl: nonEmpty().optional(),
   tokenUrlHosts: z.array(nonEmpty(), { error: 'must be a list of host patterns' }).nullable().optional(),
   metadataDefaults: z.record(str(), str(), { error: 'must map names to strings' }).optional(),
+  /** null in an entry that extends a built-in: this deployment does not revoke there. */
+  revocationUrl: nonEmpty().nullable().optional(),
   clientId: nonEmpty().optional(),
   clientSecret: nonEmpty().optional(),
   clientAuth: oneOf(CLIENT_AUTH_METHODS).optional(),
@@ -118,6 +120,7 @@ const DEFAULTS: Omit<ProviderDefinition, 'id' | 'displayName' | 'tokenUrl' | 'cl
   grant: 'refresh_token',
   tokenUrlHosts: null,
   metadataDefaults: {},
+  revocationUrl: null,
   clientSecret: null,
   clientAuth: 'client_secret_basic',
   privateKey: null,
@@ -238,6 +241,18 @@ function finishEntry(entry: Entry): EntryResult {
       });
     }
   }
+  if (entry.revocationUrl !== undefined && entry.revocationUrl !== null) {
+    const problem = tokenUrlTemplateProblem(entry.revocationUrl);
+    const fromMetadata = tokenUrlHostPlaceholders(entry.revocationUrl);
+    if (problem) issues.push({ field: 'revocationUrl', reason: problem });
+    // The same reason as the token URL's: the token being revoked and the client's credentials go there.
+    else if (fromMetadata.length > 0 && (entry.tokenUrlHosts ?? null) === null) {
+      issues.push({
+        field: 'tokenUrlHosts',
+        reason: `is required: revocationUrl takes its host from metadata (${fromMetadata.map((n) => `{${n}}`).join(', ')}); list the hosts it may reach, such as *.example.com`,
+      });
+    }
+  }
   entry.tokenUrlHosts?.forEach((pattern, index) => {
     const problem = hostPatternProblem(pattern);
     if (problem) issues.push({ field: `tokenUrlHosts.${index}`, reason: problem });
@@ -272,6 +287,7 @@ function finishEntry(entry: Entry): EntryResult {
         grant,
         clientAuth,
         tokenUrlHosts: entry.tokenUrlHosts,
+        revocationUrl: entry.revocationUrl,
         clientSecret: entry.clientSecret,
         privateKey: entry.privateKey,
         privateKeyAlgorithm: entry.privateKeyAlgorithm,
