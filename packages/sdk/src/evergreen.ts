@@ -14,6 +14,7 @@ import { ConnectionNotFoundError, InvalidInputError, readMetadata, resolveTokenU
 import { isUnauthorized } from './fresh-token.ts';
 import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
 import { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
+import { revokeGrant, type Revocation } from './revoke-grant.ts';
 
 export interface EvergreenOptions {
   /** A parsed configuration; by default it is read from the environment (DATABASE_URL, REDIS_URL, EVERGREEN_*). */
@@ -85,6 +86,14 @@ export interface BulkEnqueueResult {
   failed: number;
 }
 
+export interface DisconnectOptions {
+  /** Also revoke the grant at the provider (RFC 7009) when it has a revocation endpoint. A failure never blocks. */
+  revoke?: boolean;
+}
+
+/** The disconnected connection; with `revoke: true`, what came of the revocation. */
+export type DisconnectResult = ConnectionView & { revocation?: Revocation };
+
 export type EventHandler = (event: ConnectionEvent) => void | Promise<void>;
 
 export interface Evergreen {
@@ -101,8 +110,11 @@ export interface Evergreen {
   /** Calls `fn(token)`; if it reports a 401, refreshes once and calls it again with the new token. */
   withFreshToken<T>(connectionId: string, fn: (token: string) => Promise<T> | T, options?: TokenOptions): Promise<T>;
   forceRefresh(connectionId: string, options?: Pick<TokenOptions, 'timeoutMs'>): Promise<ConnectionView>;
-  /** Removes its job, wipes its tokens and credentials, marks it `disconnected`; its history stays. */
-  disconnect(connectionId: string): Promise<ConnectionView>;
+  /**
+   * Removes its job, wipes its tokens and credentials, marks it `disconnected`; its history stays. With
+   * `{ revoke: true }` the grant is first revoked at the provider; the disconnect happens whatever that gives.
+   */
+  disconnect(connectionId: string, options?: DisconnectOptions): Promise<DisconnectResult>;
   /** Everything about a connection but its secrets. */
   getConnection(connectionId: string): Promise<ConnectionView>;
   /**
@@ -290,15 +302,25 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     return fn(await onDemand.replaceToken(connectionId, token, tokenOptions));
   }
 
-  async function disconnect(connectionId: string): Promise<ConnectionView> {
+  async function disconnect(
+    connectionId: string,
+    disconnectOptions: DisconnectOptions = {},
+  ): Promise<DisconnectResult> {
     await ready();
+    let revocation: Revocation | undefined;
+    if (disconnectOptions.revoke === true) {
+      // Decrypted before the wipe: afterwards nothing is left to revoke.
+      const row = await store.find(connectionId);
+      if (!row) throw new ConnectionNotFoundError(connectionId);
+      revocation = await revokeGrant({ tokens: parts.tokens, log }, providers.get(row.provider), row);
+    }
     const view = await store.disconnect(connectionId);
     if (!view) throw new ConnectionNotFoundError(connectionId);
     await queues.unschedule(view.provider, connectionId).catch((error: unknown) => {
       // A job left behind finds the row disconnected and ends itself.
       log.warn({ connection: connectionId, err: safeError(error) }, 'job removal deferred');
     });
-    return view;
+    return revocation === undefined ? view : { ...view, revocation };
   }
 
   async function getConnection(connectionId: string): Promise<ConnectionView> {
