@@ -59,6 +59,11 @@ describe('disconnect with revocation', () => {
       outcome: 'revoked',
     });
     expect(fx.acme.grant(grant.grantId)?.revoked).toBe(true);
+    expect(fx.stack.logs.events('grant revoked')).toContainEqual(
+      expect.objectContaining({ connection: connectionId, provider: 'acme' }),
+    );
+    expect(fx.stack.logs.text).not.toContain(grant.refreshToken);
+    expect(fx.stack.logs.text).not.toContain(grant.accessToken);
     const retry = await refreshAtProvider(fx.acme.tokenUrl, grant.refreshToken);
     expect(retry.status).toBe(400);
     expect(retry.body.error).toBe('invalid_grant');
@@ -87,6 +92,10 @@ describe('disconnect with revocation', () => {
     });
     expect(res.body).not.toContain(grant.refreshToken);
     expect(fx.acme.revocations.at(-1)).toMatchObject({ status: 503, outcome: 'fault' });
+    expect(fx.stack.logs.events('revocation failed')).toContainEqual(
+      expect.objectContaining({ connection: connectionId, status: 503 }),
+    );
+    expect(fx.stack.logs.text).not.toContain(grant.refreshToken);
     expect(fx.acme.grant(grant.grantId)?.revoked).toBe(false);
     const stored = await fx.stack.parts.store.find(connectionId);
     expect(stored).toMatchObject({ status: 'disconnected', refreshToken: null, accessToken: null });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseProviderEntry } from '../src/provider-entry.ts';
+import { parseProviderEntry, resolveProviderEntries } from '../src/provider-entry.ts';
 import { resolveRevocationUrl } from '../src/token-url.ts';
 
 const base = { id: 'acme', tokenUrl: 'https://auth.acme.example/token', clientId: 'c', clientSecret: 's' };
@@ -39,6 +39,16 @@ describe('revocationUrl', () => {
       field: 'revocationUrl',
     });
     expect(resolveRevocationUrl(result.provider, {})).toMatchObject({ ok: false, field: 'metadata.instance_url' });
+  });
+
+  it('null in an entry that extends a built-in turns it off', () => {
+    const builtin = { ...base, revocationUrl: 'https://auth.acme.example/revoke' };
+    const { providers, issues } = resolveProviderEntries([builtin], [{ id: 'acme', revocationUrl: null }]);
+    expect(issues).toEqual([]);
+    expect(providers[0]?.revocationUrl).toBeNull();
+    expect(resolveProviderEntries([builtin], [{ id: 'acme' }]).providers[0]?.revocationUrl).toBe(
+      'https://auth.acme.example/revoke',
+    );
   });
 
   it('resolves to null for a provider without one', () => {
