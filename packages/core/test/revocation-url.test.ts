@@ -23,6 +23,21 @@ describe('revocationUrl', () => {
     expect(!result.ok && result.issues.map((i) => i.field)).toEqual(['tokenUrlHosts']);
   });
 
+  it('one issue for the list when both URLs take their host from metadata', () => {
+    const result = parseProviderEntry({
+      ...base,
+      tokenUrl: '{instance_url}/token',
+      revocationUrl: '{instance_url}/revoke',
+    });
+    expect(!result.ok && result.issues).toEqual([
+      {
+        field: 'tokenUrlHosts',
+        reason:
+          'is required: tokenUrl and revocationUrl take their host from metadata ({instance_url}); list the hosts it may reach, such as *.example.com',
+      },
+    ]);
+  });
+
   it("is filled from the connection's metadata under the token URL's host allow-list", () => {
     const result = parseProviderEntry({
       ...base,
