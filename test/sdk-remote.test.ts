@@ -153,6 +153,15 @@ describe('the remote SDK', () => {
     });
   });
 
+  it('disconnects with revoke: true and says what came of the revocation, as the direct mode does', async () => {
+    // This stack's provider declares no revocation endpoint: the disconnect happens, and says why nothing was revoked.
+    const { connectionId } = await remote.enqueueConnection(grantFor('remote-revoke'));
+    const result = await remote.disconnect(connectionId, { revoke: true });
+    expect(result).toMatchObject({ connectionId, status: 'disconnected' });
+    expect(result.revocation).toEqual({ revoked: false, reason: 'no_endpoint' });
+    expect((await remote.disconnect(connectionId)).revocation).toBeUndefined();
+  });
+
   it('maps 404, 409 needs_reauth, 400 issues, 403 scope and 401 onto the typed errors', async () => {
     await expect(remote.getValidAccessToken('no-such-connection')).rejects.toMatchObject({
       constructor: ConnectionNotFoundError,

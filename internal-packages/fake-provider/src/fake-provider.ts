@@ -13,6 +13,7 @@ import type { FakeProviderOptions, ResolvedOptions } from './options.ts';
 import { PrivateKeyJwtVerifier } from './private-key-jwt.ts';
 import { readTokenRequest } from './token-request.ts';
 import type { TokenRequestBody } from './token-request.ts';
+import type { RevocationRecord } from './revocation-record.ts';
 import type { TokenRequestOutcome, TokenRequestRecord } from './token-request-record.ts';
 import { acceptsJson, invalidClient, invalidGrant, renderFields, successFields } from './token-response.ts';
 import type { Fields, IssuedTokens } from './token-response.ts';
@@ -42,11 +43,14 @@ type Endpoint = 'token' | 'login';
 export class FakeProvider {
   readonly url: string;
   readonly tokenUrl: string;
+  /** RFC 7009 revocation endpoint: revokes the grant of the refresh or access token presented. */
+  readonly revocationUrl: string;
 
   readonly #server: Server;
   readonly #store: GrantStore;
   readonly #faults = new FaultSchedule();
   readonly #requests: TokenRequestRecord[] = [];
+  readonly #revocations: RevocationRecord[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #credentials: ClientCredentials;
   readonly #options: ResolvedOptions;
@@ -58,6 +62,7 @@ export class FakeProvider {
     const { port } = server.address() as AddressInfo;
     this.url = `http://${HOST}:${port}`;
     this.tokenUrl = `${this.url}/token`;
+    this.revocationUrl = `${this.url}/revoke`;
     this.#server = server;
     this.#options = options;
     this.#credentials = { clientId: options.clientId, clientSecret: options.clientSecret, accepts: options.clientAuth };
@@ -129,6 +134,11 @@ export class FakeProvider {
     return this.#requests;
   }
 
+  /** Requests to /revoke, in order. */
+  get revocations(): readonly RevocationRecord[] {
+    return this.#revocations;
+  }
+
   grant(grantId: string): GrantSnapshot | undefined {
     return this.#store.grant(grantId);
   }
@@ -183,6 +193,10 @@ export class FakeProvider {
           : null;
     if (endpoint !== null) {
       this.#handle(req, res, endpoint).catch(() => res.destroy());
+      return;
+    }
+    if (path === '/revoke') {
+      this.#handleRevocation(req, res).catch(() => res.destroy());
       return;
     }
     req.resume();
@@ -252,6 +266,64 @@ export class FakeProvider {
     const answer = endpoint === 'token' ? this.#process(req, body) : this.#processLogin(req, body);
     record(answer.status, answer.outcome, answer.grantId ?? knownGrant, fault);
     this.#answerLater(res, answer.status, answer.headers, answer.body, this.#options.latencyMs + faultDelayMs);
+  }
+
+  /**
+   * RFC 7009 §2: the client authenticates as at /token; a known token's grant is revoked (a later refresh with its
+   * refresh token gets invalid_grant); an unknown token gets 200 too (§2.2). Faults come from the same schedule as
+   * /token's, since a provider that is down is down for both; `invalid-grant` does not apply here and is ignored.
+   */
+  async #handleRevocation(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
+    let body: TokenRequestBody;
+    try {
+      body = await readTokenRequest(req);
+    } catch {
+      return;
+    }
+    const params = body.kind === 'params' ? body.params : new Map<string, string>();
+    const token = params.get('token') ?? null;
+    const grantId = token === null ? null : (this.#store.grantIdForToken(token) ?? null);
+    const record = (status: number, outcome: RevocationRecord['outcome']): void => {
+      this.#revocations.push({
+        at,
+        tokenPresented: token,
+        tokenTypeHint: params.get('token_type_hint') ?? null,
+        grantId,
+        status,
+        outcome,
+      });
+    };
+    const fault = this.#faults.next();
+    if (fault !== null && fault.kind !== 'invalid-grant') {
+      const action = faultAction(fault);
+      if (action.kind === 'hang') return record(0, 'fault');
+      if (action.kind === 'reset') {
+        record(0, 'fault');
+        req.socket.destroy();
+        return;
+      }
+      if (action.kind === 'reply') {
+        record(action.status, 'fault');
+        this.#answerLater(res, action.status, action.headers, action.body, this.#options.latencyMs);
+        return;
+      }
+    }
+    const answer = (status: number, outcome: RevocationRecord['outcome'], fields: Fields | null) => {
+      record(status, outcome);
+      const rendered =
+        fields === null ? { status, headers: { ...NO_STORE }, body: '' } : this.#render(req, status, fields);
+      this.#answerLater(res, rendered.status, rendered.headers, rendered.body, this.#options.latencyMs);
+    };
+    if (req.method !== 'POST' || body.kind === 'malformed' || token === null) {
+      return answer(400, 'bad_request', { error: 'invalid_request' });
+    }
+    const auth = this.#authenticate(req, params);
+    if (auth.kind === 'invalid_request') return answer(400, 'bad_request', { error: 'invalid_request' });
+    if (auth.kind === 'invalid_client') return answer(401, 'bad_client', { error: 'invalid_client' });
+    if (grantId === null) return answer(200, 'unknown_token', null);
+    this.#store.revoke(grantId);
+    answer(200, 'revoked', null);
   }
 
   /** `invalid-grant` imitates the endpoint's own "that credential is no good" answer, quirks included. */

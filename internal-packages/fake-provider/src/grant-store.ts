@@ -203,6 +203,11 @@ export class GrantStore {
     };
   }
 
+  /** The grant a refresh token or an access token belongs to. */
+  grantIdForToken(token: string): string | undefined {
+    return this.#refreshTokens.get(token)?.grantId ?? this.#accessTokens.get(token);
+  }
+
   grantIdForRefreshToken(token: string): string | undefined {
     return this.#refreshTokens.get(token)?.grantId;
   }

@@ -11,3 +11,4 @@ export type { ClientAuthMethod } from './client-auth.ts';
 export type { Fault, FaultKind } from './faults.ts';
 export type { GrantSnapshot, IssueResult } from './grant-store.ts';
 export type { TokenRequestOutcome, TokenRequestRecord } from './token-request-record.ts';
+export type { RevocationRecord } from './revocation-record.ts';

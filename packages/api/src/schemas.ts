@@ -58,8 +58,29 @@ export const batchBody = z.strictObject({
     .max(MAX_BATCH_ITEMS, `must hold at most ${MAX_BATCH_ITEMS} connections`),
 });
 
-/** Revocation at the provider (RFC 7009, `?revoke=true`) is not offered yet: any parameter is refused, not ignored. */
-export const disconnectQuery = z.strictObject({});
+/** Only `revoke`, and only `true` or `false`: anything else is refused (400), never read as false. */
+export const disconnectQuery = z.strictObject({
+  revoke: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .describe('true: also revoke the grant at the provider (RFC 7009) where it has a revocation endpoint'),
+});
+
+/** The disconnected connection; with `?revoke=true`, whether the grant was revoked and why not. */
+export const disconnectResultSchema = connectionViewSchema.extend({
+  revoked: z
+    .boolean()
+    .optional()
+    .describe('With ?revoke=true: whether the provider revoked the grant. The connection is disconnected either way.'),
+  revocationReason: z
+    .enum(['no_endpoint', 'no_token', 'invalid_url', 'provider_error'])
+    .optional()
+    .describe(
+      'Why not: no_endpoint (the provider has no revocation URL), no_token (nothing stored to revoke), invalid_url ' +
+        "(the URL cannot be filled from the connection's metadata), provider_error (the provider or network failed)",
+    ),
+  revocationRetryable: z.boolean().optional().describe('With provider_error: whether a later try may succeed'),
+});
 
 export const metadataPatchBody = z.strictObject({
   metadata: z

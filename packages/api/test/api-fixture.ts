@@ -42,7 +42,8 @@ export function keyVerifier(): MapVerifier {
 export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /**
- * A sandboxed Evergreen (own schema and Redis prefix, migrated) with two fake providers, `acme` and `beta`, and
+ * A sandboxed Evergreen (own schema and Redis prefix, migrated) with two fake providers, `acme` (with a revocation
+ * endpoint) and `beta` (without), and
  * `api(...)` building api instances over its parts (or over a second set of parts, as a second process would have).
  */
 export interface ApiFixture {
@@ -62,7 +63,8 @@ export async function apiFixture(): Promise<ApiFixture> {
   const acme = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
   const beta = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
   sandbox.useProviders([
-    { id: 'acme', tokenUrl: acme.tokenUrl },
+    // acme revokes (RFC 7009); beta has no revocation endpoint.
+    { id: 'acme', tokenUrl: acme.tokenUrl, revocationUrl: acme.revocationUrl },
     { id: 'beta', tokenUrl: beta.tokenUrl },
   ]);
   const stack = await startStack(sandbox); // no worker: refreshes here are on demand or forced

@@ -258,8 +258,9 @@ describe('the api routes', () => {
         'ownerId',
         'provider',
       ]);
-      // Revocation at the provider (RFC 7009) is not offered: the parameter is refused, not ignored.
-      expect(fieldsOf(await call('DELETE', '/v1/connections/abc?revoke=true'))).toEqual(['revoke']);
+      // Only true or false: anything else is refused, never read as false.
+      expect(fieldsOf(await call('DELETE', '/v1/connections/abc?revoke=yes'))).toEqual(['revoke']);
+      expect(fieldsOf(await call('DELETE', '/v1/connections/abc?revoke=true&wipe=1'))).toEqual(['wipe']);
     });
 
     it('a metadata update over the size limit is refused before it is stored', async () => {

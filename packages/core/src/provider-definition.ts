@@ -68,6 +68,11 @@ export interface ProviderDefinition {
   /** Hosts a filled-in token URL may point at (`*.salesforce.com`); null: any host the template allows. */
   tokenUrlHosts: string[] | null;
   metadataDefaults: Record<string, string>;
+  /**
+   * RFC 7009 revocation endpoint; null when the provider has none. Placeholders and host rules as `tokenUrl` (the
+   * same `tokenUrlHosts`), since the refresh token and the client's credentials go there too.
+   */
+  revocationUrl: string | null;
   clientId: string | null;
   clientSecret: string | null;
   clientAuth: ClientAuthMethod;

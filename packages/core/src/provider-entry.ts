@@ -38,6 +38,8 @@ export const providerEntrySchema = z.strictObject({
   tokenUrl: nonEmpty().optional(),
   tokenUrlHosts: z.array(nonEmpty(), { error: 'must be a list of host patterns' }).nullable().optional(),
   metadataDefaults: z.record(str(), str(), { error: 'must map names to strings' }).optional(),
+  /** null in an entry that extends a built-in: this deployment does not revoke there. */
+  revocationUrl: nonEmpty().nullable().optional(),
   clientId: nonEmpty().optional(),
   clientSecret: nonEmpty().optional(),
   clientAuth: oneOf(CLIENT_AUTH_METHODS).optional(),
@@ -118,6 +120,7 @@ const DEFAULTS: Omit<ProviderDefinition, 'id' | 'displayName' | 'tokenUrl' | 'cl
   grant: 'refresh_token',
   tokenUrlHosts: null,
   metadataDefaults: {},
+  revocationUrl: null,
   clientSecret: null,
   clientAuth: 'client_secret_basic',
   privateKey: null,
@@ -225,19 +228,7 @@ function finishEntry(entry: Entry): EntryResult {
   const clientAuth = entry.clientAuth ?? DEFAULTS.clientAuth;
   const renews = grant !== 'none';
   if (renews && entry.tokenUrl === undefined) issues.push({ field: 'tokenUrl', reason: 'is required' });
-  if (entry.tokenUrl !== undefined) {
-    const problem = tokenUrlTemplateProblem(entry.tokenUrl);
-    const fromMetadata = tokenUrlHostPlaceholders(entry.tokenUrl);
-    if (problem) issues.push({ field: 'tokenUrl', reason: problem });
-    // Metadata comes from producers and providers' answers: without a list it could send the refresh token and the
-    // client secret anywhere, internal addresses included (issue 15, finding 3).
-    else if (fromMetadata.length > 0 && (entry.tokenUrlHosts ?? null) === null) {
-      issues.push({
-        field: 'tokenUrlHosts',
-        reason: `is required: tokenUrl takes its host from metadata (${fromMetadata.map((n) => `{${n}}`).join(', ')}); list the hosts it may reach, such as *.example.com`,
-      });
-    }
-  }
+  issues.push(...urlIssues(entry));
   entry.tokenUrlHosts?.forEach((pattern, index) => {
     const problem = hostPatternProblem(pattern);
     if (problem) issues.push({ field: `tokenUrlHosts.${index}`, reason: problem });
@@ -272,6 +263,7 @@ function finishEntry(entry: Entry): EntryResult {
         grant,
         clientAuth,
         tokenUrlHosts: entry.tokenUrlHosts,
+        revocationUrl: entry.revocationUrl,
         clientSecret: entry.clientSecret,
         privateKey: entry.privateKey,
         privateKeyAlgorithm: entry.privateKeyAlgorithm,
@@ -299,6 +291,38 @@ function finishEntry(entry: Entry): EntryResult {
       rotation: { ...DEFAULTS.rotation, ...stripUndefined(entry.rotation ?? {}) },
     },
   };
+}
+
+/**
+ * The token and revocation URL templates. Metadata comes from producers and providers' answers: a template taking
+ * its host from there without a `tokenUrlHosts` list could send a token and the client secret anywhere, internal
+ * addresses included (issue 15, finding 3). One issue for the list, naming every template that needs it.
+ */
+function urlIssues(entry: Entry): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const needHosts: string[] = [];
+  const placeholders = new Set<string>();
+  for (const field of ['tokenUrl', 'revocationUrl'] as const) {
+    const template = entry[field];
+    if (template === undefined || template === null) continue;
+    const problem = tokenUrlTemplateProblem(template);
+    if (problem) {
+      issues.push({ field, reason: problem });
+      continue;
+    }
+    const fromMetadata = tokenUrlHostPlaceholders(template);
+    if (fromMetadata.length === 0) continue;
+    needHosts.push(field);
+    for (const name of fromMetadata) placeholders.add(`{${name}}`);
+  }
+  if (needHosts.length > 0 && (entry.tokenUrlHosts ?? null) === null) {
+    const which = needHosts.length === 1 ? `${needHosts[0]} takes its` : `${needHosts.join(' and ')} take their`;
+    issues.push({
+      field: 'tokenUrlHosts',
+      reason: `is required: ${which} host from metadata (${[...placeholders].join(', ')}); list the hosts it may reach, such as *.example.com`,
+    });
+  }
+  return issues;
 }
 
 /** A key that cannot sign is found at start, not at the first refresh. The message never quotes the key. */

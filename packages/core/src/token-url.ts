@@ -103,3 +103,16 @@ function originOf(value: string): string | null {
     return null;
   }
 }
+
+/**
+ * The provider's RFC 7009 revocation URL for one connection, filled in exactly as the token URL is (same placeholders,
+ * https rule and host allow-list), or null when the provider has none.
+ */
+export function resolveRevocationUrl(
+  provider: Pick<ProviderDefinition, 'revocationUrl' | 'tokenUrlHosts' | 'metadataDefaults'>,
+  metadata: Readonly<Record<string, unknown>>,
+): { ok: true; url: string } | { ok: false; field: string; reason: string } | null {
+  if (provider.revocationUrl === null) return null;
+  const resolved = resolveTokenUrl({ ...provider, tokenUrl: provider.revocationUrl }, metadata);
+  return resolved.ok || resolved.field !== 'tokenUrl' ? resolved : { ...resolved, field: 'revocationUrl' };
+}

@@ -6,3 +6,5 @@ export {
   type TokenRequestContext,
   type BuiltRequest,
 } from './token-request.ts';
+export { buildRevocationRequest, type RevocationContext, type TokenTypeHint } from './revocation-request.ts';
+export { classifyRevocation, type RevocationOutcome } from './revocation-outcome.ts';

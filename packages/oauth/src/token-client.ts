@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ProviderDefinition, TokenEndpointReply } from '@evergreen/core';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
+import { buildRevocationRequest, type RevocationContext } from './revocation-request.ts';
+import { classifyRevocation, type RevocationOutcome } from './revocation-outcome.ts';
 import { buildTokenRequest, type TokenRequestContext } from './token-request.ts';
 
 export interface TokenClientOptions {
@@ -79,6 +81,33 @@ export class TokenClient {
     }
     const { headers, body } = buildTokenRequest(provider, { ...context, ...(clientAssertion && { clientAssertion }) });
     return this.#post(url, headers, body, signal);
+  }
+
+  /**
+   * One RFC 7009 revocation request to `url` (the provider's revocation URL filled in, `resolveRevocationUrl`), with
+   * the same client authentication, timeouts and size cap as a token request. Never throws; the outcome is a value.
+   */
+  async revoke(
+    provider: ProviderDefinition,
+    url: string,
+    context: Omit<RevocationContext, 'clientAssertion'>,
+    signal?: AbortSignal,
+  ): Promise<RevocationOutcome> {
+    let clientAssertion: string | undefined;
+    if (provider.clientAuth === 'private_key_jwt') {
+      try {
+        clientAssertion = await this.#assertion(provider, url);
+      } catch {
+        this.#signingKeys.delete(provider.id);
+        return { revoked: false, retryable: false, status: null, code: 'ERR_CLIENT_ASSERTION' };
+      }
+    }
+    const { headers, body } = buildRevocationRequest(provider, {
+      ...context,
+      ...(clientAssertion && { clientAssertion }),
+    });
+    const exchange = await this.#post(url, headers, body, signal);
+    return classifyRevocation(exchange.reply);
   }
 
   /** RFC 7523 §3: a short-lived, single-use assertion signed with the provider's private key (jose). */

@@ -57,6 +57,25 @@ export function buildTokenRequest(provider: ProviderDefinition, context: TokenRe
   if (scope) fields.scope = scope;
 
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'evergreen-token-refresher' };
+  authenticateClient(provider, context, headers, fields);
+  if (shape.format === 'json') {
+    headers['content-type'] = 'application/json';
+    return { headers, body: JSON.stringify(fields) };
+  }
+  headers['content-type'] = 'application/x-www-form-urlencoded';
+  return { headers, body: new URLSearchParams(fields).toString() };
+}
+
+/**
+ * Adds the client's authentication to a request to the provider (token or revocation endpoint), as the provider is
+ * configured: RFC 6749 §2.3.1 basic or post, RFC 7523 private_key_jwt, or none.
+ */
+export function authenticateClient(
+  provider: ProviderDefinition,
+  context: Pick<TokenRequestContext, 'credentials' | 'clientAssertion'>,
+  headers: Record<string, string>,
+  fields: Record<string, string>,
+): void {
   // A connection with a client of its own uses that client whole: never its id with the provider's secret.
   const ownClient = context.credentials?.clientId !== undefined;
   const clientId = ownClient ? (context.credentials?.clientId ?? null) : provider.clientId;
@@ -78,10 +97,4 @@ export function buildTokenRequest(provider: ProviderDefinition, context: TokenRe
       if (clientId !== null) fields.client_id = clientId;
       break;
   }
-  if (shape.format === 'json') {
-    headers['content-type'] = 'application/json';
-    return { headers, body: JSON.stringify(fields) };
-  }
-  headers['content-type'] = 'application/x-www-form-urlencoded';
-  return { headers, body: new URLSearchParams(fields).toString() };
 }

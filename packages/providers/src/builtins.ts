@@ -13,6 +13,8 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'google',
     displayName: 'Google',
     tokenUrl: 'https://oauth2.googleapis.com/token',
+    // https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
+    revocationUrl: 'https://oauth2.googleapis.com/revoke',
     clientAuth: 'client_secret_post',
     rotation: { rotates: 'never' },
     defaultLifetimeSeconds: 3600,
@@ -41,6 +43,8 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'discord',
     displayName: 'Discord',
     tokenUrl: 'https://discord.com/api/oauth2/token',
+    // https://discord.com/developers/docs/topics/oauth2 (token revocation, RFC 7009)
+    revocationUrl: 'https://discord.com/api/oauth2/token/revoke',
     clientAuth: 'client_secret_post',
     rotation: { rotates: 'always' },
     defaultLifetimeSeconds: 7 * DAY,
@@ -51,6 +55,8 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'salesforce',
     displayName: 'Salesforce',
     tokenUrl: '{instance_url}/services/oauth2/token',
+    // https://help.salesforce.com/s/articleView?id=sf.remoteaccess_revoke_token.htm
+    revocationUrl: '{instance_url}/services/oauth2/revoke',
     tokenUrlHosts: ['login.salesforce.com', 'test.salesforce.com', '*.salesforce.com', '*.force.com'],
     metadataDefaults: { instance_url: 'https://login.salesforce.com' },
     clientAuth: 'client_secret_post',
@@ -68,6 +74,8 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'xero',
     displayName: 'Xero',
     tokenUrl: 'https://identity.xero.com/connect/token',
+    // https://developer.xero.com/documentation/guides/oauth2/auth-flow/#revoking-tokens
+    revocationUrl: 'https://identity.xero.com/connect/revocation',
     clientAuth: 'client_secret_basic',
     rotation: { rotates: 'always', graceSeconds: 30 * 60 },
     defaultLifetimeSeconds: 30 * 60,
@@ -131,6 +139,8 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'zoom',
     displayName: 'Zoom',
     tokenUrl: 'https://zoom.us/oauth/token',
+    // https://developers.zoom.us/docs/integrations/oauth/#revoking-an-access-token
+    revocationUrl: 'https://zoom.us/oauth/revoke',
     clientAuth: 'client_secret_basic',
     rotation: { rotates: 'always' },
     refreshTokenLifetimeSeconds: 90 * DAY,

@@ -18,6 +18,7 @@ import { isUnauthorized } from './fresh-token.ts';
 import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
 import { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
 import { createRemoteEvergreen, remoteOptionsFromEnv, type RemoteOptions } from './remote/remote-evergreen.ts';
+import { revokeGrant, type Revocation } from './revoke-grant.ts';
 
 export interface EvergreenOptions {
   /**
@@ -99,6 +100,14 @@ export interface BulkEnqueueResult {
   failed: number;
 }
 
+export interface DisconnectOptions {
+  /** Also revoke the grant at the provider (RFC 7009) when it has a revocation endpoint. A failure never blocks. */
+  revoke?: boolean;
+}
+
+/** The disconnected connection; with `revoke: true`, what came of the revocation. */
+export type DisconnectResult = ConnectionView & { revocation?: Revocation };
+
 export type EventHandler = (event: ConnectionEvent) => void | Promise<void>;
 
 export interface Evergreen {
@@ -123,8 +132,11 @@ export interface Evergreen {
     options?: TokenOptions,
   ): Promise<T>;
   forceRefresh(connectionId: string, options?: Pick<TokenOptions, 'timeoutMs'>): Promise<ConnectionView>;
-  /** Removes its job, wipes its tokens and credentials, marks it `disconnected`; its history stays. */
-  disconnect(connectionId: string): Promise<ConnectionView>;
+  /**
+   * Removes its job, wipes its tokens and credentials, marks it `disconnected`; its history stays. With
+   * `{ revoke: true }` the grant is first revoked at the provider; the disconnect happens whatever that gives.
+   */
+  disconnect(connectionId: string, options?: DisconnectOptions): Promise<DisconnectResult>;
   /** Everything about a connection but its secrets. */
   getConnection(connectionId: string): Promise<ConnectionView>;
   /**
@@ -327,15 +339,25 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     return fn(await onDemand.replaceToken(connectionId, token, tokenOptions));
   }
 
-  async function disconnect(connectionId: string): Promise<ConnectionView> {
+  async function disconnect(
+    connectionId: string,
+    disconnectOptions: DisconnectOptions = {},
+  ): Promise<DisconnectResult> {
     await ready();
+    let revocation: Revocation | undefined;
+    if (disconnectOptions.revoke === true) {
+      // Decrypted before the wipe: afterwards nothing is left to revoke.
+      const row = await store.find(connectionId);
+      if (!row) throw new ConnectionNotFoundError(connectionId);
+      revocation = await revokeGrant({ tokens: parts.tokens, log }, providers.get(row.provider), row);
+    }
     const view = await store.disconnect(connectionId);
     if (!view) throw new ConnectionNotFoundError(connectionId);
     await queues.unschedule(view.provider, connectionId).catch((error: unknown) => {
       // A job left behind finds the row disconnected and ends itself.
       log.warn({ connection: connectionId, err: safeError(error) }, 'job removal deferred');
     });
-    return view;
+    return revocation === undefined ? view : { ...view, revocation };
   }
 
   async function getConnection(connectionId: string): Promise<ConnectionView> {

@@ -8,7 +8,10 @@ export {
   type BulkEnqueueResult,
   type BulkItemResult,
   type EventHandler,
+  type DisconnectOptions,
+  type DisconnectResult,
 } from './evergreen.ts';
+export type { Revocation } from './revoke-grant.ts';
 export type { TokenOptions } from './on-demand.ts';
 export {
   NeedsReauthError,

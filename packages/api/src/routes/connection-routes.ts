@@ -13,6 +13,7 @@ import {
   connectionPageSchema,
   connectionViewSchema,
   disconnectQuery,
+  disconnectResultSchema,
   enqueueResultSchema,
   listQuery,
   metadataPatchBody,
@@ -174,15 +175,28 @@ export function connectionRoutes(options: ConnectionRoutesOptions): FastifyPlugi
         config: WRITE,
         schema: {
           summary: 'Disconnect: remove the refresh job, wipe the tokens; the history stays',
+          description:
+            '?revoke=true first revokes the grant at the provider (RFC 7009) where it has a revocation endpoint; ' +
+            'the connection is disconnected whatever that gives, and `revoked` (with `revocationReason`) says.',
           tags: ['connections'],
           params: connectionParams,
           querystring: disconnectQuery,
-          response: { 200: connectionViewSchema, ...problemResponses(400, 401, 403, 404, 429) },
+          response: { 200: disconnectResultSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
       },
       async (request) => {
         await access.check(keyOf(request), request.params.id);
-        return evergreen.disconnect(request.params.id);
+        const { revocation, ...view } = await evergreen.disconnect(request.params.id, {
+          revoke: request.query.revoke === 'true',
+        });
+        if (revocation === undefined) return view;
+        if (revocation.revoked) return { ...view, revoked: true };
+        return {
+          ...view,
+          revoked: false,
+          revocationReason: revocation.reason,
+          ...('retryable' in revocation && { revocationRetryable: revocation.retryable }),
+        };
       },
     );
     done();

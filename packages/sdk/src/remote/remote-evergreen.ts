@@ -6,11 +6,14 @@ import { TokenTimeoutError } from '../errors.ts';
 import type {
   BulkEnqueueResult,
   BulkItemResult,
+  DisconnectOptions,
+  DisconnectResult,
   EnqueueConnectionInput,
   EnqueueConnectionResult,
   Evergreen,
   ValidToken,
 } from '../evergreen.ts';
+import type { Revocation } from '../revoke-grant.ts';
 import { isUnauthorized } from '../fresh-token.ts';
 import type { TokenOptions } from '../on-demand.ts';
 import { problemError, type CallContext } from './problem-error.ts';
@@ -201,6 +204,24 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
       ).body,
     );
 
+  /** With `revoke: true` the api revokes the grant first (RFC 7009) and says how that went, as the direct mode does. */
+  async function disconnect(connectionId: string, o: DisconnectOptions = {}): Promise<DisconnectResult> {
+    if (o.revoke !== true) return viewCall('DELETE', connectionId, 'disconnect');
+    const { body } = await call<WireDisconnect>({
+      method: 'DELETE',
+      path: id(connectionId),
+      query: { revoke: 'true' },
+      context: ctx('disconnect', connectionId),
+    });
+    const { revoked, revocationReason, revocationRetryable, ...rest } = body;
+    const revocation: Revocation = revoked
+      ? { revoked: true }
+      : revocationReason === 'provider_error'
+        ? { revoked: false, reason: 'provider_error', retryable: revocationRetryable === true }
+        : { revoked: false, reason: revocationReason ?? 'no_endpoint' };
+    return { ...view(rest), revocation };
+  }
+
   return {
     enqueueConnection,
     enqueueConnections,
@@ -208,7 +229,7 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
     getValidToken,
     withFreshToken,
     forceRefresh,
-    disconnect: (connectionId) => viewCall('DELETE', connectionId, 'disconnect'),
+    disconnect,
     getConnection: (connectionId) => viewCall('GET', connectionId, 'getConnection'),
     updateMetadata: (connectionId, patch) => viewCall('PATCH', connectionId, 'updateMetadata', { metadata: patch }),
     subscribe: () =>
@@ -255,6 +276,11 @@ function checkUrl(url: string): string {
 type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
 type WireToken = Wire<ValidToken>;
 type WireView = Wire<ConnectionView>;
+type WireDisconnect = WireView & {
+  revoked: boolean;
+  revocationReason?: 'no_endpoint' | 'no_token' | 'invalid_url' | 'provider_error';
+  revocationRetryable?: boolean;
+};
 type WireEnqueue = Wire<Omit<EnqueueConnectionResult, 'created'>> & { created?: boolean };
 type WireBulkItem = ({ index: number; ok: true } & WireEnqueue) | Extract<BulkItemResult, { ok: false }>;
 
