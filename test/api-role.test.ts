@@ -54,12 +54,9 @@ describe('the api role', () => {
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(logs.events('api listening')).toHaveLength(1);
 
-    const grant = ps.provider.issue({ expiresIn: 3600 });
-    const { connectionId } = await ps.stack.evergreen.enqueueConnection({
+    const { connectionId, grant } = await ps.stack.connect(ps.provider, {
       ownerId: 'role-1',
       provider: 'acme',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
       expiresIn: 3600,
     });
     const denied = await fetch(`${base}/v1/connections/${connectionId}/token`);

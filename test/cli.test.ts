@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,27 +6,9 @@ import { parseEnv } from 'node:util';
 import { Keyring } from '@evergreen/keyring';
 import { ApiKeyStore, closeDatabase, openDatabase } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { runEvergreenCli as evergreen } from '@evergreen/test-support/processes';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
-
-function evergreen(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['apps/cli/bin/evergreen.mjs', ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('the evergreen command', () => {
   const sandbox = new Sandbox();

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ENQUEUE_INPUT_FIELDS as FIELDS } from '@evergreen/test-support/enqueue-input';
 import { InvalidInputError, type EnqueueConnectionInput, type EnqueueConnectionResult } from '@evergreen/sdk';
 import { migrateDatabase } from '@evergreen/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,19 +12,6 @@ import { startStack, type Stack } from '@evergreen/test-support/stack';
  * was given, and no stored row ever fails to decrypt.
  */
 
-const FIELDS = [
-  'connectionId',
-  'ownerId',
-  'provider',
-  'accessToken',
-  'refreshToken',
-  'expiresAt',
-  'expiresIn',
-  'refreshTokenExpiresIn',
-  'credentials',
-  'scopes',
-  'metadata',
-];
 // Nothing listens on port 9 of loopback; enqueueing never calls the provider.
 const TOKEN_URL = 'http://127.0.0.1:9';
 

@@ -16,12 +16,9 @@ describe('every role serves /metrics, /healthz and /readyz', () => {
   afterAll(() => f?.close());
 
   it('counts refreshes and states by provider, with no owner id, connection id or token in any label', async () => {
-    const grant = f.provider.issue({ expiresIn: 2 });
-    const { connectionId } = await f.stack.evergreen.enqueueConnection({
+    const { connectionId, grant } = await f.stack.connect(f.provider, {
       ownerId: 'metrics-owner',
       provider: 'acme',
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
       expiresIn: 2,
     });
     await until(() => (f.provider.grant(grant.grantId)?.refreshCount ?? 0) >= 1, {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { startRoles, type RunningRoles } from '@evergreen/runtime';
 import { LogCapture } from '@evergreen/test-support/log-capture';
-import { REPO_ROOT } from '@evergreen/test-support/processes';
+import { REPO_ROOT, runEvergreenCli } from '@evergreen/test-support/processes';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,22 +23,10 @@ interface Run {
 }
 
 /** Runs `node apps/cli/bin/evergreen.mjs ...args` as an operator would, and returns its stdout. */
-function cli(args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['apps/cli/bin/evergreen.mjs', ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`evergreen ${args[0]} ${args[1]} exited ${code}: ${err}`)),
-    );
-  });
+async function cli(args: string[], env: Record<string, string>): Promise<string> {
+  const { code, out, err } = await runEvergreenCli(args, env);
+  if (code !== 0) throw new Error(`evergreen ${args[0]} ${args[1]} exited ${code}: ${err}`);
+  return out;
 }
 
 /**

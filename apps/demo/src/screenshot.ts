@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { pollUntil, REPO_ROOT, startDemoProcess } from './demo-process.ts';
+import { HEADLESS_CHROMIUM_ARGS } from '@evergreen/test-support/headless-chromium';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = `${REPO_ROOT}docs/screenshots/demo.png`;
@@ -30,15 +31,7 @@ try {
   );
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: HEADLESS_CHROMIUM_ARGS,
   });
   try {
     const context = await browser.newContext({

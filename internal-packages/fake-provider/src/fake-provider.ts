@@ -209,15 +209,19 @@ export class FakeProvider {
     }
   }
 
+  /** The request's body; null when the client went away mid-body: there is nobody to answer and nothing was asked. */
+  async #readBody(req: IncomingMessage): Promise<TokenRequestBody | null> {
+    try {
+      return await readTokenRequest(req);
+    } catch {
+      return null;
+    }
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
     const at = Date.now();
-    let body: TokenRequestBody;
-    try {
-      body = await readTokenRequest(req);
-    } catch {
-      // The client went away mid-body: there is nobody to answer and nothing was asked.
-      return;
-    }
+    const body = await this.#readBody(req);
+    if (!body) return;
     const params = endpoint === 'token' && body.kind === 'params' ? body.params : new Map<string, string>();
     const presented = params.get(this.#options.request.refreshToken) ?? null;
     const grantTypeField = this.#options.request.grantType;
@@ -275,12 +279,8 @@ export class FakeProvider {
    */
   async #handleRevocation(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
-    let body: TokenRequestBody;
-    try {
-      body = await readTokenRequest(req);
-    } catch {
-      return;
-    }
+    const body = await this.#readBody(req);
+    if (!body) return;
     const params = body.kind === 'params' ? body.params : new Map<string, string>();
     const token = params.get('token') ?? null;
     const grantId = token === null ? null : (this.#store.grantIdForToken(token) ?? null);

@@ -26,3 +26,23 @@ export function startRoleProcess(app: 'worker' | 'scheduler' | 'evergreen', env:
   });
   return { child, output: () => chunks.join(''), exited };
 }
+
+/** Runs `node apps/cli/bin/evergreen.mjs ...args` as an operator would, and answers its exit code and output. */
+export function runEvergreenCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['apps/cli/bin/evergreen.mjs', ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, out, err }));
+  });
+}

@@ -43,3 +43,42 @@ export async function startProviderStack(sandbox: Sandbox, options: ProviderStac
     },
   };
 }
+
+/**
+ * A sandbox with two fake providers, `acme` and `beta`, in its providers file, and a stack over them (no roles: a
+ * producer only, refreshes on demand or forced), connected to Redis: what the board's and the api's fixtures build on.
+ */
+export interface TwoProviderStack {
+  readonly sandbox: Sandbox;
+  readonly acme: FakeProvider;
+  readonly beta: FakeProvider;
+  readonly stack: Stack;
+  /** Stops the stack, then both providers, then drops the sandbox. */
+  close(): Promise<void>;
+}
+
+/** `acmeRevokes`: acme's entry has its revocation endpoint (RFC 7009); beta never has one. */
+export async function startTwoProviderStack(
+  sandbox: Sandbox,
+  options: { acmeRevokes?: boolean } = {},
+): Promise<TwoProviderStack> {
+  const acme = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
+  const beta = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
+  sandbox.useProviders([
+    { id: 'acme', tokenUrl: acme.tokenUrl, ...(options.acmeRevokes && { revocationUrl: acme.revocationUrl }) },
+    { id: 'beta', tokenUrl: beta.tokenUrl },
+  ]);
+  const stack = await startStack(sandbox);
+  await stack.parts.producer.firstConnection;
+  return {
+    sandbox,
+    acme,
+    beta,
+    stack,
+    close: async () => {
+      await stack.close();
+      await Promise.all([acme.close(), beta.close()]);
+      await sandbox.cleanup();
+    },
+  };
+}

@@ -12,26 +12,8 @@ describe('the api: who may do what', () => {
   beforeAll(async () => {
     fx = await apiFixture();
     app = fx.api();
-    const a = fx.acme.issue({ expiresIn: 3600 });
-    const b = fx.beta.issue({ expiresIn: 3600 });
-    acmeId = (
-      await fx.stack.evergreen.enqueueConnection({
-        ownerId: 'owner-1',
-        provider: 'acme',
-        accessToken: a.accessToken,
-        refreshToken: a.refreshToken,
-        expiresIn: 3600,
-      })
-    ).connectionId;
-    betaId = (
-      await fx.stack.evergreen.enqueueConnection({
-        ownerId: 'owner-1',
-        provider: 'beta',
-        accessToken: b.accessToken,
-        refreshToken: b.refreshToken,
-        expiresIn: 3600,
-      })
-    ).connectionId;
+    acmeId = (await fx.stack.connect(fx.acme, { ownerId: 'owner-1', provider: 'acme', expiresIn: 3600 })).connectionId;
+    betaId = (await fx.stack.connect(fx.beta, { ownerId: 'owner-1', provider: 'beta', expiresIn: 3600 })).connectionId;
   });
   afterAll(async () => {
     await fx?.close();

@@ -1,4 +1,5 @@
-import { FakeProvider } from '@evergreen/fake-provider';
+import type { FakeProvider } from '@evergreen/fake-provider';
+import { startTwoProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import { startStack, type Stack } from '@evergreen/test-support/stack';
 import type { FastifyInstance } from 'fastify';
@@ -59,16 +60,9 @@ export interface ApiFixture {
 }
 
 export async function apiFixture(): Promise<ApiFixture> {
-  const sandbox = new Sandbox();
-  const acme = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
-  const beta = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
-  sandbox.useProviders([
-    // acme revokes (RFC 7009); beta has no revocation endpoint.
-    { id: 'acme', tokenUrl: acme.tokenUrl, revocationUrl: acme.revocationUrl },
-    { id: 'beta', tokenUrl: beta.tokenUrl },
-  ]);
-  const stack = await startStack(sandbox); // no worker: refreshes here are on demand or forced
-  await stack.parts.producer.firstConnection;
+  // acme revokes (RFC 7009); beta has no revocation endpoint. No worker: refreshes here are on demand or forced.
+  const base = await startTwoProviderStack(new Sandbox(), { acmeRevokes: true });
+  const { sandbox, stack, acme, beta } = base;
   const verifier = keyVerifier();
   const apps: FastifyInstance[] = [];
   const stacks: Stack[] = [];
@@ -96,9 +90,7 @@ export async function apiFixture(): Promise<ApiFixture> {
     async close() {
       await Promise.all(apps.map((a) => a.close()));
       await Promise.all(stacks.map((s) => s.close()));
-      await stack.close();
-      await Promise.all([acme.close(), beta.close()]);
-      await sandbox.cleanup();
+      await base.close();
     },
   };
 }

@@ -8,6 +8,18 @@ describe('the api routes', () => {
   let app: FastifyInstance;
   const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, key: string = KEYS.full) =>
     app.inject({ method, url, headers: auth(key), ...(payload !== undefined && { payload: payload as object }) });
+  /** A new grant of `provider`'s, connected through POST /v1/connections; answers its connection id and the grant. */
+  const postGrant = async (ownerId: string, provider: 'acme' | 'beta', expiresIn: number) => {
+    const grant = fx[provider].issue({ expiresIn });
+    const res = await call('POST', '/v1/connections', {
+      ownerId,
+      provider,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn,
+    });
+    return { connectionId: res.json().connectionId as string, grant };
+  };
 
   beforeAll(async () => {
     fx = await apiFixture();
@@ -113,16 +125,7 @@ describe('the api routes', () => {
   });
 
   it('POST /refresh refreshes now; DELETE disconnects; then the token answers 409 ERR_DISCONNECTED', async () => {
-    const grant = fx.acme.issue({ expiresIn: 3600 });
-    const { connectionId } = (
-      await call('POST', '/v1/connections', {
-        ownerId: 'life-1',
-        provider: 'acme',
-        accessToken: grant.accessToken,
-        refreshToken: grant.refreshToken,
-        expiresIn: 3600,
-      })
-    ).json();
+    const { connectionId, grant } = await postGrant('life-1', 'acme', 3600);
     const refreshed = await call('POST', `/v1/connections/${connectionId}/refresh`);
     expect(refreshed.statusCode).toBe(200);
     expect(refreshed.json()).toMatchObject({ connectionId, status: 'connected', version: 2 });
@@ -136,31 +139,13 @@ describe('the api routes', () => {
   });
 
   it('a revoked grant answers 409 ERR_NEEDS_REAUTH; a failing provider 503 with Retry-After', async () => {
-    const revoked = fx.acme.issue({ expiresIn: 60 });
-    const { connectionId: reauthId } = (
-      await call('POST', '/v1/connections', {
-        ownerId: 'reauth-1',
-        provider: 'acme',
-        accessToken: revoked.accessToken,
-        refreshToken: revoked.refreshToken,
-        expiresIn: 60,
-      })
-    ).json();
+    const { connectionId: reauthId, grant: revoked } = await postGrant('reauth-1', 'acme', 60);
     fx.acme.revoke(revoked.grantId);
     const reauth = await call('GET', `/v1/connections/${reauthId}/token?minValiditySeconds=300`);
     expect(reauth.statusCode).toBe(409);
     expect(reauth.json()).toMatchObject({ code: 'ERR_NEEDS_REAUTH' });
 
-    const flaky = fx.beta.issue({ expiresIn: 60 });
-    const { connectionId: flakyId } = (
-      await call('POST', '/v1/connections', {
-        ownerId: 'flaky-1',
-        provider: 'beta',
-        accessToken: flaky.accessToken,
-        refreshToken: flaky.refreshToken,
-        expiresIn: 60,
-      })
-    ).json();
+    const { connectionId: flakyId } = await postGrant('flaky-1', 'beta', 60);
     fx.beta.setFaultForAll({ kind: 'status', status: 503 });
     try {
       const unavailable = await call('GET', `/v1/connections/${flakyId}/token?minValiditySeconds=300`);

@@ -1,10 +1,11 @@
-import { FakeProvider } from '@evergreen/fake-provider';
+import type { FakeProvider } from '@evergreen/fake-provider';
+import { startTwoProviderStack } from '@evergreen/test-support/provider-stack';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { EvergreenParts } from '@evergreen/wiring';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Sandbox } from '@evergreen/test-support/sandbox';
-import { startStack, type GrantConnection, type Stack } from '@evergreen/test-support/stack';
+import type { GrantConnection, Stack } from '@evergreen/test-support/stack';
 import { buildBoard, type BuildBoardOptions } from '../src/board-server.ts';
 import type { BoardAuth } from '@evergreen/config';
 
@@ -36,18 +37,12 @@ export interface BoardFixture {
 }
 
 export async function boardFixture(): Promise<BoardFixture> {
-  const sandbox = new Sandbox();
-  const acme = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
-  const beta = await FakeProvider.start({ accessTokenLifetimeSeconds: 3600 });
-  sandbox.useProviders([
-    { id: 'acme', tokenUrl: acme.tokenUrl },
-    { id: 'beta', tokenUrl: beta.tokenUrl },
-  ]);
-  const stack = await startStack(sandbox); // migrated; no worker: refreshes here are forced ones, or none
+  // No worker: refreshes here are forced ones, or none.
+  const base = await startTwoProviderStack(new Sandbox());
+  const { sandbox, stack, acme, beta } = base;
   const { config, db } = stack.parts;
   // The board's side of the process's parts, as startBoard uses it.
   const { redis, queues } = stack.parts.producer;
-  await stack.parts.producer.firstConnection;
   const apps: FastifyInstance[] = [];
   return {
     sandbox,
@@ -73,9 +68,7 @@ export async function boardFixture(): Promise<BoardFixture> {
     },
     async close() {
       await Promise.all(apps.map((a) => a.close()));
-      await stack.close();
-      await Promise.all([acme.close(), beta.close()]);
-      await sandbox.cleanup();
+      await base.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_HEALTH_PAGE_CSP } from '../src/ui/token-health-page.ts';
 import { boardFixture, PASSWORD, USER, type BoardFixture } from './board-fixture.ts';
+import { HEADLESS_CHROMIUM_ARGS } from '@evergreen/test-support/headless-chromium';
 
 /** Debian's chromium; Playwright never downloads a browser here (the machine has no internet). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -99,15 +100,7 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: HEADLESS_CHROMIUM_ARGS,
     });
     if (WRITE_SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
   });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ENQUEUE_INPUT_FIELDS as FIELDS } from '@evergreen/test-support/enqueue-input';
 import { describe, expect, it } from 'vitest';
 import { parseConnectionInput, type ConnectionInput } from '../src/connection-input.ts';
 import { InvalidInputError } from '../src/errors.ts';
@@ -7,20 +8,6 @@ import { InvalidInputError } from '../src/errors.ts';
  * Property tests of what `enqueueConnection()` accepts: any value gives either a normalised input that Postgres and the
  * keyring can store as given, or an InvalidInputError naming each offending field, whose message repeats no value.
  */
-
-const FIELDS = [
-  'connectionId',
-  'ownerId',
-  'provider',
-  'accessToken',
-  'refreshToken',
-  'expiresAt',
-  'expiresIn',
-  'refreshTokenExpiresIn',
-  'credentials',
-  'scopes',
-  'metadata',
-];
 
 /** Token-looking values, unlike anything else generated, so a leak is unmistakable. */
 const secret = fc

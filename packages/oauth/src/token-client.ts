@@ -65,21 +65,15 @@ export class TokenClient {
     context: Omit<TokenRequestContext, 'clientAssertion'>,
     signal?: AbortSignal,
   ): Promise<Exchange> {
-    let clientAssertion: string | undefined;
-    if (provider.clientAuth === 'private_key_jwt') {
-      try {
-        clientAssertion = await this.#assertion(provider, url);
-      } catch {
-        // Configuration checks the key at start; should signing still fail, report it as data, never throw.
-        this.#signingKeys.delete(provider.id);
-        return {
-          reply: { kind: 'network', timeout: false, code: 'ERR_CLIENT_ASSERTION' },
-          startedAt: Date.now(),
-          durationMs: 0,
-        };
-      }
+    const assertion = await this.#clientAssertion(provider, url);
+    if (!assertion) {
+      return {
+        reply: { kind: 'network', timeout: false, code: 'ERR_CLIENT_ASSERTION' },
+        startedAt: Date.now(),
+        durationMs: 0,
+      };
     }
-    const { headers, body } = buildTokenRequest(provider, { ...context, ...(clientAssertion && { clientAssertion }) });
+    const { headers, body } = buildTokenRequest(provider, { ...context, ...assertion });
     return this.#post(url, headers, body, signal);
   }
 
@@ -93,21 +87,26 @@ export class TokenClient {
     context: Omit<RevocationContext, 'clientAssertion'>,
     signal?: AbortSignal,
   ): Promise<RevocationOutcome> {
-    let clientAssertion: string | undefined;
-    if (provider.clientAuth === 'private_key_jwt') {
-      try {
-        clientAssertion = await this.#assertion(provider, url);
-      } catch {
-        this.#signingKeys.delete(provider.id);
-        return { revoked: false, retryable: false, status: null, code: 'ERR_CLIENT_ASSERTION' };
-      }
-    }
-    const { headers, body } = buildRevocationRequest(provider, {
-      ...context,
-      ...(clientAssertion && { clientAssertion }),
-    });
+    const assertion = await this.#clientAssertion(provider, url);
+    if (!assertion) return { revoked: false, retryable: false, status: null, code: 'ERR_CLIENT_ASSERTION' };
+    const { headers, body } = buildRevocationRequest(provider, { ...context, ...assertion });
     const exchange = await this.#post(url, headers, body, signal);
     return classifyRevocation(exchange.reply);
+  }
+
+  /**
+   * The client assertion a request to `url` carries: none unless `provider` authenticates with private_key_jwt, and
+   * `null` when signing fails. Configuration checks the key at start; should signing still fail, the caller reports it
+   * as data, never throws.
+   */
+  async #clientAssertion(provider: ProviderDefinition, url: string): Promise<{ clientAssertion?: string } | null> {
+    if (provider.clientAuth !== 'private_key_jwt') return {};
+    try {
+      return { clientAssertion: await this.#assertion(provider, url) };
+    } catch {
+      this.#signingKeys.delete(provider.id);
+      return null;
+    }
   }
 
   /** RFC 7523 §3: a short-lived, single-use assertion signed with the provider's private key (jose). */

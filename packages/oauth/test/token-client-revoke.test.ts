@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort as closedPort } from '@evergreen/test-support/free-port';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseProviderEntry, type ProviderDefinition, type ProviderEntry } from '@evergreen/core';
 import { FakeProvider } from '@evergreen/fake-provider';
@@ -41,15 +41,6 @@ function definition(fakeProvider: { tokenUrl: string; revocationUrl: string }, p
   });
   if (!result.ok) throw new Error(`bad test provider: ${JSON.stringify(result.issues)}`);
   return result.provider as ProviderDefinition & { revocationUrl: string };
-}
-
-/** A port nothing listens on: bound, noted, closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('TokenClient.revoke (RFC 7009) against a real server', () => {

@@ -1,6 +1,6 @@
 import { constants, generateKeyPairSync, verify } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort as closedPort } from '@evergreen/test-support/free-port';
 import { afterEach, describe, it, expect } from 'vitest';
 import { Agent, MockAgent } from 'undici';
 import {
@@ -70,15 +70,6 @@ const policy = { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 };
 function response(reply: TokenEndpointReply): Extract<TokenEndpointReply, { kind: 'response' }> {
   if (reply.kind !== 'response') throw new Error(`expected a response, got ${JSON.stringify(reply)}`);
   return reply;
-}
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('TokenClient against the fake provider', () => {

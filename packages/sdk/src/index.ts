@@ -13,13 +13,7 @@ export {
 } from './evergreen.ts';
 export type { Revocation } from './revoke-grant.ts';
 export type { TokenOptions } from './on-demand.ts';
-export {
-  NeedsReauthError,
-  DisconnectedError,
-  RefreshFailedError,
-  TokenTimeoutError,
-  AmbiguousConnectionError,
-} from './errors.ts';
+export * from './errors.ts'; // the SDK's own errors, every one
 export type { ConnectionRef } from './connection-ref.ts';
 export { createRemoteEvergreen, type RemoteOptions } from './remote/remote-evergreen.ts';
 export { ApiError, ApiAuthError, ApiRateLimitedError, NotAvailableRemotelyError } from './remote/remote-errors.ts';
