@@ -3,7 +3,6 @@ import { safeError } from '@evergreen/log';
 import { createEvergreen, type Evergreen } from '@evergreen/sdk';
 import { ConnectionDirectory } from '@evergreen/store';
 import type { EvergreenParts } from '@evergreen/wiring';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -21,7 +20,7 @@ import { keyRateLimiter, type KeyRateLimits } from './key-rate-limiter.ts';
 import { problem, PROBLEM_CONTENT_TYPE, toProblemReply, type ProblemReply } from './problem.ts';
 import { connectionRoutes } from './routes/connection-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
-import { API_HELMET_OPTIONS } from './security-headers.ts';
+import { API_HELMET_OPTIONS, helmetHeaders } from './security-headers.ts';
 import { passThrough, validateRequest } from './validate-request.ts';
 import type { TokenReadObserver } from './token-reads.ts';
 
@@ -65,12 +64,13 @@ export function buildApi(options: BuildApiOptions): FastifyInstance {
     routerOptions: { maxParamLength: 256 },
   });
   if (options.evergreen === undefined) app.addHook('onClose', async () => evergreen.close());
+  if (rateLimiter) app.addHook('onClose', async () => rateLimiter.close());
 
-  // helmet first: its onRequest hook then runs before authentication's, so refusals carry its headers too.
-  app.register(helmet, API_HELMET_OPTIONS);
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store');
-    return payload;
+  // First, so that refusals carry them too. Cache-Control: no-store on every answer, not only tokens' (RFC 6749 §5.1).
+  const answerHeaders = { ...helmetHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(answerHeaders);
+    done();
   });
   app.register(authenticatePlugin, { verifier, rateLimiter, publicPrefix: DOCS_PREFIX });
 

@@ -1,7 +1,7 @@
 import { ConnectionNotFoundError, isLive, type ProviderDefinition } from '@evergreen/core';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { RefreshEngine } from '@evergreen/refresh';
-import type { ConnectionStore, StoredConnection } from '@evergreen/store';
+import type { AccessRow, ConnectionStore, StoredConnection } from '@evergreen/store';
 import { DisconnectedError, NeedsReauthError, RefreshFailedError, TokenTimeoutError } from './errors.ts';
 
 export interface OnDemandDeps {
@@ -39,8 +39,8 @@ export class OnDemandTokens {
   }
 
   /** The row holding a valid access token (never null in the result), refreshed first when it would not last. */
-  async validRow(connectionId: string, options: TokenOptions = {}): Promise<StoredConnection> {
-    const row = await this.#load(connectionId);
+  async validRow(connectionId: string, options: TokenOptions = {}): Promise<AccessRow> {
+    const row = await this.#loadAccess(connectionId);
     const minValidityMs = this.#minValidityMs(row, options);
     if (isValid(row, minValidityMs)) return row;
     return this.#singleFlight(connectionId, minValidityMs, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -54,7 +54,7 @@ export class OnDemandTokens {
 
   /** After a 401 with `staleToken`: refresh unless the stored token has already moved on. */
   async replaceToken(connectionId: string, staleToken: string, options: TokenOptions = {}): Promise<string> {
-    const row = await this.#load(connectionId);
+    const row = await this.#loadAccess(connectionId);
     if (row.accessToken !== null && row.accessToken !== staleToken && isValid(row, this.#minValidityMs(row, options))) {
       return row.accessToken;
     }
@@ -154,22 +154,31 @@ export class OnDemandTokens {
   }
 
   async #load(connectionId: string): Promise<StoredConnection> {
-    const row = await this.#d.store.find(connectionId);
-    if (!row) throw new ConnectionNotFoundError(connectionId);
-    if (row.status === 'needs_reauth') throw new NeedsReauthError(connectionId);
-    if (row.status === 'disconnected') throw new DisconnectedError(connectionId);
-    if (row.status === 'error') throw new RefreshFailedError(connectionId, row.lastRefreshReason ?? 'error', false);
-    if (!isLive(row.status)) throw new RefreshFailedError(connectionId, row.status, false);
-    return row;
+    return usable(connectionId, await this.#d.store.find(connectionId));
   }
 
-  #minValidityMs(row: StoredConnection, options: TokenOptions): number {
+  /** What a read needs; the whole row (refresh token decrypted) only once a refresh is due. */
+  async #loadAccess(connectionId: string): Promise<AccessRow> {
+    return usable(connectionId, await this.#d.store.findAccess(connectionId));
+  }
+
+  #minValidityMs(row: AccessRow, options: TokenOptions): number {
     if (options.minValiditySeconds !== undefined) return options.minValiditySeconds * 1_000;
     return (this.#d.providers.get(row.provider)?.refreshBufferSeconds ?? 300) * 1_000;
   }
 }
 
-function isValid(row: StoredConnection, minValidityMs: number): boolean {
+/** The row, if a token can be had from it; else the error that says why not. */
+function usable<T extends AccessRow>(connectionId: string, row: T | null): T {
+  if (!row) throw new ConnectionNotFoundError(connectionId);
+  if (row.status === 'needs_reauth') throw new NeedsReauthError(connectionId);
+  if (row.status === 'disconnected') throw new DisconnectedError(connectionId);
+  if (row.status === 'error') throw new RefreshFailedError(connectionId, row.lastRefreshReason ?? 'error', false);
+  if (!isLive(row.status)) throw new RefreshFailedError(connectionId, row.status, false);
+  return row;
+}
+
+function isValid(row: AccessRow, minValidityMs: number): boolean {
   if (row.accessToken === null) return false;
   return row.expiresAt === null || row.expiresAt.getTime() - Date.now() >= minValidityMs;
 }

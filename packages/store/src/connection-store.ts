@@ -18,7 +18,14 @@ import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { KeyUsage, KeyUsageRecorder, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
 import { executePrepared } from './prepared.ts';
-import { openRow, type ConnectionRow, type StoredConnection } from './stored-connection.ts';
+import {
+  openAccess,
+  openRow,
+  type AccessColumns,
+  type AccessRow,
+  type ConnectionRow,
+  type StoredConnection,
+} from './stored-connection.ts';
 import { connections } from './schema.ts';
 
 export interface UpsertConnection {
@@ -229,6 +236,18 @@ export class ConnectionStore {
         last_refresh_reason
       from connections where id = ${id}`;
     return row ? openRow(row, this.#keyring) : null;
+  }
+
+  /**
+   * The access token and what judges it, for a token read: one decryption instead of up to four, and the refresh
+   * token never leaves its ciphertext on the read path.
+   */
+  async findAccess(id: string): Promise<AccessRow | null> {
+    const [row] = await this.#db.$client<AccessColumns[]>`
+      select id, owner_id, provider, access_token, array_to_json(scopes) as scopes, expires_at, status,
+        last_refresh_reason
+      from connections where id = ${id}`;
+    return row ? openAccess(row, this.#keyring) : null;
   }
 
   /** Persists a provider's answer: one statement, compare-and-set on version, audit row included. */

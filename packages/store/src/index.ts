@@ -10,7 +10,7 @@ export {
   type WriteResult,
   type ScheduleRow,
 } from './connection-store.ts';
-export type { StoredConnection } from './stored-connection.ts';
+export type { AccessRow, StoredConnection } from './stored-connection.ts';
 export { ConnectionCounts, type StatusCount, type ExpiringCount } from './connection-counts.ts';
 export { ConnectionDirectory, type ConnectionFilter, type ConnectionPage } from './connection-directory.ts';
 export {

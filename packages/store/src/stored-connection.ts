@@ -24,6 +24,17 @@ export interface StoredConnection {
   lastRefreshReason: string | null;
 }
 
+/** What a token read needs: the access token alone decrypted, the refresh token and credentials left sealed. */
+export type AccessRow = Pick<
+  StoredConnection,
+  'id' | 'ownerId' | 'provider' | 'accessToken' | 'scopes' | 'expiresAt' | 'status' | 'lastRefreshReason'
+>;
+
+export type AccessColumns = Pick<
+  ConnectionRow,
+  'id' | 'owner_id' | 'provider' | 'access_token' | 'scopes' | 'expires_at' | 'status' | 'last_refresh_reason'
+>;
+
 /**
  * The columns `find` reads, as postgres.js returns them under drizzle: drizzle turns off postgres.js's timestamp
  * parsing (it maps them itself), so timestamps arrive as Postgres's text; jsonb is parsed; int8 is read as text.
@@ -78,6 +89,20 @@ export function openRow(row: ConnectionRow, keyring: Keyring): StoredConnection 
     consecutiveFailures: row.consecutive_failures,
     version: Number(row.version),
     lastRefreshAt: toDate(row.last_refresh_at),
+    lastRefreshReason: row.last_refresh_reason,
+  };
+}
+
+/** A row `findAccess` read, its access token decrypted. */
+export function openAccess(row: AccessColumns, keyring: Keyring): AccessRow {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    provider: row.provider,
+    accessToken: row.access_token === null ? null : keyring.decrypt(row.access_token, tokenAad(row.id, 'access_token')),
+    scopes: row.scopes,
+    expiresAt: toDate(row.expires_at),
+    status: row.status as ConnectionStatus,
     lastRefreshReason: row.last_refresh_reason,
   };
 }
