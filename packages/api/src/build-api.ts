@@ -64,7 +64,7 @@ export function buildApi(options: BuildApiOptions): FastifyInstance {
     routerOptions: { maxParamLength: 256 },
   });
   if (options.evergreen === undefined) app.addHook('onClose', async () => evergreen.close());
-  if (rateLimiter) app.addHook('onClose', async () => rateLimiter.close());
+  if (rateLimiter) app.addHook('onClose', (_app, done) => (rateLimiter.close(), done()));
 
   // First, so that refusals carry them too. Cache-Control: no-store on every answer, not only tokens' (RFC 6749 §5.1).
   const answerHeaders = { ...helmetHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' };
