@@ -31,7 +31,7 @@ export function helmetHeaders(options: HelmetOptions): Readonly<Record<string, s
     },
   };
   helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error instanceof Error ? error : new Error(String(error));
+    if (error) throw error instanceof Error ? error : new Error('helmet refused its options');
   });
   return headers;
 }
