@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { until } from '@evergreen/test-support/until';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFixture, auth, KEYS, type ApiFixture } from './api-fixture.ts';
 
@@ -67,6 +68,24 @@ describe('disconnect with revocation', () => {
     const retry = await refreshAtProvider(fx.acme.tokenUrl, grant.refreshToken);
     expect(retry.status).toBe(400);
     expect(retry.body.error).toBe('invalid_grant');
+  });
+
+  it('waits for a refresh in flight and revokes the refresh token it left, not the one it rotated away', async () => {
+    const { grant, connectionId } = await connect('acme', 'revoke-in-flight');
+    // The provider rotates at once but answers 800 ms later: the refresh holds the connection's lock meanwhile.
+    fx.acme.injectFaults([{ kind: 'delay', ms: 800 }]);
+    const refresh = call('POST', `/v1/connections/${connectionId}/refresh`);
+    await until(() => fx.acme.requests.some((r) => r.grantId === grant.grantId && r.fault === 'delay'), {
+      what: 'the delayed refresh at the provider',
+    });
+    const res = await call('DELETE', `/v1/connections/${connectionId}?revoke=true`);
+    expect((await refresh).statusCode).toBe(200);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'disconnected', revoked: true });
+    const rotated = fx.acme.grant(grant.grantId)!.currentRefreshToken;
+    expect(rotated).not.toBe(grant.refreshToken);
+    expect(fx.acme.revocations.at(-1)).toMatchObject({ tokenPresented: rotated, outcome: 'revoked' });
+    expect(fx.acme.grant(grant.grantId)?.revoked).toBe(true);
   });
 
   it('a provider without a revocation endpoint: disconnected, revoked false, reason no_endpoint', async () => {

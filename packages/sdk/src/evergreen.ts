@@ -19,6 +19,7 @@ import { OnDemandTokens, type TokenOptions } from './on-demand.ts';
 import { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
 import { createRemoteEvergreen, remoteOptionsFromEnv, type RemoteOptions } from './remote/remote-evergreen.ts';
 import { revokeGrant, type Revocation } from './revoke-grant.ts';
+import { whileLocked } from './while-locked.ts';
 
 export interface EvergreenOptions {
   /**
@@ -150,6 +151,11 @@ export interface Evergreen {
    */
   subscribe(handler: EventHandler, options?: { kinds?: readonly EventKind[] }): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** The lock a revoke holds lives as long as a refresh's; it waits at most that long for one in flight. */
+function revokeLockTiming(config: EvergreenConfig): { ttlMs: number; waitMs: number } {
+  return { ttlMs: config.refresh.lockTtlMs, waitMs: config.refresh.lockTtlMs };
 }
 
 /**
@@ -345,13 +351,20 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
   ): Promise<DisconnectResult> {
     await ready();
     let revocation: Revocation | undefined;
+    let view: ConnectionView | null;
     if (disconnectOptions.revoke === true) {
-      // Decrypted before the wipe: afterwards nothing is left to revoke.
-      const row = await store.find(connectionId);
-      if (!row) throw new ConnectionNotFoundError(connectionId);
-      revocation = await revokeGrant({ tokens: parts.tokens, log }, providers.get(row.provider), row);
+      // Under the refresh lock: a refresh in flight would otherwise rotate the refresh token being revoked, and the
+      // new one would outlive the disconnect at the provider. Read before the wipe: afterwards nothing is left.
+      view = await whileLocked(parts.producer.lock, connectionId, revokeLockTiming(config), async (locked) => {
+        const row = await store.find(connectionId);
+        if (!row) throw new ConnectionNotFoundError(connectionId);
+        if (!locked) log.warn({ connection: connectionId }, 'revoking without the connection lock');
+        revocation = await revokeGrant({ tokens: parts.tokens, log }, providers.get(row.provider), row);
+        return store.disconnect(connectionId);
+      });
+    } else {
+      view = await store.disconnect(connectionId);
     }
-    const view = await store.disconnect(connectionId);
     if (!view) throw new ConnectionNotFoundError(connectionId);
     await queues.unschedule(view.provider, connectionId).catch((error: unknown) => {
       // A job left behind finds the row disconnected and ends itself.
