@@ -15,21 +15,24 @@ export async function whileLocked<T>(
   options: { ttlMs: number; waitMs: number },
   fn: (locked: boolean) => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + options.waitMs;
-  let held: HeldLock | null = null;
-  try {
-    for (;;) {
-      held = await lock.acquire(connectionId, options.ttlMs);
-      if (held || Date.now() >= deadline) break;
-      const remaining = await lock.remainingMs(connectionId);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(1, remaining))));
-    }
-  } catch {
-    held = null;
-  }
+  const held = await acquireWithin(lock, connectionId, options).catch(() => null);
   try {
     return await fn(held !== null);
   } finally {
     if (held) await lock.release(held).catch(() => false);
+  }
+}
+
+async function acquireWithin(
+  lock: Pick<ConnectionLock, 'acquire' | 'remainingMs'>,
+  connectionId: string,
+  options: { ttlMs: number; waitMs: number },
+): Promise<HeldLock | null> {
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    const held = await lock.acquire(connectionId, options.ttlMs);
+    if (held || Date.now() >= deadline) return held;
+    const remaining = await lock.remainingMs(connectionId);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(1, remaining))));
   }
 }
