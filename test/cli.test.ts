@@ -15,7 +15,7 @@ describe('the evergreen command', () => {
   let f: ProviderStack;
 
   beforeAll(async () => {
-    f = await startProviderStack(sandbox);
+    f = await startProviderStack(sandbox, { revokes: true });
   });
 
   afterAll(() => f?.close());
@@ -45,6 +45,22 @@ describe('the evergreen command', () => {
     expect(JSON.parse(gone.out)).toMatchObject({ connectionId, status: 'disconnected' });
     const all = shown.out + refreshed.out + gone.out + shown.err + refreshed.err + gone.err;
     for (const token of f.provider.allIssuedTokens()) expect(all.includes(token)).toBe(false);
+  });
+
+  it('connections disconnect --revoke revokes the grant at the provider first', async () => {
+    const grant = f.provider.issue();
+    const { connectionId } = await f.stack.evergreen.enqueueConnection({
+      ownerId: 'cli-revoke',
+      provider: 'acme',
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresIn: 3600,
+    });
+    const gone = await evergreen(['connections', 'disconnect', connectionId, '--revoke'], sandbox.env());
+    expect(gone.code).toBe(0);
+    expect(JSON.parse(gone.out)).toMatchObject({ connectionId, status: 'disconnected', revocation: { revoked: true } });
+    expect(f.provider.grant(grant.grantId)?.revoked).toBe(true);
+    expect(gone.out + gone.err).not.toContain(grant.refreshToken);
   });
 
   it('keys rotate moves every secret to the new current key', async () => {

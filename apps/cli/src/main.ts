@@ -35,7 +35,9 @@ const USAGE = `usage: evergreen <command>
                                     one page of connections, without secrets
   connections show <id>             a connection, without secrets
   connections refresh <id>          refresh it now
-  connections disconnect <id>       remove its job, wipe its tokens, keep its history
+  connections disconnect <id> [--revoke]
+                                    remove its job, wipe its tokens, keep its history; --revoke first revokes the
+                                    grant at the provider (RFC 7009) where it has a revocation endpoint
   api-keys create --name NAME --scopes S1,S2 [--providers P1,P2] [--json]
                                     a new API key for the api role, printed once (scopes: ${API_KEY_SCOPES.join(', ')};
                                     --providers confines it to those providers' connections)
@@ -88,6 +90,7 @@ function parseArguments(argv: string[]) {
         scopes: { type: 'string' },
         providers: { type: 'string' },
         json: { type: 'boolean' },
+        revoke: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -256,7 +259,7 @@ async function otherCommands(
     try {
       if (sub === 'show') print(await evergreen.getConnection(id));
       else if (sub === 'refresh') print(await evergreen.forceRefresh(id));
-      else print(await evergreen.disconnect(id));
+      else print(await evergreen.disconnect(id, { revoke: values.revoke === true }));
       return 0;
     } finally {
       await evergreen.close();

@@ -18,6 +18,8 @@ export interface ProviderStackOptions {
   provider?: FakeProviderOptions;
   /** Roles run in this process; none (a producer only) when not given. */
   roles?: Role[];
+  /** The entry names the provider's revocation endpoint (RFC 7009). */
+  revokes?: boolean;
 }
 
 /** Takes over `sandbox`: its `close()`, or a failed start, drops it. */
@@ -25,7 +27,13 @@ export async function startProviderStack(sandbox: Sandbox, options: ProviderStac
   const provider = await FakeProvider.start(options.provider);
   let stack: Stack;
   try {
-    sandbox.useProviders([{ id: options.id ?? 'acme', tokenUrl: provider.tokenUrl }]);
+    sandbox.useProviders([
+      {
+        id: options.id ?? 'acme',
+        tokenUrl: provider.tokenUrl,
+        ...(options.revokes && { revocationUrl: provider.revocationUrl }),
+      },
+    ]);
     stack = await startStack(sandbox, options.roles ? { roles: options.roles } : {});
   } catch (error) {
     await provider.close();
