@@ -11,6 +11,7 @@ import {
   NeedsReauthError,
   NotAvailableRemotelyError,
   RefreshFailedError,
+  TokenTimeoutError,
   type Evergreen,
 } from '@evergreen/sdk';
 import { LogCapture } from '@evergreen/test-support/log-capture';
@@ -216,6 +217,24 @@ describe('the remote SDK', () => {
     const lasting = await remote.forceRefresh(connectionId).catch((e: unknown) => e);
     expect(lasting).toBeInstanceOf(RefreshFailedError);
     expect(lasting).toMatchObject({ retryable: false, reason: 'invalid_client' });
+  });
+
+  it("tells the server its timeout: the api stops waiting by then and answers ERR_TOKEN_TIMEOUT itself", async () => {
+    const { connectionId } = await remote.enqueueConnection(grantFor('remote-timeout', 600));
+    // Another holder keeps the connection's refresh lock: a reader that needs a refresh waits for it.
+    await ps.sandbox.redis.set(`${ps.sandbox.prefix}:lock:${connectionId}`, 'elsewhere', 'PX', 20_000);
+    try {
+      const error = await remote
+        .getValidToken(connectionId, { minValiditySeconds: 3600, timeoutMs: 400 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenTimeoutError);
+      // The api answered it (the client alone would have given up 2 s later, with no answer to log).
+      expect(logs.events('token read')).toContainEqual(
+        expect.objectContaining({ connection: connectionId, outcome: 'ERR_TOKEN_TIMEOUT' }),
+      );
+    } finally {
+      await ps.sandbox.redis.del(`${ps.sandbox.prefix}:lock:${connectionId}`);
+    }
   });
 
   it('refuses subscribe with a typed error', async () => {

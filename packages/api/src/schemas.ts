@@ -27,7 +27,26 @@ const minValiditySeconds = z
     "The token must stay valid this long; it is refreshed first when it would not. Default: the provider's buffer.",
   );
 
-export const tokenQuery = z.strictObject({ minValiditySeconds });
+/** The SDK's own default: a caller that wants longer asks for it. */
+export const MAX_TIMEOUT_MS = 120_000;
+
+const timeoutMs = z
+  .preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(1, 'must be at least 1')
+      .max(MAX_TIMEOUT_MS, `must be at most ${MAX_TIMEOUT_MS}`)
+      .optional(),
+  )
+  .describe(
+    'The longest the call may wait for a refresh, its own or one in flight elsewhere (default 30000); past it the ' +
+      'answer is 503 ERR_TOKEN_TIMEOUT.',
+  );
+
+export const tokenQuery = z.strictObject({ minValiditySeconds, timeoutMs });
+export const refreshQuery = z.strictObject({ timeoutMs });
 
 const required = (what: string) =>
   z
@@ -40,6 +59,7 @@ export const tokenByOwnerQuery = z.strictObject({
   ownerId: required('The owner the connection was enqueued for.'),
   provider: required('The provider id.'),
   minValiditySeconds,
+  timeoutMs,
 });
 
 /** enqueueConnection's input, as core checks it (the checks across fields follow in the SDK). */

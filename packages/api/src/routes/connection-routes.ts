@@ -18,6 +18,7 @@ import {
   listQuery,
   metadataPatchBody,
   problemResponses,
+  refreshQuery,
 } from '../schemas.ts';
 import { connectionParams } from '@evergreen/operator';
 
@@ -142,12 +143,14 @@ export function connectionRoutes(options: ConnectionRoutesOptions): FastifyPlugi
           summary: 'Refresh the token now, under the connection lock',
           tags: ['connections'],
           params: connectionParams,
+          querystring: refreshQuery,
           response: { 200: connectionViewSchema, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503) },
         },
       },
       async (request) => {
         await access.check(keyOf(request), request.params.id);
-        return evergreen.forceRefresh(request.params.id);
+        const { timeoutMs } = request.query;
+        return evergreen.forceRefresh(request.params.id, timeoutMs === undefined ? {} : { timeoutMs });
       },
     );
 

@@ -51,8 +51,12 @@ export function tokenRoutes(options: TokenRoutesOptions): FastifyPluginCallbackZ
     }
   }
 
-  const tokenOptions = (minValiditySeconds: number | undefined): TokenOptions =>
-    minValiditySeconds === undefined ? {} : { minValiditySeconds };
+  const tokenOptions = (query: { minValiditySeconds?: number | undefined; timeoutMs?: number | undefined }) => {
+    const options: TokenOptions = {};
+    if (query.minValiditySeconds !== undefined) options.minValiditySeconds = query.minValiditySeconds;
+    if (query.timeoutMs !== undefined) options.timeoutMs = query.timeoutMs;
+    return options;
+  };
 
   return (app, _options, done) => {
     app.get(
@@ -72,7 +76,7 @@ export function tokenRoutes(options: TokenRoutesOptions): FastifyPluginCallbackZ
         const { id } = request.params;
         return read(request.log, principal, { connectionId: id }, async () => {
           await access.check(principal, id);
-          return evergreen.getValidToken(id, tokenOptions(request.query.minValiditySeconds));
+          return evergreen.getValidToken(id, tokenOptions(request.query));
         });
       },
     );
@@ -93,7 +97,7 @@ export function tokenRoutes(options: TokenRoutesOptions): FastifyPluginCallbackZ
       },
       async (request) => {
         const principal = request.principal as ApiPrincipal;
-        const { ownerId, provider, minValiditySeconds } = request.query;
+        const { ownerId, provider } = request.query;
         const target: { connectionId: string | null } = { connectionId: null };
         return read(request.log, principal, target, async () => {
           // The same 404 as an unknown connection, whether nothing matches or the key does not see the provider.
@@ -103,7 +107,7 @@ export function tokenRoutes(options: TokenRoutesOptions): FastifyPluginCallbackZ
           if (page.items.length === 0) throw missing;
           if (page.items.length > 1) throw new AmbiguousConnectionError();
           target.connectionId = page.items[0]!.connectionId;
-          return evergreen.getValidToken(target.connectionId, tokenOptions(minValiditySeconds));
+          return evergreen.getValidToken(target.connectionId, tokenOptions(request.query));
         });
       },
     );

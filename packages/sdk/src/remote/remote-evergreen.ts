@@ -43,7 +43,15 @@ interface Call {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   context: CallContext;
+  /**
+   * The server is told the call's timeout (`timeoutMs` in the query) and stops waiting for a refresh by then; the
+   * client then waits a little longer, so the server's own 503 ERR_TOKEN_TIMEOUT (or its token) arrives first.
+   */
+  serverBounded?: boolean;
 }
+
+/** How much longer than the server's bound the client waits: the answer's way back. */
+const SERVER_BOUND_GRACE_MS = 2_000;
 
 /** The same client as the direct mode's, over the api role's /v1 routes (docs/api.md). */
 export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
@@ -68,7 +76,7 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
         method: c.method,
         headers,
         ...(c.body !== undefined && { body: JSON.stringify(c.body) }),
-        signal: AbortSignal.timeout(c.context.timeoutMs),
+        signal: AbortSignal.timeout(c.context.timeoutMs + (c.serverBounded ? SERVER_BOUND_GRACE_MS : 0)),
       });
     } catch (error) {
       if (error instanceof Error && error.name === 'TimeoutError') {
@@ -101,22 +109,41 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
         ? {
             method: 'GET',
             path: `${id(ref)}/token`,
-            query: { minValiditySeconds },
+            query: { minValiditySeconds, timeoutMs: serverTimeout(timeoutMs) },
             context: ctx('getValidAccessToken', ref, timeoutMs),
+            serverBounded: true,
           }
         : {
             method: 'GET',
             path: '/tokens',
-            query: { ownerId: ref.ownerId, provider: ref.provider, minValiditySeconds },
+            query: {
+              ownerId: ref.ownerId,
+              provider: ref.provider,
+              minValiditySeconds,
+              timeoutMs: serverTimeout(timeoutMs),
+            },
             context: ctx('getValidAccessToken', ref, timeoutMs),
+            serverBounded: true,
           },
     );
     return { ...body, expiresAt: dateOrNull(body.expiresAt) };
   }
 
   async function forceRefresh(connectionId: string, o: Pick<TokenOptions, 'timeoutMs'> = {}): Promise<ConnectionView> {
-    const c = ctx('forceRefresh', connectionId, o.timeoutMs ?? defaultTimeoutMs);
-    return view((await call<WireView>({ method: 'POST', path: `${id(connectionId)}/refresh`, context: c })).body);
+    const timeoutMs = o.timeoutMs ?? defaultTimeoutMs;
+    const context = ctx('forceRefresh', connectionId, timeoutMs);
+    const path = `${id(connectionId)}/refresh`;
+    return view(
+      (
+        await call<WireView>({
+          method: 'POST',
+          path,
+          query: { timeoutMs: serverTimeout(timeoutMs) },
+          context,
+          serverBounded: true,
+        })
+      ).body,
+    );
   }
 
   async function enqueueConnection(input: EnqueueConnectionInput): Promise<EnqueueConnectionResult> {
@@ -317,4 +344,9 @@ function view(v: WireView): ConnectionView {
     createdAt: new Date(v.createdAt),
     updatedAt: new Date(v.updatedAt),
   };
+}
+
+/** The api's bound on `timeoutMs` (its MAX_TIMEOUT_MS): a longer client timeout still waits, the server no longer. */
+function serverTimeout(timeoutMs: number): number {
+  return Math.min(Math.max(1, Math.round(timeoutMs)), 120_000);
 }
