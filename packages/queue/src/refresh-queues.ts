@@ -87,14 +87,14 @@ export class RefreshQueues {
    */
   async schedule(provider: string, connectionId: string, runAt: number, now = Date.now()): Promise<ScheduleResult> {
     const queue = this.queue(provider);
-    const delay = Math.max(0, Math.round(runAt - now));
     const state = await queue.getJobState(connectionId);
     switch (state) {
       case 'delayed':
         try {
           const job = await queue.getJob(connectionId);
           if (job) {
-            await job.changeDelay(delay);
+            // From the time it is sent: the state and job reads above took round trips of their own.
+            await job.changeDelay(Math.max(0, Math.round(runAt - Date.now())));
             return 'moved';
           }
         } catch {
