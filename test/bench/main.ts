@@ -67,7 +67,6 @@ const throughputPlan: ThroughputPlan = quick
       warmupMs: 1_500,
       windowMs: 2_500,
       durableWriteSeconds: 3,
-      noopBacklog: 15_000,
       initialBacklog: 3_000,
     }
   : {
@@ -75,7 +74,6 @@ const throughputPlan: ThroughputPlan = quick
       warmupMs: 3_000,
       windowMs: 8_000,
       durableWriteSeconds: 8,
-      noopBacklog: 40_000,
       initialBacklog: 8_000,
     };
 if (values.levels) throughputPlan.levels = values.levels.split(',').map(Number);

@@ -19,6 +19,7 @@ import { measureLateness, type LatenessResult } from './lateness.ts';
 import { noopQueueThroughput, type NoopQueueResult } from './noop-queue.ts';
 import { BENCH_PROVIDER, inputFor, issueGrants, seedDueBacklog } from './population.ts';
 import { refreshThroughput, type RefreshThroughputResult } from './refresh-throughput.ts';
+import { tokenExchangeThroughput, type TokenExchangeResult } from './token-exchange.ts';
 import { tokenReads, type TokenReadResult } from './token-read.ts';
 
 export interface Services {
@@ -84,6 +85,8 @@ export interface ThroughputLevel {
   refresh: RefreshThroughputResult;
   durableWrite: DurableWriteResult;
   noopQueue: NoopQueueResult;
+  /** Absent in runs stored before issue 21 measured it. */
+  tokenExchange?: TokenExchangeResult;
 }
 
 export interface ThroughputPlan {
@@ -91,7 +94,6 @@ export interface ThroughputPlan {
   warmupMs: number;
   windowMs: number;
   durableWriteSeconds: number;
-  noopBacklog: number;
   initialBacklog: number;
   nodeOptions?: (concurrency: number) => readonly string[];
 }
@@ -107,12 +109,16 @@ export async function throughputScenario(services: Services, plan: ThroughputPla
       services.progress(`throughput: concurrency ${concurrency}`);
       const durableWrite = await durable.measure(concurrency, plan.durableWriteSeconds);
       services.progress(`  durable write: ${durableWrite.updatesPerSecond.toFixed(0)} UPDATE/s (${durableWrite.tool})`);
-      const noopQueue = await noopQueueThroughput(sandbox, concurrency, {
-        warmupMs: 1_000,
-        windowMs: Math.max(2_000, plan.windowMs / 2),
-        backlog: plan.noopBacklog,
-      });
-      services.progress(`  no-op BullMQ: ${noopQueue.jobsPerSecond.toFixed(0)} jobs/s`);
+      const partWindow = { warmupMs: 1_000, windowMs: Math.max(2_000, plan.windowMs / 2) };
+      const noopQueue = await noopQueueThroughput(sandbox, concurrency, partWindow);
+      services.progress(
+        `  no-op BullMQ: ${noopQueue.jobsPerSecond.toFixed(0)} jobs/s (backlog ${noopQueue.backlog}, ${noopQueue.backlogLeft} left)`,
+      );
+      if (noopQueue.backlogLeft === 0) services.progress('  warning: the no-op backlog ran dry inside the window');
+      const tokenExchange = await tokenExchangeThroughput(provider, concurrency, partWindow);
+      services.progress(
+        `  token exchange: ${tokenExchange.requestsPerSecond.toFixed(0)} requests/s (${tokenExchange.failed} failed)`,
+      );
       const needed = Math.ceil(Math.max(lastRate * 2, 200) * ((plan.warmupMs + plan.windowMs) / 1_000 + 8));
       await topUp(sandbox, evergreen, provider, needed, services.progress);
       const refresh = await refreshThroughput(sandbox, {
@@ -129,7 +135,7 @@ export async function throughputScenario(services: Services, plan: ThroughputPla
         `  refresh: ${refresh.refreshesPerSecond.toFixed(0)}/s, rss ${(refresh.workerMaxRssBytes / 2 ** 20).toFixed(0)} MiB, cpu ${JSON.stringify(refresh.cpu.cores)}`,
       );
       if (refresh.backlogLeft === 0) services.progress('  warning: the backlog ran dry inside the window');
-      levels.push({ concurrency, refresh, durableWrite, noopQueue });
+      levels.push({ concurrency, refresh, durableWrite, noopQueue, tokenExchange });
     }
     return levels;
   } finally {
