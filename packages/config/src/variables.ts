@@ -161,7 +161,7 @@ export const VARIABLES = [
     kind: 'string',
     default: null,
     description:
-      'Connect flow: comma-separated URL prefixes a session\'s `returnTo` must start with (same origin, path under the prefix); no other address is ever redirected to.',
+      "Connect flow: comma-separated URL prefixes a session's `returnTo` must start with (same origin, path under the prefix); no other address is ever redirected to.",
   },
   {
     name: 'EVERGREEN_OTEL_EXPORTER_URL',

@@ -5,7 +5,7 @@ export function callbackPage(title: string, message: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">
+<body>
 <h1>${escape(title)}</h1><p>${escape(message)}</p></body></html>
 `;
 }

@@ -84,7 +84,7 @@ export type CallbackAnswer =
   /** 303 to the session's returnTo, with `connectionId` and `status`, or `error` and `error_code`. */
   | { kind: 'redirect'; location: string; outcome: 'connected' | ConnectErrorCode }
   /** No session to go back to (no state, an unknown one, a replay): a page saying so; nothing changed. */
-  | { kind: 'page'; status: number; title: string; message: string };
+  | { kind: 'page'; status: 400; title: string; message: string };
 
 /** Messages for the `error` parameter: what a person reads; `error_code` is for programs. */
 const ERROR_TEXT: Record<ConnectErrorCode, string> = {
@@ -256,7 +256,7 @@ export class ConnectFlow {
         connection: stored.connectionId,
         outcome: 'connected',
         reconnected: existing !== null,
-        idToken: identity.claims === null ? 'none' : 'verified',
+        identity: identity.claims === null ? 'none' : 'verified',
       },
       'connect callback',
     );
@@ -317,7 +317,7 @@ export function hashState(state: string): string {
   return createHash('sha256').update(state).digest('hex');
 }
 
-function page(status: number, title: string, message: string): CallbackAnswer {
+function page(status: 400, title: string, message: string): CallbackAnswer {
   return { kind: 'page', status, title, message };
 }
 

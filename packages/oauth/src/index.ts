@@ -22,3 +22,4 @@ export {
   type OidcConfiguration,
   type DiscoveryResult,
 } from './oidc-discovery.ts';
+export { completeFromDiscovery } from './discovered-endpoints.ts';

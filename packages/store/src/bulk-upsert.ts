@@ -12,8 +12,8 @@ export type BulkUpsertResult =
 
 /**
  * Many connections in one statement: every row upserted from a single JSON parameter, with `connection.connected`
- * events for the rows whose status changed and `connection.reconnected` for existing rows marked `reconnect` (published on `feed` once committed). Items without an id first have their
- * (owner, provider) identities looked up in one query, since the id is bound into each ciphertext. Items whose id names
+ * events for the rows whose status changed, and `connection.reconnected` for existing rows marked `reconnect`
+ * (published on `feed` once committed). Items without an id first have their (owner, provider) identities looked up in one query, since the id is bound into each ciphertext. Items whose id names
  * another owner's connection come back as per-item errors. `ConnectionStore.upsertMany` is its public face.
  */
 export async function upsertMany(
@@ -83,7 +83,7 @@ export async function upsertMany(
         select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(
           id text, owner_id text, provider text, keyed_by_owner boolean, access_token text, refresh_token text,
           credentials text, refresh_token_expires_at timestamptz, scopes text[], metadata jsonb, expires_at timestamptz,
-          refresh_at timestamptz)
+          refresh_at timestamptz, reconnect boolean)
       ), before as (
         -- The statement's snapshot, which every part of it shares: each row as it was before this upsert. No FOR
         -- UPDATE: the plan may read this after the upsert has changed the row, and a lock then skips a row the same
