@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
@@ -128,31 +128,33 @@ describe.skipIf(!HAS_CHROMIUM)('the connect flow against oidc-provider, in headl
       cookies: { keys: ['connect-test-cookie-key-0123456789'] },
       jwks: { keys: [{ ...(await exportJWK(signing.privateKey)), kid: 'sig-1', alg: 'RS256', use: 'sig' }] },
     });
-    oidcServer = oidc.listen(oidcPort, '127.0.0.1') as unknown as Server;
+    oidcServer = oidc.listen(oidcPort, '127.0.0.1');
 
     // A token endpoint in front of oidc-provider's that changes one character of each id_token's signature.
     tamperServer = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', async () => {
-        const upstream = await fetch(`${issuer}/token`, {
-          method: 'POST',
-          headers: {
-            'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded',
-            ...(req.headers.authorization && { authorization: req.headers.authorization }),
-          },
-          body,
-        });
-        const answer = (await upstream.json()) as Record<string, unknown>;
-        if (typeof answer.id_token === 'string') {
-          const token = answer.id_token;
-          answer.id_token = token.slice(0, -4) + (token.at(-4) === 'A' ? 'B' : 'A') + token.slice(-3);
-        }
-        res.statusCode = upstream.status;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(answer));
-      });
+      req.on('end', () => void forward(body, req, res));
     });
+    /** Passes the token request on and the answer back, one character of its id_token's signature changed. */
+    const forward = async (body: string, req: IncomingMessage, res: ServerResponse) => {
+      const upstream = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded',
+          ...(req.headers.authorization && { authorization: req.headers.authorization }),
+        },
+        body,
+      });
+      const answer = (await upstream.json()) as Record<string, unknown>;
+      if (typeof answer.id_token === 'string') {
+        const token = answer.id_token;
+        answer.id_token = token.slice(0, -4) + (token.at(-4) === 'A' ? 'B' : 'A') + token.slice(-3);
+      }
+      res.statusCode = upstream.status;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answer));
+    };
     const tamperUrl = `http://127.0.0.1:${await listen(tamperServer)}/token`;
 
     const oidcScopes = { defaultScopes: ['openid', 'offline_access', 'email'], params: { prompt: 'consent' } };

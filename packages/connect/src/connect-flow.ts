@@ -110,7 +110,7 @@ export class ConnectFlow {
     this.#d = deps;
   }
 
-  async start(raw: ConnectSessionInput | unknown): Promise<ConnectSessionStarted> {
+  async start(raw: ConnectSessionInput): Promise<ConnectSessionStarted> {
     const input = parseConnectInput(raw);
     const issues: InputIssue[] = [];
     const redirectUri = this.#redirectUri();

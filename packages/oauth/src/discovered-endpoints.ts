@@ -22,7 +22,7 @@ export async function completeFromDiscovery(
         return;
       }
       const { configuration } = found;
-      const definition = provider as { -readonly [K in keyof ProviderDefinition]: ProviderDefinition[K] };
+      const definition = provider;
       if (definition.tokenUrl === '') definition.tokenUrl = configuration.tokenEndpoint;
       definition.authorizationUrl ??= configuration.authorizationEndpoint;
       definition.revocationUrl ??= configuration.revocationEndpoint;

@@ -302,7 +302,7 @@ describe('built-in quirks', () => {
 
   it('names, for each authorization endpoint, the provider documentation it comes from', () => {
     const source = readFileSync(fileURLToPath(new URL('../src/builtins.ts', import.meta.url)), 'utf8');
-    const blocks = source.split(/\n  \{\n/).slice(1);
+    const blocks = source.split(/\n {2}\{\n/).slice(1);
     const documented = blocks.filter((b) => /authorizationUrl:/.test(b) && /\/\/ https:\/\/[^\s]+/.test(b));
     expect(documented).toHaveLength(INTERACTIVE.length);
   });
