@@ -293,7 +293,6 @@ async function connect(reconnectId: string | undefined, values: Values): Promise
       await evergreen.createConnectSession({
         ownerId: existing?.ownerId ?? (values.owner as string),
         provider: existing?.provider ?? (values.provider as string),
-        ...(existing && { scopes: existing.scopes, metadata: existing.metadata }),
         ...(values.scopes !== undefined && { scopes: values.scopes.split(',').filter((s) => s !== '') }),
         ...(connectionId !== undefined && { connectionId }),
         returnTo,

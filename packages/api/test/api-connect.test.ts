@@ -102,6 +102,22 @@ describe('the connect routes', () => {
     ]);
   });
 
+  it("a reconnect keeps the connection's scopes and metadata unless the session names others", async () => {
+    const { connectionId } = await fx.stack.connect(fx.acme, {
+      ownerId: 'owner-k',
+      provider: 'acme',
+      expiresIn: 3600,
+      scopes: ['files.read'],
+      metadata: { team: 'blue' },
+    });
+    const res = await start(configured, { ownerId: 'owner-k', provider: 'acme', connectionId, returnTo });
+    expect(res.statusCode).toBe(201);
+    expect(new URL(res.json().authorizationUrl).searchParams.get('scope')).toBe('files.read');
+    const [row] = await fx.sandbox
+      .sql`select scopes, metadata from connect_sessions where id = ${res.json().sessionId}`;
+    expect(row).toEqual({ scopes: ['files.read'], metadata: { team: 'blue' } });
+  });
+
   it('needs connections:write, and a key confined to other providers is refused', async () => {
     expect((await start(configured, { ownerId: 'u', provider: 'acme', returnTo }, KEYS.read)).statusCode).toBe(403);
     expect((await start(configured, { ownerId: 'u', provider: 'beta', returnTo }, KEYS.acme)).statusCode).toBe(403);

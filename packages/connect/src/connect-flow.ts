@@ -60,7 +60,13 @@ export interface ConnectFlowDeps {
   config: ConnectConfig;
   classifyPolicy: ClassifyPolicy;
   /** The connection as it stands, for a reconnect (null: no such connection). */
-  findConnection(id: string): Promise<{ ownerId: string; provider: string; status: ConnectionStatus } | null>;
+  findConnection(id: string): Promise<{
+    ownerId: string;
+    provider: string;
+    status: ConnectionStatus;
+    scopes: string[];
+    metadata: Record<string, unknown>;
+  } | null>;
   /** enqueueConnection's path; `reconnect` marks an in-place replacement for the `connection.reconnected` event. */
   store(input: ConnectionToStore, options: { reconnect: boolean }): Promise<{ connectionId: string; status: string }>;
   log: Logger;
@@ -120,6 +126,14 @@ export class ConnectFlow {
         { field: 'provider', reason: `'${input.provider}' is not configured` },
       ]);
     }
+    const existing = input.connectionId === null ? null : await this.#d.findConnection(input.connectionId);
+    if (existing && (existing.ownerId !== input.ownerId || existing.provider !== input.provider)) {
+      issues.push({ field: 'connectionId', reason: 'names a connection of another owner or provider' });
+    }
+    // A reconnect keeps what the connection had (its scopes, the metadata its URLs are made from) unless told otherwise.
+    const metadata = input.metadata ?? existing?.metadata ?? {};
+    const scopes =
+      input.scopes ?? (existing && existing.scopes.length > 0 ? existing.scopes : provider.authorization.defaultScopes);
     const returnProblem = returnUrlProblem(input.returnTo, this.#d.config.returnUrls);
     if (returnProblem) issues.push({ field: 'returnTo', reason: returnProblem });
     if (provider.grant !== 'refresh_token') {
@@ -135,27 +149,20 @@ export class ConnectFlow {
       });
     }
     if (provider.authorizationUrl !== null) {
-      const target = resolveAuthorizationUrl(provider, input.metadata);
+      const target = resolveAuthorizationUrl(provider, metadata);
       if (target && !target.ok) issues.push({ field: target.field, reason: target.reason });
     }
     if (provider.tokenUrl !== '') {
-      const target = resolveTokenUrl(provider, input.metadata);
+      const target = resolveTokenUrl(provider, metadata);
       if (!target.ok)
         issues.push({ field: target.field === 'tokenUrl' ? 'metadata' : target.field, reason: target.reason });
-    }
-    if (input.connectionId !== null && issues.length === 0) {
-      const existing = await this.#d.findConnection(input.connectionId);
-      if (existing && (existing.ownerId !== input.ownerId || existing.provider !== input.provider)) {
-        issues.push({ field: 'connectionId', reason: 'names a connection of another owner or provider' });
-      }
     }
     if (issues.length > 0) throw new InvalidInputError('createConnectSession', issues);
 
     const oidc = await this.#discover(provider);
     const endpoint = provider.authorizationUrl === null ? oidc?.authorizationEndpoint : undefined;
     const authorizationEndpoint =
-      endpoint ?? (resolveAuthorizationUrl(provider, input.metadata) as { ok: true; url: string }).url;
-    const scopes = input.scopes ?? provider.authorization.defaultScopes;
+      endpoint ?? (resolveAuthorizationUrl(provider, metadata) as { ok: true; url: string }).url;
     const state = randomSecret();
     const codeVerifier = provider.authorization.pkce === 'unsupported' ? null : randomSecret();
     const nonce = provider.issuer === null ? null : randomSecret();
@@ -168,7 +175,7 @@ export class ConnectFlow {
       provider: provider.id,
       connectionId: input.connectionId,
       scopes: [...scopes],
-      metadata: input.metadata,
+      metadata,
       returnTo: input.returnTo,
       redirectUri,
       secrets: { codeVerifier, nonce },

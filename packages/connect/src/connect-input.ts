@@ -37,7 +37,8 @@ export interface ParsedConnectInput {
   scopes: string[] | null;
   connectionId: string | null;
   returnTo: string;
-  metadata: Record<string, unknown>;
+  /** null when absent: a reconnect then keeps the connection's own. */
+  metadata: Record<string, unknown> | null;
 }
 
 export function parseConnectInput(raw: unknown, context = 'createConnectSession'): ParsedConnectInput {
@@ -52,14 +53,14 @@ export function parseConnectInput(raw: unknown, context = 'createConnectSession'
     );
   }
   const value = result.data;
-  const metadata = readMetadata(value.metadata ?? {});
-  if (!metadata.ok) throw new InvalidInputError(context, [{ field: 'metadata', reason: metadata.reason }]);
+  const metadata = value.metadata === undefined ? null : readMetadata(value.metadata);
+  if (metadata && !metadata.ok) throw new InvalidInputError(context, [{ field: 'metadata', reason: metadata.reason }]);
   return {
     ownerId: value.ownerId,
     provider: value.provider,
     scopes: value.scopes ?? null,
     connectionId: value.connectionId ?? null,
     returnTo: value.returnTo,
-    metadata: metadata.value,
+    metadata: metadata === null ? null : metadata.value,
   };
 }

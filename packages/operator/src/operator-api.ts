@@ -218,9 +218,8 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
         const session = await evergreen.createConnectSession({
           ownerId: view.ownerId,
           provider: view.provider,
+          // The flow keeps the connection's scopes and metadata for a reconnect.
           connectionId: id,
-          scopes: view.scopes,
-          metadata: view.metadata,
           returnTo,
         });
         return reply.code(201).send(session);
