@@ -45,3 +45,14 @@ export const CONNECT_ERROR_CODES = [
   'store_failed',
 ] as const;
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
+
+/** Messages for the `error` parameter: what a person reads; `error_code` is for programs. */
+export const CONNECT_ERROR_TEXT: Record<ConnectErrorCode, string> = {
+  access_denied: 'The authorization was refused.',
+  provider_error: 'The provider reported an error.',
+  state_expired: 'The connect session expired; start again.',
+  missing_code: 'The provider sent no authorization code.',
+  exchange_failed: 'The authorization code could not be exchanged for tokens.',
+  id_token_invalid: 'The identity token did not verify.',
+  store_failed: 'The connection could not be stored.',
+};

@@ -8,7 +8,6 @@ import {
   type ConnectionStatus,
   type InputIssue,
   type ProviderDefinition,
-  type TokenSet,
 } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import {
@@ -22,7 +21,13 @@ import {
   type TokenClient,
 } from '@evergreen/oauth';
 import type { ConnectSession, ConnectSessions } from '@evergreen/store';
-import { ConnectNotConfiguredError, DiscoveryFailedError, type ConnectErrorCode } from './connect-errors.ts';
+import {
+  CONNECT_ERROR_TEXT,
+  ConnectNotConfiguredError,
+  DiscoveryFailedError,
+  type ConnectErrorCode,
+} from './connect-errors.ts';
+import { connectionOf, type ConnectionToStore } from './connection-of.ts';
 import { parseConnectInput, type ConnectSessionInput } from './connect-input.ts';
 import { returnUrlProblem, withResult } from './return-url.ts';
 
@@ -35,20 +40,6 @@ export interface ConnectConfig {
   publicUrl: string | null;
   /** EVERGREEN_CONNECT_RETURN_URLS: the allow-list of `returnTo` prefixes. */
   returnUrls: readonly string[];
-}
-
-/** What the flow stores once the code is exchanged: enqueueConnection's input, through its own path. */
-export interface ConnectionToStore {
-  connectionId?: string;
-  ownerId: string;
-  provider: string;
-  accessToken: string;
-  refreshToken?: string;
-  expiresIn?: number;
-  expiresAt?: Date;
-  refreshTokenExpiresIn?: number;
-  scopes: string[];
-  metadata: Record<string, unknown>;
 }
 
 export interface ConnectFlowDeps {
@@ -91,17 +82,6 @@ export type CallbackAnswer =
   | { kind: 'redirect'; location: string; outcome: 'connected' | ConnectErrorCode }
   /** No session to go back to (no state, an unknown one, a replay): a page saying so; nothing changed. */
   | { kind: 'page'; status: 400; title: string; message: string };
-
-/** Messages for the `error` parameter: what a person reads; `error_code` is for programs. */
-const ERROR_TEXT: Record<ConnectErrorCode, string> = {
-  access_denied: 'The authorization was refused.',
-  provider_error: 'The provider reported an error.',
-  state_expired: 'The connect session expired; start again.',
-  missing_code: 'The provider sent no authorization code.',
-  exchange_failed: 'The authorization code could not be exchanged for tokens.',
-  id_token_invalid: 'The identity token did not verify.',
-  store_failed: 'The connection could not be stored.',
-};
 
 /**
  * The authorization code flow (RFC 6749 §4.1) with PKCE (RFC 7636, S256) and OpenID Connect id_token checks, over a
@@ -217,7 +197,7 @@ export class ConnectFlow {
       return {
         kind: 'redirect',
         outcome: code,
-        location: withResult(session.returnTo, { error: ERROR_TEXT[code], error_code: code }),
+        location: withResult(session.returnTo, { error: CONNECT_ERROR_TEXT[code], error_code: code }),
       };
     };
     if (consumed.expired) return fail('state_expired');
@@ -326,36 +306,4 @@ export function hashState(state: string): string {
 
 function page(status: 400, title: string, message: string): CallbackAnswer {
   return { kind: 'page', status, title, message };
-}
-
-/**
- * The exchange's answer as enqueueConnection's input: the scopes the provider granted (RFC 6749 §5.1 `scope`, when it
- * says) or those asked for; the id_token's subject and issuer added to the metadata, so the app knows who connected.
- */
-function connectionOf(
-  session: ConnectSession,
-  tokens: TokenSet,
-  claims: Record<string, unknown> | null,
-): ConnectionToStore {
-  const granted = tokens.scope?.split(/[\s,]+/).filter((s) => s.length > 0);
-  const metadata: Record<string, unknown> = { ...session.metadata, ...tokens.metadata };
-  if (claims !== null) {
-    metadata.idTokenSubject = claims.sub;
-    metadata.idTokenIssuer = claims.iss;
-  }
-  return {
-    ...(session.connectionId !== null && { connectionId: session.connectionId }),
-    ownerId: session.ownerId,
-    provider: session.provider,
-    accessToken: tokens.accessToken,
-    ...(tokens.refreshToken !== undefined && { refreshToken: tokens.refreshToken }),
-    ...(tokens.expiresInSeconds !== undefined && { expiresIn: tokens.expiresInSeconds }),
-    ...(tokens.expiresInSeconds === undefined &&
-      tokens.expiresAt !== undefined && { expiresAt: new Date(tokens.expiresAt) }),
-    ...(tokens.refreshTokenExpiresInSeconds !== undefined && {
-      refreshTokenExpiresIn: tokens.refreshTokenExpiresInSeconds,
-    }),
-    scopes: granted && granted.length > 0 ? granted : session.scopes,
-    metadata,
-  };
 }

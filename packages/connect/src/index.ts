@@ -8,7 +8,6 @@ export {
   type ConnectConfig,
   type ConnectFlowDeps,
   type ConnectSessionStarted,
-  type ConnectionToStore,
 } from './connect-flow.ts';
 export {
   CONNECT_SESSION_INPUT_SCHEMA,
@@ -24,3 +23,4 @@ export {
 } from './connect-errors.ts';
 export { returnUrlProblem, withResult } from './return-url.ts';
 export { callbackPage } from './callback-page.ts';
+export type { ConnectionToStore } from './connection-of.ts';
