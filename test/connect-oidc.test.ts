@@ -436,6 +436,13 @@ describe.skipIf(!HAS_CHROMIUM)('the connect flow against oidc-provider, in headl
     expect(await plain.json()).toMatchObject({
       errors: [{ field: 'provider', reason: expect.stringContaining('authorizationUrl') }],
     });
+    // The remote SDK throws the direct mode's typed error, naming the field.
+    await expect(
+      evergreen.createConnectSession({ ownerId: 'u', provider: 'oidc', returnTo: 'https://evil.example/done' }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', issues: [{ field: 'returnTo' }] });
+    await expect(evergreen.completeConnectSession({ state: 'x' })).rejects.toMatchObject({
+      code: 'ERR_NOT_AVAILABLE_REMOTELY',
+    });
     expect(await sandbox.sql`select count(*)::int as n from connect_sessions`).toEqual(before);
   });
 
