@@ -84,6 +84,49 @@ describe('the evergreen command', () => {
     for (const r of rows) expect(Keyring.keyIdOf(r.access_token as string)).toBe('next');
   });
 
+  it('connect and connections reconnect print a connect session; bad input names the option', async () => {
+    sandbox.useProviders([
+      { id: 'acme', tokenUrl: f.provider.tokenUrl, authorizationUrl: `${f.provider.url}/authorize` },
+    ]);
+    const env = sandbox.env({
+      EVERGREEN_PUBLIC_URL: 'https://evergreen.example.com',
+      EVERGREEN_CONNECT_RETURN_URLS: 'https://app.example.com/done',
+    });
+    const started = await evergreen(
+      [
+        'connect',
+        '--owner',
+        'cli-2',
+        '--provider',
+        'acme',
+        '--return-to',
+        'https://app.example.com/done',
+        '--scopes',
+        'a,b',
+      ],
+      env,
+    );
+    expect(started.code, started.err).toBe(0);
+    const url = new URL(JSON.parse(started.out).authorizationUrl);
+    expect(url.searchParams.get('scope')).toBe('a b');
+    expect(url.searchParams.get('redirect_uri')).toBe('https://evergreen.example.com/v1/connect/callback');
+
+    const { connectionId } = await f.stack.connect(f.provider, { ownerId: 'cli-3', provider: 'acme', expiresIn: 3600 });
+    const again = await evergreen(['connections', 'reconnect', connectionId], env);
+    expect(again.code, again.err).toBe(0);
+    const [session] =
+      await sandbox.sql`select connection_id, return_to from connect_sessions where id = ${JSON.parse(again.out).sessionId}`;
+    expect(session).toEqual({ connection_id: connectionId, return_to: 'https://app.example.com/done' });
+
+    const refused = await evergreen(
+      ['connect', '--owner', 'x', '--provider', 'acme', '--return-to', 'https://evil.example.com/'],
+      env,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('returnTo');
+    expect((await evergreen(['connect', '--provider', 'acme'], env)).err).toContain('--owner is required');
+  });
+
   it('connections list pages through connections with filters, and names a bad option', async () => {
     const listed = await evergreen(['connections', 'list', '--provider', 'acme', '--limit', '2'], sandbox.env());
     expect(listed.code).toBe(0);

@@ -39,6 +39,7 @@ describe('the Postgres store', () => {
     expect(tables.map((t) => t.table_name)).toEqual([
       '__drizzle_migrations',
       'api_keys',
+      'connect_sessions',
       'connection_events',
       'connections',
       'key_usage',

@@ -38,6 +38,11 @@ const USAGE = `usage: evergreen <command>
   connections disconnect <id> [--revoke]
                                     remove its job, wipe its tokens, keep its history; --revoke first revokes the
                                     grant at the provider (RFC 7009) where it has a revocation endpoint
+  connections reconnect <id> [--return-to URL]
+                                    a reconnect link for a connection that needs a person (a connect session of its
+                                    owner and provider; returnTo: the first EVERGREEN_CONNECT_RETURN_URLS entry)
+  connect --owner O --provider P --return-to URL [--scopes S1,S2] [--connection ID]
+                                    start the connect flow: prints the authorization URL to open (docs/connect.md)
   api-keys create --name NAME --scopes S1,S2 [--providers P1,P2] [--json]
                                     a new API key for the api role, printed once (scopes: ${API_KEY_SCOPES.join(', ')};
                                     --providers confines it to those providers' connections)
@@ -89,6 +94,8 @@ function parseArguments(argv: string[]) {
         name: { type: 'string' },
         scopes: { type: 'string' },
         providers: { type: 'string' },
+        'return-to': { type: 'string' },
+        connection: { type: 'string' },
         json: { type: 'boolean' },
         revoke: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -248,6 +255,9 @@ async function otherCommands(
       await closeDatabase(db);
     }
   }
+  if (command === 'connect' || (command === 'connections' && sub === 'reconnect')) {
+    return connect(command === 'connect' ? undefined : id, values);
+  }
   if (command === 'connections' && ['show', 'refresh', 'disconnect'].includes(sub ?? '')) {
     if (!id) return fail(`connections ${sub}: a connection id is required`);
     const config = loadConfig();
@@ -266,6 +276,35 @@ async function otherCommands(
     }
   }
   return usage(2);
+}
+
+/** `connect` (a new connection) and `connections reconnect <id>` (in place): a connect session, printed as JSON. */
+async function connect(reconnectId: string | undefined, values: Values): Promise<number> {
+  if (reconnectId === undefined && values.owner === undefined) return fail('connect: --owner is required');
+  if (reconnectId === undefined && values.provider === undefined) return fail('connect: --provider is required');
+  const config = loadConfig();
+  const returnTo = values['return-to'] ?? config.connect.returnUrls[0];
+  if (returnTo === undefined) return fail('--return-to: is required (EVERGREEN_CONNECT_RETURN_URLS names no default)');
+  const evergreen = createEvergreen({
+    config,
+    logger: createLogger({ level: config.logLevel, destination: process.stderr }),
+  });
+  try {
+    const existing = reconnectId === undefined ? null : await evergreen.getConnection(reconnectId);
+    const connectionId = reconnectId ?? values.connection;
+    print(
+      await evergreen.createConnectSession({
+        ownerId: existing?.ownerId ?? (values.owner as string),
+        provider: existing?.provider ?? (values.provider as string),
+        ...(values.scopes !== undefined && { scopes: values.scopes.split(',').filter((s) => s !== '') }),
+        ...(connectionId !== undefined && { connectionId }),
+        returnTo,
+      }),
+    );
+    return 0;
+  } finally {
+    await evergreen.close();
+  }
 }
 
 function print(value: unknown): void {

@@ -18,6 +18,7 @@ import { authenticatePlugin } from './authenticate.ts';
 import { ConnectionAccess } from './connection-access.ts';
 import { keyRateLimiter, type KeyRateLimits } from './key-rate-limiter.ts';
 import { problem, PROBLEM_CONTENT_TYPE, toProblemReply, type ProblemReply } from './problem.ts';
+import { connectRoutes } from './routes/connect-routes.ts';
 import { connectionRoutes } from './routes/connection-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
 import { API_HELMET_OPTIONS, helmetHeaders } from './security-headers.ts';
@@ -125,6 +126,7 @@ export function buildApi(options: BuildApiOptions): FastifyInstance {
         reply.type('application/json').send(v1.swagger()),
       );
       await v1.register(connectionRoutes({ evergreen, directory, access }));
+      await v1.register(connectRoutes({ evergreen }));
       await v1.register(
         tokenRoutes({ evergreen, directory, access, ...(options.tokenReads && { observer: options.tokenReads }) }),
       );

@@ -1,4 +1,5 @@
 import { EvergreenError, InvalidInputError, type InputIssue } from '@evergreen/core';
+import { ConnectNotConfiguredError } from '@evergreen/connect';
 import { RefreshFailedError } from '@evergreen/sdk';
 import { InsufficientScopeError, RateLimitedError, UnauthorizedError } from './api-errors.ts';
 
@@ -41,6 +42,8 @@ const PROBLEMS: Record<string, { status: number; title: string }> = {
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be JSON' },
   ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  ERR_DISCOVERY_FAILED: { status: 502, title: "The provider's OpenID Connect discovery failed" },
+  ERR_CONNECT_NOT_CONFIGURED: { status: 503, title: 'The connect flow is not configured' },
   ERR_REFRESH_FAILED: { status: 502, title: 'The provider refused to refresh the token' },
   ERR_REFRESH_UNAVAILABLE: { status: 503, title: 'The token could not be refreshed for now' },
   ERR_TOKEN_TIMEOUT: { status: 503, title: 'No valid token in time' },
@@ -74,6 +77,9 @@ export function toProblemReply(error: unknown): ProblemReply {
   const headers: Record<string, string> = {};
   if (error instanceof InvalidInputError) {
     return { status: 400, headers, body: problem(error.code, error.message, { errors: [...error.issues] }) };
+  }
+  if (error instanceof ConnectNotConfiguredError) {
+    return { status: 503, headers, body: problem(error.code, error.message, { errors: [...error.issues] }) };
   }
   if (error instanceof UnauthorizedError) {
     // RFC 6750 §3: a challenge on every 401; an error code only when a token was presented.

@@ -140,6 +140,8 @@ describe('the api: token reads', () => {
     const doc = res.json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/connect/callback',
+      '/v1/connect/sessions',
       '/v1/connections',
       '/v1/connections/batch',
       '/v1/connections/{id}',

@@ -95,6 +95,7 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
       db: options.db,
       queues: options.queues,
       providers: options.providers,
+      connectReturnTo: options.connectReturnTo ?? null,
       ...(options.scheduleConcurrency !== undefined && { scheduleConcurrency: options.scheduleConcurrency }),
     }),
     { prefix: '/api' },

@@ -35,6 +35,7 @@ export async function startBoard(parts: EvergreenParts): Promise<RunningBoard> {
       db: parts.db,
       queues,
       providers: config.providers,
+      connectReturnTo: config.connect.returnUrls[0] ?? null,
       auth: settings.auth,
       host: settings.host,
       dev: settings.dev,

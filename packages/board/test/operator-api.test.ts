@@ -330,6 +330,7 @@ describe('the operator API and Bull Board', () => {
           '/api/connections/{id}',
           '/api/connections/{id}/refresh',
           '/api/connections/{id}/disconnect',
+          '/api/connections/{id}/reconnect',
           '/api/health/tokens',
           '/api/api-keys',
           '/api/api-keys/{id}/revoke',

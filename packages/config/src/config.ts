@@ -45,6 +45,8 @@ export interface EvergreenConfig {
   webhooks: WebhookEndpoint[];
   ops: { port: number; host: string };
   board: BoardConfig;
+  /** The connect flow: the api role's public address and the allow-list of return URLs. */
+  connect: { publicUrl: string | null; returnUrls: string[] };
   /** The api role: where it listens, and each key's request rate (0: unlimited). */
   api: { port: number; host: string; rateLimitPerMinute: number };
   otelExporterUrl: string | null;
@@ -119,6 +121,7 @@ export function loadConfig(
   const named = new Set(issues.map((i) => i.field));
   issues.push(...publishedSecretIssues(env).filter((i) => !named.has(i.field)));
 
+  const connect = readConnect(v, issues);
   const webhooks = readWebhooks(typeof v.EVERGREEN_WEBHOOKS === 'string' ? v.EVERGREEN_WEBHOOKS : null, env, issues);
 
   if (issues.length > 0 || keyring === null) throw new ConfigError(issues, keyHint);
@@ -142,6 +145,7 @@ export function loadConfig(
       readOnly: v.EVERGREEN_BOARD_READ_ONLY as boolean,
       dev: v.EVERGREEN_BOARD_DEV as boolean,
     },
+    connect,
     api: {
       port: n(v.EVERGREEN_API_PORT),
       host: v.EVERGREEN_API_HOST as string,
@@ -186,6 +190,37 @@ export function loadConfig(
       fullPassIntervalMs: n(v.EVERGREEN_FULL_RECONCILE_INTERVAL_MS),
     },
   };
+}
+
+/** EVERGREEN_PUBLIC_URL and EVERGREEN_CONNECT_RETURN_URLS: http(s) URLs without query or fragment. */
+function readConnect(v: Record<string, unknown>, issues: InputIssue[]): EvergreenConfig['connect'] {
+  const httpUrlProblem = (text: string): string | null => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return 'must be a URL';
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http or https URL';
+    if (url.search !== '' || url.hash !== '') return 'must have no query or fragment';
+    if (url.username !== '' || url.password !== '') return 'must not carry credentials';
+    return null;
+  };
+  const publicUrl = typeof v.EVERGREEN_PUBLIC_URL === 'string' ? v.EVERGREEN_PUBLIC_URL : null;
+  if (publicUrl !== null) {
+    const problem = httpUrlProblem(publicUrl);
+    if (problem) issues.push({ field: 'EVERGREEN_PUBLIC_URL', reason: problem });
+  }
+  const list = typeof v.EVERGREEN_CONNECT_RETURN_URLS === 'string' ? v.EVERGREEN_CONNECT_RETURN_URLS : '';
+  const returnUrls = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  returnUrls.forEach((entry, index) => {
+    const problem = httpUrlProblem(entry);
+    if (problem) issues.push({ field: `EVERGREEN_CONNECT_RETURN_URLS[${index}]`, reason: problem });
+  });
+  return { publicUrl, returnUrls };
 }
 
 /** EVERGREEN_WEBHOOKS: inline JSON, or a YAML/JSON file; `${VAR}` substituted; every entry checked. */

@@ -150,6 +150,20 @@ export const VARIABLES = [
       'API: requests per minute per API key, shared by every api process through Redis (429 with Retry-After beyond it); 0: unlimited.',
   },
   {
+    name: 'EVERGREEN_PUBLIC_URL',
+    kind: 'url',
+    default: null,
+    description:
+      "Connect flow: where browsers reach the api role (`https://evergreen.example.com`); providers redirect to it + `/v1/connect/callback`, which must be registered as the client's redirect URI. Unset: connect sessions are refused.",
+  },
+  {
+    name: 'EVERGREEN_CONNECT_RETURN_URLS',
+    kind: 'string',
+    default: null,
+    description:
+      "Connect flow: comma-separated URL prefixes a session's `returnTo` must start with (same origin, path under the prefix); no other address is ever redirected to.",
+  },
+  {
     name: 'EVERGREEN_OTEL_EXPORTER_URL',
     kind: 'url',
     default: null,

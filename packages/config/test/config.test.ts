@@ -38,6 +38,7 @@ describe('loadConfig', () => {
         redisUrl: 'redis://127.0.0.1:6379',
         redisPrefix: 'evergreen',
         providers: [],
+        connect: { publicUrl: null, returnUrls: [] },
         providersFile: null,
         webhooks: [],
         ops: { port: 9464, host: '127.0.0.1' },
@@ -529,6 +530,32 @@ describe('EVERGREEN_WEBHOOKS', () => {
     expect(fields(configError({ ...minimal, EVERGREEN_WEBHOOKS: '[{"id": oops' }))).toEqual(['EVERGREEN_WEBHOOKS']);
     expect(fields(configError({ ...minimal, EVERGREEN_WEBHOOKS: '/no/such/file.yaml' }))).toEqual([
       'EVERGREEN_WEBHOOKS',
+    ]);
+  });
+});
+
+describe('the connect flow variables', () => {
+  it('reads the public URL and the list of return URL prefixes', () => {
+    const config = loadConfig({
+      ...minimal,
+      EVERGREEN_PUBLIC_URL: 'https://evergreen.example.com',
+      EVERGREEN_CONNECT_RETURN_URLS: 'https://app.example.com/connected, http://127.0.0.1:5173/',
+    });
+    expect(config.connect).toEqual({
+      publicUrl: 'https://evergreen.example.com',
+      returnUrls: ['https://app.example.com/connected', 'http://127.0.0.1:5173/'],
+    });
+  });
+
+  it('names each bad one', () => {
+    const error = configError({
+      ...minimal,
+      EVERGREEN_PUBLIC_URL: 'https://evergreen.example.com/?x=1',
+      EVERGREEN_CONNECT_RETURN_URLS: 'https://app.example.com,javascript:alert(1)',
+    });
+    expect(error.issues).toEqual([
+      { field: 'EVERGREEN_PUBLIC_URL', reason: 'must have no query or fragment' },
+      { field: 'EVERGREEN_CONNECT_RETURN_URLS[1]', reason: 'must be an http or https URL' },
     ]);
   });
 });

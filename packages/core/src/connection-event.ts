@@ -10,6 +10,7 @@ export const EVENT_KINDS = [
   'connection.error',
   'connection.disconnected',
   'connection.refresh_token_expiring',
+  'connection.reconnected',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -24,6 +25,8 @@ export interface ConnectionEventPayload {
   expiresAt?: string | null;
   refreshTokenExpiresAt?: string | null;
   consecutiveFailures?: number;
+  /** connection.reconnected: the status the connect flow brought it back from (needs_reauth, error, ...). */
+  previousStatus?: ConnectionStatus;
 }
 
 export interface ConnectionEvent {

@@ -39,6 +39,22 @@ export interface RequestShape {
   params: Record<string, string>;
 }
 
+/** RFC 7636: whether the provider takes a PKCE code challenge, and whether it insists on one. */
+export const PKCE_SUPPORT = ['required', 'supported', 'unsupported'] as const;
+export type PkceSupport = (typeof PKCE_SUPPORT)[number];
+
+/** How the authorization request is written (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2.1): the connect flow. */
+export interface AuthorizationShape {
+  /** Joins the scopes in the `scope` parameter: a space by the RFC, a comma for Slack. */
+  scopeSeparator: string;
+  /** Asked for when a connect session names no scopes. */
+  defaultScopes: string[];
+  /** Sent with every authorization request, as given (Google's `access_type=offline`, `prompt=consent`). */
+  params: Record<string, string>;
+  /** `supported` (the default): an S256 challenge is sent; servers ignore what they do not know (RFC 6749 §3.1). */
+  pkce: PkceSupport;
+}
+
 /** Where the answer keeps what we need: dotted paths into the JSON (or form) body. */
 export interface ResponseShape {
   accessToken: string;
@@ -73,6 +89,17 @@ export interface ProviderDefinition {
    * same `tokenUrlHosts`), since the refresh token and the client's credentials go there too.
    */
   revocationUrl: string | null;
+  /**
+   * RFC 6749 §3.1 authorization endpoint, for the connect flow; null when the provider has none (credential grants,
+   * personal tokens) or when discovery from `issuer` supplies it. Placeholders and host rules as `tokenUrl`.
+   */
+  authorizationUrl: string | null;
+  /**
+   * OpenID Connect issuer: id_tokens are verified against it (`iss`, and signatures from its JWKS), and endpoints the
+   * entry leaves out come from its `/.well-known/openid-configuration`. Null: not an OpenID Connect provider.
+   */
+  issuer: string | null;
+  authorization: AuthorizationShape;
   clientId: string | null;
   clientSecret: string | null;
   clientAuth: ClientAuthMethod;
@@ -110,6 +137,13 @@ export const DEFAULT_REQUEST_SHAPE: RequestShape = {
   scope: 'none',
   scopeValue: null,
   params: {},
+};
+
+export const DEFAULT_AUTHORIZATION_SHAPE: AuthorizationShape = {
+  scopeSeparator: ' ',
+  defaultScopes: [],
+  params: {},
+  pkce: 'supported',
 };
 
 /** RFC 6749 §5.1. */

@@ -7,13 +7,15 @@ import {
   ASSERTION_ALGORITHMS,
   CLIENT_AUTH_METHODS,
   type AssertionAlgorithm,
+  DEFAULT_AUTHORIZATION_SHAPE,
   DEFAULT_REQUEST_SHAPE,
   DEFAULT_RESPONSE_SHAPE,
   ERROR_MEANINGS,
   GRANTS,
+  PKCE_SUPPORT,
   type ProviderDefinition,
 } from './provider-definition.ts';
-import { tokenUrlHostPlaceholders, tokenUrlTemplateProblem } from './token-url.ts';
+import { tokenUrlHostPlaceholders, tokenUrlProblem, tokenUrlTemplateProblem } from './token-url.ts';
 import { hostPatternProblem } from './token-url-hosts.ts';
 
 const str = (what = 'must be a string') => z.string({ error: what });
@@ -40,6 +42,17 @@ export const providerEntrySchema = z.strictObject({
   metadataDefaults: z.record(str(), str(), { error: 'must map names to strings' }).optional(),
   /** null in an entry that extends a built-in: this deployment does not revoke there. */
   revocationUrl: nonEmpty().nullable().optional(),
+  /** null in an entry that extends a built-in: no connect flow through this entry. */
+  authorizationUrl: nonEmpty().nullable().optional(),
+  issuer: nonEmpty().nullable().optional(),
+  authorization: z
+    .strictObject({
+      scopeSeparator: str().min(1, { error: 'must not be empty' }).optional(),
+      defaultScopes: z.array(nonEmpty(), { error: 'must be a list of scopes' }).optional(),
+      params: z.record(str(), str(), { error: 'must map names to strings' }).optional(),
+      pkce: oneOf(PKCE_SUPPORT).optional(),
+    })
+    .optional(),
   clientId: nonEmpty().optional(),
   clientSecret: nonEmpty().optional(),
   clientAuth: oneOf(CLIENT_AUTH_METHODS).optional(),
@@ -121,6 +134,9 @@ const DEFAULTS: Omit<ProviderDefinition, 'id' | 'displayName' | 'tokenUrl' | 'cl
   tokenUrlHosts: null,
   metadataDefaults: {},
   revocationUrl: null,
+  authorizationUrl: null,
+  issuer: null,
+  authorization: DEFAULT_AUTHORIZATION_SHAPE,
   clientSecret: null,
   clientAuth: 'client_secret_basic',
   privateKey: null,
@@ -218,6 +234,11 @@ function mergeEntries(base: Entry, over: Entry): Entry {
       metadata: { ...base.response?.metadata, ...over.response?.metadata },
     },
     errors: { ...base.errors, ...over.errors },
+    authorization: {
+      ...base.authorization,
+      ...over.authorization,
+      params: { ...base.authorization?.params, ...over.authorization?.params },
+    },
     rotation: { ...base.rotation, ...over.rotation },
   };
 }
@@ -227,7 +248,15 @@ function finishEntry(entry: Entry): EntryResult {
   const grant = entry.grant ?? DEFAULTS.grant;
   const clientAuth = entry.clientAuth ?? DEFAULTS.clientAuth;
   const renews = grant !== 'none';
-  if (renews && entry.tokenUrl === undefined) issues.push({ field: 'tokenUrl', reason: 'is required' });
+  const issuer = entry.issuer ?? null;
+  // An OpenID Connect entry may name its issuer alone: its endpoints then come from discovery (oidc-discovery.ts).
+  if (renews && entry.tokenUrl === undefined && issuer === null) {
+    issues.push({ field: 'tokenUrl', reason: 'is required' });
+  }
+  if (issuer !== null) {
+    const problem = issuerProblem(issuer);
+    if (problem) issues.push({ field: 'issuer', reason: problem });
+  }
   issues.push(...urlIssues(entry));
   entry.tokenUrlHosts?.forEach((pattern, index) => {
     const problem = hostPatternProblem(pattern);
@@ -264,6 +293,8 @@ function finishEntry(entry: Entry): EntryResult {
         clientAuth,
         tokenUrlHosts: entry.tokenUrlHosts,
         revocationUrl: entry.revocationUrl,
+        authorizationUrl: entry.authorizationUrl,
+        issuer,
         clientSecret: entry.clientSecret,
         privateKey: entry.privateKey,
         privateKeyAlgorithm: entry.privateKeyAlgorithm,
@@ -288,6 +319,12 @@ function finishEntry(entry: Entry): EntryResult {
         metadata: entry.response?.metadata ?? {},
       },
       errors: entry.errors ?? {},
+      authorization: {
+        ...DEFAULTS.authorization,
+        ...stripUndefined(entry.authorization ?? {}),
+        params: entry.authorization?.params ?? {},
+        defaultScopes: entry.authorization?.defaultScopes ?? [],
+      },
       rotation: { ...DEFAULTS.rotation, ...stripUndefined(entry.rotation ?? {}) },
     },
   };
@@ -302,7 +339,7 @@ function urlIssues(entry: Entry): InputIssue[] {
   const issues: InputIssue[] = [];
   const needHosts: string[] = [];
   const placeholders = new Set<string>();
-  for (const field of ['tokenUrl', 'revocationUrl'] as const) {
+  for (const field of ['tokenUrl', 'revocationUrl', 'authorizationUrl'] as const) {
     const template = entry[field];
     if (template === undefined || template === null) continue;
     const problem = tokenUrlTemplateProblem(template);
@@ -323,6 +360,17 @@ function urlIssues(entry: Entry): InputIssue[] {
     });
   }
   return issues;
+}
+
+/**
+ * OpenID Connect Core §2: the issuer is an https URL without query or fragment (plain http on loopback, as for token
+ * URLs); it is compared to an id_token's `iss` exactly.
+ */
+function issuerProblem(issuer: string): string | null {
+  const problem = tokenUrlProblem(issuer);
+  if (problem) return problem;
+  const url = new URL(issuer);
+  return url.search !== '' || url.hash !== '' ? 'must have no query or fragment' : null;
 }
 
 /** A key that cannot sign is found at start, not at the first refresh. The message never quotes the key. */

@@ -116,3 +116,16 @@ export function resolveRevocationUrl(
   const resolved = resolveTokenUrl({ ...provider, tokenUrl: provider.revocationUrl }, metadata);
   return resolved.ok || resolved.field !== 'tokenUrl' ? resolved : { ...resolved, field: 'revocationUrl' };
 }
+
+/**
+ * The provider's authorization endpoint for one connect session, filled in from the session's metadata exactly as the
+ * token URL is (Microsoft's tenant, Salesforce's instance, Zendesk's subdomain), or null when the provider has none.
+ */
+export function resolveAuthorizationUrl(
+  provider: Pick<ProviderDefinition, 'authorizationUrl' | 'tokenUrlHosts' | 'metadataDefaults'>,
+  metadata: Readonly<Record<string, unknown>>,
+): { ok: true; url: string } | { ok: false; field: string; reason: string } | null {
+  if (provider.authorizationUrl === null) return null;
+  const resolved = resolveTokenUrl({ ...provider, tokenUrl: provider.authorizationUrl }, metadata);
+  return resolved.ok || resolved.field !== 'tokenUrl' ? resolved : { ...resolved, field: 'authorizationUrl' };
+}

@@ -90,6 +90,9 @@ describe('parseProviderEntry', () => {
         refreshTokenWarningSeconds: 7 * 24 * 3600,
         rateLimit: null,
         revocationUrl: null,
+        authorizationUrl: null,
+        issuer: null,
+        authorization: { scopeSeparator: ' ', defaultScopes: [], params: {}, pkce: 'supported' },
       } satisfies ProviderDefinition,
     });
   });
@@ -830,5 +833,58 @@ describe('private_key_jwt keys are checked at start', () => {
     expect(issues[0]!.field).toBe('privateKey');
     expect(issues[0]!.reason).toContain(reason);
     if (privateKey.length > 80) expect(issues[0]!.reason).not.toContain(privateKey.slice(40, 80));
+  });
+});
+
+describe('the authorization side of an entry', () => {
+  const base = { id: 'acme', tokenUrl: 'https://auth.example.com/token', clientId: 'c', clientSecret: 's' };
+
+  it('merges authorization key by key over the entry it extends, params included', () => {
+    const { providers, issues } = resolveProviderEntries(
+      [
+        {
+          ...base,
+          authorizationUrl: 'https://auth.example.com/authorize',
+          authorization: { defaultScopes: ['a'], params: { prompt: 'consent' }, pkce: 'required' },
+        },
+      ],
+      [{ id: 'mine', extends: 'acme', authorization: { params: { access_type: 'offline' } } }],
+    );
+    expect(issues).toEqual([]);
+    expect(providers[0]!.authorization).toEqual({
+      scopeSeparator: ' ',
+      defaultScopes: ['a'],
+      params: { prompt: 'consent', access_type: 'offline' },
+      pkce: 'required',
+    });
+  });
+
+  it('takes an issuer in place of a token URL, and refuses an issuer that is not https', () => {
+    const named = parseProviderEntry({
+      id: 'oidc',
+      issuer: 'https://id.example.com',
+      clientId: 'c',
+      clientSecret: 's',
+    });
+    expect(named).toMatchObject({ ok: true, provider: { issuer: 'https://id.example.com', tokenUrl: '' } });
+    expect(parseProviderEntry({ ...base, issuer: 'http://id.example.com' })).toEqual({
+      ok: false,
+      issues: [{ field: 'issuer', reason: 'must be https (plain http is allowed only on loopback hosts)' }],
+    });
+    expect(parseProviderEntry({ ...base, issuer: 'https://id.example.com/?tenant=1' })).toEqual({
+      ok: false,
+      issues: [{ field: 'issuer', reason: 'must have no query or fragment' }],
+    });
+  });
+
+  it('holds an authorization URL to the token URL rules: https, and a host from metadata only when listed', () => {
+    expect(parseProviderEntry({ ...base, authorizationUrl: 'http://auth.example.com/authorize' })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'authorizationUrl' }],
+    });
+    expect(parseProviderEntry({ ...base, authorizationUrl: 'https://{tenant}.example.com/authorize' })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'tokenUrlHosts', reason: expect.stringContaining('authorizationUrl') }],
+    });
   });
 });

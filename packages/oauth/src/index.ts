@@ -8,3 +8,18 @@ export {
 } from './token-request.ts';
 export { buildRevocationRequest, type RevocationContext, type TokenTypeHint } from './revocation-request.ts';
 export { classifyRevocation, type RevocationOutcome } from './revocation-outcome.ts';
+export {
+  buildAuthorizationUrl,
+  pkceChallenge,
+  randomSecret,
+  type AuthorizationRequest,
+} from './authorization-request.ts';
+export { buildCodeRequest, type CodeRequestContext } from './code-request.ts';
+export { IdTokenVerifier, readIdToken, type IdTokenCheck, type IdTokenExpectations } from './id-token.ts';
+export {
+  OidcDiscovery,
+  parseDiscoveryDocument,
+  type OidcConfiguration,
+  type DiscoveryResult,
+} from './oidc-discovery.ts';
+export { completeFromDiscovery } from './discovered-endpoints.ts';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProviderDefinition, TokenEndpointReply } from '@evergreen/core';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
+import { buildCodeRequest, type CodeRequestContext } from './code-request.ts';
 import { buildRevocationRequest, type RevocationContext } from './revocation-request.ts';
 import { classifyRevocation, type RevocationOutcome } from './revocation-outcome.ts';
 import { buildTokenRequest, type TokenRequestContext } from './token-request.ts';
@@ -74,6 +75,28 @@ export class TokenClient {
       };
     }
     const { headers, body } = buildTokenRequest(provider, { ...context, ...assertion });
+    return this.#post(url, headers, body, signal);
+  }
+
+  /**
+   * One authorization code exchange (RFC 6749 §4.1.3) at `url`, the provider's token URL: the same client
+   * authentication, timeouts, size cap and never-throw rule as a refresh. The caller classifies the reply.
+   */
+  async exchangeCode(
+    provider: ProviderDefinition,
+    url: string,
+    context: Omit<CodeRequestContext, 'clientAssertion'>,
+    signal?: AbortSignal,
+  ): Promise<Exchange> {
+    const assertion = await this.#clientAssertion(provider, url);
+    if (!assertion) {
+      return {
+        reply: { kind: 'network', timeout: false, code: 'ERR_CLIENT_ASSERTION' },
+        startedAt: Date.now(),
+        durationMs: 0,
+      };
+    }
+    const { headers, body } = buildCodeRequest(provider, { ...context, ...assertion });
     return this.#post(url, headers, body, signal);
   }
 

@@ -79,3 +79,10 @@ export const bulkRefreshBody = z
 export type BulkRefreshBody = z.output<typeof bulkRefreshBody>;
 
 export type ConnectionFilter = Pick<ListQuery, 'status' | 'provider' | 'ownerId' | 'expiringWithinSeconds'>;
+
+/** A reconnect link's body: where the browser goes back to (optional: the first allowed return URL). */
+export const reconnectBody = z
+  .strictObject({
+    returnTo: z.string({ error: 'must be a URL' }).min(1, 'must not be empty').max(2048).optional(),
+  })
+  .optional();

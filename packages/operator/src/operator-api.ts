@@ -6,7 +6,7 @@ import { ApiKeyStore, ConnectionCounts, ConnectionDirectory, RefreshAudit, type 
 import swagger from '@fastify/swagger';
 import type { FastifyError } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { apiKeyParams, bulkRefreshBody, connectionParams, listQuery } from './inputs.ts';
+import { apiKeyParams, bulkRefreshBody, connectionParams, listQuery, reconnectBody } from './inputs.ts';
 import {
   apiKeyListSchema,
   apiKeyViewSchema,
@@ -15,6 +15,7 @@ import {
   connectionPageSchema,
   connectionViewSchema,
   errorSchema,
+  reconnectLinkSchema,
   tokenHealthSchema,
 } from './schemas.ts';
 import { tokenHealth } from './token-health.ts';
@@ -22,7 +23,9 @@ import { zodValidatorCompiler } from './validation.ts';
 
 export interface OperatorApiOptions {
   /** The SDK client: forced refreshes and disconnects go through it, so they follow the engine's rules. */
-  evergreen: Pick<Evergreen, 'forceRefresh' | 'disconnect'>;
+  evergreen: Pick<Evergreen, 'forceRefresh' | 'disconnect' | 'createConnectSession'>;
+  /** Where a reconnect link sends the user back to when the request names no `returnTo`: the first allowed one. */
+  connectReturnTo?: string | null;
   db: Database;
   queues: Pick<RefreshQueues, 'scheduleMany'>;
   /** The configured providers: the bulk refresh only moves jobs of these (a queue per provider). */
@@ -38,6 +41,8 @@ const SDK_ERROR_STATUS: Record<string, number> = {
   ERR_REFRESH_FAILED: 502,
   ERR_TOKEN_TIMEOUT: 504,
   ERR_API_KEY_NOT_FOUND: 404,
+  ERR_DISCOVERY_FAILED: 502,
+  ERR_CONNECT_NOT_CONFIGURED: 503,
 };
 
 const notFound = (id: string) => new ConnectionNotFoundError(id);
@@ -183,6 +188,42 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
         },
       },
       async (request) => evergreen.forceRefresh(request.params.id),
+    );
+
+    app.post(
+      '/connections/:id/reconnect',
+      {
+        schema: {
+          summary: 'A reconnect link: a connect session for this connection, to send to the user who owns it',
+          description:
+            "The user opens authorizationUrl within 10 minutes; the provider's redirect replaces the connection's " +
+            'tokens in place (same id, history kept) and puts it back on the schedule. For connections that need a ' +
+            'person: needs_reauth, error, disconnected. returnTo defaults to the first EVERGREEN_CONNECT_RETURN_URLS entry.',
+          tags: ['connections'],
+          params: connectionParams,
+          body: reconnectBody,
+          response: { 201: reconnectLinkSchema, ...errorResponses, 502: errorSchema, 503: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const view = await connections.view(id);
+        if (!view) throw notFound(id);
+        const returnTo = request.body?.returnTo ?? options.connectReturnTo ?? null;
+        if (returnTo === null) {
+          throw new InvalidInputError('reconnect', [
+            { field: 'returnTo', reason: 'is required: EVERGREEN_CONNECT_RETURN_URLS names no default' },
+          ]);
+        }
+        const session = await evergreen.createConnectSession({
+          ownerId: view.ownerId,
+          provider: view.provider,
+          // The flow keeps the connection's scopes and metadata for a reconnect.
+          connectionId: id,
+          returnTo,
+        });
+        return reply.code(201).send(session);
+      },
     );
 
     app.post(

@@ -86,3 +86,10 @@ export const apiKeyViewSchema = z.object({
 });
 
 export const apiKeyListSchema = z.object({ items: z.array(apiKeyViewSchema) });
+
+/** A reconnect link: a connect session of the connection's owner and provider. */
+export const reconnectLinkSchema = z.object({
+  sessionId: z.string(),
+  authorizationUrl: z.string().describe('Send this to the user; it works once, for 10 minutes.'),
+  expiresAt: z.date(),
+});

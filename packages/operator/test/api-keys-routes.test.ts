@@ -22,6 +22,7 @@ describe("the operator API's API-key routes", () => {
         evergreen: {
           forceRefresh: () => Promise.reject(new Error('not used here')),
           disconnect: () => Promise.reject(new Error('not used here')),
+          createConnectSession: () => Promise.reject(new Error('not used here')),
         },
         db,
         queues: { scheduleMany: async () => [] },

@@ -43,6 +43,7 @@ describe('the operator API plugin', () => {
         const row = { ...view(id), status: 'vanished' as ConnectionView['status'], ...leaked };
         return row;
       },
+      createConnectSession: () => Promise.reject(new Error('not used here')),
     },
   });
 

@@ -23,6 +23,7 @@ describe("the operator API's 500 handler", () => {
       disconnect() {
         return Promise.reject(new Error(`update failed; params: ${ciphertext}`));
       },
+      createConnectSession: () => Promise.reject(new Error('not used here')),
     },
   });
 

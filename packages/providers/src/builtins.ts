@@ -15,6 +15,16 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrl: 'https://oauth2.googleapis.com/token',
     // https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
     revocationUrl: 'https://oauth2.googleapis.com/revoke',
+    // https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient: a refresh token only with
+    // access_type=offline, and again on a later consent only with prompt=consent.
+    authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    // https://developers.google.com/identity/openid-connect/openid-connect#discovery
+    issuer: 'https://accounts.google.com',
+    authorization: {
+      defaultScopes: ['openid', 'email'],
+      params: { access_type: 'offline', prompt: 'consent' },
+      pkce: 'supported',
+    },
     clientAuth: 'client_secret_post',
     rotation: { rotates: 'never' },
     defaultLifetimeSeconds: 3600,
@@ -26,6 +36,10 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
     tokenUrlHosts: ['login.microsoftonline.com'],
     metadataDefaults: { tenant: 'common' },
+    // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow: the tenant in the path,
+    // offline_access for a refresh token. No issuer: with `common` the id_token's iss names the user's own tenant.
+    authorizationUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize',
+    authorization: { defaultScopes: ['offline_access', 'User.Read'], pkce: 'supported' },
     clientAuth: 'client_secret_post',
     request: { scope: 'connection' },
     rotation: { rotates: 'always', graceSeconds: DAY },
@@ -36,6 +50,9 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'spotify',
     displayName: 'Spotify',
     tokenUrl: 'https://accounts.spotify.com/api/token',
+    // https://developer.spotify.com/documentation/web-api/tutorials/code-flow (no revocation endpoint)
+    authorizationUrl: 'https://accounts.spotify.com/authorize',
+    authorization: { defaultScopes: ['user-read-email'], pkce: 'supported' },
     clientAuth: 'client_secret_basic',
     rotation: { rotates: 'sometimes' },
   },
@@ -45,6 +62,9 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrl: 'https://discord.com/api/oauth2/token',
     // https://discord.com/developers/docs/topics/oauth2 (token revocation, RFC 7009)
     revocationUrl: 'https://discord.com/api/oauth2/token/revoke',
+    // https://discord.com/developers/docs/topics/oauth2#authorization-code-grant
+    authorizationUrl: 'https://discord.com/oauth2/authorize',
+    authorization: { defaultScopes: ['identify'], pkce: 'supported' },
     clientAuth: 'client_secret_post',
     rotation: { rotates: 'always' },
     defaultLifetimeSeconds: 7 * DAY,
@@ -57,6 +77,10 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrl: '{instance_url}/services/oauth2/token',
     // https://help.salesforce.com/s/articleView?id=sf.remoteaccess_revoke_token.htm
     revocationUrl: '{instance_url}/services/oauth2/revoke',
+    // https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm: the login host (or a
+    // My Domain) from metadata; refresh_token in the scopes for a refresh token.
+    authorizationUrl: '{instance_url}/services/oauth2/authorize',
+    authorization: { defaultScopes: ['api', 'refresh_token'], pkce: 'supported' },
     tokenUrlHosts: ['login.salesforce.com', 'test.salesforce.com', '*.salesforce.com', '*.force.com'],
     metadataDefaults: { instance_url: 'https://login.salesforce.com' },
     clientAuth: 'client_secret_post',
@@ -76,6 +100,11 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrl: 'https://identity.xero.com/connect/token',
     // https://developer.xero.com/documentation/guides/oauth2/auth-flow/#revoking-tokens
     revocationUrl: 'https://identity.xero.com/connect/revocation',
+    // https://developer.xero.com/documentation/guides/oauth2/auth-flow/ (OpenID Connect; offline_access for a
+    // refresh token)
+    authorizationUrl: 'https://login.xero.com/identity/connect/authorize',
+    issuer: 'https://identity.xero.com',
+    authorization: { defaultScopes: ['openid', 'profile', 'email', 'offline_access'], pkce: 'supported' },
     clientAuth: 'client_secret_basic',
     rotation: { rotates: 'always', graceSeconds: 30 * 60 },
     defaultLifetimeSeconds: 30 * 60,
@@ -85,6 +114,10 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'hubspot',
     displayName: 'HubSpot',
     tokenUrl: 'https://api.hubapi.com/oauth/v1/token',
+    // https://developers.hubspot.com/docs/api/oauth-quickstart-guide (its token deletion is not RFC 7009: no
+    // revocationUrl)
+    authorizationUrl: 'https://app.hubspot.com/oauth/authorize',
+    authorization: { defaultScopes: ['oauth'], pkce: 'supported' },
     clientAuth: 'client_secret_post',
     rotation: { rotates: 'never' },
     defaultLifetimeSeconds: 30 * 60,
@@ -95,6 +128,10 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'github-app',
     displayName: 'GitHub App (user tokens)',
     tokenUrl: 'https://github.com/login/oauth/access_token',
+    // https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app
+    // (scopes come from the App's permissions; its grant deletion is not RFC 7009: no revocationUrl)
+    authorizationUrl: 'https://github.com/login/oauth/authorize',
+    authorization: { pkce: 'supported' },
     clientAuth: 'client_secret_post',
     rotation: { rotates: 'always', graceSeconds: 0 },
     errors: {
@@ -111,6 +148,9 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     displayName: 'Zendesk',
     tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens',
     tokenUrlHosts: ['*.zendesk.com'],
+    // https://developer.zendesk.com/documentation/ticketing/working-with-oauth/creating-and-using-oauth-tokens-with-the-api/
+    authorizationUrl: 'https://{subdomain}.zendesk.com/oauth/authorizations/new',
+    authorization: { defaultScopes: ['read'], pkce: 'supported' },
     clientAuth: 'client_secret_post',
     request: { format: 'json' },
     defaultLifetimeSeconds: null,
@@ -121,6 +161,9 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     id: 'slack',
     displayName: 'Slack',
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
+    // https://api.slack.com/authentication/oauth-v2: scopes joined by commas (auth.revoke is not RFC 7009)
+    authorizationUrl: 'https://slack.com/oauth/v2/authorize',
+    authorization: { scopeSeparator: ',', pkce: 'supported' },
     clientAuth: 'client_secret_post',
     response: { successFlag: 'ok' },
     errors: {
@@ -141,6 +184,9 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     tokenUrl: 'https://zoom.us/oauth/token',
     // https://developers.zoom.us/docs/integrations/oauth/#revoking-an-access-token
     revocationUrl: 'https://zoom.us/oauth/revoke',
+    // https://developers.zoom.us/docs/integrations/oauth/#step-1-request-user-authorization
+    authorizationUrl: 'https://zoom.us/oauth/authorize',
+    authorization: { pkce: 'supported' },
     clientAuth: 'client_secret_basic',
     rotation: { rotates: 'always' },
     refreshTokenLifetimeSeconds: 90 * DAY,
@@ -150,6 +196,7 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     // comes from the access token's JWT exp. Extend it with your tokenUrl.
     id: 'custom-json',
     displayName: 'Custom JSON refresh endpoint',
+    // No authorization side: the app that extends it names its own authorizationUrl (or issuer).
     clientAuth: 'none',
     request: { format: 'json', grantTypeField: null, refreshTokenField: 'refreshToken' },
     response: { accessToken: 'accessToken', refreshToken: 'refreshToken', expiresIn: 'expiresIn', error: 'error' },

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import {
   classify,
   PROVIDER_ID_PATTERN,
   providerEntrySchema,
   resolveProviderEntries,
+  resolveAuthorizationUrl,
   resolveTokenUrl,
   tokenUrlPlaceholders,
   tokenUrlTemplateProblem,
@@ -272,5 +275,64 @@ describe('built-in quirks', () => {
 
   it('github-pat never renews', () => {
     expect(builtin('github-pat')).toMatchObject({ grant: 'none', defaultLifetimeSeconds: null, tokenUrl: '' });
+  });
+
+  /** The built-ins a user connects through a browser: every one with a refresh grant and an endpoint of its own. */
+  const INTERACTIVE = [
+    'google',
+    'microsoft',
+    'spotify',
+    'discord',
+    'salesforce',
+    'xero',
+    'hubspot',
+    'github-app',
+    'zendesk',
+    'slack',
+    'zoom',
+  ];
+
+  it.each(INTERACTIVE)('%s has an authorization endpoint that resolves from its metadata defaults', (id) => {
+    const provider = builtin(id);
+    expect(provider.authorizationUrl).not.toBeNull();
+    const metadata = id === 'zendesk' ? { subdomain: 'acme' } : {};
+    const resolved = resolveAuthorizationUrl(provider, metadata);
+    expect(resolved).toMatchObject({ ok: true, url: expect.stringMatching(/^https:\/\//) });
+  });
+
+  it('names, for each authorization endpoint, the provider documentation it comes from', () => {
+    const source = readFileSync(fileURLToPath(new URL('../src/builtins.ts', import.meta.url)), 'utf8');
+    const blocks = source.split(/\n {2}\{\n/).slice(1);
+    const documented = blocks.filter((b) => /authorizationUrl:/.test(b) && /\/\/ https:\/\/[^\s]+/.test(b));
+    expect(documented).toHaveLength(INTERACTIVE.length);
+  });
+
+  it('Google asks for offline access and a fresh consent, so that it answers a refresh token', () => {
+    expect(builtin('google')).toMatchObject({
+      issuer: 'https://accounts.google.com',
+      authorization: { params: { access_type: 'offline', prompt: 'consent' }, pkce: 'supported' },
+    });
+  });
+
+  it("Microsoft's tenant and Salesforce's instance fill their authorization URLs; Slack joins scopes with commas", () => {
+    expect(resolveAuthorizationUrl(builtin('microsoft'), { tenant: 'contoso.onmicrosoft.com' })).toEqual({
+      ok: true,
+      url: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize',
+    });
+    expect(resolveAuthorizationUrl(builtin('salesforce'), { instance_url: 'https://acme.my.salesforce.com' })).toEqual({
+      ok: true,
+      url: 'https://acme.my.salesforce.com/services/oauth2/authorize',
+    });
+    expect(resolveAuthorizationUrl(builtin('salesforce'), { instance_url: 'https://evil.example.com' })).toMatchObject({
+      ok: false,
+      field: 'authorizationUrl',
+    });
+    expect(builtin('slack').authorization.scopeSeparator).toBe(',');
+  });
+
+  it('credential grants and personal tokens have no authorization side', () => {
+    for (const id of ['github-pat', 'client-credentials', 'password', 'json-login', 'custom-json']) {
+      expect(builtin(id).authorizationUrl).toBeNull();
+    }
   });
 });

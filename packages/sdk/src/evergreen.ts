@@ -12,6 +12,15 @@ import { refreshJob, type ScheduleItem, type ScheduleManyResult } from '@evergre
 import { ConnectionDirectory, type ConnectionView } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { ConnectionNotFoundError, InvalidInputError, readMetadata, resolveTokenUrl } from '@evergreen/core';
+import {
+  ConnectFlow,
+  type CallbackAnswer,
+  type CallbackQuery,
+  type ConnectSessionInput,
+  type ConnectSessionStarted,
+} from '@evergreen/connect';
+import { IdTokenVerifier, OidcDiscovery } from '@evergreen/oauth';
+import { ConnectSessions } from '@evergreen/store';
 import { refName, type ConnectionRef } from './connection-ref.ts';
 import { AmbiguousConnectionError } from './errors.ts';
 import { isUnauthorized } from './fresh-token.ts';
@@ -150,6 +159,17 @@ export interface Evergreen {
    * mode throws NotAvailableRemotelyError: its apps receive events as signed webhooks.
    */
   subscribe(handler: EventHandler, options?: { kinds?: readonly EventKind[] }): Promise<() => Promise<void>>;
+  /**
+   * Starts the connect flow (docs/connect.md): a single-use session of 10 minutes and the provider's authorization URL
+   * to send the user's browser to. With the `connectionId` of a connection that needs a person (needs_reauth, error,
+   * disconnected), the callback replaces its tokens in place. Nothing is stored until the provider redirects back.
+   */
+  createConnectSession(input: ConnectSessionInput): Promise<ConnectSessionStarted>;
+  /**
+   * The callback's work, as the api role serves it at `/v1/connect/callback`: apps do not call this. The remote mode
+   * throws NotAvailableRemotelyError.
+   */
+  completeConnectSession(query: CallbackQuery): Promise<CallbackAnswer>;
   close(): Promise<void>;
 }
 
@@ -220,8 +240,13 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     created,
   });
 
-  async function enqueueConnection(raw: EnqueueConnectionInput): Promise<EnqueueConnectionResult> {
+  async function enqueueConnection(
+    raw: EnqueueConnectionInput,
+    { reconnect = false }: { reconnect?: boolean } = {},
+  ): Promise<EnqueueConnectionResult> {
     const prepared = prepareConnection(raw, providers, config.refresh, Date.now());
+    // The connect flow's write: the same row, encryption, schedule and events, plus connection.reconnected.
+    if (reconnect) prepared.row.reconnect = true;
     await ready();
     const stored = await store.upsert(prepared.row);
     return result(prepared, stored.connectionId, await schedule(prepared, stored.connectionId), stored.created);
@@ -433,12 +458,30 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     });
   }
 
+  let connectFlow: ConnectFlow | undefined;
+  /** Built on first use: most clients never connect anyone, and discovery and JWKS caches live as long as it does. */
+  function connect(): ConnectFlow {
+    const timeouts = { timeoutMs: config.http.deadlineMs };
+    return (connectFlow ??= new ConnectFlow({
+      sessions: new ConnectSessions(parts.db, config.keyring),
+      providers,
+      tokens: parts.tokens,
+      discovery: new OidcDiscovery(timeouts),
+      idTokens: new IdTokenVerifier(timeouts),
+      config: config.connect,
+      classifyPolicy: config.refresh.classify,
+      findConnection: (id) => store.view(id),
+      store: (input, storeOptions) => enqueueConnection(input, storeOptions),
+      log: parts.log.child({ component: 'connect' }),
+    }));
+  }
+
   async function close(): Promise<void> {
     if (options.parts === undefined) await parts.close();
   }
 
   return {
-    enqueueConnection,
+    enqueueConnection: (input) => enqueueConnection(input),
     enqueueConnections,
     getValidAccessToken: async (ref, o) => {
       await ready();
@@ -461,6 +504,8 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     getConnection,
     updateMetadata,
     subscribe,
+    createConnectSession: async (input) => (await ready(), connect().start(input)),
+    completeConnectSession: async (query) => (await ready(), connect().callback(query)),
     close,
   };
 }

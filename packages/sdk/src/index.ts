@@ -30,3 +30,4 @@ export {
   type InputIssue,
 } from '@evergreen/core';
 export type { ConnectionView } from '@evergreen/store';
+export type { CallbackAnswer, CallbackQuery, ConnectSessionInput, ConnectSessionStarted } from '@evergreen/connect';

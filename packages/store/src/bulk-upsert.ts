@@ -12,8 +12,8 @@ export type BulkUpsertResult =
 
 /**
  * Many connections in one statement: every row upserted from a single JSON parameter, with `connection.connected`
- * events for the rows whose status changed (published on `feed` once committed). Items without an id first have their
- * (owner, provider) identities looked up in one query, since the id is bound into each ciphertext. Items whose id names
+ * events for the rows whose status changed, and `connection.reconnected` for existing rows marked `reconnect`
+ * (published on `feed` once committed). Items without an id first have their (owner, provider) identities looked up in one query, since the id is bound into each ciphertext. Items whose id names
  * another owner's connection come back as per-item errors. `ConnectionStore.upsertMany` is its public face.
  */
 export async function upsertMany(
@@ -68,6 +68,7 @@ export async function upsertMany(
       metadata: item.metadata,
       expires_at: item.expiresAt?.toISOString() ?? null,
       refresh_at: item.refreshAt?.toISOString() ?? null,
+      reconnect: item.reconnect === true,
     });
   });
 
@@ -82,7 +83,7 @@ export async function upsertMany(
         select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(
           id text, owner_id text, provider text, keyed_by_owner boolean, access_token text, refresh_token text,
           credentials text, refresh_token_expires_at timestamptz, scopes text[], metadata jsonb, expires_at timestamptz,
-          refresh_at timestamptz)
+          refresh_at timestamptz, reconnect boolean)
       ), before as (
         -- The statement's snapshot, which every part of it shares: each row as it was before this upsert. No FOR
         -- UPDATE: the plan may read this after the upsert has changed the row, and a lock then skips a row the same
@@ -110,6 +111,12 @@ export async function upsertMany(
           'provider', u.provider, 'status', 'connected', 'expiresAt', u.expires_at)
         from upserted u left join before b on b.id = u.id
         where b.status is distinct from 'connected'
+        union all
+        -- The connect flow replaced an existing connection's tokens in place (docs/connect.md).
+        select u.id, 'connection.reconnected', jsonb_build_object('connectionId', u.id, 'ownerId', u.owner_id,
+          'provider', u.provider, 'status', 'connected', 'expiresAt', u.expires_at, 'previousStatus', b.status)
+        from upserted u join before b on b.id = u.id join input i on i.id = u.id
+        where i.reconnect
         returning id, kind, payload, created_at
       )
       select u.id, u.version, (b.id is null) as created, null::text as events

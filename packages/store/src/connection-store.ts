@@ -40,6 +40,8 @@ export interface UpsertConnection {
   metadata: Record<string, unknown>;
   expiresAt: Date | null;
   refreshAt: Date | null;
+  /** The connect flow's write: an existing row's tokens replaced in place also writes `connection.reconnected`. */
+  reconnect?: boolean;
 }
 
 /** What every attempt leaves in the audit table. */

@@ -28,3 +28,10 @@ export type { BulkUpsertResult } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
 export { KeyUsage, type KeyUsageTotal, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
 export { ApiKeyStore, type ApiKeyView, type CreatedApiKey } from './api-key-store.ts';
+export {
+  ConnectSessions,
+  type ConnectSession,
+  type ConnectSecrets,
+  type ConsumeResult,
+  type NewConnectSession,
+} from './connect-sessions.ts';

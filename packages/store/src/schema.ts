@@ -182,3 +182,36 @@ export const apiKeys = pgTable('api_keys', {
   lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
   revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
 });
+
+/**
+ * Connect sessions (docs/connect.md): one per authorization started, consumed once by the provider's redirect. The
+ * state itself is never stored, only its SHA-256 (the state is the callback's credential, so a database reader must not
+ * be able to use it); the PKCE verifier and the OpenID Connect nonce are sealed with the keyring, bound to the session.
+ */
+export const connectSessions = pgTable(
+  'connect_sessions',
+  {
+    id: text('id').primaryKey(),
+    stateHash: text('state_hash').notNull(),
+    ownerId: text('owner_id').notNull(),
+    provider: text('provider').notNull(),
+    /** The connection to create under this id, or to reconnect in place. */
+    connectionId: text('connection_id'),
+    scopes: text('scopes').array().notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    returnTo: text('return_to').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    /** Ciphertext (keyring format) of the JSON `{ codeVerifier, nonce }`. */
+    secrets: text('secrets').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Set by the one callback that consumed the state; a second one finds it set and changes nothing. */
+    consumedAt: timestamp('consumed_at', { withTimezone: true, mode: 'date' }),
+    /** `connected`, or the error_code the callback answered. */
+    outcome: text('outcome'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('connect_sessions_state_hash_key').on(t.stateHash),
+    index('connect_sessions_expires_at_idx').on(t.expiresAt),
+  ],
+);

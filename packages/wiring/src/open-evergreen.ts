@@ -1,7 +1,7 @@
 import type { EvergreenConfig } from '@evergreen/config';
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
-import { TokenClient } from '@evergreen/oauth';
+import { completeFromDiscovery, OidcDiscovery, TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
@@ -95,6 +95,16 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
   let worker: RedisParts | undefined;
   let producer: RedisParts | undefined;
   let prepared: Promise<void> | undefined;
+  let discovered: Promise<void> | undefined;
+
+  /** OpenID Connect entries that name their issuer alone get their endpoints before the first refresh (never throws). */
+  async function discoverEndpoints(): Promise<void> {
+    const failures = await completeFromDiscovery(
+      providers.values(),
+      new OidcDiscovery({ timeoutMs: config.http.deadlineMs }),
+    );
+    for (const failure of failures) log.warn(failure, 'openid connect discovery failed');
+  }
   let closing: Promise<void> | undefined;
 
   function openRedisParts(kind: 'worker' | 'producer'): RedisParts {
@@ -142,8 +152,10 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     get producer() {
       return (producer ??= openRedisParts('producer'));
     },
-    prepare({ waitForPostgresMs = POSTGRES_START_WAIT_MS } = {}) {
-      if (!config.migrateOnStart) return Promise.resolve();
+    async prepare({ waitForPostgresMs = POSTGRES_START_WAIT_MS } = {}) {
+      discovered ??= discoverEndpoints();
+      await discovered;
+      if (!config.migrateOnStart) return;
       prepared ??= retryWhileUnreachable(
         'Postgres',
         () => migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }),

@@ -68,6 +68,7 @@ dl.fields dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular
 .actions { display: flex; align-items: center; gap: 12px; margin: 8px 0 14px; }
 button { font: inherit; padding: 5px 14px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
 button.secondary { background: transparent; color: inherit; border-color: #8a94a6; }
+#reconnect-url { width: 100%; margin-top: 8px; font: 12px ui-monospace, monospace; }
 button:disabled { opacity: .6; cursor: progress; }
 .line { font-size: 13px; }
 .line.ok { color: var(--ok); }
@@ -79,6 +80,7 @@ button:disabled { opacity: .6; cursor: progress; }
 
 const SCRIPT = `
 const STATUSES = ['connected', 'token_expired', 'needs_reauth', 'error', 'disconnected'];
+const NEEDS_PERSON = ['needs_reauth', 'error', 'disconnected'];
 const $ = (id) => document.getElementById(id);
 /** A read-only board refuses every change (405): the page offers none. */
 const READ_ONLY = document.body.dataset.readOnly === 'true';
@@ -139,7 +141,8 @@ async function api(path, init) {
   try { body = await response.json(); } catch { body = null; }
   if (!response.ok) {
     const code = body && typeof body.error === 'string' ? body.error : 'HTTP ' + response.status;
-    const message = body && typeof body.message === 'string' ? ': ' + body.message : '';
+    const issues = body && Array.isArray(body.issues) ? body.issues.map((i) => i.field + ' ' + i.reason).join('; ') : '';
+    const message = body && typeof body.message === 'string' ? ': ' + body.message : issues ? ': ' + issues : '';
     throw new Error(code + message);
   }
   return body;
@@ -314,6 +317,11 @@ function renderDetail(d) {
   $('force-refresh').hidden = READ_ONLY;
   $('force-refresh').disabled = !live || READ_ONLY;
   $('force-refresh').title = live ? '' : 'only live connections (connected, token expired) can be refreshed';
+  // A connection that needs a person gets a reconnect link: a connect session its owner opens (docs/connect.md).
+  $('reconnect').hidden = READ_ONLY || !NEEDS_PERSON.includes(d.status);
+  $('reconnect').disabled = false;
+  $('reconnect-url').hidden = true;
+  $('reconnect-url').value = '';
   const events = (d.refreshEvents ?? []).slice(0, 10).map((e) => [
     when(e.createdAt), badge(e.outcome), e.reason ?? '\\u2014', e.trigger, e.httpStatus ?? '\\u2014', e.durationMs + ' ms',
   ]);
@@ -363,7 +371,30 @@ async function forceRefresh() {
   }
 }
 
+async function reconnectLink() {
+  if (selectedId === null || READ_ONLY) return;
+  const id = selectedId;
+  const line = $('refresh-line');
+  $('reconnect').disabled = true;
+  try {
+    const link = await api('/api/connections/' + segment(id) + '/reconnect', { method: 'POST' });
+    if (selectedId !== id) return;
+    const field = $('reconnect-url');
+    field.value = link.authorizationUrl;
+    field.hidden = false;
+    field.select();
+    line.textContent = 'Send this link to the owner: it works once, until ' + when(link.expiresAt) + '.';
+    line.className = 'line ok';
+  } catch (error) {
+    line.textContent = 'No reconnect link: ' + (error instanceof Error ? error.message : String(error));
+    line.className = 'line bad';
+  } finally {
+    $('reconnect').disabled = false;
+  }
+}
+
 $('force-refresh').addEventListener('click', () => { forceRefresh(); });
+$('reconnect').addEventListener('click', () => { reconnectLink(); });
 $('reload').addEventListener('click', () => {
   loadOverview().catch(showError);
   if (selectedId !== null) select(selectedId);
@@ -438,8 +469,10 @@ export const tokenHealthPageHtml = (readOnly: boolean): string => `<!DOCTYPE htm
         <dl class="fields" id="detail-fields"></dl>
         <div class="actions">
           <button type="button" id="force-refresh"${readOnly ? ' hidden' : ''}>Force refresh</button>
+          <button type="button" class="secondary" id="reconnect" hidden>Reconnect link</button>
           <span class="line" id="refresh-line" role="status" aria-live="polite"></span>
         </div>
+        <input type="text" readonly id="reconnect-url" aria-label="Reconnect link" hidden>
         <h2>Last refresh attempts</h2>
         <table>
           <thead><tr><th>At</th><th>Outcome</th><th>Reason</th><th>Trigger</th><th class="num">HTTP</th><th class="num">Took</th></tr></thead>

@@ -4,3 +4,4 @@ export { ApiError, ApiAuthError, ApiRateLimitedError, NotAvailableRemotelyError 
 export * from '../errors.ts'; // the SDK's own errors, every one
 export { ConnectionNotFoundError, InvalidInputError, EvergreenError } from '@evergreen/core';
 export type { ConnectionRef } from '../connection-ref.ts';
+export type { ConnectSessionInput, ConnectSessionStarted } from '@evergreen/connect';

@@ -1,3 +1,4 @@
+import type { ConnectSessionInput, ConnectSessionStarted } from '@evergreen/connect';
 import { ConfigError } from '@evergreen/core';
 import type { ConnectionView } from '@evergreen/store';
 import type { ConnectionRef } from '../connection-ref.ts';
@@ -249,6 +250,17 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
     return { ...view(rest), revocation };
   }
 
+  async function createConnectSession(input: ConnectSessionInput): Promise<ConnectSessionStarted> {
+    const context = ctx('createConnectSession', input.connectionId);
+    const { body } = await call<{ sessionId: string; authorizationUrl: string; expiresAt: string }>({
+      method: 'POST',
+      path: '/connect/sessions',
+      body: input,
+      context,
+    });
+    return { ...body, expiresAt: new Date(body.expiresAt) };
+  }
+
   return {
     enqueueConnection,
     enqueueConnections,
@@ -264,6 +276,14 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
         new NotAvailableRemotelyError(
           'subscribe',
           'events reach remote apps as signed webhooks (docs/events.md); subscribe needs the direct mode',
+        ),
+      ),
+    createConnectSession,
+    completeConnectSession: () =>
+      Promise.reject(
+        new NotAvailableRemotelyError(
+          'completeConnectSession',
+          'the provider redirects the browser to the api role, which completes the session itself',
         ),
       ),
     close: () => {
