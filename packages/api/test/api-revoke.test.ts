@@ -72,8 +72,9 @@ describe('disconnect with revocation', () => {
 
   it('waits for a refresh in flight and revokes the refresh token it left, not the one it rotated away', async () => {
     const { grant, connectionId } = await connect('acme', 'revoke-in-flight');
-    // The provider rotates at once but answers 800 ms later: the refresh holds the connection's lock meanwhile.
-    fx.acme.injectFaults([{ kind: 'delay', ms: 800 }]);
+    // The provider rotates at once but answers 400 ms later (well inside the 1 s headers timeout the sandbox sets):
+    // the refresh holds the connection's lock meanwhile.
+    fx.acme.injectFaults([{ kind: 'delay', ms: 400 }]);
     const refresh = call('POST', `/v1/connections/${connectionId}/refresh`);
     await until(() => fx.acme.requests.some((r) => r.grantId === grant.grantId && r.fault === 'delay'), {
       what: 'the delayed refresh at the provider',
