@@ -54,7 +54,7 @@ export interface EvergreenConfig {
   worker: { concurrency: number; jobLockMs: number; stalledIntervalMs: number; shutdownGraceMs: number };
   http: HttpConfig;
   refresh: RefreshConfig;
-  scheduler: { intervalMs: number; graceMs: number; fullPassIntervalMs: number };
+  scheduler: { intervalMs: number; lossCheckIntervalMs: number; graceMs: number; fullPassIntervalMs: number };
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -182,6 +182,7 @@ export function loadConfig(
     },
     scheduler: {
       intervalMs: n(v.EVERGREEN_RECONCILE_INTERVAL_MS),
+      lossCheckIntervalMs: n(v.EVERGREEN_RECONCILE_CHECK_INTERVAL_MS),
       graceMs: n(v.EVERGREEN_RECONCILE_GRACE_MS),
       fullPassIntervalMs: n(v.EVERGREEN_FULL_RECONCILE_INTERVAL_MS),
     },

@@ -359,6 +359,15 @@ export const VARIABLES = [
     description: 'Scheduler: how often it reconciles Postgres into Redis.',
   },
   {
+    name: 'EVERGREEN_RECONCILE_CHECK_INTERVAL_MS',
+    kind: 'int',
+    default: String(5 * S),
+    min: 0,
+    max: 60 * MIN,
+    description:
+      'Scheduler: how often it checks (one GET) that Redis still holds its data; when not, the full pass runs at once. 0: only at each reconcile.',
+  },
+  {
     name: 'EVERGREEN_RECONCILE_GRACE_MS',
     kind: 'int',
     default: String(15 * S),

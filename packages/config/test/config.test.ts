@@ -63,7 +63,7 @@ describe('loadConfig', () => {
           backoff: { attempts: 8, baseMs: 1_000, capMs: 30_000, cooldownMs: 300_000 },
           classify: { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 },
         },
-        scheduler: { intervalMs: 60_000, graceMs: 15_000, fullPassIntervalMs: 21_600_000 },
+        scheduler: { intervalMs: 60_000, lossCheckIntervalMs: 5_000, graceMs: 15_000, fullPassIntervalMs: 21_600_000 },
       });
     });
 
