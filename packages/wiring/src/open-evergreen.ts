@@ -5,6 +5,7 @@ import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, RefreshQueues, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
+  checkSearchPath,
   closeDatabase,
   ConnectionStore,
   eventsChannel,
@@ -85,7 +86,13 @@ export interface EvergreenParts {
  */
 export function openEvergreen(config: EvergreenConfig, options: OpenOptions): EvergreenParts {
   const { log } = options;
-  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: config.dbPoolSize });
+  const db = openDatabase({
+    url: config.databaseUrl,
+    schema: config.dbSchema,
+    max: config.dbPoolSize,
+    poolMode: config.dbPoolMode,
+    directUrl: config.databaseDirectUrl,
+  });
   const channel = eventsChannel(config.dbSchema);
   const store =
     options.store?.(db) ??
@@ -143,10 +150,15 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
       return (producer ??= openRedisParts('producer'));
     },
     prepare({ waitForPostgresMs = POSTGRES_START_WAIT_MS } = {}) {
-      if (!config.migrateOnStart) return Promise.resolve();
+      const transactionPooled = config.dbPoolMode === 'transaction';
+      if (!config.migrateOnStart && !transactionPooled) return Promise.resolve();
       prepared ??= retryWhileUnreachable(
         'Postgres',
-        () => migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }),
+        async () => {
+          // The advisory lock that serialises migrations lives in a session: over the direct URL.
+          if (config.migrateOnStart) await migrateDatabase({ url: config.databaseDirectUrl, schema: config.dbSchema });
+          if (transactionPooled) await checkSearchPath(db, config.dbSchema);
+        },
         { log, giveUpAfterMs: waitForPostgresMs },
       ).catch((error: unknown) => {
         prepared = undefined; // let the next call try again
