@@ -135,7 +135,7 @@ if (only.has('scale')) {
     },
     `pnpm bench ${process.argv.slice(2).join(' ')}`,
   );
-  const files = writeScaleReport(results, outDir, values.name ?? `scale-${connections}`);
+  const files = await writeScaleReport(results, outDir, values.name ?? `scale-${connections}`);
   progress(`wrote ${files.join(', ')}`);
   process.exit(0);
 }

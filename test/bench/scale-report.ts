@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { format } from 'prettier';
 import type { PassResult } from './scale-passes.ts';
 import type { ScaleResults } from './scale.ts';
 
@@ -84,11 +85,12 @@ export function renderScale(r: ScaleResults, at: string): string {
   return lines.join('\n');
 }
 
-export function writeScaleReport(r: ScaleResults, dir: string, name: string): string[] {
+/** Writes `<name>.json` (formatted as the repository's format check wants it) and `<name>.md`. */
+export async function writeScaleReport(r: ScaleResults, dir: string, name: string): Promise<string[]> {
   const at = new Date().toISOString();
   const json = join(dir, `${name}.json`);
   const md = join(dir, `${name}.md`);
-  writeFileSync(json, `${JSON.stringify({ ...r, at }, null, 2)}\n`);
+  writeFileSync(json, await format(JSON.stringify({ ...r, at }, null, 2), { parser: 'json' }));
   writeFileSync(md, renderScale(r, at));
   return [json, md];
 }
