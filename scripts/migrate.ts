@@ -1,4 +1,5 @@
-// `pnpm db:migrate`: applies pending migrations to DATABASE_URL / EVERGREEN_DB_SCHEMA. Needs no keys or providers.
+// `pnpm db:migrate`: applies pending migrations to EVERGREEN_DATABASE_DIRECT_URL (else DATABASE_URL) /
+// EVERGREEN_DB_SCHEMA. Needs no keys or providers.
 import { ConfigError } from '@evergreen/core';
 import { loadDatabaseConfig } from '@evergreen/config';
 import { loadDotEnv } from '@evergreen/runtime';
@@ -6,8 +7,8 @@ import { migrateDatabase } from '@evergreen/store';
 
 loadDotEnv();
 try {
-  const { databaseUrl, dbSchema } = loadDatabaseConfig();
-  await migrateDatabase({ url: databaseUrl, schema: dbSchema });
+  const { directUrl, dbSchema } = loadDatabaseConfig();
+  await migrateDatabase({ url: directUrl, schema: dbSchema });
   process.stdout.write(`migrations applied to schema ${dbSchema}\n`);
 } catch (error) {
   process.stderr.write(

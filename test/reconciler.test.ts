@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
 import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { Sandbox } from '@evergreen/test-support/sandbox';
+import { until } from '@evergreen/test-support/until';
 
 describe('the reconcile, Postgres → Redis', () => {
   const sandbox = new Sandbox();
@@ -98,6 +99,46 @@ describe('the reconcile, Postgres → Redis', () => {
     expect(report.overdue).toBeGreaterThanOrEqual(1);
     const job = await queue.getJob(connectionId);
     expect(job!.timestamp + job!.delay).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('between ticks, notices the sentinel gone within its check interval and runs the full pass at once', async () => {
+    const config = sandbox.config();
+    const logs = new LogCapture();
+    const watcher = new Reconciler({
+      store: new ConnectionStore(db, config.keyring, 'replica-watch'),
+      queues: new RefreshQueues(redis, sandbox.prefix),
+      keys: new SchedulerKeys(redis, sandbox.prefix),
+      providers: new Map(config.providers.map((p) => [p.id, p])),
+      // The periodic tick is out of the test's reach: only the loss check can run the second pass.
+      intervalMs: 3_600_000,
+      lossCheckIntervalMs: 100,
+      graceMs: 1_000,
+      fullPassIntervalMs: 3_600_000,
+      processName: 'replica-watch',
+      log: createLogger({ level: 'debug', destination: logs }),
+    });
+    const passes = () => logs.events('reconcile').filter((e) => e.led === true);
+    watcher.start();
+    try {
+      await until(() => passes().length >= 1, { what: 'the first tick' });
+      const { connectionId } = await f.stack.evergreen.enqueueConnection({
+        ownerId: 'watched',
+        provider: 'acme',
+        accessToken: 'a',
+        refreshToken: 'r',
+        expiresIn: 3600,
+      });
+      await sandbox.dropRedisKeys();
+      const lostAt = Date.now();
+      const pass = await until(
+        () => passes().find((e) => e.fullPass === true && Date.parse(e.time as string) > lostAt),
+        { timeoutMs: 5_000, what: 'a full pass after the loss' },
+      );
+      expect(pass.scheduled).toBeGreaterThanOrEqual(1);
+      expect(await queue.getJob(connectionId)).toBeDefined();
+    } finally {
+      await watcher.stop();
+    }
   });
 
   it('leaves connections that need a person alone', async () => {

@@ -18,9 +18,13 @@ import {
   type ThroughputPlan,
   type TokenPlan,
 } from './scenarios.ts';
+import { scaleScenario } from './scale.ts';
+import { writeScaleReport } from './scale-report.ts';
 import { REPO_ROOT } from './worker-processes.ts';
 
 /**
+ * `pnpm bench --scale N [--scale-window S] [--lateness-concurrency N]` (or `--only scale`, a million by default): the
+ * scale benchmark alone (test/bench/scale.ts), written to `<out>/scale-<N>.{json,md}`; about an hour for a million.
  * `pnpm bench [--quick] [--only throughput,tokens,api,scaleout,schedule|enqueue] [--out docs/benchmarks] [--name latest]
  *   [--profile DIR] [--lateness-workers N] [--lateness-concurrency N] [--connections N] [--levels 1,4,16,64]`
  * `pnpm bench --render baseline` rewrites a stored run's markdown and charts from its JSON.
@@ -45,6 +49,10 @@ const { values } = parseArgs({
     levels: { type: 'string' },
     /** Re-renders `<out>/<name>.md` and its charts from `<out>/<name>.json` (after a change to the report), no run. */
     render: { type: 'string' },
+    /** The scale benchmark with this many connections; implies `--only scale`. */
+    scale: { type: 'string' },
+    /** Seconds of each steady-state window of the scale benchmark (one worker, then two): 300 unless given. */
+    'scale-window': { type: 'string' },
   },
 });
 
@@ -57,7 +65,9 @@ if (values.render) {
 }
 
 const quick = values.quick;
-const only = new Set((values.only ?? 'throughput,tokens,api,scaleout,schedule').split(',').map((s) => s.trim()));
+const only = new Set(
+  (values.only ?? (values.scale ? 'scale' : 'throughput,tokens,api,scaleout,schedule')).split(',').map((s) => s.trim()),
+);
 const outDir = values.out ?? join(REPO_ROOT, 'docs/benchmarks');
 const profileDir = values.profile;
 
@@ -100,6 +110,33 @@ const schedulePlan: SchedulePlan = {
   warmup: quick ? 1_000 : 2_000,
   lateness: !only.has('enqueue') || only.has('schedule'),
 };
+
+if (only.has('scale')) {
+  if (only.size > 1) throw new Error('--only scale runs alone: it wants the machine to itself');
+  const connections = Number(values.scale ?? 1_000_000);
+  const found = await findServices();
+  const admin = postgres(found.databaseUrl, { max: 1, onnotice: () => {}, fetch_types: false });
+  const redis = new Redis(found.redisUrl, { maxRetriesPerRequest: 1 });
+  const pids = await servicePids(admin, redis);
+  await admin.end({ timeout: 2 });
+  redis.disconnect();
+  const started = Date.now();
+  const progress = (line: string) =>
+    process.stderr.write(`[${((Date.now() - started) / 1_000).toFixed(0).padStart(4)} s] ${line}\n`);
+  const results = await scaleScenario(
+    { databaseUrl: found.databaseUrl, redisUrl: found.redisUrl, pids, progress },
+    {
+      connections,
+      windowSeconds: Number(values['scale-window'] ?? 300),
+      batchSize: 1_000,
+      concurrency: values['lateness-concurrency'] ? Number(values['lateness-concurrency']) : 16,
+    },
+    `pnpm bench ${process.argv.slice(2).join(' ')}`,
+  );
+  const files = await writeScaleReport(results, outDir, values.name ?? `scale-${connections}`);
+  progress(`wrote ${files.join(', ')}`);
+  process.exit(0);
+}
 
 const found = await findServices();
 const admin = postgres(found.databaseUrl, { max: 1, onnotice: () => {}, fetch_types: false });

@@ -183,8 +183,9 @@ function apiKeySpec(values: Values): ApiKeySpec | string {
 }
 
 async function withApiKeyStore(run: (store: ApiKeyStore) => Promise<number>): Promise<number> {
-  const { databaseUrl, dbSchema } = loadDatabaseConfig();
-  const db = openDatabase({ url: databaseUrl, schema: dbSchema, max: 1 });
+  // A one-off admin command: over the direct URL, as a session (EVERGREEN_DATABASE_DIRECT_URL, else DATABASE_URL).
+  const { directUrl, dbSchema } = loadDatabaseConfig();
+  const db = openDatabase({ url: directUrl, schema: dbSchema, max: 1 });
   try {
     return await run(new ApiKeyStore(db));
   } finally {
@@ -199,8 +200,8 @@ async function otherCommands(
   values: Values,
 ): Promise<number> {
   if (command === 'db' && sub === 'migrate') {
-    const { databaseUrl, dbSchema } = loadDatabaseConfig();
-    await migrateDatabase({ url: databaseUrl, schema: dbSchema });
+    const { directUrl, dbSchema } = loadDatabaseConfig();
+    await migrateDatabase({ url: directUrl, schema: dbSchema });
     print({ migrated: dbSchema });
     return 0;
   }

@@ -37,6 +37,10 @@ export interface EvergreenConfig {
   databaseUrl: string;
   dbSchema: string;
   dbPoolSize: number;
+  /** How DATABASE_URL pools server connections (`transaction`: behind PgBouncer's transaction pooling). */
+  dbPoolMode: 'session' | 'transaction';
+  /** Where session work goes (migrations, LISTEN): EVERGREEN_DATABASE_DIRECT_URL, else DATABASE_URL. */
+  databaseDirectUrl: string;
   redisUrl: string;
   redisPrefix: string;
   keyring: Keyring;
@@ -56,7 +60,7 @@ export interface EvergreenConfig {
   worker: { concurrency: number; jobLockMs: number; stalledIntervalMs: number; shutdownGraceMs: number };
   http: HttpConfig;
   refresh: RefreshConfig;
-  scheduler: { intervalMs: number; graceMs: number; fullPassIntervalMs: number };
+  scheduler: { intervalMs: number; lossCheckIntervalMs: number; graceMs: number; fullPassIntervalMs: number };
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -82,6 +86,7 @@ export function loadConfig(
   if (typeof v.EVERGREEN_DB_SCHEMA === 'string' && !SCHEMA_NAME.test(v.EVERGREEN_DB_SCHEMA)) {
     issues.push({ field: 'EVERGREEN_DB_SCHEMA', reason: 'must be a lower-case SQL identifier' });
   }
+  issues.push(...poolModeIssues(v));
   if (typeof v.EVERGREEN_REDIS_PREFIX === 'string' && !PREFIX.test(v.EVERGREEN_REDIS_PREFIX)) {
     issues.push({
       field: 'EVERGREEN_REDIS_PREFIX',
@@ -131,6 +136,8 @@ export function loadConfig(
     databaseUrl: v.DATABASE_URL as string,
     dbSchema: v.EVERGREEN_DB_SCHEMA as string,
     dbPoolSize: n(v.EVERGREEN_DB_POOL_SIZE),
+    dbPoolMode: v.EVERGREEN_DATABASE_POOL_MODE as 'session' | 'transaction',
+    databaseDirectUrl: (v.EVERGREEN_DATABASE_DIRECT_URL as string | null) ?? (v.DATABASE_URL as string),
     redisUrl: v.REDIS_URL as string,
     redisPrefix: v.EVERGREEN_REDIS_PREFIX as string,
     keyring,
@@ -186,6 +193,7 @@ export function loadConfig(
     },
     scheduler: {
       intervalMs: n(v.EVERGREEN_RECONCILE_INTERVAL_MS),
+      lossCheckIntervalMs: n(v.EVERGREEN_RECONCILE_CHECK_INTERVAL_MS),
       graceMs: n(v.EVERGREEN_RECONCILE_GRACE_MS),
       fullPassIntervalMs: n(v.EVERGREEN_FULL_RECONCILE_INTERVAL_MS),
     },
@@ -253,16 +261,53 @@ function readWebhooks(
   return parsed.endpoints;
 }
 
-/** Just what migrations need: no keys, no providers, so `pnpm db:migrate` runs before anything else is set up. */
+const DATABASE_FIELDS = new Set([
+  'DATABASE_URL',
+  'EVERGREEN_DB_SCHEMA',
+  'EVERGREEN_DATABASE_POOL_MODE',
+  'EVERGREEN_DATABASE_DIRECT_URL',
+]);
+
+/**
+ * Just what migrations need: no keys, no providers, so `pnpm db:migrate` runs before anything else is set up.
+ * `directUrl` is where migrations go (their advisory lock needs a session): EVERGREEN_DATABASE_DIRECT_URL, else
+ * DATABASE_URL.
+ */
 export function loadDatabaseConfig(env: Readonly<Record<string, string | undefined>> = process.env): {
   databaseUrl: string;
+  directUrl: string;
   dbSchema: string;
 } {
   const { values, issues } = readVariables(env);
-  const relevant = issues.filter((i) => i.field === 'DATABASE_URL' || i.field === 'EVERGREEN_DB_SCHEMA');
+  const relevant = issues.filter((i) => DATABASE_FIELDS.has(i.field));
   if (typeof values.EVERGREEN_DB_SCHEMA === 'string' && !SCHEMA_NAME.test(values.EVERGREEN_DB_SCHEMA)) {
     relevant.push({ field: 'EVERGREEN_DB_SCHEMA', reason: 'must be a lower-case SQL identifier' });
   }
+  relevant.push(...poolModeIssues(values));
   if (relevant.length > 0) throw new ConfigError(relevant);
-  return { databaseUrl: values.DATABASE_URL as string, dbSchema: values.EVERGREEN_DB_SCHEMA as string };
+  const databaseUrl = values.DATABASE_URL as string;
+  return {
+    databaseUrl,
+    directUrl: (values.EVERGREEN_DATABASE_DIRECT_URL as string | null) ?? databaseUrl,
+    dbSchema: values.EVERGREEN_DB_SCHEMA as string,
+  };
+}
+
+/** A transaction pooler carries no session, so what needs one (migrations, LISTEN) must have a direct URL. */
+function poolModeIssues(v: Readonly<Record<string, unknown>>): InputIssue[] {
+  const mode = v.EVERGREEN_DATABASE_POOL_MODE;
+  if (typeof mode !== 'string') return [];
+  if (mode !== 'session' && mode !== 'transaction') {
+    return [{ field: 'EVERGREEN_DATABASE_POOL_MODE', reason: "must be 'session' or 'transaction'" }];
+  }
+  if (mode === 'transaction' && (v.EVERGREEN_DATABASE_DIRECT_URL ?? null) === null) {
+    return [
+      {
+        field: 'EVERGREEN_DATABASE_DIRECT_URL',
+        reason:
+          'is required with EVERGREEN_DATABASE_POOL_MODE=transaction: migrations and subscribe need a session, which a transaction pooler cannot give',
+      },
+    ];
+  }
+  return [];
 }

@@ -38,6 +38,20 @@ export const VARIABLES = [
       'Postgres connections per process (worker, scheduler, an app using the SDK). Queries are pipelined on each; more connections add WAL contention, not refreshes (docs/benchmarks).',
   },
   {
+    name: 'EVERGREEN_DATABASE_POOL_MODE',
+    kind: 'string',
+    default: 'session',
+    description:
+      "`transaction` when DATABASE_URL is a transaction pooler (PgBouncer `pool_mode = transaction`): no prepared statements, no `search_path` sent (the role's server-side search_path must be EVERGREEN_DB_SCHEMA; checked at start), and migrations and `subscribe` over EVERGREEN_DATABASE_DIRECT_URL (docs/pgbouncer.md).",
+  },
+  {
+    name: 'EVERGREEN_DATABASE_DIRECT_URL',
+    kind: 'url',
+    default: null,
+    description:
+      'A direct connection to the same database, for what needs a session: migrations (an advisory lock) and `subscribe` (LISTEN). Required with EVERGREEN_DATABASE_POOL_MODE=transaction; otherwise DATABASE_URL.',
+  },
+  {
     name: 'REDIS_URL',
     kind: 'url',
     default: 'redis://127.0.0.1:6379',
@@ -371,6 +385,15 @@ export const VARIABLES = [
     min: 100,
     max: 60 * MIN,
     description: 'Scheduler: how often it reconciles Postgres into Redis.',
+  },
+  {
+    name: 'EVERGREEN_RECONCILE_CHECK_INTERVAL_MS',
+    kind: 'int',
+    default: String(5 * S),
+    min: 0,
+    max: 60 * MIN,
+    description:
+      'Scheduler: how often it checks (one GET) that Redis still holds its data; when not, the full pass runs at once. 0: only at each reconcile.',
   },
   {
     name: 'EVERGREEN_RECONCILE_GRACE_MS',

@@ -35,6 +35,8 @@ describe('loadConfig', () => {
         databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
         dbSchema: 'evergreen',
         dbPoolSize: 8,
+        dbPoolMode: 'session',
+        databaseDirectUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
         redisUrl: 'redis://127.0.0.1:6379',
         redisPrefix: 'evergreen',
         providers: [],
@@ -64,7 +66,7 @@ describe('loadConfig', () => {
           backoff: { attempts: 8, baseMs: 1_000, capMs: 30_000, cooldownMs: 300_000 },
           classify: { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 },
         },
-        scheduler: { intervalMs: 60_000, graceMs: 15_000, fullPassIntervalMs: 21_600_000 },
+        scheduler: { intervalMs: 60_000, lossCheckIntervalMs: 5_000, graceMs: 15_000, fullPassIntervalMs: 21_600_000 },
       });
     });
 
@@ -144,6 +146,30 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...minimal, EVERGREEN_DB_POOL_SIZE: '20' }).dbPoolSize).toBe(20);
       expect(configError({ ...minimal, EVERGREEN_DB_POOL_SIZE: '0' }).issues).toEqual([
         { field: 'EVERGREEN_DB_POOL_SIZE', reason: 'must be at least 1' },
+      ]);
+    });
+
+    it('behind a transaction pooler, needs the direct URL that sessions (migrations, LISTEN) go to', () => {
+      const pooled = {
+        ...minimal,
+        DATABASE_URL: 'postgres://bouncer:6432/app',
+        EVERGREEN_DATABASE_POOL_MODE: 'transaction',
+      };
+      expect(configError(pooled).issues).toEqual([
+        {
+          field: 'EVERGREEN_DATABASE_DIRECT_URL',
+          reason:
+            'is required with EVERGREEN_DATABASE_POOL_MODE=transaction: migrations and subscribe need a session, which a transaction pooler cannot give',
+        },
+      ]);
+      const config = loadConfig({ ...pooled, EVERGREEN_DATABASE_DIRECT_URL: 'postgres://db:5432/app' });
+      expect(config).toMatchObject({
+        databaseUrl: 'postgres://bouncer:6432/app',
+        dbPoolMode: 'transaction',
+        databaseDirectUrl: 'postgres://db:5432/app',
+      });
+      expect(configError({ ...minimal, EVERGREEN_DATABASE_POOL_MODE: 'statement' }).issues).toEqual([
+        { field: 'EVERGREEN_DATABASE_POOL_MODE', reason: "must be 'session' or 'transaction'" },
       ]);
     });
   });
@@ -460,6 +486,7 @@ describe('loadDatabaseConfig', () => {
   it('needs no keys and no providers', () => {
     expect(loadDatabaseConfig({})).toEqual({
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+      directUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
       dbSchema: 'evergreen',
     });
   });
@@ -467,8 +494,19 @@ describe('loadDatabaseConfig', () => {
   it('reads DATABASE_URL and EVERGREEN_DB_SCHEMA', () => {
     expect(loadDatabaseConfig({ DATABASE_URL: 'postgres://db/app', EVERGREEN_DB_SCHEMA: 'evg_test' })).toEqual({
       databaseUrl: 'postgres://db/app',
+      directUrl: 'postgres://db/app',
       dbSchema: 'evg_test',
     });
+  });
+
+  it('sends migrations to EVERGREEN_DATABASE_DIRECT_URL when set: their advisory lock needs a session', () => {
+    expect(
+      loadDatabaseConfig({
+        DATABASE_URL: 'postgres://bouncer:6432/app',
+        EVERGREEN_DATABASE_POOL_MODE: 'transaction',
+        EVERGREEN_DATABASE_DIRECT_URL: 'postgres://db:5432/app',
+      }),
+    ).toMatchObject({ databaseUrl: 'postgres://bouncer:6432/app', directUrl: 'postgres://db:5432/app' });
   });
 
   it('ignores problems with variables migrations do not need', () => {

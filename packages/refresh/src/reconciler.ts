@@ -9,6 +9,11 @@ export interface ReconcilerOptions {
   keys: SchedulerKeys;
   providers: ReadonlyMap<string, ProviderDefinition>;
   intervalMs: number;
+  /**
+   * How often the sentinel is looked at between ticks (one GET): when it is gone, Redis lost its data and a tick, a
+   * full pass, runs at once rather than at the next interval. 0: only at ticks.
+   */
+  lossCheckIntervalMs?: number;
   graceMs: number;
   fullPassIntervalMs: number;
   processName: string;
@@ -39,6 +44,7 @@ export class Reconciler {
   readonly #now: () => number;
   readonly #pageSize: number;
   #timer: NodeJS.Timeout | undefined;
+  #checkTimer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = false;
 
@@ -48,23 +54,59 @@ export class Reconciler {
     this.#pageSize = options.pageSize ?? 1_000;
   }
 
-  /** Runs a tick now and then every interval, never two at once in this process. */
+  /**
+   * Runs a tick now and then every interval, never two at once in this process; between ticks, looks for the
+   * sentinel every `lossCheckIntervalMs` and runs a tick at once when it is gone. A FLUSHALL or a failover that lost
+   * the last writes then costs seconds of schedule, not a minute: with 60-second tokens and a 30-second buffer, a
+   * minute's wait let every access token lapse.
+   */
   start(): void {
     const loop = async () => {
       if (this.#stopped) return;
-      this.#running = this.tick().catch((error: unknown) =>
-        this.#o.log.error({ err: safeError(error) }, 'reconcile failed; will retry next tick'),
-      );
-      await this.#running;
+      await this.#runTick();
       if (!this.#stopped) this.#timer = setTimeout(() => void loop(), this.#o.intervalMs);
     };
     void loop();
+    const checkMs = this.#o.lossCheckIntervalMs ?? 0;
+    if (checkMs > 0) {
+      const check = async () => {
+        if (this.#stopped) return;
+        await this.#checkForLoss();
+        if (!this.#stopped) this.#checkTimer = setTimeout(() => void check(), checkMs);
+      };
+      this.#checkTimer = setTimeout(() => void check(), checkMs);
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#checkTimer);
     await this.#running;
+  }
+
+  /** The tick in progress, or a new one: the interval and the loss check share it, so passes never overlap here. */
+  #runTick(): Promise<unknown> {
+    this.#running ??= this.tick()
+      .catch((error: unknown) => this.#o.log.error({ err: safeError(error) }, 'reconcile failed; will retry next tick'))
+      .finally(() => {
+        this.#running = undefined;
+      });
+    return this.#running;
+  }
+
+  async #checkForLoss(): Promise<void> {
+    // A tick under way sets the sentinel itself, or finds it gone and starts over at its own next turn.
+    if (this.#running) return;
+    let last: number | null;
+    try {
+      last = await this.#o.keys.lastFullPass();
+    } catch {
+      return; // Redis unreachable: nothing to rebuild into yet; the next check looks again.
+    }
+    if (last !== null || this.#stopped) return;
+    this.#o.log.warn('scheduler sentinel gone: Redis lost its data; full reconcile now');
+    await this.#runTick();
   }
 
   async tick(): Promise<ReconcileReport> {

@@ -102,6 +102,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       keys: new SchedulerKeys(parts.worker.redis, config.redisPrefix),
       providers: parts.providers,
       intervalMs: config.scheduler.intervalMs,
+      lossCheckIntervalMs: config.scheduler.lossCheckIntervalMs,
       graceMs: config.scheduler.graceMs,
       fullPassIntervalMs: config.scheduler.fullPassIntervalMs,
       processName: config.processName,

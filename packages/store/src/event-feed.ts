@@ -1,6 +1,6 @@
 import type { ConnectionEvent } from '@evergreen/core';
 import { sql } from 'drizzle-orm';
-import type { Database } from './database.ts';
+import { sessionClient, type Database } from './database.ts';
 import { executePrepared } from './prepared.ts';
 
 /** The NOTIFY channel of one Evergreen (one schema): in-process subscribers LISTEN on it. */
@@ -47,7 +47,8 @@ export class EventFeed {
 
   /** Hears every event NOTIFYed on this channel, from every process on the database, until the returned stop. */
   async subscribe(onEvent: (event: ConnectionEvent) => void): Promise<() => Promise<void>> {
-    const listener = await this.#db.$client.listen(this.#channel, (payload) => {
+    // LISTEN holds a session: behind a transaction pooler it goes over the direct connection.
+    const listener = await sessionClient(this.#db).listen(this.#channel, (payload) => {
       onEvent(JSON.parse(payload) as ConnectionEvent);
     });
     return () => listener.unlisten();

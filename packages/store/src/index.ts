@@ -1,4 +1,13 @@
-export { openDatabase, closeDatabase, pingDatabase, type Database, type DatabaseOptions } from './database.ts';
+export {
+  openDatabase,
+  closeDatabase,
+  pingDatabase,
+  checkSearchPath,
+  SearchPathError,
+  type Database,
+  type DatabaseOptions,
+  type PoolMode,
+} from './database.ts';
 export { DatabaseError } from './database-error.ts';
 export { migrateDatabase, dropSchema, MIGRATIONS_FOLDER } from './migrate.ts';
 export {

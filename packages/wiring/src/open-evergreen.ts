@@ -5,6 +5,7 @@ import { completeFromDiscovery, OidcDiscovery, TokenClient } from '@evergreen/oa
 import { ConnectionLock, createRedis, RefreshQueues, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
+  checkSearchPath,
   closeDatabase,
   ConnectionStore,
   eventsChannel,
@@ -85,7 +86,13 @@ export interface EvergreenParts {
  */
 export function openEvergreen(config: EvergreenConfig, options: OpenOptions): EvergreenParts {
   const { log } = options;
-  const db = openDatabase({ url: config.databaseUrl, schema: config.dbSchema, max: config.dbPoolSize });
+  const db = openDatabase({
+    url: config.databaseUrl,
+    schema: config.dbSchema,
+    max: config.dbPoolSize,
+    poolMode: config.dbPoolMode,
+    directUrl: config.databaseDirectUrl,
+  });
   const channel = eventsChannel(config.dbSchema);
   const store =
     options.store?.(db) ??
@@ -155,10 +162,15 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     async prepare({ waitForPostgresMs = POSTGRES_START_WAIT_MS } = {}) {
       discovered ??= discoverEndpoints();
       await discovered;
-      if (!config.migrateOnStart) return;
+      const transactionPooled = config.dbPoolMode === 'transaction';
+      if (!config.migrateOnStart && !transactionPooled) return;
       prepared ??= retryWhileUnreachable(
         'Postgres',
-        () => migrateDatabase({ url: config.databaseUrl, schema: config.dbSchema }),
+        async () => {
+          // The advisory lock that serialises migrations lives in a session: over the direct URL.
+          if (config.migrateOnStart) await migrateDatabase({ url: config.databaseDirectUrl, schema: config.dbSchema });
+          if (transactionPooled) await checkSearchPath(db, config.dbSchema);
+        },
         { log, giveUpAfterMs: waitForPostgresMs },
       ).catch((error: unknown) => {
         prepared = undefined; // let the next call try again
