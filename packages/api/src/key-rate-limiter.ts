@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** Requests a key may make; the next ones wait for the window's end. */
@@ -16,7 +16,7 @@ export interface KeyRateLimiter {
  * (rate-limiter-flexible). While Redis does not answer, each process counts in memory instead (its insurance limiter):
  * an outage then loosens the limit by the number of processes, never turns it off or fails the request.
  */
-export function keyRateLimiter(limits: KeyRateLimits, redis: Redis, prefix: string): KeyRateLimiter {
+export function keyRateLimiter(limits: KeyRateLimits, redis: Redis | Cluster, prefix: string): KeyRateLimiter {
   const options = { points: limits.perMinute, duration: 60 };
   const counter = new RateLimiterRedis({
     ...options,

@@ -8,6 +8,7 @@ import {
   type ClassifyPolicy,
   type InputIssue,
   type ProviderDefinition,
+  type RedisConnection,
 } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { boardAuthIssues, readBoardAuth, type BoardConfig } from './board-config.ts';
@@ -15,6 +16,7 @@ import { readConfigDocument, substituteEnv } from './config-document.ts';
 import { readProvidersFile } from './providers-file.ts';
 import { publishedSecretIssues } from './published-secrets.ts';
 import { readVariables } from './read-variables.ts';
+import { readRedisConnection } from './redis-connection-config.ts';
 
 export interface HttpConfig {
   connectTimeoutMs: number;
@@ -37,8 +39,13 @@ export interface EvergreenConfig {
   databaseUrl: string;
   dbSchema: string;
   dbPoolSize: number;
+  /** REDIS_URL; used only when `redis` is standalone. */
   redisUrl: string;
+  /** The one Redis every client of this process connects to: one server, a Sentinel-watched primary, or a Cluster. */
+  redis: RedisConnection;
   redisPrefix: string;
+  /** EVERGREEN_QUEUE_SHARDS: queues per provider unless its entry says `queueShards`. */
+  queueShards: number;
   keyring: Keyring;
   providers: ProviderDefinition[];
   providersFile: string | null;
@@ -97,6 +104,8 @@ export function loadConfig(
     });
   }
 
+  const redis = readRedisConnection(v, issues);
+
   let keyring: Keyring | null = null;
   let keyHint: string | undefined;
   try {
@@ -129,7 +138,9 @@ export function loadConfig(
     dbSchema: v.EVERGREEN_DB_SCHEMA as string,
     dbPoolSize: n(v.EVERGREEN_DB_POOL_SIZE),
     redisUrl: v.REDIS_URL as string,
+    redis,
     redisPrefix: v.EVERGREEN_REDIS_PREFIX as string,
+    queueShards: n(v.EVERGREEN_QUEUE_SHARDS),
     keyring,
     providers,
     providersFile,

@@ -36,7 +36,9 @@ describe('loadConfig', () => {
         dbSchema: 'evergreen',
         dbPoolSize: 8,
         redisUrl: 'redis://127.0.0.1:6379',
+        redis: { kind: 'standalone', url: 'redis://127.0.0.1:6379', auth: { username: null, password: null } },
         redisPrefix: 'evergreen',
+        queueShards: 1,
         providers: [],
         providersFile: null,
         webhooks: [],
@@ -274,6 +276,7 @@ describe('loadConfig', () => {
           refreshBufferSeconds: 300,
           defaultLifetimeSeconds: 3600,
           rateLimit: null,
+          queueShards: null,
         }),
       ]);
     });

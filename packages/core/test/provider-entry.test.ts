@@ -89,6 +89,7 @@ describe('parseProviderEntry', () => {
         refreshTokenLifetimeSeconds: null,
         refreshTokenWarningSeconds: 7 * 24 * 3600,
         rateLimit: null,
+        queueShards: null,
         revocationUrl: null,
       } satisfies ProviderDefinition,
     });

@@ -2,7 +2,7 @@ import type { EvergreenConfig } from '@evergreen/config';
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, SendSlots } from '@evergreen/queue';
+import { ConnectionLock, createRedis, QueueLayout, RefreshQueues, SendSlots, type RedisClient } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -12,7 +12,6 @@ import {
   openDatabase,
   type Database,
 } from '@evergreen/store';
-import type { Redis } from 'ioredis';
 import { firstConnection } from './first-connection.ts';
 import { PartsClosedError } from './parts-closed-error.ts';
 import { keyUsageReports } from './key-usage-reports.ts';
@@ -33,7 +32,7 @@ export interface OpenOptions {
 
 /** One Redis client and what is built on it: the queues, the per-connection lock, the send slots and an engine. */
 export interface RedisParts {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly queues: RefreshQueues;
   readonly lock: ConnectionLock;
   readonly sendSlots: SendSlots;
@@ -92,6 +91,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     new ConnectionStore(db, config.keyring, config.processName, channel, { keyUsage: keyUsageReports(log) });
   const tokens = new TokenClient(config.http);
   const providers: ReadonlyMap<string, ProviderDefinition> = new Map(config.providers.map((p) => [p.id, p]));
+  const layout = queueLayout(config);
   let worker: RedisParts | undefined;
   let producer: RedisParts | undefined;
   let prepared: Promise<void> | undefined;
@@ -99,7 +99,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
 
   function openRedisParts(kind: 'worker' | 'producer'): RedisParts {
     if (closing) throw new PartsClosedError(`the ${kind} Redis client`);
-    const redis = createRedis(config.redisUrl, kind);
+    const redis = createRedis(config.redis, kind);
     if (kind === 'worker') {
       redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
     } else {
@@ -120,7 +120,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     });
     return {
       redis,
-      queues: new RefreshQueues(redis, config.redisPrefix),
+      queues: new RefreshQueues(redis, config.redisPrefix, layout),
       lock,
       sendSlots,
       engine,
@@ -166,4 +166,16 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
       })());
     },
   };
+}
+
+/**
+ * Which queues each provider has, the same in every process of this Evergreen: hash-tagged on a Redis Cluster (each
+ * queue in one slot, the queues spread over the shards), split into EVERGREEN_QUEUE_SHARDS or the entry's
+ * `queueShards`.
+ */
+export function queueLayout(config: Pick<EvergreenConfig, 'redis' | 'queueShards' | 'providers'>): QueueLayout {
+  const shards = new Map<string, number>();
+  for (const provider of config.providers)
+    if (provider.queueShards !== null) shards.set(provider.id, provider.queueShards);
+  return new QueueLayout({ hashTags: config.redis.kind === 'cluster', defaultShards: config.queueShards, shards });
 }
