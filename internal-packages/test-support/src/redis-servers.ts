@@ -228,3 +228,163 @@ export class SentinelSet {
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
+
+export interface ClusterNodeInfo {
+  node: RedisNode;
+  id: string;
+  role: 'master' | 'slave';
+  /** For a replica, the id of its primary. */
+  primaryId: string | null;
+}
+
+/**
+ * A Redis Cluster of three primaries and three replicas on loopback, created as an operator does
+ * (`redis-cli --cluster create ... --cluster-replicas 1 --cluster-yes`).
+ */
+export class ClusterSet {
+  readonly #dir: string;
+
+  private constructor(
+    dir: string,
+    readonly nodes: RedisNode[],
+    readonly password: string | null,
+  ) {
+    this.#dir = dir;
+  }
+
+  static async start(options: { password?: string | null; nodeTimeoutMs?: number } = {}): Promise<ClusterSet> {
+    const dir = mkdtempSync(join(tmpdir(), 'evergreen-cluster-'));
+    const password = options.password ?? null;
+    const nodes: RedisNode[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const args = ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`];
+        args.push('--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2_000));
+        nodes.push(await startServer(dir, args, password));
+      }
+      const created = spawnSync(
+        'redis-cli',
+        [
+          ...(password !== null ? ['-a', password, '--no-auth-warning'] : []),
+          '--cluster',
+          'create',
+          ...nodes.map((n) => `127.0.0.1:${n.port}`),
+          '--cluster-replicas',
+          '1',
+          '--cluster-yes',
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      if (created.status !== 0)
+        throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+      const set = new ClusterSet(dir, nodes, password);
+      await set.waitUntilHealthy();
+      return set;
+    } catch (error) {
+      for (const node of nodes) await node.kill();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Every live node reports `cluster_state:ok` and the same view: 3 primaries, each with its slots. */
+  async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+    await until(
+      async () => {
+        for (const node of this.nodes.filter((n) => n.alive)) {
+          const redis = node.client(this.password);
+          try {
+            await redis.connect();
+            const info = (await redis.call('CLUSTER', 'INFO')) as string;
+            if (!info.includes('cluster_state:ok')) return false;
+          } finally {
+            redis.disconnect();
+          }
+        }
+        return true;
+      },
+      { timeoutMs, intervalMs: 200, what: 'cluster_state:ok on every live node' },
+    );
+  }
+
+  /** The live nodes as one of them sees them (`CLUSTER NODES`). */
+  async topology(): Promise<ClusterNodeInfo[]> {
+    const asker = this.nodes.find((n) => n.alive)!;
+    const redis = asker.client(this.password);
+    try {
+      await redis.connect();
+      const text = (await redis.call('CLUSTER', 'NODES')) as string;
+      const infos: ClusterNodeInfo[] = [];
+      for (const line of text.trim().split('\n')) {
+        const [id, address, flags, primaryId] = line.split(' ');
+        if (!id || !address || !flags || flags.includes('fail')) continue;
+        const port = Number(address.split('@')[0]!.split(':').at(-1));
+        const node = this.nodes.find((n) => n.port === port);
+        if (!node?.alive) continue;
+        const role = flags.includes('master') ? 'master' : 'slave';
+        infos.push({ node, id, role, primaryId: role === 'slave' && primaryId !== '-' ? primaryId! : null });
+      }
+      return infos;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /** The live primary serving `key`'s slot. */
+  async primaryOf(key: string): Promise<RedisNode> {
+    const asker = this.nodes.find((n) => n.alive)!;
+    const redis = asker.client(this.password);
+    try {
+      await redis.connect();
+      const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, ...unknown[]]][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      const port = range?.[2][1];
+      const node = this.nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`no primary serves slot ${slot}`);
+      return node;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /** FLUSHALL on every primary (replicas follow): what losing the whole cluster's data does. */
+  async flushAll(): Promise<void> {
+    for (const info of (await this.topology()).filter((i) => i.role === 'master')) {
+      const redis = info.node.client(this.password);
+      try {
+        await redis.connect();
+        await redis.flushall();
+      } finally {
+        redis.disconnect();
+      }
+    }
+  }
+
+  /** Keys matching `pattern` on every primary (KEYS: a test's few keys). */
+  async keysMatching(pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    for (const info of (await this.topology()).filter((i) => i.role === 'master')) {
+      const redis = info.node.client(this.password);
+      try {
+        await redis.connect();
+        keys.push(...(await redis.keys(pattern)));
+      } finally {
+        redis.disconnect();
+      }
+    }
+    return keys;
+  }
+
+  env(): Record<string, string> {
+    return {
+      REDIS_CLUSTER_NODES: this.nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      ...(this.password !== null && { REDIS_PASSWORD: this.password }),
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const node of this.nodes) await node.kill();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
