@@ -100,6 +100,11 @@ async function startServer(dir: string, args: string[], password: string | null)
   return node;
 }
 
+/** One plain redis-server of the test's own (with `requirepass` when a password is given); `dir` holds its files. */
+export async function startRedisServer(dir: string, password: string | null = null): Promise<RedisNode> {
+  return startServer(dir, [], password);
+}
+
 export interface SentinelSetOptions {
   /** The data nodes' password (REDIS_PASSWORD), or none. */
   password?: string | null;

@@ -37,7 +37,7 @@ export function createRedis(
   };
   switch (target.kind) {
     case 'standalone':
-      return new Redis(target.url, { ...base, retryStrategy: reconnectDelay, ...auth, ...extra });
+      return new Redis(withAuth(target.url, target.auth), { ...base, retryStrategy: reconnectDelay, ...extra });
     case 'sentinel':
       return new Redis({
         ...base,
@@ -69,4 +69,16 @@ export function createRedis(
       return new Cluster(target.nodes, options);
     }
   }
+}
+
+/**
+ * REDIS_USERNAME / REDIS_PASSWORD over the URL's own: written into the URL, because ioredis lets a URL's credentials
+ * win over the options given beside it.
+ */
+function withAuth(url: string, auth: RedisConnection['auth']): string {
+  if (auth.username === null && auth.password === null) return url;
+  const parsed = new URL(url);
+  if (auth.username !== null) parsed.username = encodeURIComponent(auth.username);
+  if (auth.password !== null) parsed.password = encodeURIComponent(auth.password);
+  return parsed.toString();
 }
