@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const missing = missingRedisBinaries(['redis-server', 'redis-cli']);
 if (missing) console.warn(`skipped: Redis Cluster test: ${missing}`);
 
-const LIFETIME_S = 12;
+// Room for a failover (node timeout 2 s, then the election) between two refreshes at half the lifetime, on a busy machine.
+const LIFETIME_S = 16;
 const ACME_SHARDS = 3;
 const ACME_RATE = { max: 8, durationMs: 1_000 };
 const PASSWORD = 'cluster-password-for-the-test';
@@ -129,11 +130,15 @@ describe.skipIf(missing !== null)('Redis Cluster', () => {
 
     await refreshedOnTime(0, 2, 'two refreshes of every connection');
 
-    // The declared rate held at the provider across the three queues: no `max + 1` requests inside one window.
+    // The declared rate held at the provider across the three queues. The provider runs in this process, beside the
+    // workers, and stamps a request when its event loop gets to it: under load a stamp can be a few hundred ms late,
+    // which can only shorten a measured span, so each check allows that much.
+    const STAMP_SLACK_MS = 300;
     const times = acme.requests.map((r) => r.at).sort((a, b) => a - b);
+    // The 24 refreshes fell due together: one limit per queue (3 × 8 a second) would send them all within a second.
+    expect(times[23]! - times[0]!).toBeGreaterThanOrEqual(2 * ACME_RATE.durationMs - STAMP_SLACK_MS);
     for (let i = 0; i + ACME_RATE.max < times.length; i++) {
-      // A few ms of slack: the window is on Redis's clock, these instants on the provider's.
-      expect(times[i + ACME_RATE.max]! - times[i]!).toBeGreaterThanOrEqual(ACME_RATE.durationMs - 25);
+      expect(times[i + ACME_RATE.max]! - times[i]!).toBeGreaterThanOrEqual(ACME_RATE.durationMs - STAMP_SLACK_MS);
     }
 
     // The SDK's on-demand path and the api role read valid tokens through the cluster.
