@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const missing = missingRedisBinaries();
 if (missing) console.warn(`skipped: Redis Sentinel failover test: ${missing}`);
 
-const LIFETIME_S = 12;
+// Room for a failover (down-after 1 s, the election, the clients reconnecting) between two refreshes at half the lifetime.
+const LIFETIME_S = 16;
 const CONNECTIONS = 30;
 const ADMIN_TOKEN = 'sentinel-test-admin-token-0123456789';
 const DATA_PASSWORD = 'data-password-for-the-test';
@@ -60,7 +61,8 @@ describe.skipIf(missing !== null)('Redis Sentinel: the primary killed mid-run', 
       const { connectionId, grant, scheduling } = await stack.connect(provider, {
         ownerId: `owner-${i}`,
         provider: 'acme',
-        expiresIn: LIFETIME_S,
+        // First lifetimes from 4 to 15 s, so the refreshes spread over the cycle and some fall due during the failover.
+        expiresIn: 4 + (i % 12),
       });
       expect(scheduling).toBe('scheduled');
       grants.push({ connectionId, grantId: grant.grantId });

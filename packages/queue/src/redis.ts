@@ -47,9 +47,11 @@ export function createRedis(
         ...auth,
         retryStrategy: reconnectDelay,
         sentinelRetryStrategy: reconnectDelay,
-        // Subscribe to the sentinels' +switch-master: move to the new primary when they promote it, even while the
-        // old one still answers (a network split), not only once our connection to it breaks.
-        failoverDetector: true,
+        // Not ioredis's `failoverDetector`: its +switch-master handler closes the connector even while the client is
+        // reconnecting (the primary just died), and that reconnect then fails with "Connection is closed." and leaves
+        // the client ended for good (ioredis 5.11, SentinelConnector.connect; seen in test/redis-sentinel.test.ts).
+        // A client learns of a failover when its connection to the dead primary breaks, or from READONLY below when
+        // the old primary is still reachable as a replica.
         reconnectOnError: reconnectOnReadOnly,
         ...extra,
       });
