@@ -2,7 +2,7 @@ import type { EvergreenConfig } from '@evergreen/config';
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, QueueLayout, RefreshQueues, SendSlots, type RedisClient } from '@evergreen/queue';
+import { ConnectionLock, createRedis, RefreshQueues, SendSlots, type RedisClient } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -14,6 +14,7 @@ import {
 } from '@evergreen/store';
 import { firstConnection } from './first-connection.ts';
 import { PartsClosedError } from './parts-closed-error.ts';
+import { queueLayout } from './queue-layout.ts';
 import { keyUsageReports } from './key-usage-reports.ts';
 import { retryWhileUnreachable } from './retry-while-unreachable.ts';
 
@@ -166,16 +167,4 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
       })());
     },
   };
-}
-
-/**
- * Which queues each provider has, the same in every process of this Evergreen: hash-tagged on a Redis Cluster (each
- * queue in one slot, the queues spread over the shards), split into EVERGREEN_QUEUE_SHARDS or the entry's
- * `queueShards`.
- */
-export function queueLayout(config: Pick<EvergreenConfig, 'redis' | 'queueShards' | 'providers'>): QueueLayout {
-  const shards = new Map<string, number>();
-  for (const provider of config.providers)
-    if (provider.queueShards !== null) shards.set(provider.id, provider.queueShards);
-  return new QueueLayout({ hashTags: config.redis.kind === 'cluster', defaultShards: config.queueShards, shards });
 }
