@@ -48,11 +48,15 @@ describe.skipIf(missing !== null)('Redis Sentinel: the primary killed mid-run', 
   }, 60_000);
 
   afterAll(async () => {
-    await stack?.close();
-    await provider?.close();
-    await set?.stop();
-    await sandbox.cleanup();
-  });
+    try {
+      // Bounded: a close stuck on a broken client must not leave the set's servers running after the test.
+      await Promise.race([stack?.close(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+      await provider?.close();
+    } finally {
+      await set?.stop();
+      await sandbox.cleanup();
+    }
+  }, 60_000);
 
   it('promotes the replica; no connection lost or expired, no refresh token presented twice', async () => {
     const roles = stack.roles!;
