@@ -5,7 +5,7 @@ import { engineFromConfig, RefreshWorkers, type RefreshEngine } from '@evergreen
 import { ConnectionStore, type StoredConnection } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@evergreen/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
 import { Sandbox } from '@evergreen/test-support/sandbox';
@@ -39,7 +39,7 @@ describe('the refresh engine when Postgres fails under it', () => {
   let f: ProviderStack;
   /** A second process's parts whose store fails on cue; its background engine is the one under test. */
   let flaky: EvergreenParts;
-  let redis: Redis;
+  let redis: RedisClient;
   let store: FlakyStore;
   let engine: RefreshEngine;
   let tokens: TokenClient;
@@ -116,7 +116,7 @@ describe('the refresh engine when Postgres fails under it', () => {
     const queue = new Queue(queueName('acme'), { connection: sandbox.redis, prefix: sandbox.prefix });
     store.failReads = 1;
     const workers = new RefreshWorkers({
-      redisUrl: sandbox.redisUrl,
+      redis: sandbox.redisUrl,
       prefix: sandbox.prefix,
       providers: sandbox.config().providers,
       engine,

@@ -3,7 +3,7 @@ import { createRedis, queueName, RefreshQueues, SchedulerKeys } from '@evergreen
 import { Reconciler } from '@evergreen/refresh';
 import { closeDatabase, ConnectionStore, migrateDatabase, openDatabase, type Database } from '@evergreen/store';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@evergreen/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture } from '@evergreen/test-support/log-capture';
 import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
@@ -14,7 +14,7 @@ describe('the reconcile, Postgres → Redis', () => {
   const sandbox = new Sandbox();
   let f: ProviderStack;
   let db: Database;
-  let redis: Redis;
+  let redis: RedisClient;
   let queue: Queue;
   const reconcilers: Reconciler[] = [];
 

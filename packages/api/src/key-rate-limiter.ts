@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { type CountDelta, SharedWindowCount } from './shared-window-count.ts';
 
 /** Requests a key may make; the next ones wait for the window's end. */
@@ -25,7 +25,7 @@ const WINDOW_MS = 60_000;
  * every request waited on one); the price is that processes learn of each other's requests up to one interval late.
  * While Redis does not answer, each process goes on counting its own: the limit loosens, never turns off.
  */
-export function keyRateLimiter(limits: KeyRateLimits, redis: Redis, prefix: string): KeyRateLimiter {
+export function keyRateLimiter(limits: KeyRateLimits, redis: Redis | Cluster, prefix: string): KeyRateLimiter {
   const counts = new SharedWindowCount(limits.perMinute, WINDOW_MS);
   let flushing = false;
 

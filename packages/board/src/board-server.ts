@@ -103,15 +103,18 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(boardPath);
-  const adapters = options.providers.map((provider) => {
-    const adapter = new BullMQAdapter(options.queues.queue(provider.id), {
-      readOnlyMode: readOnly,
-      allowRetries: !readOnly,
-      description: `refresh jobs of provider ${provider.id}`,
-    });
-    adapter.setFormatter('data', maskJobData);
-    return adapter;
-  });
+  // One view per queue: a provider split into shards shows each of its queues.
+  const adapters = options.providers.flatMap((provider) =>
+    options.queues.queuesOf(provider.id).map((queue, shard, all) => {
+      const adapter = new BullMQAdapter(queue, {
+        readOnlyMode: readOnly,
+        allowRetries: !readOnly,
+        description: `refresh jobs of provider ${provider.id}${all.length > 1 ? ` (shard ${shard} of ${all.length})` : ''}`,
+      });
+      adapter.setFormatter('data', maskJobData);
+      return adapter;
+    }),
+  );
   createBullBoard({
     queues: adapters,
     serverAdapter,

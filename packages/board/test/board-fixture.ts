@@ -3,7 +3,7 @@ import { startTwoProviderStack } from '@evergreen/test-support/provider-stack';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { EvergreenParts } from '@evergreen/wiring';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@evergreen/queue';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import type { GrantConnection, Stack } from '@evergreen/test-support/stack';
 import { buildBoard, type BuildBoardOptions } from '../src/board-server.ts';
@@ -28,7 +28,7 @@ export interface BoardFixture {
   acme: FakeProvider;
   beta: FakeProvider;
   db: EvergreenParts['db'];
-  redis: Redis;
+  redis: RedisClient;
   queues: RefreshQueues;
   /** A connection to `acme` or `beta` holding a new grant of theirs, enqueued through the SDK. */
   connect(input: GrantConnection & { provider: 'acme' | 'beta' }): ReturnType<Stack['connect']>;

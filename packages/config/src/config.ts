@@ -8,6 +8,7 @@ import {
   type ClassifyPolicy,
   type InputIssue,
   type ProviderDefinition,
+  type RedisConnection,
 } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { boardAuthIssues, readBoardAuth, type BoardConfig } from './board-config.ts';
@@ -15,6 +16,7 @@ import { readConfigDocument, substituteEnv } from './config-document.ts';
 import { readProvidersFile } from './providers-file.ts';
 import { publishedSecretIssues } from './published-secrets.ts';
 import { readVariables } from './read-variables.ts';
+import { readRedisConnection } from './redis-connection-config.ts';
 
 export interface HttpConfig {
   connectTimeoutMs: number;
@@ -41,8 +43,13 @@ export interface EvergreenConfig {
   dbPoolMode: 'session' | 'transaction';
   /** Where session work goes (migrations, LISTEN): EVERGREEN_DATABASE_DIRECT_URL, else DATABASE_URL. */
   databaseDirectUrl: string;
+  /** REDIS_URL; used only when `redis` is standalone. */
   redisUrl: string;
+  /** The one Redis every client of this process connects to: one server, a Sentinel-watched primary, or a Cluster. */
+  redis: RedisConnection;
   redisPrefix: string;
+  /** EVERGREEN_QUEUE_SHARDS: queues per provider unless its entry says `queueShards`. */
+  queueShards: number;
   keyring: Keyring;
   providers: ProviderDefinition[];
   providersFile: string | null;
@@ -104,6 +111,8 @@ export function loadConfig(
     });
   }
 
+  const redis = readRedisConnection(v, issues);
+
   let keyring: Keyring | null = null;
   let keyHint: string | undefined;
   try {
@@ -139,7 +148,9 @@ export function loadConfig(
     dbPoolMode: v.EVERGREEN_DATABASE_POOL_MODE as 'session' | 'transaction',
     databaseDirectUrl: (v.EVERGREEN_DATABASE_DIRECT_URL as string | null) ?? (v.DATABASE_URL as string),
     redisUrl: v.REDIS_URL as string,
+    redis,
     redisPrefix: v.EVERGREEN_REDIS_PREFIX as string,
+    queueShards: n(v.EVERGREEN_QUEUE_SHARDS),
     keyring,
     providers,
     providersFile,

@@ -64,6 +64,54 @@ export const VARIABLES = [
     description: 'Prefix of every Redis key Evergreen writes.',
   },
   {
+    name: 'REDIS_USERNAME',
+    kind: 'string',
+    default: null,
+    description: "Redis ACL user of the data nodes, with REDIS_PASSWORD (overrides REDIS_URL's user).",
+  },
+  {
+    name: 'REDIS_PASSWORD',
+    kind: 'string',
+    default: null,
+    description:
+      "Password of the data nodes (primaries and replicas) under Sentinel or Cluster; overrides REDIS_URL's password.",
+  },
+  {
+    name: 'REDIS_SENTINELS',
+    kind: 'string',
+    default: null,
+    description:
+      'Sentinel: `host:port,...` of the sentinels; the client asks them for the primary and follows a failover. REDIS_URL is then unused. Needs REDIS_SENTINEL_NAME (docs/redis.md).',
+  },
+  {
+    name: 'REDIS_SENTINEL_NAME',
+    kind: 'string',
+    default: null,
+    description: "Sentinel: the primary's name in the sentinels' configuration (`sentinel monitor <name> ...`).",
+  },
+  {
+    name: 'REDIS_SENTINEL_PASSWORD',
+    kind: 'string',
+    default: null,
+    description: "Sentinel: the sentinels' own password (their `requirepass`), if any.",
+  },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    kind: 'string',
+    default: null,
+    description:
+      'Redis Cluster: `host:port,...` of some cluster nodes (the client discovers the rest). Each queue is hash-tagged into one slot; REDIS_URL is then unused (docs/redis.md).',
+  },
+  {
+    name: 'EVERGREEN_QUEUE_SHARDS',
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 256,
+    description:
+      "Queues per provider, connections split among them by id (a provider's `queueShards` overrides): spreads one large provider over a cluster's shards. The provider's rate limit holds across them.",
+  },
+  {
     name: 'EVERGREEN_ENCRYPTION_KEYS',
     kind: 'string',
     default: null,

@@ -38,7 +38,9 @@ describe('loadConfig', () => {
         dbPoolMode: 'session',
         databaseDirectUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
         redisUrl: 'redis://127.0.0.1:6379',
+        redis: { kind: 'standalone', url: 'redis://127.0.0.1:6379', auth: { username: null, password: null } },
         redisPrefix: 'evergreen',
+        queueShards: 1,
         providers: [],
         connect: { publicUrl: null, returnUrls: [] },
         providersFile: null,
@@ -301,6 +303,7 @@ describe('loadConfig', () => {
           refreshBufferSeconds: 300,
           defaultLifetimeSeconds: 3600,
           rateLimit: null,
+          queueShards: null,
         }),
       ]);
     });

@@ -51,6 +51,7 @@ const expectedProviders = [
     refreshBufferSeconds: 600,
     defaultLifetimeSeconds: 3600,
     rateLimit: null,
+    queueShards: null,
   }),
   expect.objectContaining({
     id: 'local',

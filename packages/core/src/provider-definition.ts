@@ -126,6 +126,11 @@ export interface ProviderDefinition {
   refreshTokenWarningSeconds: number;
   /** Most token requests per `durationMs` across all workers; null: no limit of our own. */
   rateLimit: { max: number; durationMs: number } | null;
+  /**
+   * Queues this provider's connections are split among by id (one very large provider spread over a cluster's
+   * shards); null: EVERGREEN_QUEUE_SHARDS.
+   */
+  queueShards: number | null;
 }
 
 export const DEFAULT_REQUEST_SHAPE: RequestShape = {

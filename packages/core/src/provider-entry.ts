@@ -124,6 +124,13 @@ export const providerEntrySchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  queueShards: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(256, { error: 'must be at most 256' })
+    .nullable()
+    .optional(),
 });
 
 export type ProviderEntry = z.input<typeof providerEntrySchema>;
@@ -153,6 +160,7 @@ const DEFAULTS: Omit<ProviderDefinition, 'id' | 'displayName' | 'tokenUrl' | 'cl
   refreshTokenLifetimeSeconds: null,
   refreshTokenWarningSeconds: 7 * 24 * 3600,
   rateLimit: null,
+  queueShards: null,
 };
 
 export type EntryResult = { ok: true; provider: ProviderDefinition } | { ok: false; issues: InputIssue[] };
@@ -306,6 +314,7 @@ function finishEntry(entry: Entry): EntryResult {
         refreshTokenLifetimeSeconds: entry.refreshTokenLifetimeSeconds,
         refreshTokenWarningSeconds: entry.refreshTokenWarningSeconds,
         rateLimit: entry.rateLimit,
+        queueShards: entry.queueShards,
       }),
       id: entry.id,
       displayName: entry.displayName ?? entry.id,

@@ -89,6 +89,7 @@ describe('parseProviderEntry', () => {
         refreshTokenLifetimeSeconds: null,
         refreshTokenWarningSeconds: 7 * 24 * 3600,
         rateLimit: null,
+        queueShards: null,
         revocationUrl: null,
         authorizationUrl: null,
         issuer: null,
@@ -356,6 +357,18 @@ describe('parseProviderEntry', () => {
       'rateLimit.max',
     ]);
     expect(issues({ ...minimal, rateLimit: { max: 1 } }).map((i) => i.field)).toEqual(['rateLimit.durationMs']);
+    expect(issues({ ...minimal, queueShards: 0 })).toEqual([{ field: 'queueShards', reason: 'must be at least 1' }]);
+    expect(issues({ ...minimal, queueShards: 257 })).toEqual([{ field: 'queueShards', reason: 'must be at most 256' }]);
+    expect(issues({ ...minimal, queueShards: 1.5 })).toEqual([
+      { field: 'queueShards', reason: 'must be a whole number' },
+    ]);
+  });
+
+  it('keeps queueShards (null: the global EVERGREEN_QUEUE_SHARDS)', () => {
+    const sharded = parseProviderEntry({ ...minimal, queueShards: 4 });
+    expect(sharded.ok && sharded.provider.queueShards).toBe(4);
+    const plain = parseProviderEntry(minimal);
+    expect(plain.ok && plain.provider.queueShards).toBe(null);
   });
 
   it('rejects unknown fields, naming them', () => {

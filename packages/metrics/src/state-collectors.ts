@@ -150,8 +150,13 @@ export function registerStateCollectors(options: StateCollectorsOptions): StateC
     async (): Promise<Sample<'provider' | 'state'>[]> => {
       const perProvider = await Promise.all(
         options.providers.map(async (provider) => {
-          const counts = await queues.queue(provider).getJobCounts(...QUEUE_STATES);
-          return QUEUE_STATES.map((state) => ({ labels: { provider, state }, value: counts[state] ?? 0 }));
+          const shards = await Promise.all(
+            queues.queuesOf(provider).map((queue) => queue.getJobCounts(...QUEUE_STATES)),
+          );
+          return QUEUE_STATES.map((state) => ({
+            labels: { provider, state },
+            value: shards.reduce((sum, counts) => sum + (counts[state] ?? 0), 0),
+          }));
         }),
       );
       return perProvider.flat();

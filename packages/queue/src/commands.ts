@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /**
  * Evergreen's Redis scripts as methods of a client, once `defineCommands` has run on it. Each is a
@@ -46,7 +46,7 @@ export const COMMAND_SCRIPTS: Readonly<Record<keyof EvergreenCommands, CommandSc
  * ioredis falls back to EVAL (the script's text) when Redis does not know it, on a new connection or after a restart
  * or a SCRIPT FLUSH. Idempotent: each class that runs a script calls it on the client it is given.
  */
-export function defineCommands(redis: Redis): asserts redis is Redis & EvergreenCommands {
+export function defineCommands(redis: RedisClient): asserts redis is RedisClient & EvergreenCommands {
   for (const [name, { numberOfKeys, lua }] of Object.entries(COMMAND_SCRIPTS)) {
     if (typeof Reflect.get(redis, name) !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
   }

@@ -13,3 +13,5 @@ export {
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';
 export { adviseOnRedisSettings, readRedisSettings, type RedisAdvice } from './redis-settings.ts';
+export { QueueLayout, shardOf, type QueueLayoutOptions } from './queue-layout.ts';
+export type { RedisClient } from './redis.ts';

@@ -1,4 +1,7 @@
-/** One queue per provider, so a 429 pauses only that provider (DESIGN.md, BullMQ facts). */
+/**
+ * One queue per provider, so a 429 pauses only that provider (DESIGN.md, BullMQ facts). This is the name of its
+ * first (or only) queue on a single Redis; `QueueLayout` names the others and the hash-tagged ones of a cluster.
+ */
 export function queueName(provider: string): string {
   return `refresh-${provider}`;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /** A Redis setting that costs Evergreen schedules or memory as configured, and what to set instead. */
 export interface RedisAdvice {
@@ -54,7 +54,7 @@ export function adviseOnRedisSettings(settings: Readonly<Record<string, string>>
  * Reads the settings `adviseOnRedisSettings` checks. Managed Redis services often refuse `CONFIG`: then nothing can be
  * said, and that is not an error.
  */
-export async function readRedisSettings(redis: Redis): Promise<Record<string, string>> {
+export async function readRedisSettings(redis: RedisClient): Promise<Record<string, string>> {
   const settings: Record<string, string> = {};
   for (const name of CHECKED_REDIS_SETTINGS) {
     try {

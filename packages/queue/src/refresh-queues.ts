@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
+import { QueueLayout } from './queue-layout.ts';
+import { REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
+import type { RedisClient } from './redis.ts';
 
 export type ScheduleResult = 'added' | 'moved' | 'replaced' | 'in_flight';
 
@@ -55,19 +56,62 @@ export const FINISHED_JOB_RETENTION = {
  * connection and operators find it by id in Bull Board.
  */
 export class RefreshQueues {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly layout: QueueLayout;
   readonly #queues = new Map<string, Queue<RefreshJobData>>();
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, layout: QueueLayout = new QueueLayout()) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.layout = layout;
   }
 
+  /**
+   * The provider's queue, when it has only one (its entry and EVERGREEN_QUEUE_SHARDS leave it unsharded): what tests
+   * and single-queue tools read. Code that may meet a sharded provider uses `queueFor` or `queuesOf`.
+   */
   queue(provider: string): Queue<RefreshJobData> {
-    let queue = this.#queues.get(provider);
+    const names = this.layout.names(provider);
+    if (names.length !== 1) {
+      throw new Error(`provider ${provider} has ${names.length} queues: use queueFor(provider, connectionId)`);
+    }
+    return this.#named(names[0]!);
+  }
+
+  /** The queue holding this connection's job. */
+  queueFor(provider: string, connectionId: string): Queue<RefreshJobData> {
+    return this.#named(this.layout.nameFor(provider, connectionId));
+  }
+
+  /** Every queue of the provider (its shards), shard 0 first. */
+  queuesOf(provider: string): Queue<RefreshJobData>[] {
+    return this.layout.names(provider).map((name) => this.#named(name));
+  }
+
+  /**
+   * Pauses every queue of the provider for `ms` (its 429): the provider's limit is one, however many queues feed it.
+   */
+  async rateLimit(provider: string, ms: number): Promise<void> {
+    await Promise.all(this.queuesOf(provider).map((queue) => queue.rateLimit(ms)));
+  }
+
+  /** Adds new jobs (`refreshJob`s) of one provider, each to its connection's queue, one bulk add per queue. */
+  async addBulk(provider: string, jobs: readonly ReturnType<typeof refreshJob>[]): Promise<void> {
+    const byQueue = new Map<string, ReturnType<typeof refreshJob>[]>();
+    for (const job of jobs) {
+      const name = this.layout.nameFor(provider, job.data.connectionId);
+      const group = byQueue.get(name);
+      if (group) group.push(job);
+      else byQueue.set(name, [job]);
+    }
+    await Promise.all([...byQueue].map(([name, group]) => this.#named(name).addBulk(group)));
+  }
+
+  #named(name: string): Queue<RefreshJobData> {
+    let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new Queue<RefreshJobData>(queueName(provider), {
+      queue = new Queue<RefreshJobData>(name, {
         connection: this.#redis,
         prefix: this.#prefix,
         defaultJobOptions: JOB_OPTIONS,
@@ -75,7 +119,7 @@ export class RefreshQueues {
       });
       // Errors surface through the calls that fail; an unhandled 'error' event would crash the process.
       queue.on('error', () => {});
-      this.#queues.set(provider, queue);
+      this.#queues.set(name, queue);
     }
     return queue;
   }
@@ -86,7 +130,7 @@ export class RefreshQueues {
    * running is left alone, because its run re-reads the row and reschedules from it.
    */
   async schedule(provider: string, connectionId: string, runAt: number, now = Date.now()): Promise<ScheduleResult> {
-    const queue = this.queue(provider);
+    const queue = this.queueFor(provider, connectionId);
     const state = await queue.getJobState(connectionId);
     switch (state) {
       case 'delayed':
@@ -158,17 +202,35 @@ export class RefreshQueues {
     await queue.add(job.name, job.data, job.opts);
   }
 
-  /** Which of these connections have a job of any kind: one pipelined round trip for the reconcile. */
+  /**
+   * Which of these connections have a job of any kind: one pipelined round trip for the reconcile (one per queue on
+   * a Redis Cluster, where a pipeline's keys must live on one node; a queue's keys share a slot).
+   */
   async existing(rows: readonly { id: string; provider: string }[]): Promise<boolean[]> {
     if (rows.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const row of rows) pipeline.exists(this.queue(row.provider).toKey(row.id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, count]) => error === null && Number(count) > 0);
+    const found = new Array<boolean>(rows.length).fill(false);
+    const groups = new Map<Queue<RefreshJobData> | null, number[]>();
+    rows.forEach((row, index) => {
+      const key = this.layout.hashTags ? this.queueFor(row.provider, row.id) : null;
+      const group = groups.get(key);
+      if (group) group.push(index);
+      else groups.set(key, [index]);
+    });
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const pipeline = this.#redis.pipeline();
+        for (const i of indexes) pipeline.exists(this.queueFor(rows[i]!.provider, rows[i]!.id).toKey(rows[i]!.id));
+        const results = (await pipeline.exec()) ?? [];
+        results.forEach(([error, count], j) => {
+          found[indexes[j]!] = error === null && Number(count) > 0;
+        });
+      }),
+    );
+    return found;
   }
 
   async unschedule(provider: string, connectionId: string): Promise<void> {
-    await this.queue(provider).remove(connectionId);
+    await this.queueFor(provider, connectionId).remove(connectionId);
   }
 
   async close(): Promise<void> {

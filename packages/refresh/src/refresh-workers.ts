@@ -1,12 +1,6 @@
-import type { ProviderDefinition, RefreshDecision } from '@evergreen/core';
+import type { ProviderDefinition, RedisConnection, RefreshDecision } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
-import {
-  createRedis,
-  FINISHED_JOB_RETENTION,
-  queueName,
-  type RefreshJobData,
-  type RefreshQueues,
-} from '@evergreen/queue';
+import { createRedis, FINISHED_JOB_RETENTION, type RefreshJobData, type RefreshQueues } from '@evergreen/queue';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RefreshEngine } from './refresh-engine.ts';
 
@@ -14,10 +8,12 @@ import type { RefreshEngine } from './refresh-engine.ts';
 const UNEXPECTED_ERROR_RETRY_MS = 5_000;
 
 export interface RefreshWorkersOptions {
-  redisUrl: string;
+  /** Where Redis is (a URL, or the config's Sentinel or Cluster settings): each worker opens its own client. */
+  redis: RedisConnection | string;
   prefix: string;
   providers: readonly ProviderDefinition[];
   engine: RefreshEngine;
+  /** The producer side; its layout says which queues (shards, hash tags) each provider's workers take jobs from. */
   queues: RefreshQueues;
   concurrency: number;
   /** BullMQ job lock; with the stall interval it bounds how soon a killed worker's job comes back. */
@@ -41,30 +37,30 @@ export class RefreshWorkers {
   start(): void {
     // Tokens that never expire have nothing to run: no queue, no Redis connections.
     for (const provider of this.#o.providers.filter((p) => p.grant !== 'none')) {
-      const log = this.#o.log.child({ component: 'worker', provider: provider.id });
-      const worker = new Worker<RefreshJobData>(
-        queueName(provider.id),
-        (job, token) => this.#process(provider, job, token),
-        {
-          connection: createRedis(this.#o.redisUrl, 'worker'),
-          prefix: this.#o.prefix,
-          concurrency: this.#o.concurrency,
-          lockDuration: this.#o.jobLockMs,
-          stalledInterval: this.#o.stalledIntervalMs,
-          // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
-          // connection from the schedule until the reconcile notices: let stalls come back, always.
-          maxStalledCount: 1_000,
-          ...FINISHED_JOB_RETENTION,
-          autorun: false,
-        },
-      );
-      worker.on('error', (error) => log.error({ err: safeError(error) }, 'worker error'));
-      worker.on('failed', (job, error) => {
-        if (job) log.info({ connection: job.id, reason: error.message }, 'connection left the schedule');
-      });
-      void worker.run().catch((error: unknown) => log.error({ err: safeError(error) }, 'worker stopped'));
-      this.#workers.push(worker);
+      for (const name of this.#o.queues.layout.names(provider.id)) this.#startWorker(provider, name);
     }
+  }
+
+  #startWorker(provider: ProviderDefinition, name: string): void {
+    const log = this.#o.log.child({ component: 'worker', provider: provider.id });
+    const worker = new Worker<RefreshJobData>(name, (job, token) => this.#process(provider, job, token), {
+      connection: createRedis(this.#o.redis, 'worker'),
+      prefix: this.#o.prefix,
+      concurrency: this.#o.concurrency,
+      lockDuration: this.#o.jobLockMs,
+      stalledInterval: this.#o.stalledIntervalMs,
+      // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
+      // connection from the schedule until the reconcile notices: let stalls come back, always.
+      maxStalledCount: 1_000,
+      ...FINISHED_JOB_RETENTION,
+      autorun: false,
+    });
+    worker.on('error', (error) => log.error({ err: safeError(error) }, 'worker error'));
+    worker.on('failed', (job, error) => {
+      if (job) log.info({ connection: job.id, reason: error.message }, 'connection left the schedule');
+    });
+    void worker.run().catch((error: unknown) => log.error({ err: safeError(error) }, 'worker stopped'));
+    this.#workers.push(worker);
   }
 
   async #process(provider: ProviderDefinition, job: Job<RefreshJobData>, token: string | undefined): Promise<string> {
@@ -87,8 +83,8 @@ export class RefreshWorkers {
         await job.moveToDelayed(decision.runAt, token);
         throw new DelayedError();
       case 'rate_limited':
-        // Pauses this provider's queue for every worker; the job returns to wait without using an attempt.
-        await this.#o.queues.queue(provider.id).rateLimit(decision.retryAfterMs);
+        // Pauses this provider's queues (every shard) for every worker; the job returns to wait without an attempt.
+        await this.#o.queues.rateLimit(provider.id, decision.retryAfterMs);
         throw Worker.RateLimitError();
       case 'stop':
         // Failed without retry: Bull Board's failed list is the list of connections that need a person.

@@ -82,7 +82,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   let workers: RefreshWorkers | null = null;
   if (roles.includes('worker')) {
     workers = new RefreshWorkers({
-      redisUrl: config.redisUrl,
+      redis: config.redis,
       prefix: config.redisPrefix,
       providers: config.providers,
       engine: parts.worker.engine,

@@ -322,9 +322,10 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     for (const [provider, group] of byProvider) {
       try {
         const now = Date.now();
-        await queues
-          .queue(provider)
-          .addBulk(group.map((g) => refreshJob(g.connectionId, g.item.prepared.plan.refreshAt as number, now)));
+        await queues.addBulk(
+          provider,
+          group.map((g) => refreshJob(g.connectionId, g.item.prepared.plan.refreshAt as number, now)),
+        );
       } catch (error) {
         redisUp = false;
         log.warn({ provider, count: group.length, err: safeError(error) }, 'bulk scheduling deferred to the reconcile');

@@ -110,10 +110,7 @@ export class OnDemandTokens {
         }
         case 'rate_limited': {
           const row = await this.#load(connectionId);
-          await this.#d.queues
-            .queue(row.provider)
-            .rateLimit(decision.retryAfterMs)
-            .catch(() => {});
+          await this.#d.queues.rateLimit(row.provider, decision.retryAfterMs).catch(() => {});
           throw new RefreshFailedError(connectionId, 'rate_limited', true, decision.retryAfterMs);
         }
         case 'stop':

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@evergreen/queue';
 
 /**
  * Settles when a new client's first connection attempt does: true once the client takes commands, false when the
@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
  * client was created would find it still connecting and fail although Redis is up. Waiting for this first (and only
  * this first) attempt closes that gap, while a Redis that is really down still fails the call at once.
  */
-export function firstConnection(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function firstConnection(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const settle = (ready: boolean) => {

@@ -2,7 +2,7 @@ import type { EvergreenConfig } from '@evergreen/config';
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { completeFromDiscovery, OidcDiscovery, TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, SendSlots } from '@evergreen/queue';
+import { ConnectionLock, createRedis, RefreshQueues, SendSlots, type RedisClient } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
   checkSearchPath,
@@ -13,9 +13,9 @@ import {
   openDatabase,
   type Database,
 } from '@evergreen/store';
-import type { Redis } from 'ioredis';
 import { firstConnection } from './first-connection.ts';
 import { PartsClosedError } from './parts-closed-error.ts';
+import { queueLayout } from './queue-layout.ts';
 import { keyUsageReports } from './key-usage-reports.ts';
 import { retryWhileUnreachable } from './retry-while-unreachable.ts';
 
@@ -34,7 +34,7 @@ export interface OpenOptions {
 
 /** One Redis client and what is built on it: the queues, the per-connection lock, the send slots and an engine. */
 export interface RedisParts {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly queues: RefreshQueues;
   readonly lock: ConnectionLock;
   readonly sendSlots: SendSlots;
@@ -99,6 +99,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     new ConnectionStore(db, config.keyring, config.processName, channel, { keyUsage: keyUsageReports(log) });
   const tokens = new TokenClient(config.http);
   const providers: ReadonlyMap<string, ProviderDefinition> = new Map(config.providers.map((p) => [p.id, p]));
+  const layout = queueLayout(config);
   let worker: RedisParts | undefined;
   let producer: RedisParts | undefined;
   let prepared: Promise<void> | undefined;
@@ -116,7 +117,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
 
   function openRedisParts(kind: 'worker' | 'producer'): RedisParts {
     if (closing) throw new PartsClosedError(`the ${kind} Redis client`);
-    const redis = createRedis(config.redisUrl, kind);
+    const redis = createRedis(config.redis, kind);
     if (kind === 'worker') {
       redis.on('error', (error) => log.warn({ err: safeError(error) }, 'redis connection problem'));
     } else {
@@ -137,7 +138,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     });
     return {
       redis,
-      queues: new RefreshQueues(redis, config.redisPrefix),
+      queues: new RefreshQueues(redis, config.redisPrefix, layout),
       lock,
       sendSlots,
       engine,

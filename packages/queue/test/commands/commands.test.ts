@@ -18,6 +18,21 @@ describe("Evergreen's Redis commands", () => {
     }
   });
 
+  it('touch only the keys they are given, all in one hash slot, so each runs on a Redis Cluster', () => {
+    for (const { file, lua, numberOfKeys } of Object.values(COMMAND_SCRIPTS)) {
+      const body = lua.slice(lua.indexOf(']]') + 2);
+      const keyArguments = [...body.matchAll(/redis\.call\(\s*'(\w+)'\s*(?:,\s*([^,)]+))?/g)]
+        // TIME takes no key; every other command here takes its key first.
+        .filter(([, command]) => command!.toUpperCase() !== 'TIME')
+        .map(([, , key]) => key!.trim());
+      expect(keyArguments.length, file).toBeGreaterThan(0);
+      // A key built inside the script could hash to another slot: only the declared KEYS, and one of them (a
+      // script with several would need them hash-tagged alike, which the caller could not promise for ours).
+      expect(new Set(keyArguments), file).toEqual(new Set(['KEYS[1]']));
+      expect(numberOfKeys, file).toBe(1);
+    }
+  });
+
   it('can be defined on a client more than once', async () => {
     const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
     try {
