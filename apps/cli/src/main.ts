@@ -11,6 +11,7 @@ import {
 import { apiKeysCreate, apiKeysList, apiKeysRevoke } from './commands/api-keys.ts';
 import { connectionsDisconnect, connectionsList, connectionsRefresh, connectionsShow } from './commands/connections.ts';
 import { dbMigrate } from './commands/db.ts';
+import { connectionsImport } from './commands/import.ts';
 import { keysRotate } from './commands/keys.ts';
 import { roleCommands } from './commands/roles.ts';
 import { secretsInit } from './commands/secrets.ts';
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   connectionsShow,
   connectionsRefresh,
   connectionsDisconnect,
+  connectionsImport,
   apiKeysCreate,
   apiKeysList,
   apiKeysRevoke,
