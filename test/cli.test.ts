@@ -229,6 +229,8 @@ describe('the evergreen command', () => {
       ['connections', 'show'],
       ['connections', 'refresh'],
       ['connections', 'disconnect'],
+      ['connections', 'import'],
+      ['connections', 'export'],
       ['api-keys', 'create'],
       ['api-keys', 'list'],
       ['api-keys', 'revoke'],
@@ -241,7 +243,7 @@ describe('the evergreen command', () => {
     }
     const group = await evergreen(['connections', '--help'], env);
     expect(group.code).toBe(0);
-    expect(group.out).toContain('connections disconnect');
+    expect(group.out).toContain('connections import');
   });
 
   it('--help lists the api-keys commands', async () => {

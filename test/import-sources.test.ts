@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -279,5 +279,48 @@ describe('evergreen connections import --from (the reference schema, Nango)', ()
     const env2 = await evergreen([...args, '--table', `${source}._nango_connections`, '--environment-id', '2']);
     expect(env2.code, env2.err).toBe(0);
     expect(await imported('n-env2')).toMatchObject({ accessToken: 'x' }); // stored in the clear: Nango without a key
+  });
+
+  it('connections export: importable JSON Lines, tokens only with --include-secrets (and a warning), round trip exact', async () => {
+    const env = sandbox.env();
+    const plain = await runEvergreenCli(['connections', 'export'], env);
+    expect(plain.code, plain.err).toBe(0);
+    const lines = plain.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const total = Number((await sandbox.sql`select count(*) as n from connections`)[0]!.n);
+    expect(lines).toHaveLength(total);
+    expect(lines.find((l) => l.ownerId === 'n-direct')).toEqual({
+      connectionId: expect.any(String),
+      ownerId: 'n-direct',
+      provider: 'acme',
+      status: 'connected',
+      expiresAt: '2031-01-02T03:04:05.000Z',
+      scopes: ['read', 'write'],
+      metadata: { subdomain: 'team1' },
+    });
+    expect(plain.out + plain.err).not.toMatch(/[ar]t-[NP]\d/);
+    expect(plain.err).not.toContain('warning');
+
+    const file = join(dir, 'export.jsonl');
+    const withSecrets = await runEvergreenCli(['connections', 'export', '--include-secrets', '--output', file], env);
+    expect(withSecrets.code, withSecrets.err).toBe(0);
+    expect(withSecrets.err).toMatch(
+      /^warning: --include-secrets: the export holds access and refresh tokens in the clear/,
+    );
+    expect(withSecrets.out).toBe('');
+    expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    const exported = readFileSync(file, 'utf8');
+    expect(exported).toContain('"accessToken":"at-N1","refreshToken":"rt-N1"');
+
+    // The export imports back as it is: every connection already holds those tokens, so nothing is written.
+    const back = await runEvergreenCli(['connections', 'import', file], env);
+    expect(back.code, back.err).toBe(0);
+    expect(JSON.parse(back.out)).toMatchObject({ records: total, unchanged: total, created: 0, updated: 0 });
+
+    const bad = await runEvergreenCli(['connections', 'export', '--status', 'asleep'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.err.split('\n')[0]).toMatch(/^--status: must be one of connected, /);
   });
 });

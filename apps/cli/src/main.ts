@@ -11,6 +11,7 @@ import {
 import { apiKeysCreate, apiKeysList, apiKeysRevoke } from './commands/api-keys.ts';
 import { connectionsDisconnect, connectionsList, connectionsRefresh, connectionsShow } from './commands/connections.ts';
 import { dbMigrate } from './commands/db.ts';
+import { connectionsExport } from './commands/export.ts';
 import { connectionsImport } from './commands/import.ts';
 import { keysRotate } from './commands/keys.ts';
 import { roleCommands } from './commands/roles.ts';
@@ -26,6 +27,7 @@ const COMMANDS: readonly Command[] = [
   connectionsRefresh,
   connectionsDisconnect,
   connectionsImport,
+  connectionsExport,
   apiKeysCreate,
   apiKeysList,
   apiKeysRevoke,
