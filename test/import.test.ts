@@ -144,6 +144,41 @@ describe('evergreen connections import (a file)', () => {
     expect((await rows('k')).every((r) => Number(r.version) === 1)).toBe(true);
   });
 
+  it('Ctrl-C: finishes the batch in flight, checkpoints it, exits 130; the rerun picks up after it', async () => {
+    const file = join(dir, 'interrupted.jsonl');
+    const total = 10_000;
+    writeFileSync(
+      file,
+      Array.from({ length: total }, (_, i) =>
+        JSON.stringify({ ownerId: `sig-${i}`, provider: 'acme', accessToken: `a${i}`, refreshToken: `r${i}` }),
+      ).join('\n'),
+    );
+    const args = ['connections', 'import', file, '--batch-size', '100'];
+    const run = startEvergreenCli(args, sandbox.env());
+    await until(() => existsSync(`${file}.checkpoint.json`), { timeoutMs: 60_000, what: 'the first checkpoint' });
+    run.child.kill('SIGINT');
+    expect(await run.exited).toMatchObject({ code: 130 });
+    const summary = JSON.parse(
+      run
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{'))!,
+    ) as Record<string, unknown>;
+    expect(summary).toMatchObject({ stopped: true, checkpoint: `${file}.checkpoint.json` });
+    const { line } = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8')) as { line: number };
+    expect(line).toBe(summary.records);
+    expect(await rows('sig-')).toHaveLength(line); // exactly what was checkpointed: the batch in flight finished
+
+    const rest = await evergreen(args, sandbox.env());
+    expect(rest.code, rest.err).toBe(0);
+    expect(JSON.parse(rest.out)).toMatchObject({
+      resumedAfterLine: line,
+      records: total - line,
+      created: total - line,
+    });
+    expect(await rows('sig-')).toHaveLength(total);
+  });
+
   it('--start-at: nothing is refreshed before the cut-over, however soon the tokens expire', async () => {
     const startAt = new Date(Date.now() + 2 * 3600_000);
     const file = join(dir, 'cutover.jsonl');
