@@ -2,7 +2,7 @@ export type { ImportRecord, ImportSource, RecordIssue } from './import-record.ts
 export { STATUS_ON_IMPORT } from './import-record.ts';
 export { parseJsonLine } from './json-line.ts';
 export { csvRecord, CSV_COLUMNS, unknownColumns } from './csv-record.ts';
-export { FileSource, formatOf, type FileFormat } from './file-source.ts';
+export { FileSource, formatOf, MAX_LINE_CHARS, type FileFormat } from './file-source.ts';
 export { Checkpoint, type CheckpointState } from './checkpoint.ts';
 export { ErrorReport, type ReportEntry } from './error-report.ts';
 export { ProgressMeter, progressBar, progressLine, formatDuration, formatRate } from './progress.ts';

@@ -139,3 +139,24 @@ describe('progress', () => {
     expect(plain.every((l) => l.startsWith('import: ') && l.endsWith('\n'))).toBe(true);
   });
 });
+
+describe('FileSource', () => {
+  it('streams JSON Lines: CRLF, a last line without newline, an over-long line reported and dropped', async () => {
+    const { FileSource, MAX_LINE_CHARS } = await import('../src/file-source.ts');
+    const path = join(dir, 'lines.jsonl');
+    const long = `{"ownerId":"${'x'.repeat(MAX_LINE_CHARS + 10)}"}`;
+    writeFileSync(path, `{"ownerId":"a"}\r\n${long}\n\n{"ownerId":"b"}\n{"ownerId":"c"}`);
+    const seen: ImportRecord[] = [];
+    for await (const r of new FileSource(path, 'jsonl').records()) seen.push(r);
+    expect(seen.map((r) => [r.line, r.outcome.kind])).toEqual([
+      [1, 'input'],
+      [2, 'invalid'],
+      [4, 'input'],
+      [5, 'input'],
+    ]);
+    expect(seen[1]!.outcome).toMatchObject({ issues: [{ reason: `is longer than ${MAX_LINE_CHARS} characters` }] });
+    const after: number[] = [];
+    for await (const r of new FileSource(path, 'jsonl', { after: 4 }).records()) after.push(r.line);
+    expect(after).toEqual([5]);
+  });
+});
