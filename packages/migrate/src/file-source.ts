@@ -40,7 +40,7 @@ export class FileSource implements ImportSource {
     this.#format = format;
     this.#after = options.after ?? 0;
     this.name = path === '-' ? 'stdin' : `file:${path}`;
-    this.#total = path === '-' ? null : statSync(path).size;
+    this.#total = path === '-' ? null : sizeOf(path);
     this.#stdin = options.stdin ?? process.stdin;
   }
 
@@ -157,5 +157,16 @@ function csvReason(code: string | undefined): string {
       return 'a quoted field is followed by something other than a comma';
     default:
       return `is not a well-formed CSV record${code ? ` (${code})` : ''}`;
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new SourceError(`${path} is not a file`);
+    return stat.size;
+  } catch (error) {
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(`${path} cannot be read (${(error as { code?: string }).code ?? 'error'})`);
   }
 }

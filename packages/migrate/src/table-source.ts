@@ -60,7 +60,7 @@ abstract class TableSource<Row> implements ImportSource {
     try {
       await this.check();
       const { clause, params } = this.filter();
-      const [count] = await this.#query<{ n: number }>(
+      const [count] = await this.query<{ n: number }>(
         `select count(*)::int as n from ${this.table()} t where ${clause}`,
         params,
       );
@@ -70,7 +70,7 @@ abstract class TableSource<Row> implements ImportSource {
       this.#read = line;
       for (;;) {
         const keyed = after === null ? '' : ` and t.id > $${params.length + 1}::${this.keyType()}`;
-        const rows = await this.#query<{ id: string; row: Row }>(
+        const rows = await this.query<{ id: string; row: Row }>(
           `select t.id::text as id, to_jsonb(t) as row from ${this.table()} t where ${clause}${keyed} order by t.id limit ${this.#pageSize}`,
           after === null ? params : [...params, after],
         );
@@ -86,7 +86,7 @@ abstract class TableSource<Row> implements ImportSource {
     }
   }
 
-  async #query<T>(text: string, params: unknown[]): Promise<T[]> {
+  protected async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
     try {
       return (await this.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
     } catch (error) {
@@ -94,7 +94,8 @@ abstract class TableSource<Row> implements ImportSource {
       const e = error as { code?: string; message?: string };
       if (e.code === '42P01' || e.code === '42703' || e.code === '3F000')
         throw new SourceError(`${this.name}: ${e.message}`);
-      throw error;
+      // Unreachable, refused, a bad password: the code says which; the URL (and its password) stays out of it.
+      throw new SourceError(`${this.name}: the source database did not answer (${e.code ?? 'error'})`);
     }
   }
 }
@@ -170,7 +171,7 @@ export class NangoSource extends TableSource<NangoConnectionRow> {
   }
   protected override async check(): Promise<void> {
     if (this.#environmentId !== null) return;
-    const rows = await this.sql.unsafe<{ environment_id: number }[]>(
+    const rows = await this.query<{ environment_id: number }>(
       `select distinct environment_id from ${this.#table} where deleted is not true order by 1`,
     );
     if (rows.length > 1) {
