@@ -206,7 +206,7 @@ describe('the evergreen command', () => {
     for (const run of [created, human, listed, table, revoked]) expect(run.err).not.toContain(secret);
   });
 
-  it('api-keys refuses bad input with exit 2 and one line naming the option, no stack', async () => {
+  it('api-keys refuses bad input with exit 2, a first line naming the option, then the usage; no stack', async () => {
     const env = sandbox.env();
     const cases: [string[], RegExp][] = [
       [
@@ -227,12 +227,66 @@ describe('the evergreen command', () => {
     for (const [i, [args, message]] of cases.entries()) {
       const run = runs[i]!;
       expect(run.code, args.join(' ')).toBe(2);
-      expect(run.err.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(run.err, args.join(' ')).toMatch(message);
+      const [first, usage] = run.err.split('\n');
+      expect(first, args.join(' ')).toMatch(message);
+      expect(usage, args.join(' ')).toMatch(/^usage: evergreen api-keys /);
       expect(run.err).not.toMatch(/\n\s+at /);
     }
     const keys = JSON.parse((await evergreen(['api-keys', 'list', '--json'], env)).out) as { name: string }[];
     expect(keys.some((k) => k.name === 'x')).toBe(false);
+  });
+
+  it('bad usage anywhere: the error on one line, the usage, exit 2, never a stack; --help on every command', async () => {
+    const env = { PATH: process.env.PATH ?? '', EVERGREEN_ENV_FILE: 'none' };
+    const bad: [string[], RegExp][] = [
+      [[], /^a command is required$/],
+      [['api-keys'], /^api-keys: a subcommand is required \(create, list, revoke\)$/],
+      [['connections', 'frob'], /^connections: unknown subcommand 'frob'/],
+      [['frobnicate'], /^unknown command 'frobnicate'$/],
+      [['worker', '--colour'], /^Unknown option '--colour'$/],
+      [['connections', 'show'], /^connections show: a connection id is required$/],
+      [['connections', 'show', 'a', 'b'], /^connections show: unexpected argument 'b'$/],
+      [['connections', 'list', '--limit'], /^Option '--limit <value>' argument missing$/],
+      [['keys', 'rotate', '--batch-size', 'x'], /^--batch-size: must be a whole number of at least 1$/],
+      [['db', 'migrate', 'now'], /^db migrate: unexpected argument 'now'$/],
+    ];
+    const runs = await Promise.all(bad.map(([args]) => evergreen(args, env)));
+    for (const [i, [args, message]] of bad.entries()) {
+      const run = runs[i]!;
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.err.split('\n')[0], args.join(' ')).toMatch(message);
+      expect(run.err, args.join(' ')).toContain('usage: evergreen');
+      expect(run.err, args.join(' ')).not.toMatch(/\n\s+at |Error:/);
+      expect(run.out).toBe('');
+    }
+    const commands = [
+      ['worker'],
+      ['scheduler'],
+      ['all'],
+      ['board'],
+      ['api'],
+      ['db', 'migrate'],
+      ['secrets', 'init'],
+      ['keys', 'rotate'],
+      ['connections', 'list'],
+      ['connections', 'show'],
+      ['connections', 'refresh'],
+      ['connections', 'disconnect'],
+      ['connections', 'import'],
+      ['connections', 'export'],
+      ['api-keys', 'create'],
+      ['api-keys', 'list'],
+      ['api-keys', 'revoke'],
+    ];
+    // --help wins over anything else wrong, and runs nothing (a role would never exit).
+    const helps = await Promise.all(commands.map((c) => evergreen([...c, '--help', '--no-such-option'], env)));
+    for (const [i, c] of commands.entries()) {
+      expect(helps[i]!.code, c.join(' ')).toBe(0);
+      expect(helps[i]!.out, c.join(' ')).toMatch(new RegExp(`^usage: evergreen ${c.join(' ')}`));
+    }
+    const group = await evergreen(['connections', '--help'], env);
+    expect(group.code).toBe(0);
+    expect(group.out).toContain('connections import');
   });
 
   it('--help lists the api-keys commands', async () => {

@@ -46,3 +46,26 @@ export function runEvergreenCli(
     child.once('exit', (code) => resolve({ code, out, err }));
   });
 }
+
+/**
+ * Starts `evergreen ...args` and leaves it running: for tests that stop it part-way (a signal, SIGKILL) or feed its
+ * standard input (`stdin: 'pipe'`).
+ */
+export function startEvergreenCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore' } = {},
+): RoleProcess {
+  const child = spawn(process.execPath, ['apps/cli/bin/evergreen.mjs', ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+  });
+  const chunks: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output: () => chunks.join(''), exited };
+}

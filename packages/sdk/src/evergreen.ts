@@ -101,8 +101,28 @@ export interface ValidToken {
 }
 
 export type BulkItemResult =
-  | ({ index: number; ok: true } & EnqueueConnectionResult)
+  /**
+   * `unchanged` (only with `keepCurrent`): the connection already held these tokens; nothing was written or moved, and
+   * the result shows what is stored.
+   */
+  | ({ index: number; ok: true; unchanged?: true } & EnqueueConnectionResult)
   | { index: number; ok: false; error: { code: string; message: string; issues: { field: string; reason: string }[] } };
+
+export interface BulkEnqueueOptions {
+  /** Items per Postgres statement and Redis round trip (default 1000). */
+  batchSize?: number;
+  /**
+   * An import's rule, so that rerunning it is harmless: a connection that already holds the item's exact tokens is
+   * left as it is (no write, no version bump, its job not moved: `unchanged: true`), and one Evergreen has
+   * refreshed since it was stored is not overwritten with the item's older tokens (an error result says so).
+   */
+  keepCurrent?: boolean;
+  /**
+   * A cut-over time: no refresh is scheduled before it (spread over the refresh jitter after it), so the system the
+   * connections come from can still refresh them until then without the two refreshing one rotating token.
+   */
+  notBefore?: Date;
+}
 
 export interface BulkEnqueueResult {
   results: BulkItemResult[];
@@ -125,7 +145,7 @@ export interface Evergreen {
   /** Bulk import: validated item by item, written in batches (one Postgres and one Redis round trip per batch). */
   enqueueConnections(
     inputs: readonly EnqueueConnectionInput[],
-    options?: { batchSize?: number },
+    options?: BulkEnqueueOptions,
   ): Promise<BulkEnqueueResult>;
   /** A decrypted access token valid for at least `minValiditySeconds` (the provider's buffer by default). */
   /**
@@ -254,7 +274,7 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
 
   async function enqueueConnections(
     inputs: readonly EnqueueConnectionInput[],
-    { batchSize = 1_000 }: { batchSize?: number } = {},
+    { batchSize = 1_000, keepCurrent = false, notBefore }: BulkEnqueueOptions = {},
   ): Promise<BulkEnqueueResult> {
     await ready();
     const results: BulkItemResult[] = [];
@@ -267,15 +287,16 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
       inputs.slice(start, start + batchSize).forEach((raw, offset) => {
         const index = start + offset;
         try {
-          batch.push({
-            index,
-            prepared: prepareConnection(raw, providers, config.refresh, now, `enqueueConnections[${index}]`),
-          });
+          const prepared = prepareConnection(raw, providers, config.refresh, now, `enqueueConnections[${index}]`);
+          batch.push({ index, prepared: notBefore ? holdUntil(prepared, notBefore.getTime()) : prepared });
         } catch (error) {
           results.push({ index, ok: false, error: describe(error) });
         }
       });
-      const written = await store.upsertMany(batch.map((b) => b.prepared.row));
+      const written = await store.upsertMany(
+        batch.map((b) => b.prepared.row),
+        { keepCurrent },
+      );
       const fresh: WrittenItem[] = [];
       const existing: WrittenItem[] = [];
       for (const w of written) {
@@ -290,6 +311,18 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
               issues: [{ field: w.field, reason: w.reason }],
             },
           });
+        } else if ('unchanged' in w) {
+          results.push({
+            index: item.index,
+            ok: true,
+            connectionId: w.connectionId,
+            status: w.status as ConnectionStatus,
+            expiresAt: w.expiresAt,
+            refreshAt: w.refreshAt,
+            scheduling: w.refreshAt === null ? 'not_needed' : 'scheduled',
+            created: false,
+            unchanged: true,
+          });
         } else (w.created ? fresh : existing).push({ item, connectionId: w.connectionId });
       }
       await scheduling;
@@ -300,6 +333,18 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     results.sort((a, b) => a.index - b.index);
     const succeeded = results.filter((r) => r.ok).length;
     return { results, succeeded, failed: results.length - succeeded };
+  }
+
+  /** No refresh before `notBefore`: those due earlier are spread over the jitter after it, not all at one instant. */
+  function holdUntil(prepared: PreparedConnection, notBefore: number): PreparedConnection {
+    const at = prepared.plan.refreshAt;
+    if (at === null || at >= notBefore) return prepared;
+    const held = notBefore + Math.floor(Math.random() * config.refresh.jitterMs);
+    return {
+      ...prepared,
+      plan: { ...prepared.plan, refreshAt: held },
+      row: { ...prepared.row, refreshAt: new Date(held) },
+    };
   }
 
   type PreparedItem = { index: number; prepared: PreparedConnection };

@@ -6,6 +6,7 @@ export {
   type EnqueueConnectionResult,
   type ValidToken,
   type BulkEnqueueResult,
+  type BulkEnqueueOptions,
   type BulkItemResult,
   type EventHandler,
   type DisconnectOptions,
@@ -18,6 +19,7 @@ export type { ConnectionRef } from './connection-ref.ts';
 export { createRemoteEvergreen, type RemoteOptions } from './remote/remote-evergreen.ts';
 export { ApiError, ApiAuthError, ApiRateLimitedError, NotAvailableRemotelyError } from './remote/remote-errors.ts';
 export { isUnauthorized } from './fresh-token.ts';
+export { prepareConnection, type PreparedConnection } from './prepare-connection.ts';
 export {
   EvergreenError,
   InvalidInputError,

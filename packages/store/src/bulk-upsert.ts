@@ -8,7 +8,25 @@ import { EVENTS_WRITTEN } from './outbox.ts';
 
 export type BulkUpsertResult =
   | { index: number; ok: true; connectionId: string; version: number; created: boolean }
+  | ({ index: number; ok: true; connectionId: string; version: number; created: false } & KeptRow)
   | { index: number; ok: false; field: string; reason: string };
+
+/** A row `keepCurrent` left alone because it already holds the item's secrets: what it stores. */
+export interface KeptRow {
+  unchanged: true;
+  status: string;
+  expiresAt: Date | null;
+  refreshAt: Date | null;
+}
+
+export interface UpsertManyOptions {
+  /**
+   * An import's rule (resumable, never going back in time): a row that already holds the item's exact tokens and
+   * credentials is left alone (no write, no version bump, no event: `unchanged`), and a row Evergreen has refreshed
+   * since it was stored is not overwritten (its tokens are newer than the item's; a per-item error says so).
+   */
+  keepCurrent?: boolean;
+}
 
 /**
  * Many connections in one statement: every row upserted from a single JSON parameter, with `connection.connected`
@@ -21,6 +39,7 @@ export async function upsertMany(
   keyring: Keyring,
   feed: EventFeed,
   items: readonly UpsertConnection[],
+  options: UpsertManyOptions = {},
 ): Promise<BulkUpsertResult[]> {
   if (items.length === 0) return [];
   // Identity first: one query for every (owner, provider) pair without an id.
@@ -33,14 +52,19 @@ export async function upsertMany(
       where c.keyed_by_owner`);
     for (const row of rows) known.set(`${row.owner_id}\u0000${row.provider}`, row.id);
   }
+  const ids = items.map((item) => {
+    const pairKey = `${item.ownerId}\u0000${item.provider}`;
+    const id = item.connectionId ?? known.get(pairKey) ?? randomUUID();
+    if (item.connectionId === undefined) known.set(pairKey, id);
+    return id;
+  });
+  const current = options.keepCurrent ? await currentRows(db, ids) : new Map<string, CurrentRow>();
   const results: BulkUpsertResult[] = [];
   const seen = new Map<string, number>();
   const records: Record<string, unknown>[] = [];
   const indexById = new Map<string, number>();
   items.forEach((item, index) => {
-    const pairKey = `${item.ownerId}\u0000${item.provider}`;
-    const id = item.connectionId ?? known.get(pairKey) ?? randomUUID();
-    if (item.connectionId === undefined) known.set(pairKey, id);
+    const id = ids[index]!;
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       results.push({
@@ -52,6 +76,33 @@ export async function upsertMany(
       return;
     }
     seen.set(id, index);
+    const row = current.get(id);
+    if (row && row.owner_id === item.ownerId && row.provider === item.provider) {
+      if (holdsSecretsOf(row, item, keyring)) {
+        results.push({
+          index,
+          ok: true,
+          connectionId: id,
+          version: Number(row.version),
+          created: false,
+          unchanged: true,
+          status: row.status,
+          expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
+          refreshAt: row.refresh_at === null ? null : new Date(row.refresh_at),
+        });
+        return;
+      }
+      if (row.last_refresh_at !== null) {
+        results.push({
+          index,
+          ok: false,
+          field: 'connectionId',
+          reason:
+            'Evergreen has refreshed this connection since it was stored, so its tokens are newer than these: kept',
+        });
+        return;
+      }
+    }
     indexById.set(id, index);
     const seal = (value: string, column: Parameters<typeof tokenAad>[1]) =>
       keyring.encrypt(value, tokenAad(id, column));
@@ -72,6 +123,7 @@ export async function upsertMany(
     });
   });
 
+  if (records.length === 0) return results.sort((a, b) => a.index - b.index);
   // One statement, so one round trip and atomic on its own: rows and their status-change events together.
   const rows = await db.execute<{
     id: string | null;
@@ -137,4 +189,45 @@ export async function upsertMany(
     );
   }
   return results.sort((a, b) => a.index - b.index);
+}
+
+// A type alias, not an interface: drizzle's execute wants a Record (an interface has no index signature).
+type CurrentRow = {
+  id: string;
+  owner_id: string;
+  provider: string;
+  access_token: string | null;
+  refresh_token: string | null;
+  credentials: string | null;
+  version: string | number;
+  status: string;
+  expires_at: string | null;
+  refresh_at: string | null;
+  last_refresh_at: string | null;
+};
+
+async function currentRows(db: Database, ids: readonly string[]): Promise<Map<string, CurrentRow>> {
+  const rows = await db.execute<CurrentRow>(sql`
+    select c.id, c.owner_id, c.provider, c.access_token, c.refresh_token, c.credentials, c.version, c.status,
+      c.expires_at, c.refresh_at, c.last_refresh_at
+    from connections c join jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) as x(id) on c.id = x.id`);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** True when the row's ciphertexts open to exactly the item's secrets (a row that does not decrypt is not the same). */
+function holdsSecretsOf(row: CurrentRow, item: UpsertConnection, keyring: Keyring): boolean {
+  const open = (value: string | null, column: Parameters<typeof tokenAad>[1]): string | undefined | null => {
+    if (value === null) return undefined;
+    try {
+      return keyring.decrypt(value, tokenAad(row.id, column));
+    } catch {
+      return null; // never equal to an item's value
+    }
+  };
+  const credentials = item.credentials === undefined ? undefined : JSON.stringify(item.credentials);
+  return (
+    open(row.access_token, 'access_token') === item.accessToken &&
+    open(row.refresh_token, 'refresh_token') === item.refreshToken &&
+    open(row.credentials, 'credentials') === credentials
+  );
 }

@@ -11,7 +11,7 @@ import { eq, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
-import { upsertMany, type BulkUpsertResult } from './bulk-upsert.ts';
+import { upsertMany, type BulkUpsertResult, type UpsertManyOptions } from './bulk-upsert.ts';
 import { ConnectionDirectory } from './connection-directory.ts';
 import { DatabaseError, throwsDatabaseErrors } from './database-error.ts';
 import { EventFeed } from './event-feed.ts';
@@ -142,9 +142,12 @@ export class ConnectionStore {
     }
   }
 
-  /** Many connections in one statement (see bulk-upsert.ts); per-item results, in the items' order. */
-  async upsertMany(items: readonly UpsertConnection[]): Promise<BulkUpsertResult[]> {
-    const results = await upsertMany(this.#db, this.#keyring, this.#events, items);
+  /**
+   * Many connections in one statement (see bulk-upsert.ts); per-item results, in the items' order. `keepCurrent`:
+   * an import's rule (an unchanged row is left alone, a row refreshed since is not overwritten).
+   */
+  async upsertMany(items: readonly UpsertConnection[], options: UpsertManyOptions = {}): Promise<BulkUpsertResult[]> {
+    const results = await upsertMany(this.#db, this.#keyring, this.#events, items, options);
     this.#keyUsage.afterWrite();
     return results;
   }

@@ -33,7 +33,7 @@ export type { OutboxEvent } from './outbox.ts';
 export { RefreshAudit, type RefreshEventRow, type FailureCount, type AttemptBucket } from './refresh-audit.ts';
 export { eventsChannel } from './event-feed.ts';
 export type { ConnectionView } from './connection-view.ts';
-export type { BulkUpsertResult } from './bulk-upsert.ts';
+export type { BulkUpsertResult, KeptRow, UpsertManyOptions } from './bulk-upsert.ts';
 export { rotateKeys, type RotationProgress } from './key-rotation.ts';
 export { KeyUsage, type KeyUsageTotal, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
 export { ApiKeyStore, type ApiKeyView, type CreatedApiKey } from './api-key-store.ts';

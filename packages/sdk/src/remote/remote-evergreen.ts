@@ -5,6 +5,7 @@ import type { ConnectionRef } from '../connection-ref.ts';
 import { refName } from '../connection-ref.ts';
 import { TokenTimeoutError } from '../errors.ts';
 import type {
+  BulkEnqueueOptions,
   BulkEnqueueResult,
   BulkItemResult,
   DisconnectOptions,
@@ -156,8 +157,15 @@ export function createRemoteEvergreen(options: RemoteOptions): Evergreen {
 
   async function enqueueConnections(
     inputs: readonly EnqueueConnectionInput[],
-    { batchSize = MAX_BATCH }: { batchSize?: number } = {},
+    { batchSize = MAX_BATCH, keepCurrent, notBefore }: BulkEnqueueOptions = {},
   ): Promise<BulkEnqueueResult> {
+    // An import's options need the database itself (the stored tokens, the row's schedule).
+    if (keepCurrent || notBefore) {
+      throw new NotAvailableRemotelyError(
+        'enqueueConnections with keepCurrent or notBefore',
+        'run the import where the database is (evergreen connections import)',
+      );
+    }
     const size = Math.max(1, Math.min(batchSize, MAX_BATCH));
     const results: BulkItemResult[] = [];
     for (let start = 0; start < inputs.length; start += size) {
