@@ -1,7 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.ts';
 import { until } from './until.ts';
+import { missingRedisBinaries, startRedisServer } from './redis-servers.ts';
 
 export interface OwnRedis {
   readonly url: string;
@@ -12,33 +14,30 @@ export interface OwnRedis {
 
 /** Why a test that needs its own Redis server cannot run here, or null when `redis-server` is installed. */
 export function redisServerMissing(): string | null {
-  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return probe.error ? 'redis-server is not installed (Debian: apt-get install redis-server)' : null;
+  return missingRedisBinaries(['redis-server']);
 }
 
 /**
- * A throwaway Redis of this test's own on a free loopback port, no persistence: a FLUSHALL there wipes this test's
- * data and no other file's.
+ * A throwaway Redis of this test's own on a free loopback port (redis-servers' `startRedisServer`), no persistence: a
+ * FLUSHALL there wipes this test's data and no other file's.
  */
 export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `redis://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'evergreen-own-redis-'));
+  const node = await startRedisServer(dir);
+  const url = `redis://127.0.0.1:${node.port}`;
   const client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   client.on('error', () => {});
-  await until(() => client.ping().then((r) => r === 'PONG'), { timeoutMs: 10_000, what: `redis-server on ${port}` });
+  await until(() => client.ping().then((r) => r === 'PONG'), {
+    timeoutMs: 10_000,
+    what: `redis-server on ${node.port}`,
+  });
   return {
     url,
     client,
     stop: async () => {
       client.disconnect();
-      child.kill('SIGTERM');
-      await exited;
+      await node.kill();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
