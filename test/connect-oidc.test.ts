@@ -194,7 +194,7 @@ describe.skipIf(!HAS_CHROMIUM)('the connect flow against oidc-provider, in headl
         EVERGREEN_PUBLIC_URL: api,
         EVERGREEN_CONNECT_RETURN_URLS: `${app}/done`,
         EVERGREEN_WEBHOOKS: JSON.stringify([
-          { id: 'app', url: hookUrl, secret: HOOK_SECRET, events: ['connection.connected', 'connection.reconnected'] },
+          { id: 'app', url: hookUrl, secret: HOOK_SECRET, events: ['connection.created', 'connection.connected', 'connection.reconnected'] },
         ]),
       }),
       logDestination: logs,
@@ -308,6 +308,24 @@ describe.skipIf(!HAS_CHROMIUM)('the connect flow against oidc-provider, in headl
       select outcome, trigger from refresh_events where connection_id = ${connectionId} order by id limit 1`;
     expect(audit).toEqual({ outcome: 'success', trigger: 'schedule' });
     expect(refreshed.refreshToken).not.toBe(stored?.refreshToken);
+
+    // The app heard of it: connection.created, signed.
+    const created = await until(
+      () =>
+        hooks.find((h) => {
+          const event = JSON.parse(h.body) as { type: string; data: { connectionId: string } };
+          return event.type === 'connection.created' && event.data.connectionId === connectionId;
+        }) ?? null,
+      { timeoutMs: 15_000, what: 'the connection.created webhook' },
+    );
+    expect(
+      verifyWebhookSignature({
+        secret: HOOK_SECRET,
+        header: created.headers['evergreen-signature'] as string,
+        body: created.body,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      }),
+    ).toBe(true);
   }, 60_000);
 
   it('refuses a replayed state with a page, and changes nothing', async () => {

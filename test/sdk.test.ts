@@ -304,13 +304,18 @@ describe('the producer SDK', () => {
       await stack.evergreen.getValidAccessToken(connectionId);
       provider.revoke(grant.grantId);
       await stack.evergreen.forceRefresh(connectionId).catch(() => {});
-      await until(() => seen.filter((e) => e.data.connectionId === connectionId).length >= 3, { what: 'three events' });
+      await until(() => seen.filter((e) => e.data.connectionId === connectionId).length >= 4, { what: 'four events' });
       const kinds = seen.filter((e) => e.data.connectionId === connectionId).map((e) => e.kind);
-      expect(kinds).toEqual(['connection.connected', 'connection.refreshed', 'connection.needs_reauth']);
+      expect(kinds).toEqual([
+        'connection.created',
+        'connection.connected',
+        'connection.refreshed',
+        'connection.needs_reauth',
+      ]);
       const rows =
         await sandbox.sql`select kind, payload from connection_events where connection_id = ${connectionId} order by id`;
       expect(rows.map((r) => r.kind)).toEqual(kinds);
-      expect(rows[2]!.payload).toMatchObject({
+      expect(rows[3]!.payload).toMatchObject({
         ownerId: 'event-owner',
         provider: 'acme',
         status: 'needs_reauth',

@@ -2,6 +2,7 @@ import type { ConnectionStatus } from './connection-status.ts';
 
 /** What apps hear about their connections (docs/events.md). Every status change and every refresh outcome that matters. */
 export const EVENT_KINDS = [
+  'connection.created',
   'connection.connected',
   'connection.refreshed',
   'connection.refresh_failed',

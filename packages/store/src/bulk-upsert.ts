@@ -159,6 +159,13 @@ export async function upsertMany(
         returning id, owner_id, provider, expires_at, version
       ), evented as (
         insert into connection_events (connection_id, kind, payload)
+        -- A connection that did not exist before this statement (docs/events.md); first, since Postgres runs a
+        -- UNION ALL's branches in order and the ids follow.
+        select u.id, 'connection.created', jsonb_build_object('connectionId', u.id, 'ownerId', u.owner_id,
+          'provider', u.provider, 'status', 'connected', 'expiresAt', u.expires_at)
+        from upserted u left join before b on b.id = u.id
+        where b.id is null
+        union all
         select u.id, 'connection.connected', jsonb_build_object('connectionId', u.id, 'ownerId', u.owner_id,
           'provider', u.provider, 'status', 'connected', 'expiresAt', u.expires_at)
         from upserted u left join before b on b.id = u.id

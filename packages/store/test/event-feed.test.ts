@@ -35,18 +35,20 @@ describe("the store's events: upsertMany and subscribe", () => {
         { index: 1, ok: true, connectionId: 'fixed-id', version: 1, created: true },
         { index: 2, ok: false, field: 'ownerId', reason: 'the same connection as item 0' },
       ]);
-      await until(() => heard.length === 2, { what: 'both connection.connected events' });
+      await until(() => heard.length === 4, { what: 'both connections created and connected' });
       expect(heard.map((e) => [e.kind, e.data.ownerId])).toEqual([
+        ['connection.created', 'o1'],
+        ['connection.created', 'o2'],
         ['connection.connected', 'o1'],
         ['connection.connected', 'o2'],
       ]);
-      expect(heard[0]!.id).toBeLessThan(heard[1]!.id);
+      expect(heard.map((e) => e.id)).toEqual([...heard.map((e) => e.id)].sort((a, b) => a - b));
       expect(JSON.stringify(heard)).not.toMatch(/at-|rt-/);
 
       // A disconnect is announced once committed.
       await writer.disconnect('fixed-id');
-      await until(() => heard.length === 3, { what: 'the disconnect event' });
-      expect(heard[2]).toMatchObject({ kind: 'connection.disconnected', data: { connectionId: 'fixed-id' } });
+      await until(() => heard.length === 5, { what: 'the disconnect event' });
+      expect(heard[4]).toMatchObject({ kind: 'connection.disconnected', data: { connectionId: 'fixed-id' } });
     } finally {
       await stop();
     }
@@ -58,13 +60,18 @@ describe("the store's events: upsertMany and subscribe", () => {
     try {
       const [first] = await writer.upsertMany([item('o5')]);
       expect(first).toMatchObject({ ok: true, created: true, version: 1 });
-      await until(() => heard.length === 1, { what: 'the first connection.connected' });
+      await until(() => heard.length === 2, { what: 'the first connection.created and connection.connected' });
       const [again] = await writer.upsertMany([item('o5')]);
       expect(again).toMatchObject({ ok: true, created: false, version: 2 });
       // A witness written after it: once heard, anything the second write announced would have arrived before it.
       await writer.upsertMany([item('o6')]);
-      await until(() => heard.length >= 2, { what: "the witness's event" });
-      expect(heard.map((e) => e.data.ownerId)).toEqual(['o5', 'o6']);
+      await until(() => heard.length >= 4, { what: "the witness's events" });
+      expect(heard.map((e) => [e.kind, e.data.ownerId])).toEqual([
+        ['connection.created', 'o5'],
+        ['connection.connected', 'o5'],
+        ['connection.created', 'o6'],
+        ['connection.connected', 'o6'],
+      ]);
     } finally {
       await stop();
     }
@@ -74,14 +81,14 @@ describe("the store's events: upsertMany and subscribe", () => {
     const heard: ConnectionEvent[] = [];
     const stop = await reader.subscribe((event) => heard.push(event));
     await writer.upsert(item('o3'));
-    await until(() => heard.length === 1, { what: 'the first event' });
+    await until(() => heard.length === 2, { what: 'the first events (created, connected)' });
     await stop();
     const still: ConnectionEvent[] = [];
     const witness = await reader.subscribe((event) => still.push(event));
     try {
       await writer.upsert(item('o4'));
-      await until(() => still.length === 1, { what: 'the witness to hear the next event' });
-      expect(heard).toHaveLength(1);
+      await until(() => still.length === 2, { what: 'the witness to hear the next events' });
+      expect(heard).toHaveLength(2);
     } finally {
       await witness();
     }
