@@ -194,7 +194,12 @@ describe.skipIf(!HAS_CHROMIUM)('the connect flow against oidc-provider, in headl
         EVERGREEN_PUBLIC_URL: api,
         EVERGREEN_CONNECT_RETURN_URLS: `${app}/done`,
         EVERGREEN_WEBHOOKS: JSON.stringify([
-          { id: 'app', url: hookUrl, secret: HOOK_SECRET, events: ['connection.created', 'connection.connected', 'connection.reconnected'] },
+          {
+            id: 'app',
+            url: hookUrl,
+            secret: HOOK_SECRET,
+            events: ['connection.created', 'connection.connected', 'connection.reconnected'],
+          },
         ]),
       }),
       logDestination: logs,

@@ -219,7 +219,7 @@ describe('the remote SDK', () => {
     expect(lasting).toMatchObject({ retryable: false, reason: 'invalid_client' });
   });
 
-  it("tells the server its timeout: the api stops waiting by then and answers ERR_TOKEN_TIMEOUT itself", async () => {
+  it('tells the server its timeout: the api stops waiting by then and answers ERR_TOKEN_TIMEOUT itself', async () => {
     const { connectionId } = await remote.enqueueConnection(grantFor('remote-timeout', 600));
     // Another holder keeps the connection's refresh lock: a reader that needs a refresh waits for it.
     await ps.sandbox.redis.set(`${ps.sandbox.prefix}:lock:${connectionId}`, 'elsewhere', 'PX', 20_000);

@@ -193,7 +193,13 @@ export function writeReports(results: BenchResults, outDir: string, prefix: stri
       groupedBars({
         title: 'One worker process: refreshes/s beside its limits',
         yLabel: 'per second',
-        series: ['refreshes', 'floor of one refresh', 'durable UPDATEs (pgbench)', 'no-op BullMQ jobs', 'token requests'],
+        series: [
+          'refreshes',
+          'floor of one refresh',
+          'durable UPDATEs (pgbench)',
+          'no-op BullMQ jobs',
+          'token requests',
+        ],
         groups: results.throughput.map((l) => ({
           label: `concurrency ${l.concurrency}`,
           values: [

@@ -34,7 +34,11 @@ export function keyRateLimiter(limits: KeyRateLimits, redis: Redis | Cluster, pr
     const key = `${prefix}:api-rate:${sent.keyId}:${sent.window}`;
     try {
       // A window's count outlives the window by one, so a late report still adds to the right total.
-      const replies = await redis.multi().incrby(key, sent.delta).pexpire(key, 2 * WINDOW_MS).exec();
+      const replies = await redis
+        .multi()
+        .incrby(key, sent.delta)
+        .pexpire(key, 2 * WINDOW_MS)
+        .exec();
       const total = replies?.[0]?.[1];
       if (typeof total === 'number' && replies?.[0]?.[0] === null) {
         counts.settle(sent, total);
