@@ -302,8 +302,13 @@ describe('the producer SDK', () => {
       await stack.evergreen.getValidAccessToken(connectionId);
       provider.revoke(grant.grantId);
       await stack.evergreen.forceRefresh(connectionId).catch(() => {});
-      await until(() => seen.filter((e) => e.data.connectionId === connectionId).length >= 3, { what: 'three events' });
-      const kinds = seen.filter((e) => e.data.connectionId === connectionId).map((e) => e.kind);
+      await until(
+        () => seen.filter((e) => 'connectionId' in e.data && e.data.connectionId === connectionId).length >= 3,
+        { what: 'three events' },
+      );
+      const kinds = seen
+        .filter((e) => 'connectionId' in e.data && e.data.connectionId === connectionId)
+        .map((e) => e.kind);
       expect(kinds).toEqual(['connection.connected', 'connection.refreshed', 'connection.needs_reauth']);
       const rows =
         await sandbox.sql`select kind, payload from connection_events where connection_id = ${connectionId} order by id`;

@@ -23,3 +23,4 @@ export { hostAllowed } from './token-url-hosts.ts';
 export * from './refresh-plan.ts';
 export * from './connection-event.ts';
 export * from './webhook-endpoints.ts';
+export * from './provider-breaker.ts';

@@ -29,6 +29,7 @@ const config: RefreshConfig = {
   shortLifetimeFraction: 0.5,
   backoff: { baseMs: 1_000, capMs: 30_000, attempts: 8, cooldownMs: 5 * MIN },
   classify: { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 },
+  breaker: { failureRatio: 0.5, windowMs: 60_000, minRequests: 20, probeIntervalMs: 15_000, rampMs: 60_000 },
 };
 
 function provider(entry: Record<string, unknown> = {}): ProviderDefinition {
@@ -149,6 +150,7 @@ function setup(options: {
     attempt: (e) => seen.push(`attempt ${e.outcome}`),
     lateness: () => seen.push('lateness'),
     lockContention: () => seen.push('lockContention'),
+    breakerTransition: (e) => seen.push(`breaker ${e.to}`),
   };
   const lock = new FakeLock();
   const tokens = new FakeTokens(options.replies ?? []);

@@ -5,6 +5,8 @@ import {
   type ConnectionEvent,
   type ConnectionStatus,
   type EventSpec,
+  type ProviderEventKind,
+  type ProviderOutagePayload,
   type RefreshOutcomeKind,
 } from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
@@ -18,6 +20,7 @@ import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { KeyUsage, KeyUsageRecorder, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
 import { executePrepared } from './prepared.ts';
+import { providerOutageEventSql } from './provider-outage-events.ts';
 import {
   openAccess,
   openRow,
@@ -157,6 +160,18 @@ export class ConnectionStore {
   /** Every event of this Evergreen (every process on the database), as it commits, until the returned stop. */
   subscribe(onEvent: (event: ConnectionEvent) => void): Promise<() => Promise<void>> {
     return this.#events.subscribe(onEvent);
+  }
+
+  /**
+   * Writes a provider's outage event (its breaker opened or closed) to the outbox, so it reaches webhooks and
+   * subscribers like the others; nothing when the provider's last outage event is already of this kind. True when
+   * written.
+   */
+  async recordProviderOutage(kind: ProviderEventKind, payload: ProviderOutagePayload): Promise<boolean> {
+    const rows = await executePrepared<{ events: string | null }>(this.#db, providerOutageEventSql(kind, payload));
+    const events = rows[0]?.events ?? null;
+    await this.#events.publishCommitted(events);
+    return events !== null;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ConnectionEvent } from '@evergreen/core';
+import type { ConnectionEvent, ConnectionEventPayload } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acmeUpsert } from '@evergreen/test-support/seed-rows';
@@ -36,7 +36,7 @@ describe("the store's events: upsertMany and subscribe", () => {
         { index: 2, ok: false, field: 'ownerId', reason: 'the same connection as item 0' },
       ]);
       await until(() => heard.length === 2, { what: 'both connection.connected events' });
-      expect(heard.map((e) => [e.kind, e.data.ownerId])).toEqual([
+      expect(heard.map((e) => [e.kind, (e.data as ConnectionEventPayload).ownerId])).toEqual([
         ['connection.connected', 'o1'],
         ['connection.connected', 'o2'],
       ]);
@@ -64,7 +64,7 @@ describe("the store's events: upsertMany and subscribe", () => {
       // A witness written after it: once heard, anything the second write announced would have arrived before it.
       await writer.upsertMany([item('o6')]);
       await until(() => heard.length >= 2, { what: "the witness's event" });
-      expect(heard.map((e) => e.data.ownerId)).toEqual(['o5', 'o6']);
+      expect(heard.map((e) => (e.data as ConnectionEventPayload).ownerId)).toEqual(['o5', 'o6']);
     } finally {
       await stop();
     }

@@ -2,7 +2,7 @@ import type { EvergreenConfig } from '@evergreen/config';
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, SendSlots } from '@evergreen/queue';
+import { ConnectionLock, createRedis, ProviderBreakers, RefreshQueues, SendSlots } from '@evergreen/queue';
 import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
   closeDatabase,
@@ -37,6 +37,8 @@ export interface RedisParts {
   readonly queues: RefreshQueues;
   readonly lock: ConnectionLock;
   readonly sendSlots: SendSlots;
+  /** Every provider's circuit breaker, shared through Redis by every process. */
+  readonly breakers: ProviderBreakers;
   /** The refresh engine over this client, the process's store and token client. */
   readonly engine: RefreshEngine;
   /** Settles (never rejects) when the client's first connection attempt does: true once it takes commands. */
@@ -109,10 +111,13 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     }
     const lock = new ConnectionLock(redis, config.redisPrefix);
     const sendSlots = new SendSlots(redis, config.redisPrefix);
+    const breakers = new ProviderBreakers(redis, config.redisPrefix);
     const engine = engineFromConfig(config, {
       store,
       lock,
       sendSlots,
+      breakers,
+      outageEvents: store,
       tokens,
       // The producer's engine serves the SDK's on-demand and forced refreshes; the roles' metrics count the workers'.
       log: log.child({ component: kind === 'worker' ? 'refresh' : 'sdk' }),
@@ -123,6 +128,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
       queues: new RefreshQueues(redis, config.redisPrefix),
       lock,
       sendSlots,
+      breakers,
       engine,
       firstConnection: firstConnection(redis, FIRST_CONNECTION_TIMEOUT_MS),
     };
