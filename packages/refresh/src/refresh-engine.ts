@@ -5,6 +5,7 @@ import {
   lockOutlivesRequest,
   planOutcome,
   refreshLockMs,
+  BREAKER_RECHECK_MS,
   type BreakerAdmission,
   type OutcomePlan,
   type ProviderDefinition,
@@ -235,6 +236,7 @@ export class RefreshEngine {
       minIntervalMs: this.#d.config.minIntervalMs,
       backoff: this.#d.config.backoff,
       random: this.#random,
+      probe: probe ? { retryAfterMs: Math.min(this.#d.config.breaker.probeIntervalMs, BREAKER_RECHECK_MS) } : undefined,
     });
     const decision = await this.#persist(connection, plan, audit, lock, presented);
     // After the answer is persisted (invariant 5); a request never sent (no usable token URL) says nothing.
