@@ -147,7 +147,7 @@ describe('planOutcome', () => {
         { expiresAt: new Date(NOW - S) },
         { probe: { retryAfterMs: 5 * S } },
       );
-      expect(lapsed.write).toMatchObject({ status: 'token_expired' });
+      expect(lapsed).toMatchObject({ write: { status: 'token_expired' } });
       expect(kinds(lapsed)).toEqual(['connection.token_expired']);
     });
 

@@ -13,6 +13,7 @@ import {
 import { safeError, type Logger } from '@evergreen/log';
 import type { ProviderBreakers } from '@evergreen/queue';
 import { randomBytes } from 'node:crypto';
+import type { OutageCatchUp } from './outage-recovery.ts';
 import type { RefreshObserver } from './refresh-observer.ts';
 
 export type GuardBreakers = Pick<
@@ -29,6 +30,8 @@ export interface BreakerGuardDeps {
   breakers: GuardBreakers;
   policy: BreakerPolicy;
   events?: OutageEvents | undefined;
+  /** Makes the connections the outage left in backoff due at once, when the breaker closes. */
+  recovery?: OutageCatchUp | undefined;
   observer: RefreshObserver;
   log: Logger;
   now: () => number;
@@ -142,6 +145,7 @@ export class BreakerGuard {
     const closed = await this.#d.breakers.close(provider.id);
     if (!closed) return;
     this.#d.observer.breakerTransition({ provider: provider.id, to: 'closed' });
+    const caughtUp = await this.#catchUp(provider, closed.openedAt);
     this.#d.log.info(
       {
         provider: provider.id,
@@ -149,6 +153,7 @@ export class BreakerGuard {
         outageMs: closed.closedAt - closed.openedAt,
         probe,
         rampMs: provider.rateLimit ? 0 : this.#d.policy.rampMs,
+        madeDue: caughtUp,
       },
       'provider breaker closed: token endpoint answers again, refreshes resume',
     );
@@ -158,6 +163,17 @@ export class BreakerGuard {
       closedAt: new Date(closed.closedAt).toISOString(),
       reason: null,
     });
+  }
+
+  async #catchUp(provider: ProviderDefinition, openedAt: number): Promise<number | null> {
+    if (!this.#d.recovery) return 0;
+    try {
+      return await this.#d.recovery.dueNow(provider.id, openedAt, this.#d.policy.windowMs);
+    } catch (error) {
+      // Those connections then wait out their retry time, as they would have without the breaker.
+      this.#d.log.warn({ provider: provider.id, err: safeError(error) }, 'connections in backoff not made due');
+      return null;
+    }
   }
 
   async #announce(kind: ProviderEventKind, payload: ProviderOutagePayload): Promise<void> {

@@ -7,7 +7,7 @@ export function engineFromConfig(
   config: EvergreenConfig,
   deps: Pick<
     RefreshEngineDeps,
-    'store' | 'lock' | 'tokens' | 'log' | 'observer' | 'sendSlots' | 'breakers' | 'outageEvents'
+    'store' | 'lock' | 'tokens' | 'log' | 'observer' | 'sendSlots' | 'breakers' | 'outageEvents' | 'outageRecovery'
   >,
 ): RefreshEngine {
   return new RefreshEngine({

@@ -15,3 +15,4 @@ export { Reconciler, type ReconcilerOptions, type ReconcileReport } from './reco
 export { timingPolicyFor } from './timing-policy.ts';
 export { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 export { BreakerGuard, type GuardBreakers, type OutageEvents, type SendPermit } from './breaker-guard.ts';
+export { OutageRecovery, type OutageCatchUp } from './outage-recovery.ts';

@@ -20,6 +20,7 @@ import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logAttempt, observeAttempt } from './attempt-report.ts';
 import { BreakerGuard, type GuardBreakers, type OutageEvents } from './breaker-guard.ts';
+import type { OutageCatchUp } from './outage-recovery.ts';
 import { RefreshCall } from './refresh-call.ts';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 import { timingPolicyFor } from './timing-policy.ts';
@@ -42,6 +43,8 @@ export interface RefreshEngineDeps {
   breakers?: GuardBreakers;
   /** Where the breakers' outage events are written (the outbox). */
   outageEvents?: OutageEvents;
+  /** When a breaker closes: the connections the outage left in backoff made due at once. */
+  outageRecovery?: OutageCatchUp;
   providers: ReadonlyMap<string, ProviderDefinition>;
   config: RefreshConfig;
   /** The token request's own deadline: the lock must have at least this much (plus the write) left before we send. */
@@ -95,6 +98,7 @@ export class RefreshEngine {
           breakers: deps.breakers,
           policy: deps.config.breaker,
           events: deps.outageEvents,
+          recovery: deps.outageRecovery,
           observer: this.#observer,
           log: deps.log,
           now: this.#now,

@@ -369,6 +369,30 @@ export class ConnectionStore {
     return rows as ScheduleRow[];
   }
 
+  /**
+   * A provider's breaker closed: the live connections of that provider that failed since `since` (the opening, less
+   * the breaker's window) and still wait out a retry time written during the outage (up to `horizon`, the longest
+   * backoff) are due now instead, so none waits out a cooldown after the provider came back. Returns them, for their
+   * jobs. The version stays: only the schedule moves, and a refresh in flight must not be fenced by it.
+   */
+  async dueNowAfterOutage(provider: string, since: Date, horizon: Date): Promise<ScheduleRow[]> {
+    const rows = await this.#db
+      .update(connections)
+      .set({ refreshAt: sql`now()`, updatedAt: sql`now()` })
+      .where(
+        and(
+          inArray(connections.status, [...LIVE_STATUSES]),
+          eq(connections.provider, provider),
+          gt(connections.consecutiveFailures, 0),
+          gt(connections.refreshAt, sql`now()`),
+          lte(connections.refreshAt, horizon),
+          sql`${connections.lastRefreshAt} >= ${since.toISOString()}::timestamptz`,
+        ),
+      )
+      .returning({ id: connections.id, provider: connections.provider, refreshAt: connections.refreshAt });
+    return rows as ScheduleRow[];
+  }
+
   /** Live, scheduled connections in id order after `afterId`: one page of the scheduler's full pass. */
   async pageScheduled(afterId: string | null, limit: number): Promise<ScheduleRow[]> {
     const rows = await this.#db

@@ -3,7 +3,7 @@ import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { TokenClient } from '@evergreen/oauth';
 import { ConnectionLock, createRedis, ProviderBreakers, RefreshQueues, SendSlots } from '@evergreen/queue';
-import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
+import { engineFromConfig, OutageRecovery, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
   closeDatabase,
   ConnectionStore,
@@ -112,12 +112,14 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     const lock = new ConnectionLock(redis, config.redisPrefix);
     const sendSlots = new SendSlots(redis, config.redisPrefix);
     const breakers = new ProviderBreakers(redis, config.redisPrefix);
+    const queues = new RefreshQueues(redis, config.redisPrefix);
     const engine = engineFromConfig(config, {
       store,
       lock,
       sendSlots,
       breakers,
       outageEvents: store,
+      outageRecovery: new OutageRecovery(store, queues, config.refresh.backoff),
       tokens,
       // The producer's engine serves the SDK's on-demand and forced refreshes; the roles' metrics count the workers'.
       log: log.child({ component: kind === 'worker' ? 'refresh' : 'sdk' }),
@@ -125,7 +127,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     });
     return {
       redis,
-      queues: new RefreshQueues(redis, config.redisPrefix),
+      queues,
       lock,
       sendSlots,
       breakers,
