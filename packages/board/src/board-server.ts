@@ -95,6 +95,7 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
       db: options.db,
       queues: options.queues,
       providers: options.providers,
+      ...(options.breakers && { breakers: options.breakers }),
       ...(options.scheduleConcurrency !== undefined && { scheduleConcurrency: options.scheduleConcurrency }),
     }),
     { prefix: '/api' },
