@@ -1,5 +1,6 @@
 import { FakeProvider, type IssueResult } from '@evergreen/fake-provider';
 import { ProviderBreakers } from '@evergreen/queue';
+import { RefreshFailedError } from '@evergreen/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoleProcess, type RoleProcess } from '@evergreen/test-support/processes';
 import { refreshTimes } from '@evergreen/test-support/provider-records';
@@ -258,4 +259,53 @@ describe('a provider outage, across three worker processes', () => {
       { timeoutMs: 30_000, what: 'every acme connection connected' },
     );
   }, 150_000);
+});
+
+describe('on-demand readers while a provider is down', () => {
+  const sandbox = new Sandbox();
+  let acme: FakeProvider;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    acme = await FakeProvider.start({ latencyMs: 5 });
+    sandbox.useProviders([{ id: 'acme', tokenUrl: acme.tokenUrl }]);
+    stack = await startStack(sandbox, { env: { EVERGREEN_BREAKER_PROBE_INTERVAL_MS: '60000' } });
+    await stack.parts.producer.firstConnection;
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await acme?.close();
+    await sandbox.cleanup();
+  });
+
+  it('get the stored token while it still lives, else a retryable provider_outage error, and send nothing', async () => {
+    const fresh = await stack.connect(acme, { ownerId: 'fresh', provider: 'acme', expiresIn: 30 });
+    const lapsed = await stack.connect(acme, { ownerId: 'lapsed', provider: 'acme', expiresIn: 1 });
+    await stack.parts.producer.breakers.open(
+      'acme',
+      { failures: 20, requests: 20, windowMs: 60_000, reason: 'timeout' },
+      { probeIntervalMs: 60_000 },
+    );
+    await until(() => Date.now() > lapsed.expiresAt!.getTime(), { what: 'the second token lapsed' });
+    const sentBefore = acme.requests.length;
+
+    // Less than the minute asked for, but valid: better than an error while the provider is down.
+    expect(await stack.evergreen.getValidAccessToken(fresh.connectionId, { minValiditySeconds: 60 })).toBe(
+      fresh.grant.accessToken,
+    );
+    const error = await stack.evergreen.getValidAccessToken(lapsed.connectionId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefreshFailedError);
+    expect(error).toMatchObject({ code: 'ERR_REFRESH_FAILED', reason: 'provider_outage', retryable: true });
+    const retryAfterMs = (error as RefreshFailedError).retryAfterMs!;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(5_000);
+    expect(acme.requests.length).toBe(sentBefore);
+
+    // Closed again: the reader refreshes at once.
+    await stack.parts.producer.breakers.close('acme');
+    const token = await stack.evergreen.getValidAccessToken(lapsed.connectionId);
+    expect(token).not.toBe(lapsed.grant.accessToken);
+    expect(acme.requests.length).toBe(sentBefore + 1);
+  });
 });
