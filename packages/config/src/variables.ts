@@ -366,7 +366,7 @@ export const VARIABLES = [
     min: 0,
     max: 60 * MIN,
     description:
-      'Circuit breaker: after it closes, a provider without a declared rate limit ramps up over this long (5 requests a second, doubling six times) before requests flow freely; 0: no ramp. Nearest expiries go first.',
+      'Circuit breaker: after it closes, a provider without a declared rate limit ramps up over this long (5 requests a second, doubling every sixth of it, up to 160) before requests flow freely; 0: no ramp. Nearest expiries go first.',
   },
   {
     name: 'EVERGREEN_MIN_REFRESH_INTERVAL_MS',

@@ -105,13 +105,13 @@ export function admitThroughBreaker(state: BreakerState, now: number, policy: Br
 
 /** Requests per second the ramp starts at, right after the breaker closes. */
 export const RAMP_START_PER_SECOND = 5;
-/** The ramp's allowance doubles this many times over `rampMs`, then the limit goes. */
+/** The ramp runs in this many steps over `rampMs`, doubling at each; then the limit goes. */
 const RAMP_DOUBLINGS = 6;
 
 /**
  * The ramp after a close, for a provider without a declared rate limit: requests per second allowed `sinceCloseMs`
- * after the breaker closed, doubling from RAMP_START_PER_SECOND six times over `rampMs` (5, 10, 20 ... 320 a second
- * with the default minute), then null: no limit. Nearest expiries are first in line (the wait list's order), so the
+ * after the breaker closed: RAMP_START_PER_SECOND, doubling every sixth of `rampMs` (5, 10, 20, 40, 80, 160 a second
+ * over the default minute), then null: no limit. Nearest expiries are first in line (the wait list's order), so the
  * ramp's slow first seconds serve the tokens that need it most.
  */
 export function rampAllowance(sinceCloseMs: number, policy: Pick<BreakerPolicy, 'rampMs'>): number | null {

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { defineCommands, type EvergreenCommands } from './commands.ts';
 import { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 
 export type ScheduleResult = 'added' | 'moved' | 'replaced' | 'in_flight';
@@ -55,11 +56,12 @@ export const FINISHED_JOB_RETENTION = {
  * connection and operators find it by id in Bull Board.
  */
 export class RefreshQueues {
-  readonly #redis: Redis;
+  readonly #redis: Redis & EvergreenCommands;
   readonly #prefix: string;
   readonly #queues = new Map<string, Queue<RefreshJobData>>();
 
   constructor(redis: Redis, prefix: string) {
+    defineCommands(redis);
     this.#redis = redis;
     this.#prefix = prefix;
   }
@@ -165,6 +167,32 @@ export class RefreshQueues {
     for (const row of rows) pipeline.exists(this.queue(row.provider).toKey(row.id));
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, count]) => error === null && Number(count) > 0);
+  }
+
+  /** The provider's waiting jobs (connection ids), the next to run first. */
+  async waiting(provider: string): Promise<string[]> {
+    const ids = await this.#redis.lrange(this.queue(provider).toKey('wait'), 0, -1);
+    // The wait list's right end runs first; BullMQ's legacy markers ("0:...") are not jobs.
+    return ids.filter((id) => !id.startsWith('0:')).reverse();
+  }
+
+  /**
+   * Puts the provider's waiting jobs in this order (the first runs first), in one atomic step
+   * (commands/order-wait-list.lua); jobs that arrived meanwhile wait behind them. Returns how many were placed.
+   */
+  async orderWaiting(provider: string, connectionIds: readonly string[]): Promise<number> {
+    if (connectionIds.length === 0) return 0;
+    return this.#redis.evergreenOrderWaitList(this.queue(provider).toKey('wait'), ...connectionIds);
+  }
+
+  /** Moves delayed jobs of these connections to the wait list now (their connections are due). */
+  async promote(provider: string, connectionIds: readonly string[]): Promise<void> {
+    const queue = this.queue(provider);
+    for (const id of connectionIds) {
+      const job = await queue.getJob(id);
+      // Not delayed (any more): waiting or running already, which is what promoting asks for.
+      await job?.promote().catch(() => {});
+    }
   }
 
   async unschedule(provider: string, connectionId: string): Promise<void> {

@@ -145,7 +145,7 @@ export class BreakerGuard {
     const closed = await this.#d.breakers.close(provider.id);
     if (!closed) return;
     this.#d.observer.breakerTransition({ provider: provider.id, to: 'closed' });
-    const caughtUp = await this.#catchUp(provider, closed.openedAt);
+    const recovery = await this.#recover(provider, closed.openedAt);
     this.#d.log.info(
       {
         provider: provider.id,
@@ -153,7 +153,7 @@ export class BreakerGuard {
         outageMs: closed.closedAt - closed.openedAt,
         probe,
         rampMs: provider.rateLimit ? 0 : this.#d.policy.rampMs,
-        madeDue: caughtUp,
+        ...recovery,
       },
       'provider breaker closed: token endpoint answers again, refreshes resume',
     );
@@ -165,14 +165,14 @@ export class BreakerGuard {
     });
   }
 
-  async #catchUp(provider: ProviderDefinition, openedAt: number): Promise<number | null> {
-    if (!this.#d.recovery) return 0;
+  async #recover(provider: ProviderDefinition, openedAt: number): Promise<{ madeDue?: number; ordered?: number }> {
+    if (!this.#d.recovery) return {};
     try {
-      return await this.#d.recovery.dueNow(provider.id, openedAt, this.#d.policy.windowMs);
+      return await this.#d.recovery.recover(provider.id, openedAt, this.#d.policy.windowMs);
     } catch (error) {
-      // Those connections then wait out their retry time, as they would have without the breaker.
-      this.#d.log.warn({ provider: provider.id, err: safeError(error) }, 'connections in backoff not made due');
-      return null;
+      // The refreshes then run in the wait list's order, and those in backoff wait out their retry time.
+      this.#d.log.warn({ provider: provider.id, err: safeError(error) }, 'recovery order not applied');
+      return {};
     }
   }
 

@@ -393,6 +393,20 @@ export class ConnectionStore {
     return rows as ScheduleRow[];
   }
 
+  /**
+   * These connections in order of need: the access token that expires first comes first (none known: last), then by
+   * id. Connections that no longer exist are left out. One query per call: the caller pages.
+   */
+  async orderByExpiry(ids: readonly string[]): Promise<{ id: string; expiresAt: Date | null }[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db
+      .select({ id: connections.id, expiresAt: connections.expiresAt })
+      .from(connections)
+      .where(inArray(connections.id, [...ids]))
+      .orderBy(sql`${connections.expiresAt} asc nulls last`, asc(connections.id));
+    return rows;
+  }
+
   /** Live, scheduled connections in id order after `afterId`: one page of the scheduler's full pass. */
   async pageScheduled(afterId: string | null, limit: number): Promise<ScheduleRow[]> {
     const rows = await this.#db
