@@ -11,6 +11,7 @@ function input(over: Partial<OutageInput> = {}): OutageInput {
     upAt: 200 * S,
     bufferMs: 300 * S,
     refreshedWithinMs: 50 * S,
+    endedAt: 1_000 * S,
     down: { grants: [], requests: [] },
     steady: { grants: [], requests: [] },
     ...over,
@@ -59,6 +60,15 @@ describe('measureOutage', () => {
     });
     expect(figures.perSecondAfterRecovery[1]).toBe(1); // 'gone' at +1 s
     expect(figures.perSecondAfterRecovery[5]).toBe(1);
+  });
+
+  it('judges a connection never refreshed by when its token expired: lapsed by the end, or not judged yet', () => {
+    const grants = [
+      { grantId: 'lapsed', expiresAt: 400 * S },
+      { grantId: 'pending', expiresAt: 1_200 * S },
+    ];
+    const figures = measureOutage(input({ down: { grants, requests: [] } }));
+    expect(figures).toMatchObject({ expiredAfterRecovery: 1, maxLapseMs: 600 * S, notRefreshedByEnd: 1 });
   });
 
   it('says whether the other provider kept its cadence', () => {

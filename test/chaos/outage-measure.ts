@@ -29,6 +29,8 @@ export interface OutageInput {
   refreshedWithinMs: number;
   /** The provider's refresh buffer: a connection is due this long before its token expires. */
   bufferMs: number;
+  /** When the records were taken: a connection not refreshed by then lapsed only if its token expired before. */
+  endedAt: number;
 }
 
 export interface OutageFigures {
@@ -42,9 +44,12 @@ export interface OutageFigures {
   refreshedWithin: number;
   /** How long after the recovery the last of them was refreshed (null: not all were). */
   lastRefreshedAfterMs: number | null;
-  /** Tokens that outlived the outage yet lapsed before their refresh (target 0), and by how much at most. */
+  /** Tokens that outlived the outage yet lapsed before their refresh (target 0), and by how much at most (the end of
+   * the run for one never refreshed). */
   expiredAfterRecovery: number;
   maxLapseMs: number;
+  /** Never refreshed, their token still valid at the end of the run: not judged. */
+  notRefreshedByEnd: number;
   /** Tokens that lapsed during the outage itself (expiry before the recovery): nothing can refresh those. */
   expiredDuringOutage: number;
   /**
@@ -79,6 +84,7 @@ export function measureOutage(input: OutageInput): OutageFigures {
   let expiredAfterRecovery = 0;
   let expiredDuringOutage = 0;
   let maxLapseMs = 0;
+  let notRefreshedByEnd = 0;
   const waiting: { expiresAt: number; refreshedAt: number | null }[] = [];
   // Every token that outlived the outage counts for the lapses; those due by the recovery are its backlog.
   for (const g of input.down.grants) {
@@ -89,9 +95,10 @@ export function measureOutage(input: OutageInput): OutageFigures {
       if (refreshedAt === null || refreshedAt > g.expiresAt) expiredDuringOutage += 1;
       continue;
     }
-    if (refreshedAt === null || refreshedAt > g.expiresAt) {
+    if (refreshedAt === null && g.expiresAt > input.endedAt) notRefreshedByEnd += 1;
+    else if (refreshedAt === null || refreshedAt > g.expiresAt) {
       expiredAfterRecovery += 1;
-      maxLapseMs = Math.max(maxLapseMs, (refreshedAt ?? Number.POSITIVE_INFINITY) - g.expiresAt);
+      maxLapseMs = Math.max(maxLapseMs, (refreshedAt ?? input.endedAt) - g.expiresAt);
     }
     if (g.expiresAt - input.bufferMs <= upAt) waiting.push({ expiresAt: g.expiresAt, refreshedAt });
   }
@@ -125,7 +132,8 @@ export function measureOutage(input: OutageInput): OutageFigures {
     refreshedWithin,
     lastRefreshedAfterMs,
     expiredAfterRecovery,
-    maxLapseMs: Number.isFinite(maxLapseMs) ? maxLapseMs : -1,
+    maxLapseMs,
+    notRefreshedByEnd,
     expiredDuringOutage,
     expiryOrderConcordance: concordance(backlog),
     perSecondAfterRecovery,

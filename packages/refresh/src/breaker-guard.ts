@@ -30,7 +30,7 @@ export interface BreakerGuardDeps {
   breakers: GuardBreakers;
   policy: BreakerPolicy;
   events?: OutageEvents | undefined;
-  /** Makes the connections the outage left in backoff due at once, when the breaker closes. */
+  /** When the breaker closes: the waiting refreshes put in order of need, those left in backoff made due. */
   recovery?: OutageCatchUp | undefined;
   observer: RefreshObserver;
   log: Logger;

@@ -43,7 +43,7 @@ export interface RefreshEngineDeps {
   breakers?: GuardBreakers;
   /** Where the breakers' outage events are written (the outbox). */
   outageEvents?: OutageEvents;
-  /** When a breaker closes: the connections the outage left in backoff made due at once. */
+  /** When a breaker closes: the provider's waiting refreshes put in order of need (nearest expiry first). */
   outageRecovery?: OutageCatchUp;
   providers: ReadonlyMap<string, ProviderDefinition>;
   config: RefreshConfig;
