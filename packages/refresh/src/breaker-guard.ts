@@ -1,5 +1,6 @@
 import {
   admitThroughBreaker,
+  BREAKER_RECHECK_MS,
   breakerSignal,
   breakerVerdict,
   type BreakerAdmission,
@@ -70,7 +71,9 @@ export class BreakerGuard {
         return { kind: 'outage', retryAfterMs: admission.retryAfterMs };
       case 'probe': {
         const wait = await this.#d.breakers.takeProbe(provider.id, this.#d.policy);
-        return wait === 0 ? { kind: 'send', probe: true } : { kind: 'outage', retryAfterMs: Math.min(wait, 5_000) };
+        return wait === 0
+          ? { kind: 'send', probe: true }
+          : { kind: 'outage', retryAfterMs: Math.min(wait, BREAKER_RECHECK_MS) };
       }
       case 'send': {
         if (admission.perSecond === null || provider.rateLimit) return { kind: 'send', probe: false };
