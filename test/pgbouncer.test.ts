@@ -96,10 +96,19 @@ describe.skipIf(missing !== null)(
       try {
         const { connectionId } = await stack.connect(provider, { ownerId: 'listener', provider: 'acme', expiresIn: 4 });
         await until(
-          () => heard.some((e) => e.data.connectionId === connectionId && e.kind === 'connection.refreshed'),
+          () =>
+            heard.some(
+              (e) =>
+                'connectionId' in e.data && e.data.connectionId === connectionId && e.kind === 'connection.refreshed',
+            ),
           { timeoutMs: 15_000, what: 'a refreshed event of the new connection' },
         );
-        expect(heard.some((e) => e.data.connectionId === connectionId && e.kind === 'connection.connected')).toBe(true);
+        expect(
+          heard.some(
+            (e) =>
+              'connectionId' in e.data && e.data.connectionId === connectionId && e.kind === 'connection.connected',
+          ),
+        ).toBe(true);
       } finally {
         await unsubscribe();
       }

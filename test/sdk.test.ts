@@ -304,8 +304,9 @@ describe('the producer SDK', () => {
       await stack.evergreen.getValidAccessToken(connectionId);
       provider.revoke(grant.grantId);
       await stack.evergreen.forceRefresh(connectionId).catch(() => {});
-      await until(() => seen.filter((e) => e.data.connectionId === connectionId).length >= 4, { what: 'four events' });
-      const kinds = seen.filter((e) => e.data.connectionId === connectionId).map((e) => e.kind);
+      const forThis = () => seen.filter((e) => 'connectionId' in e.data && e.data.connectionId === connectionId);
+      await until(() => forThis().length >= 4, { what: 'four events' });
+      const kinds = forThis().map((e) => e.kind);
       expect(kinds).toEqual([
         'connection.created',
         'connection.connected',

@@ -43,6 +43,9 @@ describe('webhooks, end to end', () => {
       env: {
         EVERGREEN_WEBHOOKS: JSON.stringify([{ id: 'app', url, secret: '${HOOK_SECRET}' }]),
         HOOK_SECRET: secret,
+        // An outage of acme opens its breaker after three failures and probes twice a second.
+        EVERGREEN_BREAKER_MIN_REQUESTS: '3',
+        EVERGREEN_BREAKER_PROBE_INTERVAL_MS: '500',
       },
     });
   });
@@ -84,5 +87,38 @@ describe('webhooks, end to end', () => {
     const all = received.map((r) => r.body).join('\n');
     for (const token of provider.allIssuedTokens()) expect(all.includes(token)).toBe(false);
     expect(all).not.toContain(secret);
+  });
+
+  it("a provider's outage reaches webhooks as provider.outage_started and provider.outage_ended, signed", async () => {
+    provider.setFaultForAll({ kind: 'status', status: 503 });
+    for (let i = 0; i < 3; i++)
+      await stack.connect(provider, { ownerId: `outage-${i}`, provider: 'acme', expiresIn: 2 });
+    const outage = () =>
+      received
+        .map((r) => ({ r, event: JSON.parse(r.body) as { type: string; data: Record<string, unknown> } }))
+        .filter(({ event }) => event.type.startsWith('provider.'));
+    await until(() => outage().length >= 1, { timeoutMs: 30_000, what: 'provider.outage_started' });
+    provider.setFaultForAll(null);
+    await until(() => outage().length >= 2, { timeoutMs: 30_000, what: 'provider.outage_ended' });
+    const [started, ended] = outage();
+    expect(started!.event).toMatchObject({
+      type: 'provider.outage_started',
+      data: { provider: 'acme', reason: 'server_error', openedAt: expect.any(String) },
+    });
+    expect(ended!.event).toMatchObject({
+      type: 'provider.outage_ended',
+      data: { provider: 'acme', openedAt: started!.event.data.openedAt, closedAt: expect.any(String) },
+    });
+    for (const { r } of outage()) {
+      expect(r.headers['evergreen-event-type']).toMatch(/^provider\.outage_(started|ended)$/);
+      expect(
+        verifyWebhookSignature({
+          secret,
+          header: r.headers['evergreen-signature'] as string,
+          body: r.body,
+          nowSeconds: Math.floor(Date.now() / 1000),
+        }),
+      ).toBe(true);
+    }
   });
 });

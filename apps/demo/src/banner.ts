@@ -1,4 +1,4 @@
-import type { ConnectionEvent } from '@evergreen/sdk';
+import { isProviderEvent, type ConnectionEvent } from '@evergreen/sdk';
 import { DEMO_CONNECTIONS, DEMO_PROVIDERS, DEMO_USER } from './demo-catalogue.ts';
 import type { DemoOptions } from './demo-options.ts';
 
@@ -35,6 +35,9 @@ export function banner({ options, boardPort, opsPort, adminToken }: BannerInput)
 /** One line per connection event, as the demo prints them. */
 export function eventLine(event: ConnectionEvent): string {
   const time = new Date(event.createdAt).toISOString().slice(11, 19);
+  if (isProviderEvent(event)) {
+    return `${time}  ${event.kind.replace('provider.', '').padEnd(14)} ${event.data.provider}  ${event.data.reason ?? ''}\n`;
+  }
   const { connectionId, provider, reason, expiresAt } = event.data;
   const what = event.kind.replace('connection.', '');
   const detail =

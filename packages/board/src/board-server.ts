@@ -96,6 +96,7 @@ export function buildBoard(options: BuildBoardOptions): FastifyInstance {
       queues: options.queues,
       providers: options.providers,
       connectReturnTo: options.connectReturnTo ?? null,
+      ...(options.breakers && { breakers: options.breakers }),
       ...(options.scheduleConcurrency !== undefined && { scheduleConcurrency: options.scheduleConcurrency }),
     }),
     { prefix: '/api' },

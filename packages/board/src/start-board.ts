@@ -19,7 +19,7 @@ export async function startBoard(parts: EvergreenParts): Promise<RunningBoard> {
   const { config, log } = parts;
   const settings = config.board;
   assertCanStart(settings.auth, settings.host, settings.dev);
-  const { redis, queues, firstConnection } = parts.producer;
+  const { redis, queues, breakers, firstConnection } = parts.producer;
   const onRedisError = (error: unknown) => log.warn({ err: safeError(error) }, 'redis connection problem');
   redis.on('error', onRedisError);
   const evergreen = createEvergreen({ parts });
@@ -34,6 +34,7 @@ export async function startBoard(parts: EvergreenParts): Promise<RunningBoard> {
       evergreen,
       db: parts.db,
       queues,
+      breakers,
       providers: config.providers,
       connectReturnTo: config.connect.returnUrls[0] ?? null,
       auth: settings.auth,

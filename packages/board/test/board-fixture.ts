@@ -58,6 +58,7 @@ export async function boardFixture(): Promise<BoardFixture> {
         evergreen: stack.evergreen,
         db,
         queues,
+        breakers: stack.parts.producer.breakers,
         providers: config.providers,
         auth: AUTH,
         host: '127.0.0.1',

@@ -244,6 +244,36 @@ describe.skipIf(!HAS_CHROMIUM)('the token-health page in headless Chromium', () 
     });
   });
 
+  it('shows an open provider breaker above the counts, and nothing of it once it closed', async () => {
+    const breakers = f.stack.parts.producer.breakers;
+    await breakers.open(
+      'acme',
+      { failures: 19, requests: 20, windowMs: 60_000, reason: 'server_error' },
+      {
+        probeIntervalMs: 15_000,
+      },
+    );
+    try {
+      await withPage(async ({ page, problems }) => {
+        await load(page, `${base}/`);
+        const outage = page.locator('#outages');
+        expect(await outage.isVisible()).toBe(true);
+        const line = await page.locator('[data-testid="outage-acme"]').textContent();
+        expect(line).toContain('acme: token endpoint failing since');
+        expect(line).toContain('server_error, 19 of 20 requests failed');
+        expect(await page.locator('[data-testid="outage-beta"]').count()).toBe(0);
+        if (WRITE_SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}provider-outage.png` });
+        expect(problems).toEqual([]);
+      });
+    } finally {
+      await breakers.close('acme');
+    }
+    await withPage(async ({ page }) => {
+      await load(page, `${base}/`);
+      expect(await page.locator('#outages').isVisible()).toBe(false);
+    });
+  });
+
   it('read-only: the page hides Force refresh (issue 15, finding 4)', async () => {
     const readOnly = f.board({ auth: { user: USER, password: PASSWORD }, readOnly: true });
     const readOnlyBase = await readOnly.listen({ port: 0, host: '127.0.0.1' });

@@ -10,6 +10,13 @@ interface Health {
   expiringWithinHour: Record<string, number>;
   failuresLast24h: { outcome: string; reason: string | null; count: number }[];
   refreshes: { bucketSeconds: number; buckets: { start: string; success: number; failure: number }[] };
+  openBreakers: {
+    provider: string;
+    openedAt: string;
+    reason: string | null;
+    failures: number | null;
+    nextProbeAt: string;
+  }[];
 }
 
 describe('GET /api/health/tokens', () => {
@@ -93,5 +100,30 @@ describe('GET /api/health/tokens', () => {
     expect(buckets.reduce((n, b) => n + b.failure, 0)).toBe(6); // the 25-hour-old one too
     const recent = buckets.slice(-2).reduce((n, b) => n + b.success, 0);
     expect(recent).toBe(4);
+  });
+
+  it('lists the providers whose circuit breaker is open, with when and why, and none once it closed', async () => {
+    const breakers = f.stack.parts.producer.breakers;
+    const before = (await f.board().inject({ url: '/api/health/tokens', headers: bearer })).json<Health>();
+    expect(before.openBreakers).toEqual([]);
+    const why = { failures: 18, requests: 20, windowMs: 60_000, reason: 'timeout' };
+    const openedAt = await breakers.open('beta', why, { probeIntervalMs: 15_000 });
+    try {
+      const health = (await f.board().inject({ url: '/api/health/tokens', headers: bearer })).json<Health>();
+      expect(health.openBreakers).toEqual([
+        {
+          provider: 'beta',
+          openedAt: new Date(openedAt!).toISOString(),
+          reason: 'timeout',
+          failures: 18,
+          requests: 20,
+          nextProbeAt: new Date(openedAt! + 15_000).toISOString(),
+        },
+      ]);
+    } finally {
+      await breakers.close('beta');
+    }
+    const after = (await f.board().inject({ url: '/api/health/tokens', headers: bearer })).json<Health>();
+    expect(after.openBreakers).toEqual([]);
   });
 });

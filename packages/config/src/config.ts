@@ -5,6 +5,7 @@ import {
   parseWebhookEndpoints,
   type WebhookEndpoint,
   type BackoffPolicy,
+  type BreakerPolicy,
   type ClassifyPolicy,
   type InputIssue,
   type ProviderDefinition,
@@ -33,6 +34,8 @@ export interface RefreshConfig {
   shortLifetimeFraction: number;
   backoff: BackoffPolicy;
   classify: ClassifyPolicy;
+  /** Every provider's circuit breaker (docs/reliability.md). */
+  breaker: BreakerPolicy;
 }
 
 export interface EvergreenConfig {
@@ -200,6 +203,13 @@ export function loadConfig(
       classify: {
         defaultRetryAfterMs: n(v.EVERGREEN_RATE_LIMIT_DEFAULT_MS),
         maxRetryAfterMs: n(v.EVERGREEN_RATE_LIMIT_MAX_MS),
+      },
+      breaker: {
+        failureRatio: n(v.EVERGREEN_BREAKER_FAILURE_RATIO),
+        windowMs: n(v.EVERGREEN_BREAKER_WINDOW_MS),
+        minRequests: n(v.EVERGREEN_BREAKER_MIN_REQUESTS),
+        probeIntervalMs: n(v.EVERGREEN_BREAKER_PROBE_INTERVAL_MS),
+        rampMs: n(v.EVERGREEN_BREAKER_RAMP_MS),
       },
     },
     scheduler: {

@@ -402,6 +402,49 @@ export const VARIABLES = [
     description: 'Longest pause a Retry-After can impose.',
   },
   {
+    name: 'EVERGREEN_BREAKER_FAILURE_RATIO',
+    kind: 'number',
+    default: '0.5',
+    min: 0.05,
+    max: 1,
+    description:
+      "Circuit breaker: a provider's breaker opens when at least this share of its token requests in the window failed for transient reasons (network, timeout, 5xx, garbage); `invalid_grant` and other per-connection answers count as working, 429s not at all (docs/reliability.md).",
+  },
+  {
+    name: 'EVERGREEN_BREAKER_WINDOW_MS',
+    kind: 'int',
+    default: String(MIN),
+    min: 1_000,
+    max: 60 * MIN,
+    description: "Circuit breaker: how far back a provider's requests count toward opening it.",
+  },
+  {
+    name: 'EVERGREEN_BREAKER_MIN_REQUESTS',
+    kind: 'int',
+    default: '20',
+    min: 1,
+    max: 1_000_000,
+    description: 'Circuit breaker: fewer requests than this in the window never open it.',
+  },
+  {
+    name: 'EVERGREEN_BREAKER_PROBE_INTERVAL_MS',
+    kind: 'int',
+    default: String(15 * S),
+    min: 100,
+    max: 60 * MIN,
+    description:
+      "Circuit breaker: while open, one real refresh of the provider goes out this often (across every process) as a probe; the provider's refreshes wait without using attempts, and a successful probe closes it.",
+  },
+  {
+    name: 'EVERGREEN_BREAKER_RAMP_MS',
+    kind: 'int',
+    default: String(MIN),
+    min: 0,
+    max: 60 * MIN,
+    description:
+      'Circuit breaker: after it closes, a provider without a declared rate limit ramps up over this long (5 requests a second, doubling every sixth of it, up to 160) before requests flow freely; 0: no ramp. Nearest expiries go first.',
+  },
+  {
     name: 'EVERGREEN_MIN_REFRESH_INTERVAL_MS',
     kind: 'int',
     default: String(10 * S),

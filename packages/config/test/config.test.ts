@@ -67,6 +67,7 @@ describe('loadConfig', () => {
           shortLifetimeFraction: 0.5,
           backoff: { attempts: 8, baseMs: 1_000, capMs: 30_000, cooldownMs: 300_000 },
           classify: { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 },
+          breaker: { failureRatio: 0.5, windowMs: 60_000, minRequests: 20, probeIntervalMs: 15_000, rampMs: 60_000 },
         },
         scheduler: { intervalMs: 60_000, lossCheckIntervalMs: 5_000, graceMs: 15_000, fullPassIntervalMs: 21_600_000 },
       });
@@ -173,6 +174,40 @@ describe('loadConfig', () => {
       expect(configError({ ...minimal, EVERGREEN_DATABASE_POOL_MODE: 'statement' }).issues).toEqual([
         { field: 'EVERGREEN_DATABASE_POOL_MODE', reason: "must be 'session' or 'transaction'" },
       ]);
+    });
+
+    it('reads the circuit breaker settings, and names each bad one', () => {
+      const config = loadConfig({
+        ...minimal,
+        EVERGREEN_BREAKER_FAILURE_RATIO: '0.8',
+        EVERGREEN_BREAKER_WINDOW_MS: '30000',
+        EVERGREEN_BREAKER_MIN_REQUESTS: '5',
+        EVERGREEN_BREAKER_PROBE_INTERVAL_MS: '2000',
+        EVERGREEN_BREAKER_RAMP_MS: '0',
+      });
+      expect(config.refresh.breaker).toEqual({
+        failureRatio: 0.8,
+        windowMs: 30_000,
+        minRequests: 5,
+        probeIntervalMs: 2_000,
+        rampMs: 0,
+      });
+      const error = configError({
+        ...minimal,
+        EVERGREEN_BREAKER_FAILURE_RATIO: '1.5',
+        EVERGREEN_BREAKER_WINDOW_MS: 'soon',
+        EVERGREEN_BREAKER_MIN_REQUESTS: '0',
+        EVERGREEN_BREAKER_PROBE_INTERVAL_MS: '10',
+        EVERGREEN_BREAKER_RAMP_MS: '-1',
+      });
+      expect(fields(error).sort()).toEqual([
+        'EVERGREEN_BREAKER_FAILURE_RATIO',
+        'EVERGREEN_BREAKER_MIN_REQUESTS',
+        'EVERGREEN_BREAKER_PROBE_INTERVAL_MS',
+        'EVERGREEN_BREAKER_RAMP_MS',
+        'EVERGREEN_BREAKER_WINDOW_MS',
+      ]);
+      expect(error.message).toContain('EVERGREEN_BREAKER_FAILURE_RATIO: must be at most 1');
     });
   });
 

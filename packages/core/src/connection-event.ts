@@ -12,8 +12,13 @@ export const EVENT_KINDS = [
   'connection.disconnected',
   'connection.refresh_token_expiring',
   'connection.reconnected',
+  'provider.outage_started',
+  'provider.outage_ended',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
+/** Events about a provider as a whole (its breaker), not about one connection. */
+export type ProviderEventKind = Extract<EventKind, `provider.${string}`>;
+export type ConnectionEventKind = Exclude<EventKind, ProviderEventKind>;
 
 /** An event's data: identifiers, status and times. Never a token, never a credential. */
 export interface ConnectionEventPayload {
@@ -30,17 +35,53 @@ export interface ConnectionEventPayload {
   previousStatus?: ConnectionStatus;
 }
 
-export interface ConnectionEvent {
+/** A provider outage's data: when the breaker opened (and closed) and why. No connection, no owner, no token. */
+export interface ProviderOutagePayload {
+  provider: string;
+  /** ISO time the breaker opened (null: unknown, Redis lost the breaker while it was open). */
+  openedAt: string | null;
+  /** ISO time it closed (provider.outage_ended only). */
+  closedAt?: string;
+  /** The classified reason of the failure that opened it (server_error, timeout, network...). */
+  reason: string | null;
+  /** The window's counts when it opened. */
+  failures?: number;
+  requests?: number;
+  windowMs?: number;
+}
+
+/** What a subscriber or a webhook receives about a connection. */
+export interface ConnectionChangeEvent {
   /** Unique and increasing: receivers deduplicate on it (delivery is at least once). */
   id: number;
-  kind: EventKind;
+  kind: ConnectionEventKind;
   createdAt: string;
   data: ConnectionEventPayload;
 }
 
+/** What a subscriber or a webhook receives about a provider as a whole (its breaker opened or closed). */
+export interface ProviderEvent {
+  id: number;
+  kind: ProviderEventKind;
+  createdAt: string;
+  data: ProviderOutagePayload;
+}
+
+/** Every event: its `kind` says which `data` it carries. */
+export type ConnectionEvent = ConnectionChangeEvent | ProviderEvent;
+
+export function isProviderEvent(event: ConnectionEvent): event is ProviderEvent {
+  return event.kind.startsWith('provider.');
+}
+
 export interface EventSpec {
-  kind: EventKind;
+  kind: ConnectionEventKind;
   payload: ConnectionEventPayload;
+}
+
+/** The outbox row of a provider event names this subject in place of a connection id (no connection id has a ':'). */
+export function providerEventSubject(provider: string): string {
+  return `provider:${provider}`;
 }
 
 /** Consecutive transient failures that make a streak worth telling apps about, once per streak. */
@@ -82,7 +123,7 @@ export function eventsForOutcome(input: OutcomeEventInput): EventSpec[] {
     consecutiveFailures: failures,
   };
   const events: EventSpec[] = [];
-  const add = (kind: EventKind) => events.push({ kind, payload });
+  const add = (kind: ConnectionEventKind) => events.push({ kind, payload });
   switch (input.outcome) {
     case 'success':
       add('connection.refreshed');

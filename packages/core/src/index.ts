@@ -24,3 +24,4 @@ export * from './refresh-plan.ts';
 export * from './connection-event.ts';
 export * from './webhook-endpoints.ts';
 export * from './redis-connection.ts';
+export * from './provider-breaker.ts';

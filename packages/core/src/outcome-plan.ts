@@ -32,6 +32,12 @@ export interface OutcomePlanInput {
   minIntervalMs: number;
   backoff: BackoffPolicy;
   random: () => number;
+  /**
+   * The request was the probe of the provider's open breaker (docs/reliability.md): a transient failure says the
+   * provider is still down, nothing about this connection. Its job is held like the others (due, first in line), so
+   * `retryAfterMs` is when its provider's queue looks again.
+   */
+  probe?: { retryAfterMs: number } | undefined;
 }
 
 /** New tokens: write them with their schedule, then follow `decision` (unless the write is fenced). */
@@ -111,6 +117,19 @@ export function planOutcome(input: OutcomePlanInput): OutcomePlan {
       };
     }
     case 'transient': {
+      if (input.probe) {
+        // The provider is still down: no streak, no backoff, no cooldown. The row stays due, so the connection is
+        // refreshed as soon as the breaker closes instead of waiting out a retry time written during the outage.
+        const status = statusWhileFailing(connection, now);
+        return {
+          kind: 'failure',
+          write: { status, refreshAt: now, countsAsFailure: false },
+          confirmVersionFirst: false,
+          events: eventsForOutcome({ connection, outcome: 'rate_limited', reason: outcome.reason, status }),
+          decision: { kind: 'provider_outage', retryAfterMs: input.probe.retryAfterMs },
+          failures: connection.consecutiveFailures,
+        };
+      }
       const failures = failuresAfter(outcome.kind, connection.consecutiveFailures);
       const runAt = now + retryDelayMs(failures, input.backoff, input.random);
       const status = statusWhileFailing(connection, now);

@@ -39,6 +39,11 @@ export type RefreshDecision =
   | { kind: 'delay'; runAt: number; why: DelayReason }
   /** The provider said 429 (or its declared rate is spent): pause its whole queue this long; no attempt is used. */
   | { kind: 'rate_limited'; retryAfterMs: number }
+  /**
+   * The provider's breaker is open (its token endpoint is down): nothing was sent. Like a 429, the provider's queue
+   * pauses this long and the job waits without using an attempt; on-demand callers get a retryable error.
+   */
+  | { kind: 'provider_outage'; retryAfterMs: number }
   /** Nothing left to schedule: the connection is gone, not live, or never expires. */
   | { kind: 'done'; why: DoneReason }
   /** The connection needs a person: no retry. */

@@ -128,6 +128,29 @@ describe('planOutcome', () => {
       expect(kinds(again)).toEqual([]);
     });
 
+    it("a failed probe of an open breaker holds the job, due, and leaves the connection's streak alone", () => {
+      const p = plan(
+        { kind: 'transient', reason: 'server_error', status: 503 },
+        { consecutiveFailures: 9 },
+        { probe: { retryAfterMs: 5 * S } },
+      );
+      expect(p).toEqual({
+        kind: 'failure',
+        write: { status: 'connected', refreshAt: NOW, countsAsFailure: false },
+        confirmVersionFirst: false,
+        events: [],
+        decision: { kind: 'provider_outage', retryAfterMs: 5 * S },
+        failures: 9,
+      });
+      const lapsed = plan(
+        { kind: 'transient', reason: 'timeout', status: null },
+        { expiresAt: new Date(NOW - S) },
+        { probe: { retryAfterMs: 5 * S } },
+      );
+      expect(lapsed).toMatchObject({ write: { status: 'token_expired' } });
+      expect(kinds(lapsed)).toEqual(['connection.token_expired']);
+    });
+
     it('falls back to the cooldown cadence after the quick retries', () => {
       const p = plan({ kind: 'transient', reason: 'network', status: null }, { consecutiveFailures: 8 });
       expect(p.decision).toEqual({

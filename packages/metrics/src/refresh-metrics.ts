@@ -59,6 +59,7 @@ export class RefreshMetrics implements RefreshObserver {
   readonly duration: Histogram<'provider' | 'outcome'>;
   readonly latenessSeconds: Histogram<'provider'>;
   readonly lockContentions: Counter;
+  readonly breakerTransitions: Counter<'provider' | 'to'>;
 
   constructor(registry: Registry) {
     this.attempts = new Counter({
@@ -84,6 +85,12 @@ export class RefreshMetrics implements RefreshObserver {
     this.lockContentions = new Counter({
       name: 'evergreen_lock_contention_total',
       help: "Refresh runs that found the connection's lock held by another process and waited instead.",
+      registers: [registry],
+    });
+    this.breakerTransitions = new Counter({
+      name: 'evergreen_provider_breaker_transitions_total',
+      help: "Provider circuit breaker transitions made by this process (to: open, closed); the scheduler's evergreen_provider_breaker_open gauge shows the state.",
+      labelNames: ['provider', 'to'] as const,
       registers: [registry],
     });
   }
@@ -117,6 +124,14 @@ export class RefreshMetrics implements RefreshObserver {
   lockContention(_event: Parameters<RefreshObserver['lockContention']>[0]): void {
     try {
       this.lockContentions.inc();
+    } catch {
+      // Metrics must never break a refresh.
+    }
+  }
+
+  breakerTransition(event: Parameters<RefreshObserver['breakerTransition']>[0]): void {
+    try {
+      this.breakerTransitions.inc({ provider: event.provider, to: event.to === 'open' ? 'open' : 'closed' });
     } catch {
       // Metrics must never break a refresh.
     }

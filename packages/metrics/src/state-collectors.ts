@@ -1,6 +1,6 @@
 import { CONNECTION_STATUSES } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
-import type { RefreshQueues } from '@evergreen/queue';
+import type { ProviderBreakers, RefreshQueues } from '@evergreen/queue';
 import { ConnectionCounts, KeyUsage, type Database } from '@evergreen/store';
 import { Gauge, type Registry } from 'prom-client';
 import { withTimeout } from './with-timeout.ts';
@@ -19,6 +19,8 @@ export interface StateCollectorsOptions {
   db: Database;
   /** Producer side of the per-provider queues. */
   queues: RefreshQueues;
+  /** Every provider's circuit breaker (absent: no breaker gauge). */
+  breakers?: Pick<ProviderBreakers, 'states'>;
   /** Configured provider ids: the queues to count, and the providers reported as 0 when they have no rows. */
   providers: readonly string[];
   log: Logger;
@@ -34,6 +36,7 @@ export interface StateCollectors {
   tokensExpiring: Gauge<'provider' | 'within'>;
   queueJobs: Gauge<'provider' | 'state'>;
   keyEncryptions: Gauge<'key_id'>;
+  breakerOpen: Gauge<'provider'> | null;
 }
 
 type Sample<L extends string> = { labels: Record<L, string>; value: number };
@@ -171,7 +174,32 @@ export function registerStateCollectors(options: StateCollectorsOptions): StateC
     cache,
   );
 
+  const { breakers } = options;
+  const breakerStates = breakers
+    ? new CachedSource(
+        'evergreen_provider_breaker_open',
+        async (): Promise<Sample<'provider'>[]> =>
+          [...(await breakers.states(options.providers))].map(([provider, state]) => ({
+            labels: { provider },
+            value: state.kind === 'open' ? 1 : 0,
+          })),
+        // A breaker's state changes in seconds; a scrape should see it.
+        { ...cache, ttlMs: Math.min(cache.ttlMs, 1_000) },
+      )
+    : null;
+
   return {
+    breakerOpen: breakerStates
+      ? gaugeFrom(
+          options.registry,
+          {
+            name: 'evergreen_provider_breaker_open',
+            help: "1 while a provider's circuit breaker is open (its token endpoint failing: refreshes held, probes only), else 0.",
+            labelNames: ['provider'] as const,
+          },
+          breakerStates,
+        )
+      : null,
     connections: gaugeFrom(
       options.registry,
       {

@@ -18,7 +18,7 @@ import {
   reconnectLinkSchema,
   tokenHealthSchema,
 } from './schemas.ts';
-import { tokenHealth } from './token-health.ts';
+import { tokenHealth, type BreakerStates } from './token-health.ts';
 import { zodValidatorCompiler } from './validation.ts';
 
 export interface OperatorApiOptions {
@@ -32,6 +32,8 @@ export interface OperatorApiOptions {
   providers: readonly { id: string }[];
   /** Jobs moved at once by the bulk refresh. */
   scheduleConcurrency?: number;
+  /** Every provider's circuit breaker: the token-health summary lists the open ones. */
+  breakers?: BreakerStates;
 }
 
 const SDK_ERROR_STATUS: Record<string, number> = {
@@ -272,12 +274,16 @@ export function operatorApi(options: OperatorApiOptions): FastifyPluginAsyncZod 
       '/health/tokens',
       {
         schema: {
-          summary: 'Token health: counts, expiring soon, failures, refreshes per 5 minutes',
+          summary: 'Token health: counts, expiring soon, failures, refreshes per 5 minutes, open provider breakers',
           tags: ['health'],
           response: { 200: tokenHealthSchema },
         },
       },
-      async () => tokenHealth({ counts, audit }),
+      async () =>
+        tokenHealth(
+          { counts, audit },
+          options.breakers ? { states: options.breakers, providers: providerIds } : undefined,
+        ),
     );
   };
 }

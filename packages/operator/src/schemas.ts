@@ -66,6 +66,18 @@ export const tokenHealthSchema = z.object({
     bucketSeconds: z.number().int(),
     buckets: z.array(z.object({ start: timestamp, success: z.number().int(), failure: z.number().int() })),
   }),
+  openBreakers: z
+    .array(
+      z.object({
+        provider: z.string(),
+        openedAt: timestamp,
+        reason: z.string().nullable().describe('the classified reason of the failure that opened it'),
+        failures: z.number().int().nullable(),
+        requests: z.number().int().nullable(),
+        nextProbeAt: timestamp,
+      }),
+    )
+    .describe('providers whose circuit breaker is open: token endpoint failing, refreshes held, probes only'),
 });
 
 export const errorSchema = z.object({

@@ -1,4 +1,4 @@
-import { CONNECTION_STATUSES, type ConnectionStatus } from '@evergreen/core';
+import { CONNECTION_STATUSES, type BreakerState, type ConnectionStatus } from '@evergreen/core';
 import type { ConnectionCounts, RefreshAudit } from '@evergreen/store';
 
 export const BUCKET_SECONDS = 300;
@@ -18,18 +18,42 @@ export interface TokenHealth {
   failuresLast24h: { outcome: string; reason: string | null; count: number }[];
   /** Refresh attempts per 5-minute bucket over the last 6 hours, oldest first, empty buckets included. */
   refreshes: { bucketSeconds: number; buckets: { start: Date; success: number; failure: number }[] };
+  /** Providers whose circuit breaker is open (token endpoint failing: refreshes held, probes only), by provider id. */
+  openBreakers: OpenBreaker[];
+}
+
+export interface OpenBreaker {
+  provider: string;
+  openedAt: Date;
+  /** The classified reason of the failure that opened it, and the window's counts then (null: unknown). */
+  reason: string | null;
+  failures: number | null;
+  requests: number | null;
+  nextProbeAt: Date;
+}
+
+/** Every provider's breaker, read at once (the Redis keyspace `ProviderBreakers`). */
+export interface BreakerStates {
+  states(providerIds: readonly string[]): Promise<Map<string, BreakerState>>;
 }
 
 const zeroStatuses = () =>
   Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, 0])) as Record<ConnectionStatus, number>;
 
-/** The token-health summary, from the store's counts and audit, four queries side by side. */
-export async function tokenHealth(store: { counts: ConnectionCounts; audit: RefreshAudit }): Promise<TokenHealth> {
-  const [statusCounts, expiring, failures, buckets] = await Promise.all([
+/**
+ * The token-health summary, from the store's counts and audit (four queries side by side) and, when given, the
+ * providers' breakers in Redis.
+ */
+export async function tokenHealth(
+  store: { counts: ConnectionCounts; audit: RefreshAudit },
+  breakers?: { states: BreakerStates; providers: readonly string[] },
+): Promise<TokenHealth> {
+  const [statusCounts, expiring, failures, buckets, openBreakers] = await Promise.all([
     store.counts.byStatus(),
     store.counts.expiring([EXPIRING_WINDOW_SECONDS]),
     store.audit.failuresWithin(FAILURE_WINDOW_SECONDS),
     store.audit.perBucket(BUCKET_SECONDS, BUCKET_COUNT),
+    breakers ? openBreakersOf(breakers.states, breakers.providers) : Promise.resolve([]),
   ]);
   const byStatus = zeroStatuses();
   const byProvider: TokenHealth['byProvider'] = {};
@@ -49,5 +73,22 @@ export async function tokenHealth(store: { counts: ConnectionCounts; audit: Refr
     expiringWithinHour: Object.fromEntries(expiring.map((r) => [r.provider, r.counts[0] ?? 0])),
     failuresLast24h: failures,
     refreshes: { bucketSeconds: BUCKET_SECONDS, buckets },
+    openBreakers,
   };
+}
+
+async function openBreakersOf(states: BreakerStates, providers: readonly string[]): Promise<OpenBreaker[]> {
+  const open: OpenBreaker[] = [];
+  for (const [provider, state] of await states.states(providers)) {
+    if (state.kind !== 'open') continue;
+    open.push({
+      provider,
+      openedAt: new Date(state.openedAt),
+      reason: state.why?.reason ?? null,
+      failures: state.why?.failures ?? null,
+      requests: state.why?.requests ?? null,
+      nextProbeAt: new Date(state.nextProbeAt),
+    });
+  }
+  return open;
 }

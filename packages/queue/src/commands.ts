@@ -19,6 +19,10 @@ export interface EvergreenCommands {
     lastMember: string,
     lastAt: number,
   ): Promise<[wait: number, now: number]>;
+  /** provider-breaker.lua: one operation on a provider's breaker hash; the answer's shape depends on the operation. */
+  evergreenProviderBreaker(key: string, operation: string, ...args: (string | number)[]): Promise<(string | number)[]>;
+  /** order-wait-list.lua: how many of `ids` were waiting and now run in the given order. */
+  evergreenOrderWaitList(key: string, ...ids: string[]): Promise<number>;
 }
 
 export interface CommandScript {
@@ -39,6 +43,8 @@ export const COMMAND_SCRIPTS: Readonly<Record<keyof EvergreenCommands, CommandSc
   evergreenReleaseLock: script('release-lock.lua', 1),
   evergreenExtendLock: script('extend-lock.lua', 1),
   evergreenTakeSendSlot: script('take-send-slot.lua', 1),
+  evergreenProviderBreaker: script('provider-breaker.lua', 1),
+  evergreenOrderWaitList: script('order-wait-list.lua', 1),
 };
 
 /**

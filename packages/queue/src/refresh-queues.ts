@@ -1,4 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
+import { defineCommands, type EvergreenCommands } from './commands.ts';
 import { QueueLayout } from './queue-layout.ts';
 import { REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 import type { RedisClient } from './redis.ts';
@@ -56,12 +57,13 @@ export const FINISHED_JOB_RETENTION = {
  * connection and operators find it by id in Bull Board.
  */
 export class RefreshQueues {
-  readonly #redis: RedisClient;
+  readonly #redis: RedisClient & EvergreenCommands;
   readonly #prefix: string;
   readonly layout: QueueLayout;
   readonly #queues = new Map<string, Queue<RefreshJobData>>();
 
   constructor(redis: RedisClient, prefix: string, layout: QueueLayout = new QueueLayout()) {
+    defineCommands(redis);
     this.#redis = redis;
     this.#prefix = prefix;
     this.layout = layout;
@@ -227,6 +229,49 @@ export class RefreshQueues {
       }),
     );
     return found;
+  }
+
+  /** The provider's waiting jobs (connection ids), the next to run first. */
+  async waiting(provider: string): Promise<string[]> {
+    const lists = await Promise.all(
+      this.queuesOf(provider).map(async (queue) => (await this.#redis.lrange(queue.toKey('wait'), 0, -1)).reverse()),
+    );
+    // The wait list's right end runs first; BullMQ's legacy markers ("0:...") are not jobs. Shards one after another.
+    return lists.flat().filter((id) => !id.startsWith('0:'));
+  }
+
+  /**
+   * Puts the provider's waiting jobs in this order (the first runs first), in one atomic step per queue
+   * (commands/order-wait-list.lua; each of a sharded provider's queues gets its own jobs, in the same relative order);
+   * jobs that arrived meanwhile wait behind them. Returns how many were placed.
+   */
+  async orderWaiting(provider: string, connectionIds: readonly string[]): Promise<number> {
+    if (connectionIds.length === 0) return 0;
+    const byQueue = new Map<string, string[]>();
+    for (const id of connectionIds) {
+      const name = this.layout.nameFor(provider, id);
+      const group = byQueue.get(name);
+      if (group) group.push(id);
+      else byQueue.set(name, [id]);
+    }
+    const placed = await Promise.all(
+      [...byQueue].map(([name, ids]) => this.#redis.evergreenOrderWaitList(this.#named(name).toKey('wait'), ...ids)),
+    );
+    return placed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Ends a pause `rateLimit` set on every queue of the provider. */
+  async removeRateLimit(provider: string): Promise<void> {
+    await Promise.all(this.queuesOf(provider).map((queue) => queue.removeRateLimitKey()));
+  }
+
+  /** Moves delayed jobs of these connections to the wait list now (their connections are due). */
+  async promote(provider: string, connectionIds: readonly string[]): Promise<void> {
+    for (const id of connectionIds) {
+      const job = await this.queueFor(provider, id).getJob(id);
+      // Not delayed (any more): waiting or running already, which is what promoting asks for.
+      await job?.promote().catch(() => {});
+    }
   }
 
   async unschedule(provider: string, connectionId: string): Promise<void> {

@@ -5,7 +5,10 @@ import { RefreshEngine, type RefreshEngineDeps } from './refresh-engine.ts';
 /** The engine as a process wires it from its configuration; the store, lock and token client stay injectable. */
 export function engineFromConfig(
   config: EvergreenConfig,
-  deps: Pick<RefreshEngineDeps, 'store' | 'lock' | 'tokens' | 'log' | 'observer' | 'sendSlots'>,
+  deps: Pick<
+    RefreshEngineDeps,
+    'store' | 'lock' | 'tokens' | 'log' | 'observer' | 'sendSlots' | 'breakers' | 'outageEvents' | 'outageRecovery'
+  >,
 ): RefreshEngine {
   return new RefreshEngine({
     ...deps,

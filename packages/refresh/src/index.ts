@@ -14,3 +14,5 @@ export { RefreshWorkers, type RefreshWorkersOptions } from './refresh-workers.ts
 export { Reconciler, type ReconcilerOptions, type ReconcileReport } from './reconciler.ts';
 export { timingPolicyFor } from './timing-policy.ts';
 export { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
+export { BreakerGuard, type GuardBreakers, type OutageEvents, type SendPermit } from './breaker-guard.ts';
+export { OutageRecovery, type OutageCatchUp } from './outage-recovery.ts';

@@ -5,6 +5,8 @@ import {
   lockOutlivesRequest,
   planOutcome,
   refreshLockMs,
+  BREAKER_RECHECK_MS,
+  type BreakerAdmission,
   type OutcomePlan,
   type ProviderDefinition,
   type RefreshDecision,
@@ -17,6 +19,8 @@ import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logAttempt, observeAttempt } from './attempt-report.ts';
+import { BreakerGuard, type GuardBreakers, type OutageEvents } from './breaker-guard.ts';
+import type { OutageCatchUp } from './outage-recovery.ts';
 import { RefreshCall } from './refresh-call.ts';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 import { timingPolicyFor } from './timing-policy.ts';
@@ -35,6 +39,12 @@ export interface RefreshEngineDeps {
   /** Absent: no provider's declared rate limit is applied. */
   sendSlots?: EngineSendSlots;
   tokens: EngineTokens;
+  /** Every provider's circuit breaker (absent: none, every request is sent). */
+  breakers?: GuardBreakers;
+  /** Where the breakers' outage events are written (the outbox). */
+  outageEvents?: OutageEvents;
+  /** When a breaker closes: the provider's waiting refreshes put in order of need (nearest expiry first). */
+  outageRecovery?: OutageCatchUp;
   providers: ReadonlyMap<string, ProviderDefinition>;
   config: RefreshConfig;
   /** The token request's own deadline: the lock must have at least this much (plus the write) left before we send. */
@@ -55,6 +65,11 @@ export interface RunOptions {
    * caller that waited for someone else's refresh does not start its own).
    */
   onlyIfExpiringWithinMs?: number;
+  /**
+   * The connection's provider, when the caller knows it (a worker of that provider's queue): an open breaker then
+   * holds the job before any lock or read.
+   */
+  provider?: string;
 }
 
 const tracer = trace.getTracer('evergreen');
@@ -71,12 +86,24 @@ export class RefreshEngine {
   readonly #random: () => number;
   readonly #observer: RefreshObserver;
   readonly #call: RefreshCall;
+  readonly #breaker: BreakerGuard | null;
 
   constructor(deps: RefreshEngineDeps) {
     this.#d = deps;
     this.#observer = deps.observer ?? NO_OBSERVER;
     this.#now = deps.now ?? Date.now;
     this.#random = deps.random ?? Math.random;
+    this.#breaker = deps.breakers
+      ? new BreakerGuard({
+          breakers: deps.breakers,
+          policy: deps.config.breaker,
+          events: deps.outageEvents,
+          recovery: deps.outageRecovery,
+          observer: this.#observer,
+          log: deps.log,
+          now: this.#now,
+        })
+      : null;
     this.#call = new RefreshCall({
       tokens: deps.tokens,
       lock: deps.lock,
@@ -119,13 +146,22 @@ export class RefreshEngine {
   }
 
   async #run(connectionId: string, options: RunOptions, span: Span): Promise<RefreshDecision> {
+    const known = options.provider === undefined ? undefined : this.#d.providers.get(options.provider);
+    const early = known && this.#breaker ? await this.#breaker.admission(known) : null;
+    if (early?.kind === 'hold') return { kind: 'provider_outage', retryAfterMs: early.retryAfterMs };
     const lock = await this.#d.lock.acquire(connectionId, this.#lockMs());
     if (!lock) {
       this.#observer.lockContention({ provider: null });
       return this.#lockedElsewhere(connectionId);
     }
     try {
-      return await this.#runLocked(connectionId, lock, options, span);
+      return await this.#runLocked(
+        connectionId,
+        lock,
+        options,
+        span,
+        early && known ? { provider: known, admission: early } : null,
+      );
     } finally {
       // A failed release only means the TTL frees it later; it must not turn a finished refresh into an error.
       await this.#d.lock
@@ -136,7 +172,13 @@ export class RefreshEngine {
     }
   }
 
-  async #runLocked(connectionId: string, lock: HeldLock, options: RunOptions, span: Span): Promise<RefreshDecision> {
+  async #runLocked(
+    connectionId: string,
+    lock: HeldLock,
+    options: RunOptions,
+    span: Span,
+    early: { provider: ProviderDefinition; admission: BreakerAdmission } | null,
+  ): Promise<RefreshDecision> {
     const row = await this.#d.store.find(connectionId);
     const now = this.#now();
     const gate = checkBeforeRefresh({
@@ -159,6 +201,15 @@ export class RefreshEngine {
     const { connection, provider } = gate;
 
     if (!(await this.#lockOutlivesRequest(lock))) return { kind: 'delay', runAt: now + 1_000, why: 'locked' };
+    let probe = false;
+    if (this.#breaker) {
+      // The row may name another provider than the caller guessed (a re-enqueue moved it): ask again for that one.
+      const admission = early?.provider.id === provider.id ? early.admission : await this.#breaker.admission(provider);
+      const permit = await this.#breaker.permit(provider, admission);
+      if (permit.kind === 'outage') return { kind: 'provider_outage', retryAfterMs: permit.retryAfterMs };
+      if (permit.kind === 'ramp') return { kind: 'rate_limited', retryAfterMs: permit.retryAfterMs };
+      probe = permit.probe;
+    }
     const slotWaitMs = await this.#sendSlotWaitMs(provider);
     if (slotWaitMs > 0) return { kind: 'rate_limited', retryAfterMs: slotWaitMs };
 
@@ -189,8 +240,13 @@ export class RefreshEngine {
       minIntervalMs: this.#d.config.minIntervalMs,
       backoff: this.#d.config.backoff,
       random: this.#random,
+      probe: probe ? { retryAfterMs: Math.min(this.#d.config.breaker.probeIntervalMs, BREAKER_RECHECK_MS) } : undefined,
     });
     const decision = await this.#persist(connection, plan, audit, lock, presented);
+    // After the answer is persisted (invariant 5); a request never sent (no usable token URL) says nothing.
+    if (this.#breaker && (exchange.durationMs > 0 || exchange.reply.kind === 'response')) {
+      await this.#breaker.record(provider, outcome, probe);
+    }
     logAttempt(this.#d.log, this.#d.hashOwner, {
       connection,
       provider,

@@ -17,6 +17,13 @@ export interface RefreshObserver {
   lateness(event: { provider: string; ms: number }): void;
   /** Another process held the connection's lock, so this run waited instead of refreshing. */
   lockContention(event: { provider: string | null }): void;
+  /** This process opened or closed a provider's breaker (each transition is reported by one process only). */
+  breakerTransition(event: { provider: string; to: 'open' | 'closed' }): void;
 }
 
-export const NO_OBSERVER: RefreshObserver = { attempt: () => {}, lateness: () => {}, lockContention: () => {} };
+export const NO_OBSERVER: RefreshObserver = {
+  attempt: () => {},
+  lateness: () => {},
+  lockContention: () => {},
+  breakerTransition: () => {},
+};

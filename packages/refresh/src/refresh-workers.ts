@@ -67,7 +67,7 @@ export class RefreshWorkers {
     const { connectionId } = job.data;
     let decision: RefreshDecision;
     try {
-      decision = await this.#o.engine.run(connectionId, { trigger: 'schedule' });
+      decision = await this.#o.engine.run(connectionId, { trigger: 'schedule', provider: provider.id });
     } catch (error) {
       // Postgres or Redis failed under us: a delay, never a dropped connection. The job stays and looks again.
       this.#o.log.error(
@@ -83,7 +83,10 @@ export class RefreshWorkers {
         await job.moveToDelayed(decision.runAt, token);
         throw new DelayedError();
       case 'rate_limited':
-        // Pauses this provider's queues (every shard) for every worker; the job returns to wait without an attempt.
+      case 'provider_outage':
+        // Pauses this provider's queues (every shard) for every worker; the job returns to the head of the wait list
+        // (BullMQ pushes it back where the next job is taken) without using an attempt. An open breaker holds jobs
+        // this way until a probe is due, so the wait list keeps its due-time order for the recovery.
         await this.#o.queues.rateLimit(provider.id, decision.retryAfterMs);
         throw Worker.RateLimitError();
       case 'stop':

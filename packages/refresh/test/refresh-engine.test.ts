@@ -1,7 +1,13 @@
-import { resolveProviderEntries, type ProviderDefinition, type TokenEndpointReply } from '@evergreen/core';
+import {
+  resolveProviderEntries,
+  type BreakerSignal,
+  type BreakerState,
+  type ProviderDefinition,
+  type TokenEndpointReply,
+} from '@evergreen/core';
 import type { RefreshConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
-import type { HeldLock } from '@evergreen/queue';
+import type { HeldLock, RecordedAnswer } from '@evergreen/queue';
 import type { AttemptAudit, FailureWrite, StoredConnection, SuccessWrite, WriteResult } from '@evergreen/store';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +18,7 @@ import {
   type EngineTokens,
 } from '../src/refresh-engine.ts';
 import type { RefreshObserver } from '../src/refresh-observer.ts';
+import type { GuardBreakers, OutageEvents } from '../src/breaker-guard.ts';
 
 /**
  * The engine's wiring with small fakes in place of Postgres, Redis and the token endpoint: the order of its steps,
@@ -29,6 +36,7 @@ const config: RefreshConfig = {
   shortLifetimeFraction: 0.5,
   backoff: { baseMs: 1_000, capMs: 30_000, attempts: 8, cooldownMs: 5 * MIN },
   classify: { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 },
+  breaker: { failureRatio: 0.5, windowMs: 60_000, minRequests: 20, probeIntervalMs: 15_000, rampMs: 60_000 },
 };
 
 function provider(entry: Record<string, unknown> = {}): ProviderDefinition {
@@ -142,6 +150,8 @@ function setup(options: {
   replies?: TokenEndpointReply[];
   provider?: ProviderDefinition;
   sendSlots?: EngineSendSlots;
+  breakers?: GuardBreakers;
+  events?: OutageEvents;
 }) {
   const lines: Record<string, unknown>[] = [];
   const seen: string[] = [];
@@ -149,6 +159,7 @@ function setup(options: {
     attempt: (e) => seen.push(`attempt ${e.outcome}`),
     lateness: () => seen.push('lateness'),
     lockContention: () => seen.push('lockContention'),
+    breakerTransition: (e) => seen.push(`breaker ${e.to}`),
   };
   const lock = new FakeLock();
   const tokens = new FakeTokens(options.replies ?? []);
@@ -158,6 +169,8 @@ function setup(options: {
     lock,
     tokens,
     ...(options.sendSlots && { sendSlots: options.sendSlots }),
+    ...(options.breakers && { breakers: options.breakers }),
+    ...(options.events && { outageEvents: options.events }),
     providers: new Map([[p.id, p]]),
     config,
     httpDeadlineMs: 15_000,
@@ -311,5 +324,140 @@ describe('RefreshEngine, with small fakes', () => {
       why: 'fenced',
     });
     expect(store.failures.map((f) => f.write.status)).toEqual(['connected']);
+  });
+});
+
+/** A provider's breaker in memory: its state and every call made to it. */
+class FakeBreakers implements GuardBreakers {
+  readonly calls: string[] = [];
+  state_: BreakerState;
+  window = { requests: 0, failures: 0 };
+  probeWait = 0;
+
+  constructor(state: BreakerState) {
+    this.state_ = state;
+  }
+  async state(): Promise<BreakerState> {
+    this.calls.push('state');
+    return this.state_;
+  }
+  async record(_p: string, signal: BreakerSignal): Promise<RecordedAnswer> {
+    this.calls.push(`record ${signal}`);
+    this.window = {
+      requests: this.window.requests + 1,
+      failures: this.window.failures + (signal === 'failure' ? 1 : 0),
+    };
+    return { ...this.window, state: this.state_.kind, fresh: false, now: NOW };
+  }
+  async open(): Promise<number | null> {
+    this.calls.push('open');
+    if (this.state_.kind === 'open') return null;
+    this.state_ = { kind: 'open', openedAt: NOW, why: null, nextProbeAt: NOW + 15_000 };
+    return NOW;
+  }
+  async close(): Promise<{ openedAt: number; closedAt: number } | null> {
+    this.calls.push('close');
+    if (this.state_.kind !== 'open') return null;
+    const openedAt = this.state_.openedAt;
+    this.state_ = { kind: 'closed', closedAt: NOW };
+    return { openedAt, closedAt: NOW };
+  }
+  async takeProbe(): Promise<number> {
+    this.calls.push('takeProbe');
+    return this.probeWait;
+  }
+  async takeRampSlot(): Promise<number> {
+    this.calls.push('takeRampSlot');
+    return 0;
+  }
+}
+
+describe('RefreshEngine and the provider breaker', () => {
+  const open = (nextProbeAt: number): BreakerState => ({ kind: 'open', openedAt: NOW - MIN, why: null, nextProbeAt });
+  const SERVER_ERROR = json(503, { error: 'server_error' });
+
+  it('a worker holds a job of an open provider before any lock or read, sending nothing', async () => {
+    const store = new FakeStore(row());
+    const breakers = new FakeBreakers(open(NOW + 10_000));
+    const { engine, lock, tokens } = setup({ store, breakers });
+    expect(await engine.run('c1', { trigger: 'schedule', provider: 'acme' })).toEqual({
+      kind: 'provider_outage',
+      retryAfterMs: 5_000,
+    });
+    expect(lock.calls).toEqual([]);
+    expect(tokens.presented).toEqual([]);
+    expect(store.failures).toEqual([]);
+  });
+
+  it('the probe that fails holds its job, due, its streak untouched', async () => {
+    const store = new FakeStore(row({ consecutiveFailures: 4 }));
+    const breakers = new FakeBreakers(open(NOW));
+    const { engine, tokens } = setup({ store, breakers, replies: [SERVER_ERROR] });
+    expect(await engine.run('c1', { trigger: 'schedule', provider: 'acme' })).toEqual({
+      kind: 'provider_outage',
+      retryAfterMs: 5_000,
+    });
+    expect(tokens.presented).toEqual(['rt1']);
+    expect(store.failures[0]!.write).toEqual({ status: 'connected', refreshAt: new Date(NOW), countsAsFailure: false });
+    expect(breakers.calls).toEqual(['state', 'takeProbe', 'record failure']);
+  });
+
+  it('a lost probe slot sends nothing', async () => {
+    const breakers = new FakeBreakers(open(NOW));
+    breakers.probeWait = 14_000;
+    const { engine, tokens } = setup({ store: new FakeStore(row()), breakers });
+    expect(await engine.run('c1', { trigger: 'on_demand', force: true })).toEqual({
+      kind: 'provider_outage',
+      retryAfterMs: 5_000,
+    });
+    expect(tokens.presented).toEqual([]);
+  });
+
+  it('a successful probe closes the breaker once, counted and announced', async () => {
+    const breakers = new FakeBreakers(open(NOW));
+    const announced: string[] = [];
+    const events: OutageEvents = {
+      recordProviderOutage: async (kind) => {
+        announced.push(kind);
+        return true;
+      },
+    };
+    const { engine, seen, lines } = setup({ store: new FakeStore(row()), breakers, events, replies: [GRANTED] });
+    expect((await engine.run('c1', { trigger: 'schedule', provider: 'acme' })).kind).toBe('delay');
+    expect(breakers.state_).toEqual({ kind: 'closed', closedAt: NOW });
+    expect(seen).toContain('breaker closed');
+    expect(announced).toEqual(['provider.outage_ended']);
+    expect(lines.some((l) => String(l.msg).startsWith('provider breaker closed'))).toBe(true);
+  });
+
+  it('failures past the threshold open it once, with a log line saying when and why', async () => {
+    const breakers = new FakeBreakers({ kind: 'closed', closedAt: null });
+    breakers.window = { requests: 19, failures: 10 };
+    const announced: string[] = [];
+    const events: OutageEvents = {
+      recordProviderOutage: async (kind) => {
+        announced.push(kind);
+        return true;
+      },
+    };
+    const { engine, lines, seen } = setup({ store: new FakeStore(row()), breakers, events, replies: [SERVER_ERROR] });
+    expect((await engine.run('c1', { trigger: 'schedule', provider: 'acme' })).kind).toBe('delay');
+    expect(breakers.state_.kind).toBe('open');
+    expect(seen).toContain('breaker open');
+    expect(announced).toEqual(['provider.outage_started']);
+    expect(lines.find((l) => String(l.msg).startsWith('provider breaker opened'))).toMatchObject({
+      provider: 'acme',
+      reason: 'server_error',
+      failures: 11,
+      requests: 20,
+    });
+  });
+
+  it('invalid_grant never opens it, however the window looks', async () => {
+    const breakers = new FakeBreakers({ kind: 'closed', closedAt: null });
+    breakers.window = { requests: 100, failures: 99 };
+    const { engine } = setup({ store: new FakeStore(row()), breakers, replies: [INVALID_GRANT] });
+    expect((await engine.run('c1', { trigger: 'schedule', provider: 'acme' })).kind).toBe('stop');
+    expect(breakers.calls).toEqual(['state', 'record answered']);
   });
 });

@@ -114,6 +114,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       registry,
       db: parts.db,
       queues: parts.worker.queues,
+      breakers: parts.worker.breakers,
       providers: config.providers.map((p) => p.id),
       log,
     });

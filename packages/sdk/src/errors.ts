@@ -19,13 +19,16 @@ export class DisconnectedError extends EvergreenError {
   }
 }
 
-/** A refresh was needed and did not succeed; `reason` is the classified one (server_error, rate_limited, ...). */
+/**
+ * A refresh was needed and did not succeed; `reason` is the classified one (server_error, rate_limited, ...), or
+ * `provider_outage` when the provider's circuit breaker is open and nothing was sent (retryable, `retryAfterMs` set).
+ */
 export class RefreshFailedError extends EvergreenError {
   readonly connectionId: string;
   readonly reason: string;
   /** Transient reasons clear up by themselves; Evergreen keeps retrying in the background. */
   readonly retryable: boolean;
-  /** For rate_limited: how long the provider asked us to wait. */
+  /** For rate_limited: how long the provider asked us to wait; for provider_outage: when to look again. */
   readonly retryAfterMs: number | null;
 
   constructor(connectionId: string, reason: string, retryable: boolean, retryAfterMs: number | null = null) {

@@ -108,6 +108,15 @@ export class OnDemandTokens {
               return decision satisfies never;
           }
         }
+        case 'provider_outage': {
+          // The provider's token endpoint is down (its breaker is open): nothing was sent. A stored token that is
+          // still valid serves better than an error, even with less time left than asked for.
+          const row = await this.#load(connectionId);
+          if (!forced && row.accessToken !== null && row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) {
+            return row;
+          }
+          throw new RefreshFailedError(connectionId, 'provider_outage', true, decision.retryAfterMs);
+        }
         case 'rate_limited': {
           const row = await this.#load(connectionId);
           await this.#d.queues.rateLimit(row.provider, decision.retryAfterMs).catch(() => {});

@@ -1,13 +1,16 @@
 import {
   InvalidInputError,
+  LIVE_STATUSES,
   type ConnectionCredentials,
   type ConnectionEvent,
   type ConnectionStatus,
   type EventSpec,
+  type ProviderEventKind,
+  type ProviderOutagePayload,
   type RefreshOutcomeKind,
 } from '@evergreen/core';
 import { tokenAad, type Keyring } from '@evergreen/keyring';
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Database } from './database.ts';
 import { toView, VIEW_COLUMNS, type ConnectionView } from './connection-view.ts';
@@ -18,6 +21,7 @@ import { EventFeed } from './event-feed.ts';
 import { EVENTS_WRITTEN, eventsCte } from './outbox.ts';
 import { KeyUsage, KeyUsageRecorder, type KeyUsageFlush, type KeyUsageReports } from './key-usage.ts';
 import { executePrepared } from './prepared.ts';
+import { providerOutageEventSql } from './provider-outage-events.ts';
 import {
   openAccess,
   openRow,
@@ -163,6 +167,18 @@ export class ConnectionStore {
   /** Every event of this Evergreen (every process on the database), as it commits, until the returned stop. */
   subscribe(onEvent: (event: ConnectionEvent) => void): Promise<() => Promise<void>> {
     return this.#events.subscribe(onEvent);
+  }
+
+  /**
+   * Writes a provider's outage event (its breaker opened or closed) to the outbox, so it reaches webhooks and
+   * subscribers like the others; nothing when the provider's last outage event is already of this kind. True when
+   * written.
+   */
+  async recordProviderOutage(kind: ProviderEventKind, payload: ProviderOutagePayload): Promise<boolean> {
+    const rows = await executePrepared<{ events: string | null }>(this.#db, providerOutageEventSql(kind, payload));
+    const events = rows[0]?.events ?? null;
+    await this.#events.publishCommitted(events);
+    return events !== null;
   }
 
   /**
@@ -361,6 +377,44 @@ export class ConnectionStore {
         where ${LIVE} and refresh_at <= ${before.toISOString()}::timestamptz order by refresh_at limit ${limit}`,
     );
     return rows.map(scheduleRow);
+  }
+
+  /**
+   * A provider's breaker closed: the live connections of that provider that failed since `since` (the opening, less
+   * the breaker's window) and still wait out a retry time written during the outage (up to `horizon`, the longest
+   * backoff) are due now instead, so none waits out a cooldown after the provider came back. Returns them, for their
+   * jobs. The version stays: only the schedule moves, and a refresh in flight must not be fenced by it.
+   */
+  async dueNowAfterOutage(provider: string, since: Date, horizon: Date): Promise<ScheduleRow[]> {
+    const rows = await this.#db
+      .update(connections)
+      .set({ refreshAt: sql`now()`, updatedAt: sql`now()` })
+      .where(
+        and(
+          inArray(connections.status, [...LIVE_STATUSES]),
+          eq(connections.provider, provider),
+          gt(connections.consecutiveFailures, 0),
+          gt(connections.refreshAt, sql`now()`),
+          lte(connections.refreshAt, horizon),
+          sql`${connections.lastRefreshAt} >= ${since.toISOString()}::timestamptz`,
+        ),
+      )
+      .returning({ id: connections.id, provider: connections.provider, refreshAt: connections.refreshAt });
+    return rows as ScheduleRow[];
+  }
+
+  /**
+   * These connections in order of need: the access token that expires first comes first (none known: last), then by
+   * id. Connections that no longer exist are left out. One query per call: the caller pages.
+   */
+  async orderByExpiry(ids: readonly string[]): Promise<{ id: string; expiresAt: Date | null }[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db
+      .select({ id: connections.id, expiresAt: connections.expiresAt })
+      .from(connections)
+      .where(inArray(connections.id, [...ids]))
+      .orderBy(sql`${connections.expiresAt} asc nulls last`, asc(connections.id));
+    return rows;
   }
 
   /**

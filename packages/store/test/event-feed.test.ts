@@ -1,4 +1,4 @@
-import type { ConnectionEvent } from '@evergreen/core';
+import type { ConnectionEvent, ConnectionEventPayload } from '@evergreen/core';
 import { Keyring } from '@evergreen/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acmeUpsert } from '@evergreen/test-support/seed-rows';
@@ -36,7 +36,7 @@ describe("the store's events: upsertMany and subscribe", () => {
         { index: 2, ok: false, field: 'ownerId', reason: 'the same connection as item 0' },
       ]);
       await until(() => heard.length === 4, { what: 'both connections created and connected' });
-      expect(heard.map((e) => [e.kind, e.data.ownerId])).toEqual([
+      expect(heard.map((e) => [e.kind, (e.data as ConnectionEventPayload).ownerId])).toEqual([
         ['connection.created', 'o1'],
         ['connection.created', 'o2'],
         ['connection.connected', 'o1'],
@@ -66,7 +66,7 @@ describe("the store's events: upsertMany and subscribe", () => {
       // A witness written after it: once heard, anything the second write announced would have arrived before it.
       await writer.upsertMany([item('o6')]);
       await until(() => heard.length >= 4, { what: "the witness's events" });
-      expect(heard.map((e) => [e.kind, e.data.ownerId])).toEqual([
+      expect(heard.map((e) => [e.kind, (e.data as ConnectionEventPayload).ownerId])).toEqual([
         ['connection.created', 'o5'],
         ['connection.connected', 'o5'],
         ['connection.created', 'o6'],

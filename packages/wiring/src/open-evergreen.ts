@@ -2,8 +2,15 @@ import type { EvergreenConfig } from '@evergreen/config';
 import type { ProviderDefinition } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import { completeFromDiscovery, OidcDiscovery, TokenClient } from '@evergreen/oauth';
-import { ConnectionLock, createRedis, RefreshQueues, SendSlots, type RedisClient } from '@evergreen/queue';
-import { engineFromConfig, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
+import {
+  ConnectionLock,
+  createRedis,
+  ProviderBreakers,
+  RefreshQueues,
+  SendSlots,
+  type RedisClient,
+} from '@evergreen/queue';
+import { engineFromConfig, OutageRecovery, type RefreshEngine, type RefreshObserver } from '@evergreen/refresh';
 import {
   checkSearchPath,
   closeDatabase,
@@ -38,6 +45,8 @@ export interface RedisParts {
   readonly queues: RefreshQueues;
   readonly lock: ConnectionLock;
   readonly sendSlots: SendSlots;
+  /** Every provider's circuit breaker, shared through Redis by every process. */
+  readonly breakers: ProviderBreakers;
   /** The refresh engine over this client, the process's store and token client. */
   readonly engine: RefreshEngine;
   /** Settles (never rejects) when the client's first connection attempt does: true once it takes commands. */
@@ -127,10 +136,15 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     }
     const lock = new ConnectionLock(redis, config.redisPrefix);
     const sendSlots = new SendSlots(redis, config.redisPrefix);
+    const breakers = new ProviderBreakers(redis, config.redisPrefix);
+    const queues = new RefreshQueues(redis, config.redisPrefix, layout);
     const engine = engineFromConfig(config, {
       store,
       lock,
       sendSlots,
+      breakers,
+      outageEvents: store,
+      outageRecovery: new OutageRecovery(store, queues, config.refresh.backoff),
       tokens,
       // The producer's engine serves the SDK's on-demand and forced refreshes; the roles' metrics count the workers'.
       log: log.child({ component: kind === 'worker' ? 'refresh' : 'sdk' }),
@@ -138,9 +152,10 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     });
     return {
       redis,
-      queues: new RefreshQueues(redis, config.redisPrefix, layout),
+      queues,
       lock,
       sendSlots,
+      breakers,
       engine,
       firstConnection: firstConnection(redis, FIRST_CONNECTION_TIMEOUT_MS),
     };

@@ -74,6 +74,10 @@ button:disabled { opacity: .6; cursor: progress; }
 .line.ok { color: var(--ok); }
 .line.bad { color: var(--bad); }
 .error-banner { background: #fde4e4; color: #a02828; border-radius: 6px; padding: 8px 12px; }
+section.outages { background: #fde4e4; border: 1px solid #f2b8b8; border-left: 4px solid var(--bad); border-radius: 8px; padding: 10px 16px; }
+section.outages h2 { color: #a02828; }
+section.outages ul { margin: 0; padding-left: 18px; }
+section.outages li { margin: 2px 0; }
 [hidden] { display: none !important; }
 @media (max-width: 1000px) { .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); } .row2, .split { grid-template-columns: minmax(0, 1fr); } }
 `;
@@ -187,6 +191,24 @@ function simpleTable(tbody, rows, emptyText, columns) {
 
 function wrap(node) { const td = el('td'); td.append(node); return td; }
 
+function renderOutages(health) {
+  const open = health.openBreakers ?? [];
+  const list = $('outages-list');
+  list.replaceChildren();
+  for (const b of open) {
+    const counts = b.failures !== null && b.requests !== null ? ', ' + b.failures + ' of ' + b.requests + ' requests failed' : '';
+    const item = el('li');
+    item.dataset.testid = 'outage-' + b.provider;
+    item.append(
+      el('strong', b.provider),
+      document.createTextNode(': token endpoint failing since ' + when(b.openedAt) + ' (' + (b.reason ?? 'unknown') + counts +
+        '). Refreshes are held and probed; next probe ' + when(b.nextProbeAt) + '.'),
+    );
+    list.append(item);
+  }
+  $('outages').hidden = open.length === 0;
+}
+
 function renderExpiring(health) {
   const rows = Object.entries(health.expiringWithinHour).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   simpleTable($('expiring'), rows, 'none', 2);
@@ -278,6 +300,7 @@ async function loadOverview() {
   const [health, page] = await Promise.all([api('/api/health/tokens'), api('/api/connections?limit=50')]);
   $('error').hidden = true;
   $('generated').textContent = 'as of ' + when(health.generatedAt);
+  renderOutages(health);
   renderCards(health);
   renderExpiring(health);
   renderFailures(health);
@@ -435,6 +458,10 @@ export const tokenHealthPageHtml = (readOnly: boolean): string => `<!DOCTYPE htm
 </header>
 <main>
   <div class="error-banner" id="error" role="alert" hidden></div>
+  <section class="outages" id="outages" aria-labelledby="outages-title" role="alert" hidden>
+    <h2 id="outages-title">Provider outage: circuit breaker open</h2>
+    <ul id="outages-list"></ul>
+  </section>
   <section class="cards" id="cards" aria-label="Connections by status"></section>
   <div class="row2">
     <section class="panel" aria-labelledby="expiring-title">
