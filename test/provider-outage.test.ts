@@ -148,7 +148,10 @@ describe('a provider outage, across three worker processes', () => {
     });
     const openedAt = Date.parse(started!.payload.openedAt!);
     expect((await breakers.state('acme')).kind).toBe('open');
-    expect(processes.some((p) => p.output().includes('provider breaker opened'))).toBe(true);
+    // Its log line, which a worker writes out within its log's flush interval.
+    await until(() => processes.some((p) => p.output().includes('provider breaker opened')), {
+      what: "a worker's 'provider breaker opened' line",
+    });
     const betaRefreshesBefore = betaGrants.map((g) => refreshTimes(beta, g.grantId).length);
 
     // Down until most acme connections are due and waiting, and several probes went out.

@@ -7,8 +7,7 @@
   ARGV[1] and on: job ids, the first to run first
   Returns  how many of the given ids were waiting and are now in order
 ]]
-local key = KEYS[1]
-local current = redis.call('LRANGE', key, 0, -1)
+local current = redis.call('LRANGE', KEYS[1], 0, -1)
 local waiting = {}
 for _, id in ipairs(current) do waiting[id] = true end
 local ordered = {}
@@ -26,8 +25,8 @@ for _, id in ipairs(current) do
   if not placed[id] then rebuilt[#rebuilt + 1] = id end
 end
 for i = #ordered, 1, -1 do rebuilt[#rebuilt + 1] = ordered[i] end
-redis.call('DEL', key)
+redis.call('DEL', KEYS[1])
 for i = 1, #rebuilt, 5000 do
-  redis.call('RPUSH', key, unpack(rebuilt, i, math.min(i + 4999, #rebuilt)))
+  redis.call('RPUSH', KEYS[1], unpack(rebuilt, i, math.min(i + 4999, #rebuilt)))
 end
 return #ordered

@@ -20,28 +20,27 @@
              Returns {1, 0} when the caller may send: it took the probe slot (the next one is due one interval later),
              or the breaker is closed; {0, wait} when the slot is taken, with the milliseconds until the next one
 ]]
-local key = KEYS[1]
 local op = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local isOpen = redis.call('HGET', key, 'state') == 'open'
+local isOpen = redis.call('HGET', KEYS[1], 'state') == 'open'
 
 if op == 'record' then
   local bucketMs = tonumber(ARGV[2])
   local windowMs = tonumber(ARGV[3])
-  local fresh = redis.call('HSETNX', key, 'since', now)
+  local fresh = redis.call('HSETNX', KEYS[1], 'since', now)
   local bucket = math.floor(now / bucketMs)
-  redis.call('HINCRBY', key, 'r:' .. bucket, 1)
-  if ARGV[4] == '1' then redis.call('HINCRBY', key, 'f:' .. bucket, 1) end
+  redis.call('HINCRBY', KEYS[1], 'r:' .. bucket, 1)
+  if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'f:' .. bucket, 1) end
   -- Whole buckets that lie entirely before the window drop out.
   local oldest = math.floor((now - windowMs) / bucketMs)
   local requests, failures = 0, 0
-  local fields = redis.call('HGETALL', key)
+  local fields = redis.call('HGETALL', KEYS[1])
   for i = 1, #fields, 2 do
     local kind, b = string.match(fields[i], '^([rf]):(%d+)$')
     if kind then
       if tonumber(b) <= oldest then
-        redis.call('HDEL', key, fields[i])
+        redis.call('HDEL', KEYS[1], fields[i])
       elseif kind == 'r' then
         requests = requests + tonumber(fields[i + 1])
       else
@@ -54,29 +53,29 @@ end
 
 if op == 'open' then
   if isOpen then return {0, now} end
-  redis.call('HSETNX', key, 'since', now)
-  redis.call('HSET', key, 'state', 'open', 'openedAt', now, 'why', ARGV[3], 'nextProbeAt', now + tonumber(ARGV[2]))
-  redis.call('HDEL', key, 'closedAt')
+  redis.call('HSETNX', KEYS[1], 'since', now)
+  redis.call('HSET', KEYS[1], 'state', 'open', 'openedAt', now, 'why', ARGV[3], 'nextProbeAt', now + tonumber(ARGV[2]))
+  redis.call('HDEL', KEYS[1], 'closedAt')
   return {1, now}
 end
 
 if op == 'close' then
   if not isOpen then return {0, 0, now} end
-  local openedAt = tonumber(redis.call('HGET', key, 'openedAt')) or now
-  local fields = redis.call('HKEYS', key)
+  local openedAt = tonumber(redis.call('HGET', KEYS[1], 'openedAt')) or now
+  local fields = redis.call('HKEYS', KEYS[1])
   for _, field in ipairs(fields) do
-    if string.match(field, '^[rf]:') then redis.call('HDEL', key, field) end
+    if string.match(field, '^[rf]:') then redis.call('HDEL', KEYS[1], field) end
   end
-  redis.call('HDEL', key, 'state', 'openedAt', 'why', 'nextProbeAt')
-  redis.call('HSET', key, 'closedAt', now)
+  redis.call('HDEL', KEYS[1], 'state', 'openedAt', 'why', 'nextProbeAt')
+  redis.call('HSET', KEYS[1], 'closedAt', now)
   return {1, openedAt, now}
 end
 
 if op == 'probe' then
   if not isOpen then return {1, 0} end
-  local nextProbeAt = tonumber(redis.call('HGET', key, 'nextProbeAt')) or 0
+  local nextProbeAt = tonumber(redis.call('HGET', KEYS[1], 'nextProbeAt')) or 0
   if nextProbeAt > now then return {0, nextProbeAt - now} end
-  redis.call('HSET', key, 'nextProbeAt', now + tonumber(ARGV[2]))
+  redis.call('HSET', KEYS[1], 'nextProbeAt', now + tonumber(ARGV[2]))
   return {1, 0}
 end
 
