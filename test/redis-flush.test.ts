@@ -39,7 +39,8 @@ describe('Redis losing all its data', () => {
     expect((await sandbox.redisKeys()).length).toBeGreaterThan(0);
     await sandbox.redis.flushdb();
     const flushedAt = Date.now();
-    expect(await sandbox.redisKeys()).toEqual([]);
+    // Nothing of the schedule is left; a worker may already have recorded an answer in its provider's breaker.
+    expect((await sandbox.redisKeys()).filter((key) => !/:breaker(-ramp)?:/.test(key))).toEqual([]);
 
     await until(
       () => grants.every((g) => refreshTimes(f.provider, g.grantId).filter((t) => t > flushedAt).length >= 2),
