@@ -66,16 +66,9 @@ export class TokenClient {
     context: Omit<TokenRequestContext, 'clientAssertion'>,
     signal?: AbortSignal,
   ): Promise<Exchange> {
-    const assertion = await this.#clientAssertion(provider, url);
-    if (!assertion) {
-      return {
-        reply: { kind: 'network', timeout: false, code: 'ERR_CLIENT_ASSERTION' },
-        startedAt: Date.now(),
-        durationMs: 0,
-      };
-    }
-    const { headers, body } = buildTokenRequest(provider, { ...context, ...assertion });
-    return this.#post(url, headers, body, signal);
+    return this.#authenticatedPost(provider, url, signal, (assertion) =>
+      buildTokenRequest(provider, { ...context, ...assertion }),
+    );
   }
 
   /**
@@ -88,6 +81,24 @@ export class TokenClient {
     context: Omit<CodeRequestContext, 'clientAssertion'>,
     signal?: AbortSignal,
   ): Promise<Exchange> {
+    return this.#authenticatedPost(provider, url, signal, (assertion) =>
+      buildCodeRequest(provider, { ...context, ...assertion }),
+    );
+  }
+
+  /**
+   * The client authentication step both token requests share, then the request `build` makes with it: a
+   * private_key_jwt assertion that cannot be signed is an answer (ERR_CLIENT_ASSERTION), never a throw.
+   */
+  async #authenticatedPost(
+    provider: ProviderDefinition,
+    url: string,
+    signal: AbortSignal | undefined,
+    build: (assertion: { clientAssertion?: string }) => {
+      headers: Record<string, string>;
+      body: string;
+    },
+  ): Promise<Exchange> {
     const assertion = await this.#clientAssertion(provider, url);
     if (!assertion) {
       return {
@@ -96,7 +107,7 @@ export class TokenClient {
         durationMs: 0,
       };
     }
-    const { headers, body } = buildCodeRequest(provider, { ...context, ...assertion });
+    const { headers, body } = build(assertion);
     return this.#post(url, headers, body, signal);
   }
 
