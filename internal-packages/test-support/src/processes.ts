@@ -18,13 +18,7 @@ export function startRoleProcess(app: 'worker' | 'scheduler' | 'evergreen', env:
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const chunks: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { child, output: () => chunks.join(''), exited };
+  return watched(child);
 }
 
 /** Runs `node apps/cli/bin/evergreen.mjs ...args` as an operator would, and answers its exit code and output. */
@@ -61,6 +55,11 @@ export function startEvergreenCli(
     env,
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
+  return watched(child);
+}
+
+/** A child whose stdout and stderr are kept, interleaved as they came, and whose exit is awaited. */
+function watched(child: ChildProcess): RoleProcess {
   const chunks: string[] = [];
   child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));

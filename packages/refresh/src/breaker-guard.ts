@@ -122,26 +122,19 @@ export class BreakerGuard {
     const openedAt = await this.#d.breakers.open(provider.id, why, this.#d.policy);
     if (openedAt === null) return; // another process opened it first, and told
     this.#d.observer.breakerTransition({ provider: provider.id, to: 'open' });
-    this.#d.log.warn(
-      {
-        provider: provider.id,
-        openedAt: new Date(openedAt).toISOString(),
-        reason: why.reason,
-        failures: why.failures,
-        requests: why.requests,
-        windowMs: why.windowMs,
-        probeIntervalMs: this.#d.policy.probeIntervalMs,
-      },
-      'provider breaker opened: token endpoint failing, refreshes held, probing',
-    );
-    await this.#announce('provider.outage_started', {
+    const started = {
       provider: provider.id,
       openedAt: new Date(openedAt).toISOString(),
       reason: why.reason,
       failures: why.failures,
       requests: why.requests,
       windowMs: why.windowMs,
-    });
+    };
+    this.#d.log.warn(
+      { ...started, probeIntervalMs: this.#d.policy.probeIntervalMs },
+      'provider breaker opened: token endpoint failing, refreshes held, probing',
+    );
+    await this.#announce('provider.outage_started', started);
   }
 
   async #close(provider: ProviderDefinition, probe: boolean): Promise<void> {
