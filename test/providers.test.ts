@@ -184,7 +184,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
   it('spotify: basic auth; a new refresh token only sometimes, and the right one is always kept', async () => {
     const { grant, connectionId } = await firstRefresh('spotify', fakes.spotify!);
     // Force two more refreshes: the alternate answers carry a new refresh token, the others none.
-    for (let i = 0; i < 2; i++) await stack.engine.run(connectionId, { trigger: 'forced', force: true });
+    for (let i = 0; i < 2; i++) await stack.forceRefresh(connectionId);
     const row = await refreshed(connectionId, 3);
     expect(fakes.spotify!.grant(grant.grantId)!.refreshCount).toBe(3);
     expect(row.refreshToken).toBe(fakes.spotify!.grant(grant.grantId)!.currentRefreshToken);
@@ -204,7 +204,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
     near(row.expiresAt, Date.now() + 2 * 3600_000);
     expect(row.metadata.instance_url).toBe(`http://127.0.0.1:${salesforcePort}`);
     expect(row.refreshToken).toBe(grant.refreshToken);
-    await stack.engine.run(connectionId, { trigger: 'forced', force: true });
+    await stack.forceRefresh(connectionId);
     await refreshed(connectionId, 2);
   });
 
@@ -213,7 +213,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
     near(row.expiresAt, Date.now() + 1800_000);
     // The provider never committed the rotation it answered with: the token we stored is unknown to it.
     fakes.xero!.forgetRefreshToken(row.refreshToken!);
-    await stack.engine.run(connectionId, { trigger: 'forced', force: true });
+    await stack.forceRefresh(connectionId);
     const after = await refreshed(connectionId, 2);
     expect(after.refreshToken).toBe(fakes.xero!.grant(grant.grantId)!.currentRefreshToken);
     expect(
@@ -346,7 +346,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
   it('private_key_jwt: every request carries a fresh RFC 7523 assertion the provider verifies', async () => {
     const { connectionId, row } = await firstRefresh('signed', fakes.signed!);
     expect(row.status).toBe('connected');
-    await stack.engine.run(connectionId, { trigger: 'forced', force: true });
+    await stack.forceRefresh(connectionId);
     await refreshed(connectionId, 2); // a replayed jti would have been refused
   });
 
@@ -372,7 +372,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
     const { connectionId, row } = await firstRefresh('lapsing', fakes.lapsing!);
     near(row.refreshTokenExpiresAt, Date.now() + 3 * 86_400_000);
     expect(row.refreshTokenWarnedAt).not.toBeNull();
-    await stack.engine.run(connectionId, { trigger: 'forced', force: true });
+    await stack.forceRefresh(connectionId);
     await refreshed(connectionId, 2);
     const warnings = stack.logs.events('refresh token expiring').filter((e) => e.connection === connectionId);
     expect(warnings).toHaveLength(1);

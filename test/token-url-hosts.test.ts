@@ -150,11 +150,8 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
         async () => (await stack.read(connectionId))?.metadata.instance_url === `http://127.0.0.1:${recorder.port}`,
         { timeoutMs: 20_000, what: 'the first refresh' },
       );
-      // The worker that wrote that answer may still hold the connection's lock ('locked'): force again until it ran.
-      await until(
-        async () => (await stack.engine.run(connectionId, { trigger: 'forced', force: true })).kind !== 'delay',
-        { what: 'a forced refresh that ran' },
-      );
+      // The worker that wrote that answer may still hold the connection's lock: forceRefresh asks until a run happened.
+      await stack.forceRefresh(connectionId);
       const row = await stack.waitForStatus(connectionId, 'error', {
         timeoutMs: 20_000,
         what: 'the connection to end in error',

@@ -1,3 +1,4 @@
+import type { RefreshDecision } from '@evergreen/core';
 import { loadConfig } from '@evergreen/config';
 import type { FakeProvider, IssueResult } from '@evergreen/fake-provider';
 import { createLogger } from '@evergreen/log';
@@ -28,6 +29,11 @@ export interface Stack {
   logs: LogCapture;
   /** The background refresh engine of this process, for forced refreshes that race the workers. */
   engine: RefreshEngine;
+  /**
+   * A forced refresh that runs: while a worker still holds the connection's lock (it may have just written the row a
+   * test waited for), the engine answers `locked`, and this asks again, with `until`, until a run happened.
+   */
+  forceRefresh(connectionId: string): Promise<RefreshDecision>;
   /** Reads rows as the engine does (decrypted), to check what was stored. */
   read(connectionId: string): Promise<StoredConnection | null>;
   /**
@@ -85,6 +91,14 @@ export async function startStack(
       });
       return { ...result, grant };
     },
+    forceRefresh: (connectionId) =>
+      until(
+        async () => {
+          const decision = await parts.worker.engine.run(connectionId, { trigger: 'forced', force: true });
+          return decision.kind === 'delay' && decision.why === 'locked' ? null : decision;
+        },
+        { what: `a forced refresh of ${connectionId} that ran` },
+      ),
     waitForStatus: (connectionId, status, options) =>
       until(async () => {
         const row = await parts.store.find(connectionId);
