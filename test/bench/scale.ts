@@ -6,7 +6,7 @@ import { BenchSandbox } from './bench-sandbox.ts';
 import { redisUsedMemory } from './bulk-enqueue.ts';
 import { CpuSampler, type CpuShare, type ServicePids } from './cpu-sampler.ts';
 import { commandStats } from './redis-stats.ts';
-import { BENCH_PROVIDER, inputFor, type Grant } from './population.ts';
+import { BENCH_PROVIDER, inputFor, issueGrants, type Grant } from './population.ts';
 import { measureSchedulerPasses, type SchedulerPasses } from './scale-passes.ts';
 import { sleep, summary } from './stats.ts';
 import { startWorkers, type WorkerProcess } from './worker-processes.ts';
@@ -103,7 +103,7 @@ export async function scaleScenario(
 
     // Due uniformly over the hour from windowStart; those due before the measured windows end get real grants.
     const dueAt = Array.from({ length: plan.connections }, () => windowStart + Math.random() * HOUR_MS);
-    const grants = dueAt.map((due) => (due < measuredEnd + 60_000 ? realGrant(provider) : fakeGrant()));
+    const grants = dueAt.map((due) => (due < measuredEnd + 60_000 ? issueGrants(provider, 1)[0]! : fakeGrant()));
     const usedBefore = await redisUsedMemory(sandbox);
     const stopCpu = new CpuSampler(services.pids).start();
     const i0 = performance.now();
@@ -209,16 +209,6 @@ export async function scaleScenario(
 async function walLsn(sandbox: BenchSandbox): Promise<string> {
   const [row] = await sandbox.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
   return row!.lsn;
-}
-
-function realGrant(provider: FakeProvider): Grant {
-  const g = provider.issue();
-  return {
-    connectionId: randomUUID(),
-    grantId: g.grantId,
-    accessToken: g.accessToken,
-    refreshToken: g.refreshToken,
-  };
 }
 
 /** Tokens the provider never issued: for connections not due while the workers run. */
