@@ -2,6 +2,7 @@ import { queueName } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoleProcess } from '@evergreen/test-support/processes';
+import { redisServerMissing, startOwnRedis } from '@evergreen/test-support/redis-server';
 import { Sandbox } from '@evergreen/test-support/sandbox';
 import { startProviderStack, type ProviderStack } from '@evergreen/test-support/provider-stack';
 import { until } from '@evergreen/test-support/until';
@@ -83,4 +84,41 @@ describe('a role process', () => {
     expect(rows.every((r) => Number(r.version) === 2)).toBe(true);
     expect(worker.output()).toContain('"msg":"stopped"');
   });
+
+  const noRedisServer = redisServerMissing();
+  it.skipIf(noRedisServer !== null)(
+    `exits 0 within its grace period when SIGTERM finds its Redis gone${noRedisServer ? ` (skipped: ${noRedisServer})` : ''}`,
+    async () => {
+      // BullMQ's close never ends while its connection waits to reconnect: the worker once outlived its drain forever.
+      const redis = await startOwnRedis();
+      const graceMs = 2_000;
+      const worker = startRoleProcess(
+        'worker',
+        sandbox.env({
+          REDIS_URL: redis.url,
+          EVERGREEN_PROCESS_NAME: 'orphaned-worker',
+          EVERGREEN_SHUTDOWN_GRACE_MS: String(graceMs),
+        }),
+      );
+      try {
+        await until(() => worker.output().includes('"msg":"started"'), {
+          timeoutMs: 20_000,
+          what: 'the worker to start',
+        });
+        await redis.stop();
+        await until(() => worker.output().includes('ECONNREFUSED'), { what: 'the worker to lose Redis' });
+        const termAt = Date.now();
+        worker.child.kill('SIGTERM');
+        const { code } = await worker.exited;
+        expect(code).toBe(0);
+        // The grace period, and not the last-resort deadline (grace + 10 s) that would exit 1.
+        expect(Date.now() - termAt).toBeLessThan(graceMs + 8_000);
+        expect(worker.output()).toContain('not drained within the grace period');
+        expect(worker.output()).toContain('"msg":"stopped"');
+      } finally {
+        if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      }
+    },
+    40_000,
+  );
 });

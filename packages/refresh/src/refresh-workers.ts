@@ -1,6 +1,12 @@
 import type { ProviderDefinition, RedisConnection, RefreshDecision } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
-import { createRedis, FINISHED_JOB_RETENTION, type RefreshJobData, type RefreshQueues } from '@evergreen/queue';
+import {
+  createRedis,
+  FINISHED_JOB_RETENTION,
+  type RedisClient,
+  type RefreshJobData,
+  type RefreshQueues,
+} from '@evergreen/queue';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RefreshEngine } from './refresh-engine.ts';
 
@@ -28,7 +34,8 @@ export interface RefreshWorkersOptions {
  */
 export class RefreshWorkers {
   readonly #o: RefreshWorkersOptions;
-  readonly #workers: Worker<RefreshJobData>[] = [];
+  /** Each worker with the Redis client it was given: BullMQ never closes a client it did not make. */
+  readonly #workers: { worker: Worker<RefreshJobData>; redis: RedisClient; provider: string }[] = [];
 
   constructor(options: RefreshWorkersOptions) {
     this.#o = options;
@@ -43,8 +50,9 @@ export class RefreshWorkers {
 
   #startWorker(provider: ProviderDefinition, name: string): void {
     const log = this.#o.log.child({ component: 'worker', provider: provider.id });
+    const redis = createRedis(this.#o.redis, 'worker');
     const worker = new Worker<RefreshJobData>(name, (job, token) => this.#process(provider, job, token), {
-      connection: createRedis(this.#o.redis, 'worker'),
+      connection: redis,
       prefix: this.#o.prefix,
       concurrency: this.#o.concurrency,
       lockDuration: this.#o.jobLockMs,
@@ -60,7 +68,7 @@ export class RefreshWorkers {
       if (job) log.info({ connection: job.id, reason: error.message }, 'connection left the schedule');
     });
     void worker.run().catch((error: unknown) => log.error({ err: safeError(error) }, 'worker stopped'));
-    this.#workers.push(worker);
+    this.#workers.push({ worker, redis, provider: provider.id });
   }
 
   async #process(provider: ProviderDefinition, job: Job<RefreshJobData>, token: string | undefined): Promise<string> {
@@ -98,23 +106,41 @@ export class RefreshWorkers {
   }
 
   /**
-   * SIGTERM drains (invariant 9): stop taking jobs and let the ones in flight finish, up to the grace period; past it,
-   * close hard and let the stall check hand the remaining jobs to another worker.
+   * SIGTERM drains (invariant 9): stop taking jobs and let the ones in flight finish, up to the grace period. Past it
+   * the close is abandoned and the jobs still in flight are left to the stall check, as after a kill: BullMQ's
+   * `close(true)` only hands back the close already under way, so it cannot cut one short, and a close begun while
+   * Redis was unreachable never ends (ioredis does not end a connection that waits to reconnect). A process that
+   * outlived its grace period over that would never exit.
    */
   async close(graceMs: number): Promise<void> {
     await Promise.all(
-      this.#workers.map(async (worker) => {
-        let timer: NodeJS.Timeout | undefined;
-        const graceful = worker.close().then(() => true);
-        const timeout = new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), graceMs);
-        });
-        const drained = await Promise.race([graceful, timeout]);
-        clearTimeout(timer);
-        if (!drained) await worker.close(true);
-        await worker.disconnect();
+      this.#workers.map(async ({ worker, redis, provider }) => {
+        const closed = worker.close().then(
+          () => true,
+          () => true,
+        );
+        if (!(await settlesWithin(closed, graceMs))) {
+          this.#o.log.warn(
+            { provider, queue: worker.name, graceMs },
+            'worker not drained within the grace period; its jobs in flight return through the stall check',
+          );
+        }
+        redis.disconnect();
       }),
     );
     this.#workers.length = 0;
+  }
+}
+
+/** True when `promise` settles within `ms`, false when the time runs out first. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

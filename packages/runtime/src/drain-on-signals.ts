@@ -19,14 +19,26 @@ async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
 
 /**
  * Drains on SIGTERM/SIGINT (invariant 9): `close` finishes the work in flight, then the process exits 0; a second
- * signal means the operator wants out now.
+ * signal means the operator wants out now. Past `deadlineMs` (when known) the process exits 1 whatever still hangs: a
+ * drain is bounded by design, and one stuck on a dead connection must not keep a replica alive until something kills it.
  */
-function drainOnSignals(close: () => Promise<void>, logger: () => Logger | undefined): void {
+function drainOnSignals(
+  close: () => Promise<void>,
+  logger: () => Logger | undefined,
+  deadlineMs: () => number | undefined,
+): void {
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) process.exit(1);
     logger()?.info({ signal }, 'draining');
+    const deadline = deadlineMs();
+    if (deadline !== undefined) {
+      setTimeout(() => {
+        logger()?.error({ deadlineMs: deadline }, 'shutdown did not finish in time; exiting');
+        process.exit(1);
+      }, deadline).unref();
+    }
     close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -48,12 +60,14 @@ function drainOnSignals(close: () => Promise<void>, logger: () => Logger | undef
 export async function startAndDrainOnSignals<T extends { close: () => Promise<void> }>(
   start: () => Promise<T>,
   logOf: (started: T) => Logger | undefined = () => undefined,
+  drainDeadlineOf: (started: T) => number | undefined = () => undefined,
 ): Promise<T> {
   let started: T | undefined;
   // Listening first: `start` runs synchronously up to its first await, and may announce itself before that.
   drainOnSignals(
     async () => (await starting).close(),
     () => (started === undefined ? undefined : logOf(started)),
+    () => (started === undefined ? undefined : drainDeadlineOf(started)),
   );
   const starting = startOrExit(start).then((value) => (started = value));
   return starting;

@@ -172,10 +172,14 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
   return { config, log, parts, reconciler, board, api, opsPort: ops.port, close };
 }
 
+/** Past the workers' grace period, what the rest of a shutdown may take (servers, clients) before the process exits. */
+const SHUTDOWN_MARGIN_MS = 10_000;
+
 /** The body of every role app's main: start, then drain on signals. */
 export async function runRolesMain(roles: readonly Role[]): Promise<void> {
   await startAndDrainOnSignals(
     () => startRoles(roles),
     (running) => running.log,
+    (running) => running.config.worker.shutdownGraceMs + SHUTDOWN_MARGIN_MS,
   );
 }
