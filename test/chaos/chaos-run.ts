@@ -11,7 +11,7 @@ import { planChaos, seededRandom, type ChaosAction } from './chaos-plan.ts';
 import { startChaosProviders } from './chaos-providers.ts';
 import {
   checkStoredTokens,
-  commitWindowsFromLogs,
+  numbersFromWorkerLogs,
   enqueueAll,
   ExpirySampler,
   pollUntil,
@@ -73,6 +73,11 @@ export const CHAOS_TIMINGS: Record<string, string> = {
   EVERGREEN_RECONCILE_INTERVAL_MS: '5000',
   EVERGREEN_RECONCILE_GRACE_MS: '5000',
   EVERGREEN_SHUTDOWN_GRACE_MS: '8000',
+  // The breaker opens on the fault windows too; at production's 15 s probe interval and minute-long ramp it held a
+  // provider for a quarter of a 2-minute token's buffer, and two tokens lapsed in CI.
+  EVERGREEN_BREAKER_WINDOW_MS: '10000',
+  EVERGREEN_BREAKER_PROBE_INTERVAL_MS: '2500',
+  EVERGREEN_BREAKER_RAMP_MS: '10000',
 };
 
 const ADMIN_TOKEN = 'chaos-admin-token-not-a-secret';
@@ -342,7 +347,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       endState,
       settled,
       store: { attempts: store.attempts },
-      answerToCommitMs: percentiles(commitWindowsFromLogs(logDir)),
+      answerToCommitMs: percentiles(numbersFromWorkerLogs(logDir, 'commitMs')),
+      breakerOutagesMs: numbersFromWorkerLogs(logDir, 'outageMs'),
       sampler: { samples: sampler.samples, failedSamples: sampler.failedSamples },
       processes: processes.map((p) => ({
         name: p.name,

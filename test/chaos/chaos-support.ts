@@ -225,20 +225,24 @@ export async function readStoreFacts(
   }
 }
 
-/** The workers' own measure of the crash window: answer received → commit acknowledged, from their refresh lines. */
-export function commitWindowsFromLogs(logDir: string): number[] {
-  const windows: number[] = [];
+/**
+ * One numeric field of the workers' log lines, every value found: `commitMs` is their own measure of the crash window
+ * (answer received → commit acknowledged), `outageMs` how long a provider's breaker held it open.
+ */
+export function numbersFromWorkerLogs(logDir: string, field: 'commitMs' | 'outageMs'): number[] {
+  const values: number[] = [];
+  const marker = `"${field}"`;
   for (const file of readdirSync(logDir)) {
     if (!file.startsWith('worker-')) continue;
     for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
-      if (!line.includes('"commitMs"')) continue;
+      if (!line.includes(marker)) continue;
       try {
-        const entry = JSON.parse(line) as { commitMs?: unknown };
-        if (typeof entry.commitMs === 'number') windows.push(entry.commitMs);
+        const value = (JSON.parse(line) as Record<string, unknown>)[field];
+        if (typeof value === 'number') values.push(value);
       } catch {
         // A line cut short by a SIGKILL.
       }
     }
   }
-  return windows;
+  return values;
 }

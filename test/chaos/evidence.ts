@@ -39,7 +39,8 @@ export async function collectSecretScan(input: SecretScanInput): Promise<SecretS
   }
 
   for (const p of input.processes) {
-    if (!p.alive || p.opsPort === null) continue;
+    // A draining process has closed its ops port already.
+    if (!p.alive || p.stopping || p.opsPort === null) continue;
     scanner.scan(`metrics:${p.name}`, await text(`http://127.0.0.1:${p.opsPort}/metrics`));
   }
 

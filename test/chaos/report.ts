@@ -38,6 +38,8 @@ export interface ReportInput {
   store: { attempts: Record<string, number> };
   /** The workers' own measure: answer received → commit acknowledged. */
   answerToCommitMs: Percentiles | null;
+  /** How long each provider breaker that closed had been open (workers' logs). */
+  breakerOutagesMs: number[];
   sampler: { samples: number; failedSamples: number };
   processes: { name: string; killedOnPurpose: boolean; crashed: boolean; drainFailed: boolean }[];
 }
@@ -64,6 +66,7 @@ export function writeReport(input: ReportInput): string {
     providers: input.providers,
     store: input.store,
     answerToCommitMs: input.answerToCommitMs,
+    breakerOutagesMs: input.breakerOutagesMs,
     sampler: input.sampler,
     endState: input.endState,
     secretScan: { hits: input.scan.hits, scannedCharacters: Object.fromEntries(input.scan.scanned) },
@@ -104,6 +107,7 @@ export function writeReport(input: ReportInput): string {
           `| answer received → commit acknowledged (workers' logs), p50 / p99 / max ms | ${input.answerToCommitMs.p50} / ${input.answerToCommitMs.p99} / ${input.answerToCommitMs.max} |`,
         ]
       : []),
+    `| provider breakers opened and closed again / longest open ms | ${input.breakerOutagesMs.length} / ${Math.max(0, ...input.breakerOutagesMs)} |`,
     `| strict-provider grants lost to the crash window (not gating) | ${v.strictGrantsRevokedByReuse} |`,
     `| stored tokens checked at the end / not accepted by their provider | ${input.endState.checked} / ${input.endState.stale} |`,
     ...Object.entries(input.counters).map(([k, n]) => `| ${k} | ${n} |`),
