@@ -132,7 +132,7 @@ function placeholders(p: ProviderDefinition): string {
   );
   if (names.size === 0) return '—';
   return [...names]
-    .map((n) => (p.metadataDefaults[n] === undefined ? code(n) : `${code(n)} = ${code(p.metadataDefaults[n]!)}`))
+    .map((n) => (p.metadataDefaults[n] === undefined ? code(n) : `${code(n)} = ${code(p.metadataDefaults[n])}`))
     .join(', ');
 }
 

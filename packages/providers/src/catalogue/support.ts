@@ -16,6 +16,7 @@ export const SUPPORT: readonly ProviderEntry[] = [
     authorization: { defaultScopes: ['read'], pkce: 'supported' },
     clientAuth: 'client_secret_post',
     request: { format: 'json' },
+    rotation: { rotates: 'sometimes' },
     defaultLifetimeSeconds: null,
     keepAliveSeconds: DAY,
   },
