@@ -115,13 +115,16 @@ const FAMILIES: Family[] = [
     rotates: true,
   },
   {
-    family: "403 unauthorized_client for a dead refresh token (Atlassian's rotating tokens)",
+    family: "invalid_grant under HTTP 403 (Atlassian's rotating tokens)",
     builtin: 'atlassian',
     members: [],
     fake: { clientAuth: 'client_secret_post', rotation: 'always', accessTokenLifetimeSeconds: HOUR },
     lifetime: HOUR,
     rotates: true,
-    deadReply: { status: 403, body: '{"error":"unauthorized_client","error_description":"refresh_token is invalid"}' },
+    deadReply: {
+      status: 403,
+      body: '{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}',
+    },
   },
   {
     family: 'errors as a list (Fitbit)',

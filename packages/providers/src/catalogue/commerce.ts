@@ -58,11 +58,12 @@ export const COMMERCE: readonly ProviderEntry[] = [
     request: { scope: 'connection' },
     rotation: { rotates: 'never' },
     defaultLifetimeSeconds: 2 * HOUR,
-    refreshTokenLifetimeSeconds: 547 * DAY,
+    refreshTokenLifetimeSeconds: 47_304_000,
   },
   {
-    // JSON bodies; no expires_in: the answer's expires_at is an ISO 8601 time (30 days out). Code-flow refresh
-    // tokens are not replaced; the seller's merchant_id is kept in metadata. Revoke takes a merchant id, not RFC 7009.
+    // JSON bodies; no expires_in: the answer's expires_at is an ISO 8601 time (30 days out), and Square asks for a
+    // refresh every 7 days or less anyway. Code-flow refresh tokens come back unchanged (PKCE ones are replaced); the
+    // seller's merchant_id is kept in metadata. Its revoke takes a merchant id, not RFC 7009: no revocationUrl.
     id: 'square',
     displayName: 'Square',
     source: 'https://developer.squareup.com/docs/oauth-api/overview',
@@ -79,6 +80,7 @@ export const COMMERCE: readonly ProviderEntry[] = [
     },
     rotation: { rotates: 'sometimes' },
     defaultLifetimeSeconds: 30 * DAY,
+    keepAliveSeconds: 7 * DAY,
   },
   {
     // A public client: PKCE required, no secret (client_id in the body); one-hour access tokens, 90-day refresh

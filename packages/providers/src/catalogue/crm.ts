@@ -108,7 +108,8 @@ export const CRM: readonly ProviderEntry[] = [
     defaultLifetimeSeconds: 2 * HOUR,
   },
   {
-    // Basic auth at a Gong-specific token path; the answer names the customer's API base URL, kept in metadata.
+    // Basic auth at a Gong-specific token path; single-use refresh tokens, a new one with each refresh; the answer
+    // names the customer's API base URL (data residency), kept in metadata.
     id: 'gong',
     displayName: 'Gong',
     source: 'https://help.gong.io/docs/create-an-app-for-gong',
@@ -116,7 +117,7 @@ export const CRM: readonly ProviderEntry[] = [
     authorizationUrl: 'https://app.gong.io/oauth2/authorize',
     clientAuth: 'client_secret_basic',
     response: { metadata: { api_base_url_for_customer: 'api_base_url_for_customer' } },
-    rotation: { rotates: 'sometimes' },
+    rotation: { rotates: 'always' },
     defaultLifetimeSeconds: DAY,
   },
 ];

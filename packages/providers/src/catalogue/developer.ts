@@ -27,11 +27,11 @@ export const DEVELOPER: readonly ProviderEntry[] = [
   },
   {
     // Jira and Confluence Cloud (3LO): JSON bodies; audience=api.atlassian.com and offline_access for a refresh
-    // token; rotating refresh tokens that lapse after 90 days unused. A refresh token it no longer knows is answered
-    // 403 `unauthorized_client` ("refresh_token is invalid"), which here means the user must connect again.
+    // token; rotating refresh tokens (each one disabled once used) that lapse after 90 days unused and 365 days after
+    // the grant. A dead one is answered 403 with the standard `invalid_grant`.
     id: 'atlassian',
     displayName: 'Atlassian (Jira, Confluence)',
-    source: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
+    source: 'https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens/',
     tokenUrl: 'https://auth.atlassian.com/oauth/token',
     authorizationUrl: 'https://auth.atlassian.com/authorize',
     authorization: {
@@ -40,7 +40,6 @@ export const DEVELOPER: readonly ProviderEntry[] = [
     },
     clientAuth: 'client_secret_post',
     request: { format: 'json' },
-    errors: { unauthorized_client: 'invalid_grant' },
     rotation: { rotates: 'always' },
     defaultLifetimeSeconds: HOUR,
     refreshTokenLifetimeSeconds: 90 * DAY,
@@ -71,8 +70,8 @@ export const DEVELOPER: readonly ProviderEntry[] = [
     defaultLifetimeSeconds: 2 * HOUR,
   },
   {
-    // Comma-separated scopes. Expiry and rotation follow the answer (apps created since 2025 get day-long access
-    // tokens and rotating refresh tokens; older ones long-lived tokens): the RFC defaults stand otherwise.
+    // Comma-separated scopes. Every app uses refresh tokens since April 2026: day-long access tokens by default
+    // (the answer's expires_in decides), and each refresh answers a new token pair.
     id: 'linear',
     displayName: 'Linear',
     source: 'https://linear.app/developers/oauth-2-0-authentication',
@@ -81,7 +80,8 @@ export const DEVELOPER: readonly ProviderEntry[] = [
     authorizationUrl: 'https://linear.app/oauth/authorize',
     authorization: { scopeSeparator: ',', defaultScopes: ['read'] },
     clientAuth: 'client_secret_post',
-    rotation: { rotates: 'sometimes' },
+    rotation: { rotates: 'always' },
+    defaultLifetimeSeconds: DAY,
   },
   {
     // 8-hour access tokens; the refresh token is long-lived and kept.

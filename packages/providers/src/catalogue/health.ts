@@ -35,7 +35,7 @@ export const HEALTH: readonly ProviderEntry[] = [
     // Day-long access tokens (the answer says); each refresh answers a new refresh token.
     id: 'oura',
     displayName: 'Oura',
-    source: 'https://cloud.ouraring.com/docs/authentication',
+    source: 'https://cloud.ouraring.com/v2/docs#section/Authentication',
     tokenUrl: 'https://api.ouraring.com/oauth/token',
     authorizationUrl: 'https://cloud.ouraring.com/oauth/authorize',
     authorization: { defaultScopes: ['personal', 'daily'] },
@@ -46,7 +46,8 @@ export const HEALTH: readonly ProviderEntry[] = [
   {
     // Not RFC 6749's answer: action=requesttoken in every request, and {"status": 0, "body": {...}} with the tokens
     // inside `body` (a non-zero status and an `error` text, with HTTP 200, otherwise). Comma-separated scopes;
-    // 3-hour access tokens; a new refresh token with each refresh, valid a year.
+    // 3-hour access tokens; a new refresh token with each refresh, valid a year (the old one lasts 8 hours more, or
+    // until the new access token is used: no grace is counted on).
     id: 'withings',
     displayName: 'Withings',
     source: 'https://developer.withings.com/api-reference/#tag/oauth2',

@@ -16,8 +16,9 @@ export const PRODUCTIVITY: readonly ProviderEntry[] = [
     defaultLifetimeSeconds: HOUR,
   },
   {
-    // Basic auth with a JSON body. Public integrations' tokens have no stated expiry: when the answer has no
-    // expires_in the connection is kept alive daily rather than trusted forever (RFC 6749 leaves it unknown).
+    // Basic auth with a JSON body; a refresh answers a new access token and a new refresh token. Older public
+    // integrations' tokens state no expiry: when the answer has no expires_in the connection is kept alive daily
+    // rather than trusted forever (RFC 6749 leaves it unknown).
     id: 'notion',
     displayName: 'Notion',
     source: 'https://developers.notion.com/docs/authorization',
@@ -26,7 +27,7 @@ export const PRODUCTIVITY: readonly ProviderEntry[] = [
     authorization: { params: { owner: 'user' } },
     clientAuth: 'client_secret_basic',
     request: { format: 'json' },
-    rotation: { rotates: 'sometimes' },
+    rotation: { rotates: 'always' },
     defaultLifetimeSeconds: null,
     keepAliveSeconds: DAY,
   },
@@ -81,10 +82,10 @@ export const PRODUCTIVITY: readonly ProviderEntry[] = [
     refreshTokenLifetimeSeconds: 60 * DAY,
   },
   {
-    // Two-hour access tokens; each refresh answers a new refresh token and retires the old one.
+    // Basic auth for web clients; two-hour access tokens; single-use refresh tokens, each refresh answering the next.
     id: 'calendly',
     displayName: 'Calendly',
-    source: 'https://developer.calendly.com/create-a-developer-account',
+    source: 'https://developer.calendly.com/api-docs/calendly-o-auth/o-auth/post-oauth-refresh-token',
     tokenUrl: 'https://auth.calendly.com/oauth/token',
     revocationUrl: 'https://auth.calendly.com/oauth/revoke',
     authorizationUrl: 'https://auth.calendly.com/oauth/authorize',
