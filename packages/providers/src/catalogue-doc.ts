@@ -75,10 +75,10 @@ export function renderCatalogue(builtins: readonly ProviderEntry[], catalogue: r
   }
   lines.push(
     '',
-    '### The authorization side, generated',
+    '### The authorization side',
     '',
-    '| id | authorization endpoint | PKCE | scope separator | default scopes | revocation endpoint |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| id | authorization endpoint | issuer | PKCE | scope separator | default scopes | extra parameters | revocation endpoint |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const entry of builtins) {
     const p = byId.get(entry.id)!;
@@ -87,9 +87,13 @@ export function renderCatalogue(builtins: readonly ProviderEntry[], catalogue: r
       row([
         code(p.id),
         bare(p.authorizationUrl),
+        p.issuer === null ? '—' : code(p.issuer),
         p.authorization.pkce,
         code(p.authorization.scopeSeparator),
         p.authorization.defaultScopes.length > 0 ? code(p.authorization.defaultScopes.join(' ')) : '—',
+        Object.entries(p.authorization.params)
+          .map(([k, v]) => code(`${k}=${v}`))
+          .join(', ') || '—',
         p.revocationUrl === null ? '—' : bare(p.revocationUrl),
       ]),
     );

@@ -4,7 +4,8 @@ import { HOUR } from './units.ts';
 /** HR and payroll. */
 export const HR: readonly ProviderEntry[] = [
   {
-    // Two-hour access tokens; a refresh token works once, and each refresh answers the next one.
+    // Two-hour access tokens; each refresh answers the next refresh token, and the previous one is revoked once the
+    // new access token is first used.
     id: 'gusto',
     displayName: 'Gusto',
     source: 'https://docs.gusto.com/app-integrations/docs/authentication',
