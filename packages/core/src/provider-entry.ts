@@ -41,7 +41,7 @@ export const providerEntrySchema = z.strictObject({
    * it). Never read by the refresh path.
    */
   source: nonEmpty()
-    .regex(/^https:\/\/[^\s/]+\/\S*$/, { error: 'must be an https URL of the documentation page' })
+    .regex(/^https:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: 'must be an https URL of the documentation page' })
     .optional(),
   grant: oneOf(GRANTS).optional(),
   tokenUrl: nonEmpty().optional(),
