@@ -65,7 +65,9 @@ export function renderCatalogue(builtins: readonly ProviderEntry[], catalogue: r
         p.displayName,
         category.get(p.id) ?? 'generic',
         p.grant,
-        AUTH[p.clientAuth] + (p.request.format === 'json' ? ', JSON body' : ''),
+        AUTH[p.clientAuth] +
+          (p.request.format === 'json' ? ', JSON body' : '') +
+          (p.request.scope === 'none' ? '' : `, scope on refresh (${p.request.scope})`),
         rotation(p),
         p.grant === 'none' ? 'never expires' : duration(p.defaultLifetimeSeconds),
         placeholders(p),

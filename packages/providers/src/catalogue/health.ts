@@ -67,7 +67,8 @@ export const HEALTH: readonly ProviderEntry[] = [
     refreshTokenLifetimeSeconds: 365 * DAY,
   },
   {
-    // The `offline` scope for a refresh token; one-hour access tokens; each refresh answers a new refresh token.
+    // The `offline` scope for a refresh token, asked for again with every refresh (or the answer carries no new
+    // one); one-hour access tokens; each refresh answers a new refresh token.
     id: 'whoop',
     displayName: 'WHOOP',
     source: 'https://developer.whoop.com/docs/developing/oauth',
@@ -75,6 +76,7 @@ export const HEALTH: readonly ProviderEntry[] = [
     authorizationUrl: 'https://api.prod.whoop.com/oauth/oauth2/auth',
     authorization: { defaultScopes: ['offline', 'read:profile'] },
     clientAuth: 'client_secret_post',
+    scope: 'offline',
     rotation: { rotates: 'always' },
     defaultLifetimeSeconds: HOUR,
   },

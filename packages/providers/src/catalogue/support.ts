@@ -55,8 +55,8 @@ export const SUPPORT: readonly ProviderEntry[] = [
     defaultLifetimeSeconds: 48 * HOUR,
   },
   {
-    // Each account is its own subdomain of gorgias.com, which serves the OAuth endpoints too; offline for a refresh
-    // token; day-long access tokens.
+    // Each account is its own subdomain of gorgias.com, which serves the OAuth endpoints too; `offline` for a refresh
+    // token. Access tokens are stated to last a day; the answer's expires_in decides when it says.
     id: 'gorgias',
     displayName: 'Gorgias',
     source: 'https://developers.gorgias.com/docs/oauth2-authorization-code-flow',
