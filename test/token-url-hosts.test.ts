@@ -57,7 +57,7 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
     const sandbox = new Sandbox();
     const internal = await Recorder.start();
     try {
-      sandbox.useProviders([{ id: 'okta', tokenUrl: `https://{okta_domain}:${internal.port}/oauth2/v1/token` }]);
+      sandbox.useProviders([{ id: 'idp', tokenUrl: `https://{idp_domain}:${internal.port}/oauth2/v1/token` }]);
       const started = await startStack(sandbox, { roles: ['worker'] }).then(
         (stack) => ({ stack, error: null }),
         (error: unknown) => ({ stack: null, error }),
@@ -66,11 +66,11 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
         // The hole this closes: such an entry loaded, and metadata chose where the secrets went.
         await started.stack.evergreen.enqueueConnection({
           ownerId: 'o',
-          provider: 'okta',
+          provider: 'idp',
           accessToken: 'at',
           refreshToken: 'rt',
           expiresIn: 0,
-          metadata: { okta_domain: '127.0.0.1' },
+          metadata: { idp_domain: '127.0.0.1' },
         });
         await until(() => internal.connections > 0, { timeoutMs: 10_000 }).catch(() => {});
         await started.stack.close();
@@ -78,7 +78,7 @@ describe('token URLs whose host comes from metadata (issue 15, finding 3)', () =
       expect(internal.connections).toBe(0);
       expect(started.error).toBeInstanceOf(ConfigError);
       expect((started.error as ConfigError).issues.map((i) => i.field.replace(/^.*\[0\]/, '[0]'))).toEqual([
-        '[0] (okta).tokenUrlHosts',
+        '[0] (idp).tokenUrlHosts',
       ]);
     } finally {
       await internal.close();

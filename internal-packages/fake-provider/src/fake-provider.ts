@@ -371,6 +371,9 @@ export class FakeProvider {
     if (this.#options.requireScope && !params.has('scope')) {
       return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
     }
+    for (const [key, value] of Object.entries(this.#options.requiredParams)) {
+      if (params.get(key) !== value) return this.#oauthError(req, 400, 'invalid_request', 'bad_request');
+    }
 
     const result = this.#store.refresh(presented, this.#accessTokenLifetime);
     if (result.kind !== 'ok') {

@@ -56,6 +56,13 @@ export interface FakeProviderOptions {
   responseFormat?: ResponseFormat;
   /** A refresh without a `scope` parameter is `invalid_request` (Microsoft identity platform). */
   requireScope?: boolean;
+  /** A refresh lacking any of these parameters, with these values, is `invalid_request` (Withings' action). */
+  requiredParams?: Record<string, string>;
+  /**
+   * Success fields nested under `key`, with `fields` beside them: Withings answers `{"status": 0, "body": {...}}`.
+   * `extraResponse` still merges into the nested fields.
+   */
+  envelope?: { key: string; fields?: Record<string, unknown> };
   /** Accept `grant_type=client_credentials`: an access token, never a refresh token. */
   clientCredentials?: boolean;
   /** Users for `grant_type=password` and for `loginEndpoint`, as username → password. */
@@ -90,6 +97,8 @@ export interface ResolvedOptions {
   invalidGrantStatus: number;
   responseFormat: ResponseFormat;
   requireScope: boolean;
+  requiredParams: Readonly<Record<string, string>>;
+  envelope: { key: string; fields: Record<string, unknown> } | null;
   clientCredentials: boolean;
   /** Null when `passwordUsers` was not given: the password grant is then unsupported. */
   passwordUsers: ReadonlyMap<string, string> | null;
@@ -152,6 +161,18 @@ export function resolveOptions(options: FakeProviderOptions): ResolvedOptions {
     // Without a grant type there is no way to ask for client credentials: the option would silently do nothing.
     throw new RangeError('fake-provider: clientCredentials needs a grant type field (requestFields.grantType is null)');
   }
+
+  const requiredParams: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.requiredParams ?? {})) {
+    if (key === '' || typeof value !== 'string') {
+      throw new RangeError(`fake-provider: requiredParams.${key} must name a parameter and give a string value`);
+    }
+    requiredParams[key] = value;
+  }
+  const envelope =
+    options.envelope === undefined
+      ? null
+      : { key: name('envelope.key', options.envelope.key, ''), fields: { ...options.envelope.fields } };
 
   let passwordUsers: Map<string, string> | null = null;
   if (options.passwordUsers !== undefined) {
@@ -216,6 +237,8 @@ export function resolveOptions(options: FakeProviderOptions): ResolvedOptions {
     invalidGrantStatus,
     responseFormat: responseFormat ?? 'json',
     requireScope: options.requireScope ?? false,
+    requiredParams,
+    envelope,
     clientCredentials,
     passwordUsers,
     passwordGrantIssuesRefreshToken: options.passwordGrantIssuesRefreshToken ?? false,

@@ -11,7 +11,7 @@ export interface IssuedTokens {
 
 export type ResponseShape = Pick<
   ResolvedOptions,
-  'response' | 'expiresInFormat' | 'issuedAt' | 'extraResponse' | 'refreshTokenExpiresIn' | 'errorStyle'
+  'response' | 'expiresInFormat' | 'issuedAt' | 'extraResponse' | 'refreshTokenExpiresIn' | 'errorStyle' | 'envelope'
 >;
 
 /** A body as fields; `renderFields` turns it into JSON or a form, whichever the request gets. */
@@ -35,7 +35,8 @@ export function successFields(shape: ResponseShape, tokens: IssuedTokens, now: n
   }
   if (tokens.scope !== null) fields.scope = tokens.scope;
   if (shape.issuedAt) fields.issued_at = String(now);
-  return { ...fields, ...shape.extraResponse };
+  const merged = { ...fields, ...shape.extraResponse };
+  return shape.envelope === null ? merged : { ...shape.envelope.fields, [shape.envelope.key]: merged };
 }
 
 function formatExpiresIn(seconds: number, format: ResolvedOptions['expiresInFormat']): number | string {

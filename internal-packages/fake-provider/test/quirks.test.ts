@@ -348,6 +348,42 @@ describe('requireScope', () => {
   });
 });
 
+describe('requiredParams and envelope', () => {
+  it('refuses a refresh without the required parameter, then nests the answer under its key (Withings)', async () => {
+    const provider = await start({
+      requiredParams: { action: 'requesttoken' },
+      envelope: { key: 'body', fields: { status: 0 } },
+      accessTokenLifetimeSeconds: 10_800,
+    });
+    const grant = provider.issue();
+    expect(await statusAndJson(await refresh(provider, grant.refreshToken))).toEqual([
+      400,
+      { error: 'invalid_request' },
+    ]);
+    expect(await statusAndJson(await refresh(provider, grant.refreshToken, { action: 'getmeas' }))).toEqual([
+      400,
+      { error: 'invalid_request' },
+    ]);
+    const reply = await okJson(await refresh(provider, grant.refreshToken, { action: 'requesttoken' }));
+    expect(reply).toEqual({
+      status: 0,
+      body: {
+        access_token: expect.stringMatching(/^at_/),
+        token_type: 'Bearer',
+        expires_in: 10_800,
+        refresh_token: expect.stringMatching(/^rt_/),
+      },
+    });
+  });
+
+  it('refuses a nameless envelope or a non-string required value at start', async () => {
+    await expect(FakeProvider.start({ envelope: { key: '' } })).rejects.toThrow(/envelope\.key/);
+    await expect(FakeProvider.start({ requiredParams: { action: 1 as unknown as string } })).rejects.toThrow(
+      /requiredParams\.action/,
+    );
+  });
+});
+
 describe('other grants', () => {
   it('client_credentials answers an access token with expires_in and no refresh token', async () => {
     const provider = await start({ clientCredentials: true, accessTokenLifetimeSeconds: 300 });

@@ -481,22 +481,23 @@ describe('a providers file that extends the built-ins', () => {
 });
 
 describe('a token URL whose host comes from connection metadata (issue 15, finding 3)', () => {
-  const okta = '- id: okta\n  tokenUrl: https://{okta_domain}/oauth2/v1/token\n  clientId: a\n  clientSecret: b\n';
+  // Not a built-in's id: an entry named like one (the catalogue's okta) would start from its allow-list.
+  const idp = '- id: idp\n  tokenUrl: https://{idp_domain}/oauth2/v1/token\n  clientId: a\n  clientSecret: b\n';
   const instance = '- id: crm\n  tokenUrl: "{instance_url}/services/oauth2/token"\n  clientId: a\n  clientSecret: b\n';
 
   it('stops start-up with a ConfigError naming the entry and tokenUrlHosts when no allow-list is given', () => {
-    const path = file('host-placeholder.yaml', okta + instance);
+    const path = file('host-placeholder.yaml', idp + instance);
     expect(readProvidersFile(path, {}).issues.map((i) => i.field)).toEqual([
-      `${path}[0] (okta).tokenUrlHosts`,
+      `${path}[0] (idp).tokenUrlHosts`,
       `${path}[1] (crm).tokenUrlHosts`,
     ]);
     const env = { EVERGREEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, EVERGREEN_PROVIDERS: path };
     expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(`${path}[0] (okta).tokenUrlHosts: is required`);
+    expect(() => loadConfig(env)).toThrow(`${path}[0] (idp).tokenUrlHosts: is required`);
   });
 
   it('loads with an allow-list of hosts', () => {
-    const path = file('host-allow-list.yaml', `${okta}  tokenUrlHosts: ["*.okta.com"]\n`);
+    const path = file('host-allow-list.yaml', `${idp}  tokenUrlHosts: ["*.okta.com"]\n`);
     const { providers, issues } = readProvidersFile(path, {});
     expect(issues).toEqual([]);
     expect(providers[0]!.tokenUrlHosts).toEqual(['*.okta.com']);

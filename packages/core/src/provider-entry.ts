@@ -36,6 +36,13 @@ export const providerEntrySchema = z.strictObject({
   }),
   extends: str().regex(PROVIDER_ID_PATTERN, { error: 'must name a provider id' }).optional(),
   displayName: nonEmpty().optional(),
+  /**
+   * The provider's own documentation page the entry's facts come from (the built-ins' rule; docs/providers.md links
+   * it). Never read by the refresh path.
+   */
+  source: nonEmpty()
+    .regex(/^https:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: 'must be an https URL of the documentation page' })
+    .optional(),
   grant: oneOf(GRANTS).optional(),
   tokenUrl: nonEmpty().optional(),
   tokenUrlHosts: z.array(nonEmpty(), { error: 'must be a list of host patterns' }).nullable().optional(),

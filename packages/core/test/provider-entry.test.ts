@@ -329,6 +329,20 @@ describe('parseProviderEntry', () => {
     }
   });
 
+  it('accepts an https documentation source, which never changes the resolved provider', () => {
+    for (const source of ['https://docs.github.com/en/apps/oauth-apps', 'https://example.com']) {
+      expect(parseProviderEntry({ ...minimal, source })).toEqual(parseProviderEntry(minimal));
+    }
+  });
+
+  it('rejects a source that is not an https page, naming the field', () => {
+    for (const source of ['http://docs.example.com/oauth', 'docs.example.com/oauth', 'https://', 'https://a b/']) {
+      expect(issues({ ...minimal, source })).toEqual([
+        { field: 'source', reason: 'must be an https URL of the documentation page' },
+      ]);
+    }
+  });
+
   it('rejects an unknown clientAuth, listing the methods', () => {
     const [issue] = issues({ ...minimal, clientAuth: 'tls_client_auth' });
     expect(issue?.field).toBe('clientAuth');
