@@ -53,7 +53,12 @@ export function serveCredential(
     case 'api_key': {
       const { apiKey } = provider;
       const value = apiKey.in === 'header' ? `${apiKey.prefix}${accessToken}` : accessToken;
-      return { type: 'api_key', tokenType: 'ApiKey', apiKey: accessToken, send: { in: apiKey.in, name: apiKey.name, value } };
+      return {
+        type: 'api_key',
+        tokenType: 'ApiKey',
+        apiKey: accessToken,
+        send: { in: apiKey.in, name: apiKey.name, value },
+      };
     }
     case 'basic': {
       const decoded = Buffer.from(accessToken, 'base64').toString('utf8');
@@ -68,7 +73,11 @@ export function serveCredential(
       };
     }
     case 'bearer':
-      return { type: 'bearer', tokenType: 'Bearer', send: { in: 'header', name: 'Authorization', value: `Bearer ${accessToken}` } };
+      return {
+        type: 'bearer',
+        tokenType: 'Bearer',
+        send: { in: 'header', name: 'Authorization', value: `Bearer ${accessToken}` },
+      };
   }
 }
 
@@ -89,4 +98,14 @@ export function classifyCheck(
   if (status >= 200 && status < 300) return { kind: 'success', tokens: { accessToken: credential }, status };
   if (check.revokedStatuses.includes(status)) return { kind: 'reauth', reason: 'invalid_grant', status };
   return { kind: 'transient', reason: 'unexpected_status', status };
+}
+
+/**
+ * The URL template a connection's renewal reaches, which its metadata must be able to fill: the check URL for a
+ * static credential (null without a check), nothing for a token that never expires, else the token URL.
+ */
+export function renewalUrlTemplate(provider: Pick<ProviderDefinition, 'grant' | 'check' | 'tokenUrl'>): string | null {
+  if (provider.grant === 'none') return null;
+  if (STATIC_GRANTS.has(provider.grant)) return provider.check?.url ?? null;
+  return provider.tokenUrl;
 }
