@@ -1,4 +1,5 @@
 import type { ProviderEntry } from '@evergreen/core';
+import { CREDENTIAL_ENTRIES } from './credential-entries.ts';
 
 const DAY = 86_400;
 
@@ -235,4 +236,5 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     defaultLifetimeSeconds: null,
     keepAliveSeconds: 3600,
   },
+  ...CREDENTIAL_ENTRIES,
 ];
