@@ -83,6 +83,7 @@ export class CredentialEndpoints {
   readonly #check: CredentialCheckOptions | null;
   readonly #apiKeys: Set<string>;
   readonly #subjectTokens: Set<string>;
+  readonly #tokenExchange: boolean;
   readonly #seenJti = new Set<string>();
 
   constructor(
@@ -105,6 +106,7 @@ export class CredentialEndpoints {
     this.#check = options.credentialCheck ?? null;
     this.#apiKeys = new Set(options.credentialCheck?.apiKeys ?? []);
     this.#subjectTokens = new Set(options.tokenExchange?.subjectTokens ?? []);
+    this.#tokenExchange = options.tokenExchange !== undefined;
   }
 
   get jwtBearerEnabled(): boolean {
@@ -112,7 +114,7 @@ export class CredentialEndpoints {
   }
 
   get tokenExchangeEnabled(): boolean {
-    return this.#subjectTokens.size > 0;
+    return this.#tokenExchange;
   }
 
   get checkEnabled(): boolean {

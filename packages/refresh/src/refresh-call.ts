@@ -134,7 +134,13 @@ export class RefreshCall {
       };
     }
     const exchange = await this.#d.tokens.check(provider, target.url, connection.accessToken);
-    const outcome = classifyCheck(exchange.reply, this.#d.now(), this.#d.classify, provider.check, connection.accessToken);
+    const outcome = classifyCheck(
+      exchange.reply,
+      this.#d.now(),
+      this.#d.classify,
+      provider.check,
+      connection.accessToken,
+    );
     return { exchange, outcome, presented: undefined };
   }
 
@@ -157,6 +163,9 @@ export class RefreshCall {
  */
 function assertionAudience(provider: ProviderDefinition, connection: StoredConnection): string | null {
   if (provider.grant !== 'jwt_bearer' || provider.assertionAudience === null) return null;
-  const filled = resolveTokenUrl({ ...provider, tokenUrl: provider.assertionAudience }, connection.metadata);
-  return filled.ok ? filled.url : null;
+  const template = provider.assertionAudience;
+  const filled = resolveTokenUrl({ ...provider, tokenUrl: template }, connection.metadata);
+  if (!filled.ok) return null;
+  // URL parsing adds a "/" to a bare origin; an `aud` is compared as a string ("https://login.salesforce.com").
+  return template.endsWith('/') ? filled.url : filled.url.replace(/\/$/, '');
 }

@@ -39,8 +39,9 @@ export function prepareConnection(
   const parsed = parseConnectionInput(raw, context);
   const provider = providers.get(parsed.provider);
   if (!provider) throw unknownProvider(parsed.provider, providers, context);
-  checkRenewal(provider, parsed, context);
-  const input = asStored(provider, parsed);
+  const normalised = withTextInstallationId(provider, parsed);
+  checkRenewal(provider, normalised, context);
+  const input = asStored(provider, normalised);
 
   const renewable = provider.grant === 'refresh_token' ? input.refreshToken !== undefined : renewsConnections(provider);
   // A credential-grant connection handed over without a token logs in at once.
@@ -219,10 +220,12 @@ function asStored(provider: ProviderDefinition, input: ConnectionInput): Connect
     const { credentials: _dropped, ...rest } = input;
     return { ...rest, accessToken: basicToken(c.username, c.password) };
   }
-  const installation = input.metadata.installation_id;
-  if (provider.grant === 'github_app_installation' && typeof installation === 'number') {
-    // Metadata fills URL placeholders as text.
-    return { ...input, metadata: { ...input.metadata, installation_id: String(installation) } };
-  }
   return input;
+}
+
+/** GitHub's installation ids are numbers in its payloads; metadata fills URL placeholders as text. */
+function withTextInstallationId(provider: ProviderDefinition, input: ConnectionInput): ConnectionInput {
+  const installation = input.metadata.installation_id;
+  if (provider.grant !== 'github_app_installation' || typeof installation !== 'number') return input;
+  return { ...input, metadata: { ...input.metadata, installation_id: String(installation) } };
 }
