@@ -85,7 +85,9 @@ export const CONNECTION_INPUT_SCHEMA = z.strictObject(
           apiKey: token.optional(),
           privateKey: token.optional(),
           keyId: shortText.optional(),
-          algorithm: z.enum(ASSERTION_ALGORITHMS, { error: `must be one of ${ASSERTION_ALGORITHMS.join(', ')}` }).optional(),
+          algorithm: z
+            .enum(ASSERTION_ALGORITHMS, { error: `must be one of ${ASSERTION_ALGORITHMS.join(', ')}` })
+            .optional(),
           issuer: shortText.optional(),
           subject: shortText.optional(),
           audience: shortText.optional(),
@@ -93,7 +95,7 @@ export const CONNECTION_INPUT_SCHEMA = z.strictObject(
           subjectToken: token.optional(),
           subjectTokenType: shortText.optional(),
         },
-        { error: 'must be an object holding the credentials of the provider\'s grant (docs/credentials.md)' },
+        { error: "must be an object holding the credentials of the provider's grant (docs/credentials.md)" },
       )
       .optional(),
     scopes: z

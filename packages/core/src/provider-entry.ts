@@ -92,8 +92,8 @@ export const providerEntrySchema = z.strictObject({
     .nullable()
     .optional(),
   statusErrors: z
-    .record(str().regex(/^[1-5]\d\d$/, { error: 'must be an HTTP status' }), oneOf(ERROR_MEANINGS), {
-      error: 'must map HTTP statuses to meanings',
+    .record(str().regex(/^[1-5]\d\d$/), oneOf(ERROR_MEANINGS), {
+      error: 'must map HTTP statuses (such as "404") to meanings',
     })
     .optional(),
   /** Shorthand for `request.scope: fixed` with this value. */
