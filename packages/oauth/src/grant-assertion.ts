@@ -72,4 +72,3 @@ class GrantKeyMissing extends Error {
     this.name = 'GrantKeyMissing';
   }
 }
-
