@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { FakeProvider } from '@evergreen/fake-provider';
-import { NeedsReauthError } from '@evergreen/sdk';
+import { createEvergreen, NeedsReauthError } from '@evergreen/sdk';
 import { ApiKeyStore, type StoredConnection } from '@evergreen/store';
 import { freePort } from '@evergreen/test-support/free-port';
 import { Sandbox, type ProviderEntry } from '@evergreen/test-support/sandbox';
@@ -281,6 +281,18 @@ describe('credential types beyond the refresh token, against local fakes speakin
         provider: 'acme-basic',
         send: { in: 'header', name: 'Authorization', value: `Basic ${basic}` },
       });
+      // The remote SDK reads the same answer through the api.
+      const remote = createEvergreen({ url: api, apiKey });
+      try {
+        expect(await remote.getValidToken(id)).toMatchObject({
+          type: 'basic',
+          username: 'alice',
+          password: BASIC_PASSWORD,
+        });
+        expect(await remote.getValidAccessToken(id)).toBe(basic);
+      } finally {
+        await remote.close();
+      }
       const checksBefore = f.keys!.credentialEndpoints.checks.length;
       await stack.forceRefresh(id);
       await renewed(id, 1);
