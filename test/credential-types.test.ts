@@ -470,12 +470,12 @@ describe('credential types beyond the refresh token, against local fakes speakin
       const truncated = RSA_PKCS8.slice(0, 300);
       const pem = await refused({
         provider: 'ec-bearer',
-        credentials: { privateKey: APP_PKCS1 },
+        credentials: { privateKey: 'not a key' },
       });
       expect(pem.issues).toEqual([
         {
           field: 'credentials.privateKey',
-          reason: 'must be a PKCS#8 PEM key (BEGIN PRIVATE KEY); convert with `openssl pkcs8 -topk8 -nocrypt`',
+          reason: 'must be a PEM private key (BEGIN PRIVATE KEY, or BEGIN RSA PRIVATE KEY)',
         },
         {
           field: 'credentials.issuer',

@@ -330,8 +330,9 @@ function finishEntry(entry: Entry): EntryResult {
   }
   if (entry.privateKey !== undefined) {
     const problem = privateKeyProblem(entry.privateKey, entry.privateKeyAlgorithm ?? DEFAULTS.privateKeyAlgorithm, {
-      // GitHub hands out App keys as PKCS#1; they sign the app JWT, never a client assertion.
-      pkcs1: grant === 'github_app_installation' && clientAuth !== 'private_key_jwt',
+      // A grant's own JWT is signed through node:crypto, which reads PKCS#1 too (GitHub hands out App keys so, and
+      // `openssl genrsa` of OpenSSL 1.x writes them); a client assertion's key goes through jose's PKCS#8 import.
+      pkcs1: (grant === 'github_app_installation' || grant === 'jwt_bearer') && clientAuth !== 'private_key_jwt',
     });
     if (problem) issues.push({ field: 'privateKey', reason: problem });
   }
@@ -464,6 +465,7 @@ export function privateKeyProblem(
 ): string | null {
   const pkcs1 = options.pkcs1 === true && pem.includes('-----BEGIN RSA PRIVATE KEY-----');
   if (!pem.includes('-----BEGIN PRIVATE KEY-----') && !pkcs1) {
+    if (options.pkcs1) return 'must be a PEM private key (BEGIN PRIVATE KEY, or BEGIN RSA PRIVATE KEY)';
     return 'must be a PKCS#8 PEM key (BEGIN PRIVATE KEY); convert with `openssl pkcs8 -topk8 -nocrypt`';
   }
   let key: KeyObject;

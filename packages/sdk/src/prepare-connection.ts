@@ -176,7 +176,7 @@ function credentialIssues(provider: ProviderDefinition, input: ConnectionInput):
       if (c.username?.includes(':')) issues.push({ field: 'credentials.username', reason: 'must not contain ":"' });
       break;
     case 'jwt_bearer':
-      key(false);
+      key(true);
       if (!c.issuer && provider.clientId === null) need('issuer', "jwt_bearer: the assertion's iss");
       break;
     case 'github_app_installation': {
