@@ -492,7 +492,9 @@ describe('credential types beyond the refresh token, against local fakes speakin
         provider: 'github-app-installation',
         metadata: { installation_id: '../../users' },
       });
-      expect(installation.issues.map((i) => i.field)).toContain('metadata.installation_id');
+      expect(installation.issues).toEqual([
+        { field: 'metadata.installation_id', reason: 'must be the installation id, a positive whole number' },
+      ]);
     });
 
     it('through the api route too: 400 with the fields', async () => {

@@ -105,13 +105,14 @@ function checkRenewal(provider: ProviderDefinition, input: ConnectionInput, cont
     const where = provider.grant === 'api_key' ? 'credentials.apiKey' : 'credentials.username and .password';
     issues.push({ field: 'accessToken', reason: `is not taken by ${provider.id} (${provider.grant}): pass ${where}` });
   }
+  issues.push(...credentialIssues(provider, input));
   const template = renewalUrlTemplate(provider);
   if (template !== null) {
     const target = resolveTokenUrl({ ...provider, tokenUrl: template }, input.metadata);
-    if (!target.ok)
-      issues.push({ field: target.field === 'tokenUrl' ? 'metadata' : target.field, reason: target.reason });
+    const field = !target.ok && (target.field === 'tokenUrl' ? 'metadata' : target.field);
+    // A field the grant's own rules already named (GitHub's installation id) is reported once, by them.
+    if (!target.ok && field && !issues.some((i) => i.field === field)) issues.push({ field, reason: target.reason });
   }
-  issues.push(...credentialIssues(provider, input));
   if (issues.length > 0) throw new InvalidInputError(context, issues);
 }
 
@@ -148,12 +149,13 @@ function credentialIssues(provider: ProviderDefinition, input: ConnectionInput):
   const need = (field: keyof typeof c, why: string) => {
     if (!c[field]) issues.push({ field: `credentials.${field}`, reason: `is required by ${provider.id} (${why})` });
   };
-  const key = (pkcs1: boolean) => {
+  // Signed through node:crypto, which reads PKCS#1 too (grant-assertion.ts).
+  const key = () => {
     if (c.privateKey === undefined) {
       if (provider.privateKey === null) need('privateKey', `${provider.grant}: a PEM private key`);
       return;
     }
-    const problem = privateKeyProblem(c.privateKey, c.algorithm ?? provider.privateKeyAlgorithm, { pkcs1 });
+    const problem = privateKeyProblem(c.privateKey, c.algorithm ?? provider.privateKeyAlgorithm, { pkcs1: true });
     if (problem) issues.push({ field: 'credentials.privateKey', reason: problem });
   };
   switch (provider.grant) {
@@ -176,11 +178,11 @@ function credentialIssues(provider: ProviderDefinition, input: ConnectionInput):
       if (c.username?.includes(':')) issues.push({ field: 'credentials.username', reason: 'must not contain ":"' });
       break;
     case 'jwt_bearer':
-      key(true);
+      key();
       if (!c.issuer && provider.clientId === null) need('issuer', "jwt_bearer: the assertion's iss");
       break;
     case 'github_app_installation': {
-      key(true);
+      key();
       if (c.algorithm !== undefined && c.algorithm !== 'RS256') {
         issues.push({
           field: 'credentials.algorithm',
