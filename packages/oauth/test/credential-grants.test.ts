@@ -97,6 +97,32 @@ describe('grant assertions (jose)', () => {
     expect(decodeJwt(second).scope).toBeUndefined();
   });
 
+  it('PS256 and ES256 assertions verify with the matching public key', async () => {
+    const p = provider({ grant: 'jwt_bearer', clientAuth: 'none' });
+    const ps = await signGrantAssertion(
+      p,
+      { privateKey: RSA_PKCS8, issuer: 'i', algorithm: 'PS256' },
+      { audience: 'a' },
+      NOW,
+    );
+    await expect(
+      jwtVerify(ps, await importSPKI(RSA_SPKI, 'PS256'), { currentDate: new Date(NOW) }),
+    ).resolves.toBeTruthy();
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const es = await signGrantAssertion(
+      p,
+      {
+        privateKey: ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        issuer: 'i',
+        algorithm: 'ES256',
+      },
+      { audience: 'a' },
+      NOW,
+    );
+    const spki = ec.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await expect(jwtVerify(es, await importSPKI(spki, 'ES256'), { currentDate: new Date(NOW) })).resolves.toBeTruthy();
+  });
+
   it('a GitHub app JWT: RS256 from a PKCS#1 key, iss the App id, iat 60 s back, exp within 10 minutes', async () => {
     const jwt = await signAppJwt(
       provider({ grant: 'github_app_installation', clientAuth: 'none' }),

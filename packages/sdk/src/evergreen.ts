@@ -65,7 +65,10 @@ export interface EnqueueConnectionInput {
   connectionId?: string;
   ownerId: string;
   provider: string;
-  /** Required, except for credential grants (client credentials, password), which log in on their own. */
+  /**
+   * Required, except for grants that log in on their own (client credentials, password, jwt_bearer, GitHub App
+   * installations, token exchange); never given for an API key or Basic login, which come in `credentials`.
+   */
   accessToken?: string;
   refreshToken?: string;
   /** When the access token dies: a Date or an ISO-8601 string. */
@@ -74,7 +77,11 @@ export interface EnqueueConnectionInput {
   expiresIn?: number;
   /** Seconds until the refresh token itself lapses, when the provider said (`refresh_token_expires_in`). */
   refreshTokenExpiresIn?: number;
-  /** Credential grants: a login (`username`, `password`) or a client of the connection's own. Stored encrypted. */
+  /**
+   * Stored encrypted. Credential grants: a login (`username`, `password`) or a client of the connection's own; an
+   * `apiKey`, or a Basic `username` and `password`; a `privateKey` and its claims (jwt_bearer, GitHub Apps); a
+   * `subjectToken` (token exchange). docs/credentials.md.
+   */
   credentials?: ConnectionCredentials;
   scopes?: string[];
   /** Free-form; also fills provider token-URL placeholders (`instance_url`, `subdomain`, `tenant`). */
