@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticateClient, sameText } from './client-auth.ts';
+import { CredentialEndpoints, type GrantAnswer, type Reply } from './credential-endpoints.ts';
 import type { ClientAuthResult, ClientCredentials } from './client-auth.ts';
 import { FaultSchedule, faultAction } from './faults.ts';
 import type { Fault, FaultAction } from './faults.ts';
@@ -29,6 +30,8 @@ interface Answer {
 }
 
 const HOST = '127.0.0.1';
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JSON_TYPE = 'application/json; charset=utf-8';
 // RFC 6749 §5.1: token responses, errors included, must never be cached by anything in between.
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -55,6 +58,8 @@ export class FakeProvider {
   readonly #credentials: ClientCredentials;
   readonly #options: ResolvedOptions;
   readonly #assertions: PrivateKeyJwtVerifier | null;
+  /** JWT bearer and token exchange grants, GitHub App installation tokens, the API-key check; records of each. */
+  readonly credentialEndpoints: CredentialEndpoints;
   #accessTokenLifetime: number;
   #closing: Promise<void> | null = null;
 
@@ -80,6 +85,7 @@ export class FakeProvider {
       revokeOnReuse: options.revokeOnReuse,
       reuseGraceSeconds: options.reuseGraceSeconds,
     });
+    this.credentialEndpoints = new CredentialEndpoints(this.#store, options.credentialOptions);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#route(req, res));
   }
 
@@ -197,6 +203,19 @@ export class FakeProvider {
     }
     if (path === '/revoke') {
       this.#handleRevocation(req, res).catch(() => res.destroy());
+      return;
+    }
+    const installation = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(path);
+    if (installation) {
+      const id = decodeURIComponent(installation[1] ?? '');
+      this.#handleCredential(req, res, () =>
+        this.credentialEndpoints.installationToken(req.method, req.headers.authorization, id),
+      );
+      return;
+    }
+    if (path === '/check' && this.credentialEndpoints.checkEnabled) {
+      const url = new URL(req.url ?? '/', this.url);
+      this.#handleCredential(req, res, () => this.credentialEndpoints.check(url, req.headers));
       return;
     }
     req.resume();
@@ -326,6 +345,31 @@ export class FakeProvider {
     answer(200, 'revoked', null);
   }
 
+  /**
+   * The GitHub installation endpoint and the credential check: JSON answers, with the same fault schedule as /token
+   * (a provider that is down is down for these too; `invalid-grant` does not apply and is ignored).
+   */
+  #handleCredential(req: IncomingMessage, res: ServerResponse, answer: () => Reply): void {
+    req.resume();
+    req.once('end', () => {
+      const fault = this.#faults.next();
+      if (fault !== null && fault.kind !== 'invalid-grant') {
+        const action = faultAction(fault);
+        if (action.kind === 'hang') return;
+        if (action.kind === 'reset') {
+          req.socket.destroy();
+          return;
+        }
+        if (action.kind === 'reply') {
+          this.#answerLater(res, action.status, action.headers, action.body, this.#options.latencyMs);
+          return;
+        }
+      }
+      const { status, body } = answer();
+      this.#answerLater(res, status, errorHeaders(), JSON.stringify(body), this.#options.latencyMs);
+    });
+  }
+
   /** `invalid-grant` imitates the endpoint's own "that credential is no good" answer, quirks included. */
   #faultAction(req: IncomingMessage, fault: Fault, endpoint: Endpoint): FaultAction {
     if (fault.kind !== 'invalid-grant') return faultAction(fault);
@@ -354,6 +398,17 @@ export class FakeProvider {
     if (grantType === 'client_credentials' && this.#options.clientCredentials)
       return this.#clientCredentials(req, params);
     if (grantType === 'password' && this.#options.passwordUsers !== null) return this.#password(req, params);
+    const credentials = this.credentialEndpoints;
+    if (grantType === JWT_BEARER_GRANT && credentials.jwtBearerEnabled) {
+      const tokenUrl = new URL(req.url ?? '/token', this.url);
+      return this.#granted(
+        req,
+        credentials.jwtBearerGrant(params, `${this.url}${tokenUrl.pathname}`, this.#accessTokenLifetime),
+      );
+    }
+    if (grantType === TOKEN_EXCHANGE_GRANT && credentials.tokenExchangeEnabled) {
+      return this.#granted(req, credentials.tokenExchange(params, this.#accessTokenLifetime));
+    }
     return this.#oauthError(req, 400, 'unsupported_grant_type', 'bad_request');
   }
 
@@ -383,6 +438,13 @@ export class FakeProvider {
     // the provider repeats the unchanged token, as HubSpot and Zendesk do.
     const refreshToken = result.refreshToken ?? (this.#options.echoRefreshToken ? presented : null);
     return this.#success(req, { ...result, refreshToken }, result.grantId);
+  }
+
+  /** A grant that answers an access token alone (RFC 7523, RFC 8693), or invalid_grant. */
+  #granted(req: IncomingMessage, answer: GrantAnswer): Answer {
+    if (answer.kind === 'invalid_grant') return this.#invalidGrant(req, 'bad_grant', null);
+    const { accessToken, expiresIn, scope } = answer;
+    return this.#success(req, { accessToken, refreshToken: null, expiresIn, scope }, null);
   }
 
   #clientCredentials(req: IncomingMessage, params: ReadonlyMap<string, string>): Answer {

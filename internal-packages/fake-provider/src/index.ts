@@ -12,3 +12,13 @@ export type { Fault, FaultKind } from './faults.ts';
 export type { GrantSnapshot, IssueResult } from './grant-store.ts';
 export type { TokenRequestOutcome, TokenRequestRecord } from './token-request-record.ts';
 export type { RevocationRecord } from './revocation-record.ts';
+export type {
+  AssertionRecord,
+  CheckRecord,
+  CredentialCheckOptions,
+  CredentialEndpoints,
+  GithubAppOptions,
+  InstallationRecord,
+  JwtBearerOptions,
+  TokenExchangeOptions,
+} from './credential-endpoints.ts';

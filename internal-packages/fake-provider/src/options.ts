@@ -1,6 +1,12 @@
 import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { ClientAuthMethod } from './client-auth.ts';
+import type {
+  CredentialCheckOptions,
+  GithubAppOptions,
+  JwtBearerOptions,
+  TokenExchangeOptions,
+} from './credential-endpoints.ts';
 
 export type RotationPolicy = 'always' | 'never' | 'alternate';
 export type ErrorStyle = 'oauth' | 'github' | 'slack';
@@ -73,6 +79,14 @@ export interface FakeProviderOptions {
   loginEndpoint?: LoginEndpointOptions;
   /** RFC 7523 client authentication with a signed JWT (RS256 or ES256); when set, the only method accepted. */
   privateKeyJwt?: { publicKeyPem: string; audience?: string };
+  /** RFC 7523 §2.1: accept `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with assertions of this key. */
+  jwtBearer?: JwtBearerOptions;
+  /** GitHub App installation tokens at `/app/installations/{id}/access_tokens`. */
+  githubApp?: GithubAppOptions;
+  /** An API-key (or Basic) check endpoint at `/check`. */
+  credentialCheck?: CredentialCheckOptions;
+  /** RFC 8693: accept `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` for these subject tokens. */
+  tokenExchange?: TokenExchangeOptions;
 }
 
 /** Every option with its default applied and checked, so the request path never has to second-guess them. */
@@ -105,6 +119,7 @@ export interface ResolvedOptions {
   passwordGrantIssuesRefreshToken: boolean;
   loginEndpoint: LoginEndpointOptions | null;
   privateKeyJwt: { publicKey: KeyObject; audience: string | null } | null;
+  credentialOptions: Pick<FakeProviderOptions, 'jwtBearer' | 'githubApp' | 'credentialCheck' | 'tokenExchange'>;
 }
 
 const RESERVED_PATHS = new Set(['/token', '/healthz']);
@@ -244,6 +259,12 @@ export function resolveOptions(options: FakeProviderOptions): ResolvedOptions {
     passwordGrantIssuesRefreshToken: options.passwordGrantIssuesRefreshToken ?? false,
     loginEndpoint,
     privateKeyJwt,
+    credentialOptions: {
+      jwtBearer: options.jwtBearer,
+      githubApp: options.githubApp,
+      credentialCheck: options.credentialCheck,
+      tokenExchange: options.tokenExchange,
+    },
   };
 }
 

@@ -1,9 +1,7 @@
-import { verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { decodeCompactJws, signatureOk } from './jws.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 export type AssertionResult = { kind: 'ok' } | { kind: 'invalid_client'; why: string };
 
@@ -36,16 +34,10 @@ export class PrivateKeyJwtVerifier {
     const clientId = params.get('client_id');
     if (clientId !== undefined && clientId !== this.#clientId) return fail('client_id names another client');
 
-    const parts = assertion.split('.');
-    if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) return fail('not a compact JWS');
-    const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
-    const header = decodeJson(headerPart);
-    const claims = decodeJson(payloadPart);
-    if (header === null || claims === null) return fail('header or payload is not a JSON object');
-
-    if (!this.#signatureOk(header.alg, `${headerPart}.${payloadPart}`, Buffer.from(signaturePart, 'base64url'))) {
-      return fail('signature');
-    }
+    const jws = decodeCompactJws(assertion);
+    if (jws === null) return fail('not a compact JWS');
+    if (!signatureOk(jws, this.#publicKey)) return fail('signature');
+    const { claims } = jws;
     if (claims.iss !== this.#clientId) return fail('iss');
     if (claims.sub !== this.#clientId) return fail('sub');
     const aud = claims.aud;
@@ -59,36 +51,6 @@ export class PrivateKeyJwtVerifier {
     if (this.#seenJti.has(claims.jti)) return fail('jti replayed');
     this.#seenJti.add(claims.jti);
     return { kind: 'ok' };
-  }
-
-  #signatureOk(alg: unknown, signingInput: string, signature: Buffer): boolean {
-    const keyType = this.#publicKey.asymmetricKeyType;
-    const data = Buffer.from(signingInput);
-    try {
-      // The algorithm must match the registered key: trusting `alg` alone is the classic JWT confusion bug.
-      if (alg === 'RS256' && keyType === 'rsa') return verify('sha256', data, this.#publicKey, signature);
-      if (alg === 'ES256' && keyType === 'ec') {
-        // JWS carries ECDSA signatures as raw r||s (RFC 7518 §3.4), not DER.
-        return (
-          signature.length === 64 &&
-          verify('sha256', data, { key: this.#publicKey, dsaEncoding: 'ieee-p1363' }, signature)
-        );
-      }
-    } catch {
-      return false;
-    }
-    return false;
-  }
-}
-
-function decodeJson(segment: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
   }
 }
 

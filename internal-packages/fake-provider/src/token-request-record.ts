@@ -2,7 +2,7 @@ import type { FaultKind } from './faults.ts';
 
 /** `bad_client` also covers wrong user credentials (the password grant and the login endpoint). */
 export type TokenRequestOutcome =
-  'ok' | 'reused' | 'revoked' | 'unknown_token' | 'bad_client' | 'bad_request' | 'fault';
+  'ok' | 'reused' | 'revoked' | 'unknown_token' | 'bad_client' | 'bad_request' | 'bad_grant' | 'fault';
 
 /**
  * One request to /token (or to the login endpoint), as the server saw it, so tests can assert on what the client

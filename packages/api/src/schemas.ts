@@ -136,13 +136,30 @@ export const batchResultSchema = z.object({
   failed: z.number().int(),
 });
 
-export const tokenSchema = z.object({
-  accessToken: z.string(),
-  tokenType: z.literal('Bearer'),
+const credentialSend = z
+  .object({ in: z.enum(['header', 'query']), name: z.string(), value: z.string() })
+  .describe('The one header or query parameter that carries the credential, ready to send.');
+
+const tokenBase = {
+  accessToken: z.string().describe('The bearer token, the API key, or the Basic token (base64 of username:password).'),
   expiresAt: timestamp.nullable(),
   scopes: z.array(z.string()),
   provider: z.string(),
-});
+  send: credentialSend,
+};
+
+/** docs/credentials.md: what the caller holds, by `type`. */
+export const tokenSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer'), tokenType: z.literal('Bearer'), ...tokenBase }),
+  z.object({ type: z.literal('api_key'), tokenType: z.literal('ApiKey'), apiKey: z.string(), ...tokenBase }),
+  z.object({
+    type: z.literal('basic'),
+    tokenType: z.literal('Basic'),
+    username: z.string(),
+    password: z.string(),
+    ...tokenBase,
+  }),
+]);
 
 /** RFC 9457 problem details with Evergreen's stable code. */
 export const problemSchema = z.object({

@@ -42,11 +42,13 @@ describe('the api: token reads', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toEqual({
+      type: 'bearer',
       accessToken: grant.accessToken,
       tokenType: 'Bearer',
       expiresAt: expect.any(String),
       scopes: ['profile'],
       provider: 'acme',
+      send: { in: 'header', name: 'Authorization', value: `Bearer ${grant.accessToken}` },
     });
     expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(3500_000);
     expect(res.headers['cache-control']).toBe('no-store');

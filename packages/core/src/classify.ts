@@ -15,6 +15,8 @@ export interface ClassifyPolicy {
 export interface ProviderRules {
   response: ResponseShape;
   errors: Readonly<Record<string, ErrorMeaning>>;
+  /** What a status means when the body holds no OAuth error (GitHub's installation endpoint: 404, 401). */
+  statusErrors?: Readonly<Record<string, ErrorMeaning>>;
 }
 
 export const STANDARD_RULES: ProviderRules = { response: DEFAULT_RESPONSE_SHAPE, errors: {} };
@@ -60,15 +62,21 @@ export function classify(
   // The error code decides wherever it arrives: invalid_grant comes under 400, 401, 404, even 200.
   if (parsed.kind === 'oauth_error') {
     const meaning = rules.errors[parsed.error] ?? parsed.error;
-    if (meaning === 'invalid_grant') return { kind: 'reauth', reason: 'invalid_grant', status };
-    if (FATAL.has(meaning)) return { kind: 'fatal', reason: meaning as FatalReason, status };
-    // An error code we do not know (temporarily_unavailable, a provider's own): assume the provider's bad moment.
-    return { kind: 'transient', reason: 'unexpected_status', status };
+    return byMeaning(meaning, status);
   }
+  const statusMeaning = status >= 300 ? rules.statusErrors?.[String(status)] : undefined;
+  if (statusMeaning !== undefined) return byMeaning(statusMeaning, status);
   if (status >= 200 && status < 300) {
     if (parsed.kind === 'tokens') return { kind: 'success', tokens: parsed.tokens, status };
     return { kind: 'transient', reason: 'bad_response', status };
   }
   // A 4xx without an OAuth error body (an HTML 404 from a proxy, say) proves nothing about the grant: retry, slowly.
+  return { kind: 'transient', reason: 'unexpected_status', status };
+}
+
+function byMeaning(meaning: string, status: number): RefreshOutcome {
+  if (meaning === 'invalid_grant') return { kind: 'reauth', reason: 'invalid_grant', status };
+  if (FATAL.has(meaning)) return { kind: 'fatal', reason: meaning as FatalReason, status };
+  // An error code we do not know (temporarily_unavailable, a provider's own): assume the provider's bad moment.
   return { kind: 'transient', reason: 'unexpected_status', status };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConnectionCredentials } from './connection-credentials.ts';
+import { ASSERTION_ALGORITHMS } from './provider-definition.ts';
 import { InvalidInputError, type InputIssue } from './errors.ts';
 import { isStorableText, isStorableTime, isWellFormedText } from './storable.ts';
 
@@ -29,6 +30,13 @@ const token = z
   .max(MAX_TOKEN_LENGTH, { error: `must be at most ${MAX_TOKEN_LENGTH} characters` })
   // The keyring seals UTF-8: a lone surrogate would decrypt as U+FFFD, a different token.
   .refine(isWellFormedText, { error: 'must be well-formed Unicode text (no lone surrogates)' });
+
+/** A claim, an id or a type URI: short, printable, never a secret. */
+const shortText = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(1024, { error: 'must be at most 1024 characters' })
+  .refine(isStorableText, { error: NOT_STORABLE });
 
 /**
  * The shape of `enqueueConnection`'s input as zod sees it (types and bounds, not the checks across fields that
@@ -74,8 +82,20 @@ export const CONNECTION_INPUT_SCHEMA = z.strictObject(
           password: token.optional(),
           clientId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(1024).optional(),
           clientSecret: token.optional(),
+          apiKey: token.optional(),
+          privateKey: token.optional(),
+          keyId: shortText.optional(),
+          algorithm: z
+            .enum(ASSERTION_ALGORITHMS, { error: `must be one of ${ASSERTION_ALGORITHMS.join(', ')}` })
+            .optional(),
+          issuer: shortText.optional(),
+          subject: shortText.optional(),
+          audience: shortText.optional(),
+          appId: shortText.optional(),
+          subjectToken: token.optional(),
+          subjectTokenType: shortText.optional(),
         },
-        { error: 'must be an object with username and password, or clientId and clientSecret' },
+        { error: "must be an object holding the credentials of the provider's grant (docs/credentials.md)" },
       )
       .optional(),
     scopes: z
@@ -140,7 +160,7 @@ export function parseConnectionInput(raw: unknown, context = 'enqueueConnection'
   if (value.credentials !== undefined && credentialsTag !== '[object Object]') {
     issues.push({
       field: 'credentials',
-      reason: 'must be a plain object with username and password, or clientId and clientSecret',
+      reason: "must be a plain object holding the credentials of the provider's grant",
     });
   }
   // The caller's own object, not zod's copy: the copy loses a "__proto__" key (assigning it sets the prototype).

@@ -25,3 +25,4 @@ export * from './connection-event.ts';
 export * from './webhook-endpoints.ts';
 export * from './redis-connection.ts';
 export * from './provider-breaker.ts';
+export * from './credential-type.ts';

@@ -1,6 +1,48 @@
-/** How a connection renews its access token. `none`: the token never expires (a personal access token). */
-export const GRANTS = ['refresh_token', 'client_credentials', 'password', 'none'] as const;
+/**
+ * How a connection renews its access token. `none`: the token never expires (a personal access token). `api_key` and
+ * `basic`: a static credential, served as stored and never renewed (only checked, when the entry has a `check`).
+ * `jwt_bearer` (RFC 7523 §2.1), `github_app_installation` and `token_exchange` (RFC 8693): a new access token from a
+ * signed assertion or a stored subject token. docs/credentials.md.
+ */
+export const GRANTS = [
+  'refresh_token',
+  'client_credentials',
+  'password',
+  'none',
+  'api_key',
+  'basic',
+  'jwt_bearer',
+  'github_app_installation',
+  'token_exchange',
+] as const;
 export type Grant = (typeof GRANTS)[number];
+
+/** Credentials that are the thing sent to the provider's API: stored and served, never exchanged for a token. */
+export const STATIC_GRANTS: ReadonlySet<Grant> = new Set<Grant>(['api_key', 'basic']);
+
+/** How the provider's API takes an API key: in a header (with a prefix such as `Bearer `) or a query parameter. */
+export interface ApiKeyPlacement {
+  in: 'header' | 'query';
+  name: string;
+  /** Put before the key in a header (`Bearer `, `Token token=`); empty for none. */
+  prefix: string;
+}
+
+/**
+ * A request that tells whether a static credential still works (an API key's "who am I" endpoint). Only the statuses
+ * listed mean revoked; anything else that is not a 2xx is the provider's bad moment.
+ */
+export interface CredentialCheck {
+  /** Placeholders and host rules as `tokenUrl`. */
+  url: string;
+  method: 'GET' | 'POST';
+  revokedStatuses: number[];
+  intervalSeconds: number;
+}
+
+/** Where a JWT bearer grant's scopes go: an assertion claim (Google), the request's `scope` (RFC 7523 §2.1), nowhere. */
+export const ASSERTION_SCOPES = ['claim', 'request', 'none'] as const;
+export type AssertionScope = (typeof ASSERTION_SCOPES)[number];
 
 /** RFC 6749 §2.3.1, RFC 7523 §2.2 and public clients: how a client proves itself to the token endpoint. */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
@@ -107,8 +149,22 @@ export interface ProviderDefinition {
   privateKey: string | null;
   privateKeyAlgorithm: AssertionAlgorithm;
   keyId: string | null;
-  /** `aud` of the client assertion; the token URL when null. */
+  /**
+   * `aud` of the client assertion, or of a jwt_bearer grant's assertion (placeholders filled from metadata, as
+   * `tokenUrl`); the token URL when null.
+   */
   assertionAudience: string | null;
+  /** jwt_bearer: where the connection's scopes go. */
+  assertionScope: AssertionScope;
+  /** api_key: how the provider's API takes the key (served to callers, and used by `check`). */
+  apiKey: ApiKeyPlacement;
+  /** api_key and basic: the optional revocation check; null: none (the credential is never looked at again). */
+  check: CredentialCheck | null;
+  /**
+   * What an HTTP status means when the body carries no OAuth error (GitHub's installation endpoint answers 404 with a
+   * message when the installation was removed).
+   */
+  statusErrors: Record<string, ErrorMeaning>;
   request: RequestShape;
   response: ResponseShape;
   /** Provider-specific error codes (GitHub's bad_refresh_token, Slack's invalid_refresh_token) and what they mean. */

@@ -5,7 +5,9 @@ import type { InputIssue } from './errors.ts';
 import {
   ABSOLUTE_TIME_FORMATS,
   ASSERTION_ALGORITHMS,
+  ASSERTION_SCOPES,
   CLIENT_AUTH_METHODS,
+  STATIC_GRANTS,
   type AssertionAlgorithm,
   DEFAULT_AUTHORIZATION_SHAPE,
   DEFAULT_REQUEST_SHAPE,
@@ -67,6 +69,40 @@ export const providerEntrySchema = z.strictObject({
   privateKeyAlgorithm: oneOf(ASSERTION_ALGORITHMS).optional(),
   keyId: nonEmpty().optional(),
   assertionAudience: nonEmpty().optional(),
+  assertionScope: oneOf(ASSERTION_SCOPES).optional(),
+  /** api_key: how the provider's API takes the key. */
+  apiKey: z
+    .strictObject({
+      in: oneOf(['header', 'query'] as const).optional(),
+      name: nonEmpty().optional(),
+      prefix: str().optional(),
+    })
+    .optional(),
+  /** api_key, basic: a request that says whether the credential still works. null: none. */
+  check: z
+    .strictObject({
+      url: nonEmpty(),
+      method: oneOf(['GET', 'POST'] as const).optional(),
+      revokedStatuses: z
+        .array(
+          z
+            .number({ error: 'must be a number' })
+            .int({ error: 'must be a whole number' })
+            .min(400, { error: 'must be a 4xx status' })
+            .max(499, { error: 'must be a 4xx status' }),
+          { error: 'must be a list of HTTP statuses' },
+        )
+        .min(1, { error: 'must name at least one status' })
+        .optional(),
+      intervalSeconds: seconds('').min(60, { error: 'must be at least 60' }).optional(),
+    })
+    .nullable()
+    .optional(),
+  statusErrors: z
+    .record(str().regex(/^[1-5]\d\d$/), oneOf(ERROR_MEANINGS), {
+      error: 'must map HTTP statuses (such as "404") to meanings',
+    })
+    .optional(),
   /** Shorthand for `request.scope: fixed` with this value. */
   scope: nonEmpty().optional(),
   request: z
@@ -157,6 +193,10 @@ const DEFAULTS: Omit<ProviderDefinition, 'id' | 'displayName' | 'tokenUrl' | 'cl
   privateKeyAlgorithm: 'RS256',
   keyId: null,
   assertionAudience: null,
+  assertionScope: 'request',
+  apiKey: { in: 'header', name: 'Authorization', prefix: 'Bearer ' },
+  check: null,
+  statusErrors: {},
   request: DEFAULT_REQUEST_SHAPE,
   response: DEFAULT_RESPONSE_SHAPE,
   errors: {},
@@ -249,6 +289,8 @@ function mergeEntries(base: Entry, over: Entry): Entry {
       metadata: { ...base.response?.metadata, ...over.response?.metadata },
     },
     errors: { ...base.errors, ...over.errors },
+    statusErrors: { ...base.statusErrors, ...over.statusErrors },
+    apiKey: { ...base.apiKey, ...over.apiKey },
     authorization: {
       ...base.authorization,
       ...over.authorization,
@@ -262,7 +304,11 @@ function finishEntry(entry: Entry): EntryResult {
   const issues: InputIssue[] = [];
   const grant = entry.grant ?? DEFAULTS.grant;
   const clientAuth = entry.clientAuth ?? DEFAULTS.clientAuth;
-  const renews = grant !== 'none';
+  const isStatic = STATIC_GRANTS.has(grant);
+  // Static credentials never reach a token endpoint: they need neither a token URL nor a client.
+  const renews = grant !== 'none' && !isStatic;
+  // The app JWT is the client's proof at GitHub's installation endpoint; a signed assertion stands for the grant.
+  const needsClient = renews && grant !== 'github_app_installation';
   const issuer = entry.issuer ?? null;
   // An OpenID Connect entry may name its issuer alone: its endpoints then come from discovery (oidc-discovery.ts).
   if (renews && entry.tokenUrl === undefined && issuer === null) {
@@ -277,7 +323,7 @@ function finishEntry(entry: Entry): EntryResult {
     const problem = hostPatternProblem(pattern);
     if (problem) issues.push({ field: `tokenUrlHosts.${index}`, reason: problem });
   });
-  if (renews && clientAuth !== 'none' && entry.clientId === undefined)
+  if (needsClient && clientAuth !== 'none' && entry.clientId === undefined)
     issues.push({ field: 'clientId', reason: 'is required' });
   if (
     renews &&
@@ -290,9 +336,24 @@ function finishEntry(entry: Entry): EntryResult {
     issues.push({ field: 'privateKey', reason: 'is required with clientAuth private_key_jwt (a PEM private key)' });
   }
   if (entry.privateKey !== undefined) {
-    const problem = privateKeyProblem(entry.privateKey, entry.privateKeyAlgorithm ?? DEFAULTS.privateKeyAlgorithm);
+    const problem = privateKeyProblem(entry.privateKey, entry.privateKeyAlgorithm ?? DEFAULTS.privateKeyAlgorithm, {
+      // A grant's own JWT is signed through node:crypto, which reads PKCS#1 too (GitHub hands out App keys so, and
+      // `openssl genrsa` of OpenSSL 1.x writes them); a client assertion's key goes through jose's PKCS#8 import.
+      pkcs1: (grant === 'github_app_installation' || grant === 'jwt_bearer') && clientAuth !== 'private_key_jwt',
+    });
     if (problem) issues.push({ field: 'privateKey', reason: problem });
   }
+  if (entry.check && !isStatic) {
+    issues.push({ field: 'check', reason: `is for api_key and basic connections, not the ${grant} grant` });
+  }
+  const check = entry.check
+    ? {
+        url: entry.check.url,
+        method: entry.check.method ?? 'GET',
+        revokedStatuses: entry.check.revokedStatuses ?? [401, 403],
+        intervalSeconds: entry.check.intervalSeconds ?? 86_400,
+      }
+    : null;
   const request = { ...DEFAULTS.request, ...stripUndefined(entry.request ?? {}) };
   if (entry.scope !== undefined) Object.assign(request, { scope: 'fixed', scopeValue: entry.scope });
   if (request.scope === 'fixed' && !request.scopeValue)
@@ -315,9 +376,12 @@ function finishEntry(entry: Entry): EntryResult {
         privateKeyAlgorithm: entry.privateKeyAlgorithm,
         keyId: entry.keyId,
         assertionAudience: entry.assertionAudience,
+        assertionScope: entry.assertionScope,
         refreshBufferSeconds: entry.refreshBufferSeconds,
         defaultLifetimeSeconds: entry.defaultLifetimeSeconds,
         keepAliveSeconds: entry.keepAliveSeconds,
+        // A static credential has no lifetime: its only schedule is the check's.
+        ...(isStatic && { defaultLifetimeSeconds: null, keepAliveSeconds: check?.intervalSeconds ?? null }),
         refreshTokenLifetimeSeconds: entry.refreshTokenLifetimeSeconds,
         refreshTokenWarningSeconds: entry.refreshTokenWarningSeconds,
         rateLimit: entry.rateLimit,
@@ -335,6 +399,9 @@ function finishEntry(entry: Entry): EntryResult {
         metadata: entry.response?.metadata ?? {},
       },
       errors: entry.errors ?? {},
+      statusErrors: entry.statusErrors ?? {},
+      apiKey: { ...DEFAULTS.apiKey, ...stripUndefined(entry.apiKey ?? {}) },
+      check,
       authorization: {
         ...DEFAULTS.authorization,
         ...stripUndefined(entry.authorization ?? {}),
@@ -355,8 +422,13 @@ function urlIssues(entry: Entry): InputIssue[] {
   const issues: InputIssue[] = [];
   const needHosts: string[] = [];
   const placeholders = new Set<string>();
-  for (const field of ['tokenUrl', 'revocationUrl', 'authorizationUrl'] as const) {
-    const template = entry[field];
+  const templates = {
+    tokenUrl: entry.tokenUrl,
+    revocationUrl: entry.revocationUrl,
+    authorizationUrl: entry.authorizationUrl,
+    'check.url': entry.check?.url,
+  };
+  for (const [field, template] of Object.entries(templates)) {
     if (template === undefined || template === null) continue;
     const problem = tokenUrlTemplateProblem(template);
     if (problem) {
@@ -389,9 +461,18 @@ function issuerProblem(issuer: string): string | null {
   return url.search !== '' || url.hash !== '' ? 'must have no query or fragment' : null;
 }
 
-/** A key that cannot sign is found at start, not at the first refresh. The message never quotes the key. */
-function privateKeyProblem(pem: string, algorithm: AssertionAlgorithm): string | null {
-  if (!pem.includes('-----BEGIN PRIVATE KEY-----')) {
+/**
+ * A key that cannot sign is found at start (or at enqueue, for a connection's own key), not at the first refresh. The
+ * message never quotes the key. `pkcs1`: GitHub's `BEGIN RSA PRIVATE KEY` is accepted too.
+ */
+export function privateKeyProblem(
+  pem: string,
+  algorithm: AssertionAlgorithm,
+  options: { pkcs1?: boolean } = {},
+): string | null {
+  const pkcs1 = options.pkcs1 === true && pem.includes('-----BEGIN RSA PRIVATE KEY-----');
+  if (!pem.includes('-----BEGIN PRIVATE KEY-----') && !pkcs1) {
+    if (options.pkcs1) return 'must be a PEM private key (BEGIN PRIVATE KEY, or BEGIN RSA PRIVATE KEY)';
     return 'must be a PKCS#8 PEM key (BEGIN PRIVATE KEY); convert with `openssl pkcs8 -topk8 -nocrypt`';
   }
   let key: KeyObject;

@@ -1,4 +1,5 @@
 import { isLive, type ConnectionStatus } from './connection-status.ts';
+import { renewsConnections } from './credential-type.ts';
 import type { ProviderDefinition } from './provider-definition.ts';
 import type { RefreshDecision } from './refresh-decision.ts';
 
@@ -54,7 +55,7 @@ export function checkBeforeRefresh<Row extends GateRow>(input: RefreshGateInput<
 
   const provider = input.providers.get(connection.provider);
   if (!provider) return skip({ kind: 'delay', runAt: now + input.unknownProviderRetryMs, why: 'unknown_provider' });
-  if (provider.grant === 'none') return skip({ kind: 'done', why: 'never_expires' });
+  if (!renewsConnections(provider)) return skip({ kind: 'done', why: 'never_expires' });
   if (input.onlyIfExpiringWithinMs !== undefined && connection.accessToken !== null) {
     const left = connection.expiresAt === null ? Infinity : connection.expiresAt.getTime() - now;
     if (left > input.onlyIfExpiringWithinMs) return skip({ kind: 'done', why: 'fresh' });

@@ -210,7 +210,7 @@ describe('parseConnectionInput', () => {
         expect(error.issues).toEqual([
           {
             field: 'credentials',
-            reason: 'must be an object with username and password, or clientId and clientSecret',
+            reason: "must be an object holding the credentials of the provider's grant (docs/credentials.md)",
           },
         ]);
       }

@@ -79,6 +79,10 @@ describe('parseProviderEntry', () => {
         privateKeyAlgorithm: 'RS256',
         keyId: null,
         assertionAudience: null,
+        assertionScope: 'request',
+        apiKey: { in: 'header', name: 'Authorization', prefix: 'Bearer ' },
+        check: null,
+        statusErrors: {},
         request: DEFAULT_REQUEST,
         response: DEFAULT_RESPONSE,
         errors: {},
@@ -351,7 +355,11 @@ describe('parseProviderEntry', () => {
 
   it('rejects an unknown grant, listing the grants', () => {
     expect(issues({ ...minimal, grant: 'implicit' })).toEqual([
-      { field: 'grant', reason: 'must be one of refresh_token, client_credentials, password, none' },
+      {
+        field: 'grant',
+        reason:
+          'must be one of refresh_token, client_credentials, password, none, api_key, basic, jwt_bearer, github_app_installation, token_exchange',
+      },
     ]);
   });
 
@@ -913,5 +921,85 @@ describe('the authorization side of an entry', () => {
       ok: false,
       issues: [{ field: 'tokenUrlHosts', reason: expect.stringContaining('authorizationUrl') }],
     });
+  });
+});
+
+describe('credential grant entries', () => {
+  const issues = (raw: unknown) => {
+    const result = parseProviderEntry(raw);
+    return result.ok ? [] : result.issues;
+  };
+
+  it('static credentials need no token URL nor client, have no lifetime, and are checked on the check interval', () => {
+    const result = parseProviderEntry({
+      id: 'k',
+      grant: 'api_key',
+      check: { url: 'https://api.example.com/me', intervalSeconds: 3600 },
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      provider: {
+        defaultLifetimeSeconds: null,
+        keepAliveSeconds: 3600,
+        check: { url: 'https://api.example.com/me', method: 'GET', revokedStatuses: [401, 403], intervalSeconds: 3600 },
+      },
+    });
+    const unchecked = parseProviderEntry({ id: 'b', grant: 'basic' });
+    expect(unchecked).toMatchObject({ ok: true, provider: { keepAliveSeconds: null, check: null } });
+  });
+
+  it('a check is for static credentials only, over https, with 4xx revoked statuses, not more often than a minute', () => {
+    expect(
+      issues({
+        id: 'x',
+        grant: 'refresh_token',
+        tokenUrl: 'https://t',
+        clientId: 'c',
+        clientSecret: 's',
+        check: { url: 'https://a' },
+      }),
+    ).toEqual([{ field: 'check', reason: 'is for api_key and basic connections, not the refresh_token grant' }]);
+    expect(issues({ id: 'k', grant: 'api_key', check: { url: 'http://api.example.com/me' } })).toEqual([
+      { field: 'check.url', reason: 'must be https (plain http is allowed only on loopback hosts)' },
+    ]);
+    expect(issues({ id: 'k', grant: 'api_key', check: { url: 'https://a', revokedStatuses: [500] } })).toEqual([
+      { field: 'check.revokedStatuses.0', reason: 'must be a 4xx status' },
+    ]);
+    expect(issues({ id: 'k', grant: 'api_key', check: { url: 'https://a', intervalSeconds: 5 } })).toEqual([
+      { field: 'check.intervalSeconds', reason: 'must be at least 60' },
+    ]);
+    expect(issues({ id: 'k', grant: 'api_key', check: { url: 'https://{host}/me' } })).toEqual([
+      expect.objectContaining({ field: 'tokenUrlHosts' }),
+    ]);
+  });
+
+  it("a GitHub App entry may hold GitHub's PKCS#1 key; a client assertion key must still be PKCS#8", () => {
+    const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs1', format: 'pem' })
+      .toString();
+    expect(
+      issues({
+        id: 'g',
+        grant: 'github_app_installation',
+        tokenUrl: 'https://api.github.com/x',
+        clientAuth: 'none',
+        privateKey: pkcs1,
+      }),
+    ).toEqual([]);
+    expect(
+      issues({ id: 'p', tokenUrl: 'https://t', clientId: 'c', clientAuth: 'private_key_jwt', privateKey: pkcs1 }),
+    ).toEqual([expect.objectContaining({ field: 'privateKey', reason: expect.stringContaining('PKCS#8') })]);
+  });
+
+  it('statusErrors keys must be HTTP statuses', () => {
+    expect(
+      issues({
+        id: 'g',
+        tokenUrl: 'https://t',
+        clientId: 'c',
+        clientSecret: 's',
+        statusErrors: { nope: 'invalid_grant' },
+      }),
+    ).toEqual([{ field: 'statusErrors.nope', reason: 'must map HTTP statuses (such as "404") to meanings' }]);
   });
 });

@@ -1,8 +1,13 @@
-export { TokenClient, type TokenClientOptions, type Exchange } from './token-client.ts';
+export { TokenClient, type TokenClientOptions, type Exchange, type GrantContext } from './token-client.ts';
+export { buildCheckRequest, type BuiltCheck } from './check-request.ts';
+export { signAppJwt, signGrantAssertion, type AssertionClaims } from './grant-assertion.ts';
 export {
   buildTokenRequest,
   basicCredentials,
   CLIENT_ASSERTION_TYPE,
+  JWT_BEARER_GRANT,
+  TOKEN_EXCHANGE_GRANT,
+  ACCESS_TOKEN_TYPE,
   type TokenRequestContext,
   type BuiltRequest,
 } from './token-request.ts';

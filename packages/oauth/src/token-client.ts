@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ProviderDefinition, TokenEndpointReply } from '@evergreen/core';
+import type { CredentialCheck, ProviderDefinition, TokenEndpointReply } from '@evergreen/core';
+import { buildCheckRequest } from './check-request.ts';
+import { signAppJwt, signGrantAssertion } from './grant-assertion.ts';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
 import { buildCodeRequest, type CodeRequestContext } from './code-request.ts';
@@ -63,12 +65,28 @@ export class TokenClient {
   async request(
     provider: ProviderDefinition,
     url: string,
-    context: Omit<TokenRequestContext, 'clientAssertion'>,
+    context: Omit<TokenRequestContext, 'clientAssertion' | 'grantAssertion'> & GrantContext,
     signal?: AbortSignal,
   ): Promise<Exchange> {
+    const grant = await grantAssertion(provider, url, context);
+    if (grant === null) return unsigned('ERR_GRANT_ASSERTION');
     return this.#authenticatedPost(provider, url, signal, (assertion) =>
-      buildTokenRequest(provider, { ...context, ...assertion }),
+      buildTokenRequest(provider, { ...context, ...grant, ...assertion }),
     );
+  }
+
+  /**
+   * One check of a static credential (`provider.check`) at `url` (the check URL filled in): same timeouts, size cap
+   * and never-throw rule as a token request. The caller classifies (`classifyCheck`).
+   */
+  async check(
+    provider: ProviderDefinition & { check: CredentialCheck },
+    url: string,
+    credential: string,
+    signal?: AbortSignal,
+  ): Promise<Exchange> {
+    const built = buildCheckRequest(provider, url, credential);
+    return this.#send(built.method, built.url, built.headers, undefined, signal);
   }
 
   /**
@@ -100,13 +118,7 @@ export class TokenClient {
     },
   ): Promise<Exchange> {
     const assertion = await this.#clientAssertion(provider, url);
-    if (!assertion) {
-      return {
-        reply: { kind: 'network', timeout: false, code: 'ERR_CLIENT_ASSERTION' },
-        startedAt: Date.now(),
-        durationMs: 0,
-      };
-    }
+    if (!assertion) return unsigned('ERR_CLIENT_ASSERTION');
     const { headers, body } = build(assertion);
     return this.#post(url, headers, body, signal);
   }
@@ -166,16 +178,26 @@ export class TokenClient {
       .sign(await key);
   }
 
-  async #post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<Exchange> {
+  #post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<Exchange> {
+    return this.#send('POST', url, headers, body, signal);
+  }
+
+  async #send(
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<Exchange> {
     const startedAt = Date.now();
     const deadline = AbortSignal.timeout(this.#options.deadlineMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const done = (reply: TokenEndpointReply): Exchange => ({ reply, startedAt, durationMs: Date.now() - startedAt });
     try {
       const response = await request(url, {
-        method: 'POST',
+        method,
         headers,
-        body,
+        ...(body !== undefined && { body }),
         signal: combined,
         dispatcher: this.#dispatcher,
         headersTimeout: this.#options.headersTimeoutMs,
@@ -197,6 +219,48 @@ export class TokenClient {
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
+}
+
+/** What a grant's own signature needs beyond the request context: the assertion's audience, filled in. */
+export interface GrantContext {
+  /** jwt_bearer: `aud`, from the connection's metadata and the provider's template; the token URL when absent. */
+  assertionAudience?: string;
+}
+
+/**
+ * The grant's signed JWT, for the grants that need one (jwt_bearer, github_app_installation); `{}` for the others and
+ * null when it cannot be signed (a key that reads but cannot sign with the algorithm asked for).
+ */
+async function grantAssertion(
+  provider: ProviderDefinition,
+  url: string,
+  context: Pick<TokenRequestContext, 'credentials' | 'scopes'> & GrantContext,
+): Promise<{ grantAssertion?: string } | null> {
+  const credentials = context.credentials ?? {};
+  try {
+    if (provider.grant === 'github_app_installation') {
+      return { grantAssertion: await signAppJwt(provider, credentials, Date.now()) };
+    }
+    if (provider.grant !== 'jwt_bearer') return {};
+    const audience = credentials.audience ?? context.assertionAudience ?? url;
+    const scope =
+      provider.assertionScope === 'claim' && context.scopes.length > 0 ? context.scopes.join(' ') : undefined;
+    return {
+      grantAssertion: await signGrantAssertion(
+        provider,
+        credentials,
+        { audience, ...(scope !== undefined && { scope }) },
+        Date.now(),
+      ),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** A request never sent because its JWT could not be signed: an answer, never a throw. */
+function unsigned(code: string): Exchange {
+  return { reply: { kind: 'network', timeout: false, code }, startedAt: Date.now(), durationMs: 0 };
 }
 
 async function readCapped(

@@ -1,5 +1,6 @@
 import type { ProviderEntry } from '@evergreen/core';
 import { CATALOGUE } from './catalogue/index.ts';
+import { CREDENTIAL_ENTRIES } from './credential-entries.ts';
 
 /**
  * The built-in catalogue: what each provider's token endpoint does, as documented by the provider. Entries are
@@ -54,4 +55,5 @@ export const BUILTIN_PROVIDERS: readonly ProviderEntry[] = [
     defaultLifetimeSeconds: null,
     keepAliveSeconds: 3600,
   },
+  ...CREDENTIAL_ENTRIES,
 ];

@@ -1,6 +1,9 @@
 import {
   classify,
+  classifyCheck,
   previousRefreshTokenInGrace,
+  STATIC_GRANTS,
+  type CredentialCheck,
   resolveTokenUrl,
   type ClassifyPolicy,
   type ProviderDefinition,
@@ -14,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { missingCredentials } from './missing-credentials.ts';
 
 export interface RefreshCallDeps {
-  tokens: Pick<TokenClient, 'request'>;
+  tokens: Pick<TokenClient, 'request' | 'check'>;
   lock: Pick<ConnectionLock, 'extend'>;
   /** Absent: no provider's declared rate limit is applied. */
   sendSlots?: Pick<SendSlots, 'take'> | undefined;
@@ -56,6 +59,9 @@ export class RefreshCall {
     lock: HeldLock,
     now: number,
   ): Promise<CallResult> {
+    if (provider.check !== null && STATIC_GRANTS.has(provider.grant)) {
+      return this.#check({ ...provider, check: provider.check }, connection, now);
+    }
     const target = resolveTokenUrl(provider, connection.metadata);
     const missing = missingCredentials(provider, connection);
     if (!target.ok || missing) {
@@ -101,11 +107,41 @@ export class RefreshCall {
     connection: StoredConnection,
     refreshToken: string | undefined,
   ): Promise<Exchange> {
+    const audience = assertionAudience(provider, connection);
     return this.#d.tokens.request(provider, url, {
       ...(refreshToken !== undefined && { refreshToken }),
       ...(connection.credentials && { credentials: connection.credentials }),
+      ...(audience !== null && { assertionAudience: audience }),
       scopes: connection.scopes,
     });
+  }
+
+  /**
+   * A static credential's check: the stored credential presented at the check URL. A 2xx keeps it (the "new" token is
+   * the same one), a status the entry names revoked needs a person, anything else is retried like a 5xx.
+   */
+  async #check(
+    provider: ProviderDefinition & { check: CredentialCheck },
+    connection: StoredConnection,
+    now: number,
+  ): Promise<CallResult> {
+    const target = resolveTokenUrl({ ...provider, tokenUrl: provider.check.url }, connection.metadata);
+    if (!target.ok || connection.accessToken === null) {
+      return {
+        exchange: { reply: { kind: 'network', timeout: false, code: null }, startedAt: now, durationMs: 0 },
+        outcome: { kind: 'fatal', reason: target.ok ? 'missing_credentials' : 'invalid_token_url', status: null },
+        presented: undefined,
+      };
+    }
+    const exchange = await this.#d.tokens.check(provider, target.url, connection.accessToken);
+    const outcome = classifyCheck(
+      exchange.reply,
+      this.#d.now(),
+      this.#d.classify,
+      provider.check,
+      connection.accessToken,
+    );
+    return { exchange, outcome, presented: undefined };
   }
 
   /** Takes a send slot for this provider, waiting up to `budgetMs` for one; true when taken (or no limit). */
@@ -119,4 +155,17 @@ export class RefreshCall {
       await sleep(wait);
     }
   }
+}
+
+/**
+ * A jwt_bearer assertion's `aud` from the provider's template (Salesforce's login URL, from metadata); null: the
+ * token URL, or the connection's own `credentials.audience`, decides.
+ */
+function assertionAudience(provider: ProviderDefinition, connection: StoredConnection): string | null {
+  if (provider.grant !== 'jwt_bearer' || provider.assertionAudience === null) return null;
+  const template = provider.assertionAudience;
+  const filled = resolveTokenUrl({ ...provider, tokenUrl: template }, connection.metadata);
+  if (!filled.ok) return null;
+  // URL parsing adds a "/" to a bare origin; an `aud` is compared as a string ("https://login.salesforce.com").
+  return template.endsWith('/') ? filled.url : filled.url.replace(/\/$/, '');
 }

@@ -31,7 +31,7 @@ export type EngineStore = Pick<ConnectionStore, 'find' | 'recordSuccess' | 'reco
 export type EngineLock = Pick<ConnectionLock, 'acquire' | 'extend' | 'release' | 'remainingMs'>;
 /** Providers' declared rate limits, spent right before each request. */
 export type EngineSendSlots = Pick<SendSlots, 'take'>;
-export type EngineTokens = Pick<TokenClient, 'request'>;
+export type EngineTokens = Pick<TokenClient, 'request' | 'check'>;
 
 export interface RefreshEngineDeps {
   store: EngineStore;

@@ -1,4 +1,5 @@
 import type { ProviderDefinition, RedisConnection, RefreshDecision } from '@evergreen/core';
+import { renewsConnections } from '@evergreen/core';
 import { safeError, type Logger } from '@evergreen/log';
 import {
   createRedis,
@@ -43,7 +44,7 @@ export class RefreshWorkers {
 
   start(): void {
     // Tokens that never expire have nothing to run: no queue, no Redis connections.
-    for (const provider of this.#o.providers.filter((p) => p.grant !== 'none')) {
+    for (const provider of this.#o.providers.filter(renewsConnections)) {
       for (const name of this.#o.queues.layout.names(provider.id)) this.#startWorker(provider, name);
     }
   }

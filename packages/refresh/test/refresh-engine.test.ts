@@ -143,6 +143,13 @@ class FakeTokens implements EngineTokens {
     if (!reply) throw new Error('no more scripted replies');
     return { reply, startedAt: NOW, durationMs: 40 };
   }
+
+  async check(...[, , credential]: Parameters<EngineTokens['check']>) {
+    this.presented.push(credential);
+    const reply = this.replies.shift();
+    if (!reply) throw new Error('no more scripted replies');
+    return { reply, startedAt: NOW, durationMs: 40 };
+  }
 }
 
 function setup(options: {

@@ -11,7 +11,15 @@ import { createLogger, safeError, type Logger } from '@evergreen/log';
 import { refreshJob, type ScheduleItem, type ScheduleManyResult } from '@evergreen/queue';
 import { ConnectionDirectory, type ConnectionView } from '@evergreen/store';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
-import { ConnectionNotFoundError, InvalidInputError, readMetadata, resolveTokenUrl } from '@evergreen/core';
+import {
+  ConnectionNotFoundError,
+  InvalidInputError,
+  readMetadata,
+  serveCredential,
+  type ServedCredential,
+  renewalUrlTemplate,
+  resolveTokenUrl,
+} from '@evergreen/core';
 import {
   ConnectFlow,
   type CallbackAnswer,
@@ -57,7 +65,10 @@ export interface EnqueueConnectionInput {
   connectionId?: string;
   ownerId: string;
   provider: string;
-  /** Required, except for credential grants (client credentials, password), which log in on their own. */
+  /**
+   * Required, except for grants that log in on their own (client credentials, password, jwt_bearer, GitHub App
+   * installations, token exchange); never given for an API key or Basic login, which come in `credentials`.
+   */
   accessToken?: string;
   refreshToken?: string;
   /** When the access token dies: a Date or an ISO-8601 string. */
@@ -66,7 +77,11 @@ export interface EnqueueConnectionInput {
   expiresIn?: number;
   /** Seconds until the refresh token itself lapses, when the provider said (`refresh_token_expires_in`). */
   refreshTokenExpiresIn?: number;
-  /** Credential grants: a login (`username`, `password`) or a client of the connection's own. Stored encrypted. */
+  /**
+   * Stored encrypted. Credential grants: a login (`username`, `password`) or a client of the connection's own; an
+   * `apiKey`, or a Basic `username` and `password`; a `privateKey` and its claims (jwt_bearer, GitHub Apps); a
+   * `subjectToken` (token exchange). docs/credentials.md.
+   */
   credentials?: ConnectionCredentials;
   scopes?: string[];
   /** Free-form; also fills provider token-URL placeholders (`instance_url`, `subdomain`, `tenant`). */
@@ -89,16 +104,20 @@ export interface EnqueueConnectionResult {
   created: boolean;
 }
 
-/** A valid access token and what a caller sends or checks with it. */
-export interface ValidToken {
+/**
+ * A valid credential and how a caller sends it (docs/credentials.md). `type` says what it is: `bearer` (an access
+ * token of any OAuth grant, RFC 6750), `api_key` (also in `apiKey`), `basic` (also as `username` and `password`;
+ * `accessToken` is then the RFC 7617 Basic token). `send` is the one header or query parameter that carries it, ready
+ * to use.
+ */
+export type ValidToken = {
+  /** The bearer token, the API key, or the Basic token (base64 of `username:password`). */
   accessToken: string;
-  /** Evergreen stores bearer tokens (RFC 6750). */
-  tokenType: 'Bearer';
-  /** null when nobody knows (no expiry given, none in the token, no provider default). */
+  /** null when nobody knows (no expiry given, none in the token, no provider default); always null for static keys. */
   expiresAt: Date | null;
   scopes: string[];
   provider: string;
-}
+} & ServedCredential;
 
 export type BulkItemResult =
   /**
@@ -192,6 +211,8 @@ export interface Evergreen {
   completeConnectSession(query: CallbackQuery): Promise<CallbackAnswer>;
   close(): Promise<void>;
 }
+
+const BEARER = { grant: 'refresh_token', apiKey: { in: 'header', name: 'Authorization', prefix: 'Bearer ' } } as const;
 
 /** The lock a revoke holds lives as long as a refresh's; it waits at most that long for one in flight. */
 function revokeLockTiming(config: EvergreenConfig): { ttlMs: number; waitMs: number } {
@@ -469,8 +490,9 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     const checked = readMetadata(merged);
     if (!checked.ok) throw new InvalidInputError('updateMetadata', [{ field: 'metadata', reason: checked.reason }]);
     const provider = providers.get(view.provider);
-    if (provider && provider.grant !== 'none') {
-      const target = resolveTokenUrl(provider, checked.value);
+    const template = provider ? renewalUrlTemplate(provider) : null;
+    if (provider && template !== null) {
+      const target = resolveTokenUrl({ ...provider, tokenUrl: template }, checked.value);
       if (!target.ok) {
         const field = target.field === 'tokenUrl' ? 'metadata' : target.field;
         throw new InvalidInputError('updateMetadata', [{ field, reason: target.reason }]);
@@ -536,12 +558,15 @@ export function createEvergreen(options: EvergreenOptions = {}): Evergreen {
     getValidToken: async (ref, o) => {
       await ready();
       const row = await onDemand.validRow(await idOf(ref), o);
+      const accessToken = row.accessToken as string;
       return {
-        accessToken: row.accessToken as string,
-        tokenType: 'Bearer',
+        accessToken,
         expiresAt: row.expiresAt,
         scopes: row.scopes,
         provider: row.provider,
+        // A row whose provider left the configuration was stored by an OAuth grant or a static one; only the
+        // configuration can say which, and without it the token is all there is: serve it as a bearer token.
+        ...serveCredential(providers.get(row.provider) ?? BEARER, accessToken),
       };
     },
     withFreshToken: async (ref, fn, o) => (await ready(), withFreshToken(await idOf(ref), fn, o)),
