@@ -71,7 +71,7 @@ class EvergreenClient:
     def get_valid_access_token(
         self, connection_id: str, min_validity_seconds: Optional[int] = None
     ) -> dict[str, Any]:
-        """{accessToken, tokenType, expiresAt, scopes}, refreshed first when it would not last min_validity_seconds."""
+        """{type, accessToken, tokenType, expiresAt, scopes, provider, send} (docs/api.md), refreshed first when needed."""
         query = None if min_validity_seconds is None else {"minValiditySeconds": str(min_validity_seconds)}
         return _ok(self.request("GET", f"/v1/connections/{_segment(connection_id)}/token", query=query))
 
