@@ -255,6 +255,7 @@ export class FakeProvider {
         refreshTokenPresented: presented,
         grantType,
         scope,
+        mediaType: (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() || null,
         status,
         outcome,
         fault: fault?.kind ?? null,

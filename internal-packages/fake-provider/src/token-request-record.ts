@@ -19,6 +19,8 @@ export interface TokenRequestRecord {
   grantType: string | null;
   /** The `scope` parameter sent, if any. */
   scope: string | null;
+  /** The request body's media type (`application/json`, `application/x-www-form-urlencoded`), null when none was said. */
+  mediaType: string | null;
   /** The HTTP status sent, or 0 when a `hang` or `reset` fault meant none was. */
   status: number;
   outcome: TokenRequestOutcome;

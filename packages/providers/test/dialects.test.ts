@@ -279,10 +279,11 @@ describe('each dialect family against the fake provider speaking it', () => {
         expect(row.refreshToken).toBe(grant.refreshToken);
       }
       if (f.refreshTokenLifetime) near(row.refreshTokenExpiresAt, Date.now() + f.refreshTokenLifetime * 1000);
-      if (f.scopes) {
-        const sent = fake.requests.find((r) => r.grantId === grant.grantId && r.outcome === 'ok');
-        expect(sent?.scope).toBe(f.scopes.join(' '));
-      }
+      const sent = fake.requests.find((r) => r.grantId === grant.grantId && r.outcome === 'ok');
+      if (f.scopes) expect(sent?.scope).toBe(f.scopes.join(' '));
+      // The body is written as the entry says: the fake reads either, so the media type is what proves it.
+      const json = BUILTIN_PROVIDERS.find((b) => b.id === f.builtin)!.request?.format === 'json';
+      expect(sent?.mediaType).toBe(json ? 'application/json' : 'application/x-www-form-urlencoded');
     });
 
     if (f.deadReply !== null) {
