@@ -13,6 +13,15 @@ import type { RefreshEngine } from './refresh-engine.ts';
 /** Around this long (±50 %) before a job whose refresh threw (a database outage, say) runs again. */
 const UNEXPECTED_ERROR_RETRY_MS = 5_000;
 
+/**
+ * BullMQ's workers honour a pause set with `queue.rateLimit` (a 429's Retry-After, an open breaker, an exhausted
+ * send slot) only when they have a limiter: its `max` is what the pause's counter is compared with. Without one, only
+ * the worker that met the 429 waited, and every other process kept sending into the provider's Retry-After. This
+ * `max` is out of reach within its `duration`, so the limiter never throttles by itself; a provider's declared rate
+ * is spent by the send slots.
+ */
+export const PAUSE_ONLY_LIMITER = { max: 2 ** 31, duration: 1_000 } as const;
+
 export interface RefreshWorkersOptions {
   /** Where Redis is (a URL, or the config's Sentinel or Cluster settings): each worker opens its own client. */
   redis: RedisConnection | string;
@@ -60,6 +69,7 @@ export class RefreshWorkers {
       // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
       // connection from the schedule until the reconcile notices: let stalls come back, always.
       maxStalledCount: 1_000,
+      limiter: PAUSE_ONLY_LIMITER,
       ...FINISHED_JOB_RETENTION,
       autorun: false,
     });
