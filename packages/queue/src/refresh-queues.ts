@@ -240,6 +240,12 @@ export class RefreshQueues {
     return lists.flat().filter((id) => !id.startsWith('0:'));
   }
 
+  /** How many jobs of the provider wait (every shard): one LLEN per queue. */
+  async waitingCount(provider: string): Promise<number> {
+    const lengths = await Promise.all(this.queuesOf(provider).map((queue) => this.#redis.llen(queue.toKey('wait'))));
+    return lengths.reduce((sum, n) => sum + n, 0);
+  }
+
   /**
    * Puts the provider's waiting jobs in this order (the first runs first), in one atomic step per queue
    * (commands/order-wait-list.lua; each of a sharded provider's queues gets its own jobs, in the same relative order);

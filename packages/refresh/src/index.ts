@@ -16,3 +16,5 @@ export { timingPolicyFor } from './timing-policy.ts';
 export { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 export { BreakerGuard, type GuardBreakers, type OutageEvents, type SendPermit } from './breaker-guard.ts';
 export { OutageRecovery, type OutageCatchUp } from './outage-recovery.ts';
+export { WaitOrder } from './wait-order.ts';
+export { BacklogOrder, MIN_BACKLOG, type BacklogOrderOptions } from './backlog-order.ts';
