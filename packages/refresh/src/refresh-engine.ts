@@ -337,8 +337,10 @@ export class RefreshEngine {
 
   /**
    * The provider has already rotated: the new refresh token exists only in this process now. A Postgres blip must
-   * not lose it, so the write is retried (holding the lock, extended each time) for up to one lock TTL before the
-   * error is allowed through.
+   * not lose it, so the write is retried (holding the lock) for up to one lock TTL before the error is allowed
+   * through. Each retry extends the lock by what one request and its write need, not the whole TTL: if this process
+   * is killed while it retries, its connection is free again as soon as after any other kill, and the retry presents
+   * the rotated-away token within the provider's grace period (Okta's 30 s, which a 30-second hold used up).
    */
   async #persistSuccess<T>(lock: HeldLock, write: () => Promise<T>): Promise<T> {
     const giveUpAt = this.#now() + this.#d.config.lockTtlMs;
@@ -349,7 +351,7 @@ export class RefreshEngine {
         if (this.#now() >= giveUpAt) throw error;
         this.#d.log.warn({ err: safeError(error), attempt }, 'persisting refreshed tokens failed; retrying');
         await sleep(Math.min(2_000, 100 * 2 ** (attempt - 1)));
-        await this.#d.lock.extend(lock, this.#d.config.lockTtlMs).catch(() => false);
+        await this.#d.lock.extend(lock, this.#lockMs()).catch(() => false);
       }
     }
   }
