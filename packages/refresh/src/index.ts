@@ -1,6 +1,7 @@
 export {
   RefreshEngine,
   type EngineLock,
+  type EnginePauses,
   type EngineSendSlots,
   type EngineStore,
   type EngineTokens,

@@ -3,6 +3,7 @@ import { safeError, type Logger } from '@evergreen/log';
 import {
   createRedis,
   FINISHED_JOB_RETENTION,
+  PAUSE_ONLY_LIMITER,
   type RedisClient,
   type RefreshJobData,
   type RefreshQueues,
@@ -12,15 +13,6 @@ import type { RefreshEngine } from './refresh-engine.ts';
 
 /** Around this long (±50 %) before a job whose refresh threw (a database outage, say) runs again. */
 const UNEXPECTED_ERROR_RETRY_MS = 5_000;
-
-/**
- * BullMQ's workers honour a pause set with `queue.rateLimit` (a 429's Retry-After, an open breaker, an exhausted
- * send slot) only when they have a limiter: its `max` is what the pause's counter is compared with. Without one, only
- * the worker that met the 429 waited, and every other process kept sending into the provider's Retry-After. This
- * `max` is out of reach within its `duration`, so the limiter never throttles by itself; a provider's declared rate
- * is spent by the send slots.
- */
-export const PAUSE_ONLY_LIMITER = { max: 2 ** 31, duration: 1_000 } as const;
 
 export interface RefreshWorkersOptions {
   /** Where Redis is (a URL, or the config's Sentinel or Cluster settings): each worker opens its own client. */

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import {
   RefreshEngine,
   type EngineLock,
+  type EnginePauses,
   type EngineSendSlots,
   type EngineStore,
   type EngineTokens,
@@ -158,6 +159,7 @@ function setup(options: {
   replies?: TokenEndpointReply[];
   provider?: ProviderDefinition;
   sendSlots?: EngineSendSlots;
+  pauses?: EnginePauses;
   breakers?: GuardBreakers;
   events?: OutageEvents;
 }) {
@@ -177,6 +179,7 @@ function setup(options: {
     lock,
     tokens,
     ...(options.sendSlots && { sendSlots: options.sendSlots }),
+    ...(options.pauses && { pauses: options.pauses }),
     ...(options.breakers && { breakers: options.breakers }),
     ...(options.events && { outageEvents: options.events }),
     providers: new Map([[p.id, p]]),
@@ -319,6 +322,16 @@ describe('RefreshEngine, with small fakes', () => {
     expect(tokens.presented).toEqual(['rt1', 'rt0']);
     expect(lock.calls).toEqual(['acquire', 'extend', 'release']);
     expect(store.successes[0]!.write.replacedRefreshToken).toBe('rt0');
+  });
+
+  it('a job taken just before its provider paused (a 429 elsewhere) sends nothing into the pause', async () => {
+    const store = new FakeStore(row());
+    const { engine, tokens } = setup({ store, replies: [GRANTED], pauses: { pausedForMs: async () => 4_200 } });
+
+    expect(await engine.run('c1', { trigger: 'schedule' })).toEqual({ kind: 'rate_limited', retryAfterMs: 4_200 });
+    expect(tokens.presented).toEqual([]);
+    expect(store.successes).toEqual([]);
+    expect(store.failures).toEqual([]);
   });
 
   it('new tokens whose write fails are written again, the lock extended each time for one request and write only', async () => {
