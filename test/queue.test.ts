@@ -1,4 +1,4 @@
-import { ConnectionLock, MAX_ADD_DELAY_MS, queueName, RefreshQueues } from '@evergreen/queue';
+import { ConnectionLock, MAX_ADD_DELAY_MS, PAUSE_ONLY_LIMITER, queueName, RefreshQueues } from '@evergreen/queue';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '@evergreen/test-support/sandbox';
@@ -155,5 +155,43 @@ describe('scheduling a connection', () => {
     expect(await queues.schedule('acme', id, later + 86_400_000, later)).toBe('moved');
     expect(Math.abs((await dueAt(id))! - (later + 86_400_000))).toBeLessThan(200);
     expect((await sandbox.redis.hget(key, 'opts'))!.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe("a provider's pause (a 429's Retry-After)", () => {
+  const sandbox = new Sandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('holds every worker with the pause-only limiter, and is told apart from the limiter counting job starts', async () => {
+    const queues = new RefreshQueues(sandbox.redis, sandbox.prefix);
+    const started: { worker: number; at: number }[] = [];
+    const workers = [0, 1].map(
+      (n) =>
+        new Worker(
+          queueName('acme'),
+          async () => {
+            started.push({ worker: n, at: Date.now() });
+          },
+          { connection: sandbox.redis.duplicate(), prefix: sandbox.prefix, limiter: PAUSE_ONLY_LIMITER },
+        ),
+    );
+    try {
+      await queues.schedule('acme', 'warm', Date.now());
+      await until(() => started.length === 1, { what: 'the first job' });
+      // Jobs have started this second: the key counts them, which is no pause.
+      expect(await queues.pausedForMs('acme')).toBe(0);
+
+      const pausedAt = Date.now();
+      await queues.rateLimit('acme', 1_500);
+      expect(await queues.pausedForMs('acme')).toBeGreaterThan(1_000);
+      for (const id of ['a', 'b', 'c']) await queues.schedule('acme', id, Date.now());
+      await until(() => started.length === 4, { timeoutMs: 10_000, what: 'the three jobs after the pause' });
+      // Neither worker took one inside the pause (a few ms of clock rounding allowed).
+      for (const s of started.slice(1)) expect(s.at - pausedAt).toBeGreaterThanOrEqual(1_450);
+      expect(await queues.pausedForMs('acme')).toBe(0);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Fault } from '@evergreen/fake-provider';
 import { runChaos, type ChaosOptions } from './chaos-run.ts';
 import { runOutage } from './outage-run.ts';
+import { runRateLimited } from './rate-limited-run.ts';
 
 /**
  * `pnpm chaos [--duration 10m] [--connections 5000] [--workers 3] [--concurrency 16] [--seed N] [--strict-provider]`
@@ -11,6 +12,11 @@ import { runOutage } from './outage-run.ts';
  * [--no-breaker]`: one provider down for minutes (issue 19), against the local Postgres and Redis (DATABASE_URL,
  * REDIS_URL) in a schema and prefix of its own. `--short`: 200 connections, a 1-minute outage. `--no-breaker`: the
  * same run as before the breaker existed. Exits 1 when a token that outlived the outage lapsed.
+ *
+ * `pnpm chaos --scenario rate-limited [--connections 2000] [--workers 3] [--concurrency 16] [--seed N]`: one provider
+ * answers 30 % of its token requests 429 with Retry-After 5 for the whole run, another stays healthy, with worker
+ * SIGKILLs (28), a Redis FLUSHALL and a Postgres restart on servers of the run's own (issue 19 item 2). `--short`: 400
+ * connections, 8 kills. Exits 1 when a token lapsed or a grant was revoked by reuse.
  */
 const { values } = parseArgs({
   options: {
@@ -55,8 +61,24 @@ if (values.scenario === 'provider-outage') {
   process.stdout.write(`${JSON.stringify(figures)}\nreport: ${reportFile}\n`);
   process.exit(figures.expiredAfterRecovery === 0 ? 0 : 1);
 }
+if (values.scenario === 'rate-limited') {
+  const { figures, reportFile, ok } = await runRateLimited({
+    connections: positive('connections', values.connections, values.short ? 400 : 2_000),
+    dueSpanMs: values.short ? 40_000 : 180_000,
+    workers: positive('workers', values.workers, 3),
+    concurrency: positive('concurrency', values.concurrency, 16),
+    seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positive('seed', values.seed, 1),
+    fraction: 0.3,
+    retryAfterSeconds: 5,
+    kills: values.short ? 8 : 28,
+    outDir: values.out,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${JSON.stringify(figures)}\nreport: ${reportFile}\n`);
+  process.exit(ok ? 0 : 1);
+}
 if (values.scenario !== 'chaos')
-  throw new Error(`--scenario: expected chaos or provider-outage, got "${values.scenario}"`);
+  throw new Error(`--scenario: expected chaos, provider-outage or rate-limited, got "${values.scenario}"`);
 
 const preset = values.short
   ? { durationMs: 90_000, connections: 1_000, workers: 3 }

@@ -5,7 +5,7 @@ import { authenticateClient, sameText } from './client-auth.ts';
 import { CredentialEndpoints, type GrantAnswer, type Reply } from './credential-endpoints.ts';
 import type { ClientAuthResult, ClientCredentials } from './client-auth.ts';
 import { FaultSchedule, faultAction } from './faults.ts';
-import type { Fault, FaultAction } from './faults.ts';
+import type { Fault, FaultAction, FaultShare } from './faults.ts';
 import { GrantStore } from './grant-store.ts';
 import type { GrantSnapshot, IssueResult } from './grant-store.ts';
 import { mintLoginJwt } from './login-jwt.ts';
@@ -126,8 +126,9 @@ export class FakeProvider {
     this.#faults.inject(faults);
   }
 
-  setFaultForAll(fault: Fault | null): void {
-    this.#faults.setForAll(fault);
+  /** Every request from now on gets `fault` (null: none), or a random `share.fraction` of them. */
+  setFaultForAll(fault: Fault | null, share?: FaultShare): void {
+    this.#faults.setForAll(fault, share);
   }
 
   /** Applies to tokens minted from now on; tokens already out keep the expiry they were given. */

@@ -19,10 +19,21 @@ export type FaultAction =
   | { kind: 'hang' }
   | { kind: 'reset' };
 
+/**
+ * How much of the traffic a persistent fault hits: `fraction` of the requests (0 < fraction ≤ 1, default 1), chosen by
+ * `random` (default Math.random; pass a seeded one for a run that replays).
+ */
+export interface FaultShare {
+  fraction?: number;
+  random?: () => number;
+}
+
 /** One-shot faults first, in order, then the persistent one, so a test can script a burst on top of a steady outage. */
 export class FaultSchedule {
   #queue: Fault[] = [];
   #persistent: Fault | null = null;
+  #fraction = 1;
+  #random: () => number = Math.random;
 
   inject(faults: readonly Fault[]): void {
     for (const fault of faults) validateFault(fault);
@@ -30,13 +41,23 @@ export class FaultSchedule {
     this.#queue.push(...faults.map(copyFault));
   }
 
-  setForAll(fault: Fault | null): void {
+  setForAll(fault: Fault | null, share: FaultShare = {}): void {
     if (fault !== null) validateFault(fault);
+    const fraction = share.fraction ?? 1;
+    if (!(Number.isFinite(fraction) && fraction > 0 && fraction <= 1)) {
+      throw new RangeError(`fake-provider: a fault's fraction must be in (0, 1], got ${fraction}`);
+    }
     this.#persistent = fault === null ? null : copyFault(fault);
+    this.#fraction = fraction;
+    this.#random = share.random ?? Math.random;
   }
 
   next(): Fault | null {
-    return this.#queue.shift() ?? this.#persistent;
+    const scripted = this.#queue.shift();
+    if (scripted) return scripted;
+    if (this.#persistent === null) return null;
+    // Drawn only for a partial fault, so a seeded sequence is not spent by requests an all-out fault hits anyway.
+    return this.#fraction === 1 || this.#random() < this.#fraction ? this.#persistent : null;
   }
 }
 

@@ -8,7 +8,7 @@ export type {
   RotationPolicy,
 } from './options.ts';
 export type { ClientAuthMethod } from './client-auth.ts';
-export type { Fault, FaultKind } from './faults.ts';
+export type { Fault, FaultKind, FaultShare } from './faults.ts';
 export type { GrantSnapshot, IssueResult } from './grant-store.ts';
 export type { TokenRequestOutcome, TokenRequestRecord } from './token-request-record.ts';
 export type { RevocationRecord } from './revocation-record.ts';

@@ -483,10 +483,32 @@ describe('faults', () => {
     expect(provider.requests.map((r) => r.outcome)).toEqual(['fault', 'fault', 'fault', 'ok']);
   });
 
+  it('hits only the given fraction of requests with a persistent fault, as its random source decides', async () => {
+    const provider = await start();
+    const grant = provider.issue();
+    // A seeded-like source: below 0.3 on the 1st and 3rd draws only.
+    const draws = [0.1, 0.9, 0.2, 0.5];
+    provider.setFaultForAll(
+      { kind: 'status', status: 429, headers: { 'retry-after': '5' } },
+      { fraction: 0.3, random: () => draws.shift() ?? 1 },
+    );
+    let token = grant.refreshToken;
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const response = await refresh(provider, token);
+      answers.push(`${response.status} ${response.headers.get('retry-after') ?? '-'}`);
+      const text = await response.text();
+      if (response.status === 200) token = (JSON.parse(text) as { refresh_token?: string }).refresh_token ?? token;
+    }
+    expect(answers).toEqual(['429 5', '200 -', '429 5', '200 -']);
+  });
+
   it('rejects nonsense faults up front', async () => {
     const provider = await start();
     expect(() => provider.injectFaults([{ kind: 'status', status: 42 }])).toThrow(RangeError);
     expect(() => provider.setFaultForAll({ kind: 'delay', ms: -1 })).toThrow(RangeError);
+    expect(() => provider.setFaultForAll({ kind: 'status', status: 429 }, { fraction: 0 })).toThrow(/fraction/);
+    expect(() => provider.setFaultForAll({ kind: 'status', status: 429 }, { fraction: 1.5 })).toThrow(/fraction/);
   });
 });
 

@@ -70,7 +70,14 @@ export interface EvergreenConfig {
   worker: { concurrency: number; jobLockMs: number; stalledIntervalMs: number; shutdownGraceMs: number };
   http: HttpConfig;
   refresh: RefreshConfig;
-  scheduler: { intervalMs: number; lossCheckIntervalMs: number; graceMs: number; fullPassIntervalMs: number };
+  scheduler: {
+    intervalMs: number;
+    lossCheckIntervalMs: number;
+    graceMs: number;
+    fullPassIntervalMs: number;
+    /** How often a provider's backlog is put back in order of need (0: never). */
+    backlogOrderIntervalMs: number;
+  };
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -217,6 +224,7 @@ export function loadConfig(
       lossCheckIntervalMs: n(v.EVERGREEN_RECONCILE_CHECK_INTERVAL_MS),
       graceMs: n(v.EVERGREEN_RECONCILE_GRACE_MS),
       fullPassIntervalMs: n(v.EVERGREEN_FULL_RECONCILE_INTERVAL_MS),
+      backlogOrderIntervalMs: n(v.EVERGREEN_BACKLOG_ORDER_INTERVAL_MS),
     },
   };
 }

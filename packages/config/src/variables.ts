@@ -487,6 +487,15 @@ export const VARIABLES = [
       'Scheduler: how often it checks (one GET) that Redis still holds its data; when not, the full pass runs at once. 0: only at each reconcile.',
   },
   {
+    name: 'EVERGREEN_BACKLOG_ORDER_INTERVAL_MS',
+    kind: 'int',
+    default: String(5 * S),
+    min: 0,
+    max: 60 * MIN,
+    description:
+      "Scheduler: how often a provider's backlog (20 or more refreshes waiting) is put back in order of need, nearest expiry first. 0: never.",
+  },
+  {
     name: 'EVERGREEN_RECONCILE_GRACE_MS',
     kind: 'int',
     default: String(15 * S),

@@ -69,7 +69,13 @@ describe('loadConfig', () => {
           classify: { defaultRetryAfterMs: 60_000, maxRetryAfterMs: 600_000 },
           breaker: { failureRatio: 0.5, windowMs: 60_000, minRequests: 20, probeIntervalMs: 15_000, rampMs: 60_000 },
         },
-        scheduler: { intervalMs: 60_000, lossCheckIntervalMs: 5_000, graceMs: 15_000, fullPassIntervalMs: 21_600_000 },
+        scheduler: {
+          intervalMs: 60_000,
+          lossCheckIntervalMs: 5_000,
+          graceMs: 15_000,
+          fullPassIntervalMs: 21_600_000,
+          backlogOrderIntervalMs: 5_000,
+        },
       });
     });
 

@@ -3,6 +3,7 @@ export { queueName, REFRESH_JOB, type RefreshJobData } from './queue-names.ts';
 export { ConnectionLock, type HeldLock } from './connection-lock.ts';
 export {
   FINISHED_JOB_RETENTION,
+  PAUSE_ONLY_LIMITER,
   MAX_ADD_DELAY_MS,
   RefreshQueues,
   refreshJob,

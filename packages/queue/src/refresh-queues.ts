@@ -42,6 +42,15 @@ export function refreshJob(connectionId: string, runAt: number, now: number) {
 }
 
 /**
+ * BullMQ's workers honour a pause set with `queue.rateLimit` (a 429's Retry-After, an open breaker, an exhausted
+ * send slot) only when they have a limiter: its `max` is what the pause's counter is compared with. Without one, only
+ * the worker that met the 429 waited, and every other process kept sending into the provider's Retry-After. This
+ * `max` is out of reach within its `duration`, so the limiter never throttles by itself; a provider's declared rate
+ * is spent by the send slots.
+ */
+export const PAUSE_ONLY_LIMITER = { max: 2 ** 31, duration: 1_000 } as const;
+
+/**
  * How long finished jobs stay, given to the workers rather than stored in every job: a job's options are kept in its
  * Redis hash, and these two made that field 80 bytes longer in each of a million waiting jobs
  * (docs/benchmarks/README.md). BullMQ falls back to the worker's settings for jobs that carry none.
@@ -240,6 +249,12 @@ export class RefreshQueues {
     return lists.flat().filter((id) => !id.startsWith('0:'));
   }
 
+  /** How many jobs of the provider wait (every shard): one LLEN per queue. */
+  async waitingCount(provider: string): Promise<number> {
+    const lengths = await Promise.all(this.queuesOf(provider).map((queue) => this.#redis.llen(queue.toKey('wait'))));
+    return lengths.reduce((sum, n) => sum + n, 0);
+  }
+
   /**
    * Puts the provider's waiting jobs in this order (the first runs first), in one atomic step per queue
    * (commands/order-wait-list.lua; each of a sharded provider's queues gets its own jobs, in the same relative order);
@@ -258,6 +273,20 @@ export class RefreshQueues {
       [...byQueue].map(([name, ids]) => this.#redis.evergreenOrderWaitList(this.#named(name).toKey('wait'), ...ids)),
     );
     return placed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * How long the provider's pause (`rateLimit`: a 429's Retry-After, an open breaker) still runs, 0 when none: one
+   * PTTL of the key BullMQ's workers wait on (shard 0's: `rateLimit` sets them all).
+   */
+  async pausedForMs(provider: string): Promise<number> {
+    const key = this.queuesOf(provider)[0]!.toKey('limiter');
+    // The key also counts job starts for the limiter (expiring each second): a pause is a count at its max.
+    const [[, count], [, ms]] = (await this.#redis.multi().get(key).pttl(key).exec()) as [
+      [Error | null, string | null],
+      [Error | null, number],
+    ];
+    return Number(count ?? 0) >= PAUSE_ONLY_LIMITER.max ? Math.max(0, ms) : 0;
   }
 
   /** Ends a pause `rateLimit` set on every queue of the provider. */

@@ -7,7 +7,16 @@ export function engineFromConfig(
   config: EvergreenConfig,
   deps: Pick<
     RefreshEngineDeps,
-    'store' | 'lock' | 'tokens' | 'log' | 'observer' | 'sendSlots' | 'breakers' | 'outageEvents' | 'outageRecovery'
+    | 'store'
+    | 'lock'
+    | 'tokens'
+    | 'log'
+    | 'observer'
+    | 'sendSlots'
+    | 'pauses'
+    | 'breakers'
+    | 'outageEvents'
+    | 'outageRecovery'
   >,
 ): RefreshEngine {
   return new RefreshEngine({

@@ -1,6 +1,7 @@
 export {
   RefreshEngine,
   type EngineLock,
+  type EnginePauses,
   type EngineSendSlots,
   type EngineStore,
   type EngineTokens,
@@ -16,3 +17,5 @@ export { timingPolicyFor } from './timing-policy.ts';
 export { NO_OBSERVER, type RefreshObserver } from './refresh-observer.ts';
 export { BreakerGuard, type GuardBreakers, type OutageEvents, type SendPermit } from './breaker-guard.ts';
 export { OutageRecovery, type OutageCatchUp } from './outage-recovery.ts';
+export { WaitOrder } from './wait-order.ts';
+export { BacklogOrder, MIN_BACKLOG, type BacklogOrderOptions } from './backlog-order.ts';

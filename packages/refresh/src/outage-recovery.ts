@@ -1,6 +1,7 @@
 import type { BackoffPolicy } from '@evergreen/core';
 import type { RefreshQueues } from '@evergreen/queue';
 import type { ConnectionStore } from '@evergreen/store';
+import { WaitOrder } from './wait-order.ts';
 
 /** What the breaker's close asks for: the provider's waiting refreshes put in order of need. */
 export interface OutageCatchUp {
@@ -11,8 +12,6 @@ export interface OutageCatchUp {
   recover(provider: string, openedAt: number, windowMs: number): Promise<{ madeDue: number; ordered: number }>;
 }
 
-/** Expiries read per query while ordering the wait list. */
-const PAGE = 5_000;
 /**
  * The provider's queues are paused this long at a time, renewed every second, while its wait list is put in order: a
  * worker that finds it paused sleeps that long, so a short pause lets the workers go as soon as the order stands.
@@ -35,6 +34,7 @@ export class OutageRecovery implements OutageCatchUp {
     'rateLimit' | 'removeRateLimit' | 'waiting' | 'orderWaiting' | 'promote' | 'scheduleMany'
   >;
   readonly #backoff: BackoffPolicy;
+  readonly #order: WaitOrder;
 
   constructor(
     store: Pick<ConnectionStore, 'dueNowAfterOutage' | 'orderByExpiry'>,
@@ -47,6 +47,7 @@ export class OutageRecovery implements OutageCatchUp {
     this.#store = store;
     this.#queues = queues;
     this.#backoff = backoff;
+    this.#order = new WaitOrder(store, queues);
   }
 
   async recover(provider: string, openedAt: number, windowMs: number): Promise<{ madeDue: number; ordered: number }> {
@@ -55,20 +56,7 @@ export class OutageRecovery implements OutageCatchUp {
     const renew = setInterval(() => void pause().catch(() => {}), ORDERING_PAUSE_MS / 2);
     try {
       const madeDue = await this.#dueNow(provider, openedAt, windowMs);
-      const waiting = await this.#queues.waiting(provider);
-      const rows: { id: string; expiresAt: Date | null }[] = [];
-      for (let i = 0; i < waiting.length; i += PAGE) {
-        rows.push(...(await this.#store.orderByExpiry(waiting.slice(i, i + PAGE))));
-      }
-      // Each page comes sorted; the pages are sorted together here, by the same key.
-      if (waiting.length > PAGE) rows.sort(byExpiry);
-      return {
-        madeDue,
-        ordered: await this.#queues.orderWaiting(
-          provider,
-          rows.map((row) => row.id),
-        ),
-      };
+      return { madeDue, ordered: await this.#order.orderByNeed(provider) };
     } finally {
       clearInterval(renew);
       await this.#queues.removeRateLimit(provider);
@@ -91,9 +79,4 @@ export class OutageRecovery implements OutageCatchUp {
     );
     return rows.length;
   }
-}
-
-function byExpiry(a: { id: string; expiresAt: Date | null }, b: { id: string; expiresAt: Date | null }): number {
-  const at = (d: Date | null) => (d === null ? Number.POSITIVE_INFINITY : d.getTime());
-  return at(a.expiresAt) - at(b.expiresAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

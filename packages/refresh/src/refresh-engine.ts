@@ -14,7 +14,7 @@ import {
 import type { RefreshConfig } from '@evergreen/config';
 import { safeError, type Logger } from '@evergreen/log';
 import type { TokenClient } from '@evergreen/oauth';
-import type { ConnectionLock, HeldLock, SendSlots } from '@evergreen/queue';
+import type { ConnectionLock, HeldLock, RefreshQueues, SendSlots } from '@evergreen/queue';
 import type { AttemptAudit, ConnectionStore, StoredConnection } from '@evergreen/store';
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +31,8 @@ export type EngineStore = Pick<ConnectionStore, 'find' | 'recordSuccess' | 'reco
 export type EngineLock = Pick<ConnectionLock, 'acquire' | 'extend' | 'release' | 'remainingMs'>;
 /** Providers' declared rate limits, spent right before each request. */
 export type EngineSendSlots = Pick<SendSlots, 'take'>;
+/** Providers' pauses (a 429's Retry-After), looked at right before each request. */
+export type EnginePauses = Pick<RefreshQueues, 'pausedForMs'>;
 export type EngineTokens = Pick<TokenClient, 'request' | 'check'>;
 
 export interface RefreshEngineDeps {
@@ -38,6 +40,8 @@ export interface RefreshEngineDeps {
   lock: EngineLock;
   /** Absent: no provider's declared rate limit is applied. */
   sendSlots?: EngineSendSlots;
+  /** Absent: a provider's pause holds only the jobs not yet taken (BullMQ's workers wait on it). */
+  pauses?: EnginePauses;
   tokens: EngineTokens;
   /** Every provider's circuit breaker (absent: none, every request is sent). */
   breakers?: GuardBreakers;
@@ -210,6 +214,10 @@ export class RefreshEngine {
       if (permit.kind === 'ramp') return { kind: 'rate_limited', retryAfterMs: permit.retryAfterMs };
       probe = permit.probe;
     }
+    // A job taken just before the provider said 429 (its lock, its row read under load) must not send into the
+    // Retry-After the provider has just announced: only requests already on the wire are in flight.
+    const pausedMs = (await this.#d.pauses?.pausedForMs(provider.id)) ?? 0;
+    if (pausedMs > 0 && !probe) return { kind: 'rate_limited', retryAfterMs: pausedMs };
     const slotWaitMs = await this.#sendSlotWaitMs(provider);
     if (slotWaitMs > 0) return { kind: 'rate_limited', retryAfterMs: slotWaitMs };
 
@@ -337,8 +345,10 @@ export class RefreshEngine {
 
   /**
    * The provider has already rotated: the new refresh token exists only in this process now. A Postgres blip must
-   * not lose it, so the write is retried (holding the lock, extended each time) for up to one lock TTL before the
-   * error is allowed through.
+   * not lose it, so the write is retried (holding the lock) for up to one lock TTL before the error is allowed
+   * through. Each retry extends the lock by what one request and its write need, not the whole TTL: if this process
+   * is killed while it retries, its connection is free again as soon as after any other kill, and the retry presents
+   * the rotated-away token within the provider's grace period (Okta's 30 s, which a 30-second hold used up).
    */
   async #persistSuccess<T>(lock: HeldLock, write: () => Promise<T>): Promise<T> {
     const giveUpAt = this.#now() + this.#d.config.lockTtlMs;
@@ -349,7 +359,7 @@ export class RefreshEngine {
         if (this.#now() >= giveUpAt) throw error;
         this.#d.log.warn({ err: safeError(error), attempt }, 'persisting refreshed tokens failed; retrying');
         await sleep(Math.min(2_000, 100 * 2 ** (attempt - 1)));
-        await this.#d.lock.extend(lock, this.#d.config.lockTtlMs).catch(() => false);
+        await this.#d.lock.extend(lock, this.#lockMs()).catch(() => false);
       }
     }
   }

@@ -4,6 +4,7 @@ import { safeError, type Logger } from '@evergreen/log';
 import {
   createRedis,
   FINISHED_JOB_RETENTION,
+  PAUSE_ONLY_LIMITER,
   type RedisClient,
   type RefreshJobData,
   type RefreshQueues,
@@ -61,6 +62,7 @@ export class RefreshWorkers {
       // A stalled refresh is harmless to retry (lock + fencing), and a job that fails on stalls would drop the
       // connection from the schedule until the reconcile notices: let stalls come back, always.
       maxStalledCount: 1_000,
+      limiter: PAUSE_ONLY_LIMITER,
       ...FINISHED_JOB_RETENTION,
       autorun: false,
     });

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import {
   RefreshEngine,
   type EngineLock,
+  type EnginePauses,
   type EngineSendSlots,
   type EngineStore,
   type EngineTokens,
@@ -88,6 +89,8 @@ class FakeStore implements EngineStore {
   readonly successes: { write: SuccessWrite; audit: AttemptAudit }[] = [];
   readonly failures: { write: FailureWrite; audit: AttemptAudit }[] = [];
   applied = true;
+  /** This many success writes throw first (Postgres away). */
+  failingWrites = 0;
   #rows: (StoredConnection | null)[];
 
   constructor(...rows: (StoredConnection | null)[]) {
@@ -99,6 +102,10 @@ class FakeStore implements EngineStore {
   }
 
   async recordSuccess(_c: StoredConnection, write: SuccessWrite, audit: AttemptAudit): Promise<WriteResult> {
+    if (this.failingWrites > 0) {
+      this.failingWrites -= 1;
+      throw new Error('the database is unreachable');
+    }
     this.successes.push({ write, audit });
     return this.applied ? { applied: true, version: 2 } : { applied: false };
   }
@@ -119,8 +126,10 @@ class FakeLock implements EngineLock {
     this.calls.push('acquire');
     return this.held;
   }
-  async extend(): Promise<boolean> {
+  readonly extendedFor: number[] = [];
+  async extend(_lock: HeldLock, ms: number): Promise<boolean> {
     this.calls.push('extend');
+    this.extendedFor.push(ms);
     return this.extends;
   }
   async release(): Promise<boolean> {
@@ -157,6 +166,7 @@ function setup(options: {
   replies?: TokenEndpointReply[];
   provider?: ProviderDefinition;
   sendSlots?: EngineSendSlots;
+  pauses?: EnginePauses;
   breakers?: GuardBreakers;
   events?: OutageEvents;
 }) {
@@ -176,6 +186,7 @@ function setup(options: {
     lock,
     tokens,
     ...(options.sendSlots && { sendSlots: options.sendSlots }),
+    ...(options.pauses && { pauses: options.pauses }),
     ...(options.breakers && { breakers: options.breakers }),
     ...(options.events && { outageEvents: options.events }),
     providers: new Map([[p.id, p]]),
@@ -318,6 +329,28 @@ describe('RefreshEngine, with small fakes', () => {
     expect(tokens.presented).toEqual(['rt1', 'rt0']);
     expect(lock.calls).toEqual(['acquire', 'extend', 'release']);
     expect(store.successes[0]!.write.replacedRefreshToken).toBe('rt0');
+  });
+
+  it('a job taken just before its provider paused (a 429 elsewhere) sends nothing into the pause', async () => {
+    const store = new FakeStore(row());
+    const { engine, tokens } = setup({ store, replies: [GRANTED], pauses: { pausedForMs: async () => 4_200 } });
+
+    expect(await engine.run('c1', { trigger: 'schedule' })).toEqual({ kind: 'rate_limited', retryAfterMs: 4_200 });
+    expect(tokens.presented).toEqual([]);
+    expect(store.successes).toEqual([]);
+    expect(store.failures).toEqual([]);
+  });
+
+  it('new tokens whose write fails are written again, the lock extended each time for one request and write only', async () => {
+    const store = new FakeStore(row());
+    store.failingWrites = 2;
+    const { engine, lock } = setup({ store, replies: [GRANTED] });
+
+    expect(await engine.run('c1', { trigger: 'schedule' })).toMatchObject({ kind: 'delay', why: 'scheduled' });
+    expect(store.successes).toHaveLength(1);
+    // Not the whole TTL (30 s): a worker killed while it retries must free the connection as soon as a kill
+    // otherwise does, so the retry presents the rotated-away token within the provider's grace period.
+    expect(lock.extendedFor).toEqual([18_000, 18_000]);
   });
 
   it('a transient failure whose write is fenced follows the newer row instead of retrying', async () => {

@@ -10,7 +10,7 @@ import {
   startOpsServer,
 } from '@evergreen/metrics';
 import { adviseOnRedisSettings, readRedisSettings, SchedulerKeys } from '@evergreen/queue';
-import { Reconciler, RefreshWorkers } from '@evergreen/refresh';
+import { BacklogOrder, Reconciler, RefreshWorkers, WaitOrder } from '@evergreen/refresh';
 import { WebhookDispatcher } from '@evergreen/webhooks';
 import { openEvergreen, type EvergreenParts } from '@evergreen/wiring';
 import { DEFAULT_API_KEY_VERIFIER, type ApiKeyVerifierFactory } from './api-key-verifier.ts';
@@ -95,6 +95,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
     workers.start();
   }
   let reconciler: Reconciler | null = null;
+  let backlogOrder: BacklogOrder | null = null;
   if (roles.includes('scheduler')) {
     reconciler = new Reconciler({
       store: parts.store,
@@ -109,6 +110,14 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       log: log.child({ component: 'scheduler' }),
     });
     reconciler.start();
+    backlogOrder = new BacklogOrder({
+      order: new WaitOrder(parts.store, parts.worker.queues),
+      queues: parts.worker.queues,
+      providers: config.providers.filter((p) => p.grant !== 'none').map((p) => p.id),
+      intervalMs: config.scheduler.backlogOrderIntervalMs,
+      log: log.child({ component: 'scheduler' }),
+    });
+    backlogOrder.start();
     // Gauges read from Postgres and Redis at scrape time: one role exposing them is enough.
     registerStateCollectors({
       registry,
@@ -143,6 +152,7 @@ export async function startRoles(roles: readonly Role[], options: StartOptions =
       await api?.close();
       await board?.close();
       await reconciler?.stop();
+      await backlogOrder?.stop();
       await webhooks?.stop();
       await ops.close();
       await stopTracing?.();

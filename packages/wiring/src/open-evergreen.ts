@@ -142,6 +142,7 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
       store,
       lock,
       sendSlots,
+      pauses: queues,
       breakers,
       outageEvents: store,
       outageRecovery: new OutageRecovery(store, queues, config.refresh.backoff),
