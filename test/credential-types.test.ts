@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { FakeProvider } from '@evergreen/fake-provider';
 import { createEvergreen, NeedsReauthError } from '@evergreen/sdk';
-import { ApiKeyStore, type StoredConnection } from '@evergreen/store';
+import { ApiKeyStore } from '@evergreen/store';
 import { freePort } from '@evergreen/test-support/free-port';
 import { Sandbox, type ProviderEntry } from '@evergreen/test-support/sandbox';
 import { startStack, type Stack } from '@evergreen/test-support/stack';
@@ -156,17 +156,7 @@ describe('credential types beyond the refresh token, against local fakes speakin
   };
 
   /** Waits until the row shows `count` successful renewals (or checks), and returns it. */
-  async function renewed(connectionId: string, count: number): Promise<StoredConnection> {
-    return until(
-      async () => {
-        const [{ n } = { n: 0 }] = await sandbox.sql<{ n: number }[]>`
-          select count(*)::int as n from refresh_events where connection_id = ${connectionId} and outcome = 'success'`;
-        const row = n >= count ? await stack.read(connectionId) : null;
-        return row?.status === 'connected' ? row : null;
-      },
-      { timeoutMs: 20_000, what: `${count} renewal(s) of ${connectionId}` },
-    );
-  }
+  const renewed = (connectionId: string, count: number) => stack.waitForRefreshes(connectionId, count);
 
   const near = (actual: Date | null, expectedMs: number, toleranceMs = 15_000) => {
     expect(actual).not.toBeNull();

@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { FakeProvider, type FakeProviderOptions } from '@evergreen/fake-provider';
 import { queueName } from '@evergreen/queue';
 import type { EnqueueConnectionInput } from '@evergreen/sdk';
-import type { StoredConnection } from '@evergreen/store';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, type ProviderEntry } from '@evergreen/test-support/sandbox';
@@ -145,17 +144,7 @@ describe('the built-in providers, each against a local fake that behaves as the 
   }
 
   /** Waits until the row shows `count` successful refreshes, and returns it. */
-  async function refreshed(connectionId: string, count: number): Promise<StoredConnection> {
-    return until(
-      async () => {
-        const [{ n } = { n: 0 }] = await sandbox.sql<{ n: number }[]>`
-          select count(*)::int as n from refresh_events where connection_id = ${connectionId} and outcome = 'success'`;
-        const row = n >= count ? await stack.read(connectionId) : null;
-        return row?.status === 'connected' ? row : null;
-      },
-      { timeoutMs: 20_000, what: `${count} refresh(es) of ${connectionId}` },
-    );
-  }
+  const refreshed = (connectionId: string, count: number) => stack.waitForRefreshes(connectionId, count);
 
   const near = (actual: Date | null, expectedMs: number, toleranceMs = 15_000) => {
     expect(actual).not.toBeNull();

@@ -52,6 +52,15 @@ export interface Stack {
     status: StoredConnection['status'],
     options?: Parameters<typeof until>[1],
   ): Promise<StoredConnection>;
+  /**
+   * Waits, with `until`, for `count` successful refreshes (renewals) of the connection in its audit, the row connected
+   * again, and returns that row.
+   */
+  waitForRefreshes(
+    connectionId: string,
+    count: number,
+    options?: Parameters<typeof until>[1],
+  ): Promise<StoredConnection>;
   close(): Promise<void>;
 }
 
@@ -104,6 +113,16 @@ export async function startStack(
         const row = await parts.store.find(connectionId);
         return row?.status === status ? row : null;
       }, options),
+    waitForRefreshes: (connectionId, count, options) =>
+      until(
+        async () => {
+          const [{ n } = { n: 0 }] = await sandbox.sql<{ n: number }[]>`
+            select count(*)::int as n from refresh_events where connection_id = ${connectionId} and outcome = 'success'`;
+          const row = n >= count ? await parts.store.find(connectionId) : null;
+          return row?.status === 'connected' ? row : null;
+        },
+        { timeoutMs: 20_000, what: `${count} refresh(es) of ${connectionId}`, ...options },
+      ),
     close: async () => {
       await evergreen.close();
       await (roles ?? parts).close();
