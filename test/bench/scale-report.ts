@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'prettier';
 import type { PassResult } from './scale-passes.ts';
@@ -90,6 +90,8 @@ export async function writeScaleReport(r: ScaleResults, dir: string, name: strin
   const at = new Date().toISOString();
   const json = join(dir, `${name}.json`);
   const md = join(dir, `${name}.md`);
+  // An hour's run must not end on a missing --out folder.
+  mkdirSync(dir, { recursive: true });
   writeFileSync(json, await format(JSON.stringify({ ...r, at }, null, 2), { parser: 'json' }));
   writeFileSync(md, renderScale(r, at));
   return [json, md];
