@@ -42,7 +42,7 @@ export interface OutageOptions {
 }
 
 /** Production's refresh buffer: a connection is due five minutes before its token expires. */
-const BUFFER_SECONDS = 300;
+export const BUFFER_SECONDS = 300;
 /** Before the outage, so the first refreshes run normally. */
 const WARMUP_MS = 30_000;
 /** After the recovery: the backlog drains and the connections due then run on time. */

@@ -12,6 +12,7 @@ import { pollUntil, waitUntil } from './chaos-support.ts';
 import { OwnedPostgres, OwnedRedis } from './owned-services.ts';
 import { measureRateLimited, type RateLimitedFigures, type RateLimitedGrant } from './rate-limited-measure.ts';
 import { ChaosProcess } from './role-processes.ts';
+import { BUFFER_SECONDS } from './outage-run.ts';
 
 /**
  * `pnpm chaos --scenario rate-limited`: one provider answers a share of its token requests 429 with Retry-After for
@@ -37,8 +38,6 @@ export interface RateLimitedOptions {
   progress: (line: string) => void;
 }
 
-/** Production's refresh buffer: a connection is due five minutes before its token expires. */
-const BUFFER_SECONDS = 300;
 const PROVIDER_LATENCY_MS = 40;
 /** After the last due time, the chaos (kills) goes on this long while the backlog drains. */
 const CHAOS_TAIL_MS = 60_000;
