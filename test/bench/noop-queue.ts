@@ -3,6 +3,7 @@ import { FINISHED_JOB_RETENTION, refreshJob } from '@evergreen/queue';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BenchSandbox } from './bench-sandbox.ts';
+import { redisCensus, type RedisCensus } from './redis-census.ts';
 import { sleep } from './stats.ts';
 
 export interface NoopQueueResult {
@@ -12,6 +13,8 @@ export interface NoopQueueResult {
   backlog: number;
   /** Jobs still waiting when it ended: 0 means the backlog ran dry, and the rate is a lower bound. */
   backlogLeft: number;
+  /** Redis's work per no-op job, by script (MONITOR, after the window): what BullMQ itself costs a job. */
+  redisCensus?: RedisCensus;
 }
 
 /**
@@ -64,7 +67,8 @@ export async function noopQueueThroughput(
     const done = completed - before;
     const seconds = (performance.now() - t0) / 1_000;
     const backlogLeft = await queue.getWaitingCount();
-    return { concurrency, jobsPerSecond: done / seconds, backlog, backlogLeft };
+    const census = await redisCensus(sandbox.redisUrl, 1_000, () => Promise.resolve(completed), sandbox.prefix);
+    return { concurrency, jobsPerSecond: done / seconds, backlog, backlogLeft, redisCensus: census };
   } finally {
     await worker.close(true);
     await worker.disconnect();

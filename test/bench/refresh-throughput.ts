@@ -1,6 +1,7 @@
 import type { BenchSandbox } from './bench-sandbox.ts';
 import { CpuSampler, type CpuShare, type ServicePids } from './cpu-sampler.ts';
 import { sampleWaits, type WaitProfile } from './pg-waits.ts';
+import { redisCensus, type RedisCensus } from './redis-census.ts';
 import { commandStats, type CommandStats } from './redis-stats.ts';
 import { sleep } from './stats.ts';
 import { startWorkers } from './worker-processes.ts';
@@ -14,6 +15,10 @@ export interface RefreshThroughputResult {
   cpu: CpuShare;
   pgWaits: WaitProfile;
   redis: { commandsPerRefresh: number; usecPerRefresh: number; top: Record<string, number> };
+  /** Postgres transactions committed per refresh (`pg_stat_database.xact_commit`, the whole database's). */
+  pgCommitsPerRefresh?: number;
+  /** Where the Redis commands of a refresh come from (MONITOR, in a short window after the measured one). */
+  redisCensus?: RedisCensus;
   /** Connections still due when the window closed: must be > 0, or the backlog ran dry and the figure is low. */
   backlogLeft: number;
 }
@@ -34,6 +39,13 @@ async function refreshed(sandbox: BenchSandbox): Promise<number> {
     { n: number }[]
   >`select count(*)::int as n from refresh_events where outcome = 'success'`;
   return row?.n ?? 0;
+}
+
+/** Committed transactions so far; backends report theirs at most a second late, which a window of seconds absorbs. */
+async function commits(sandbox: BenchSandbox): Promise<number> {
+  const [row] = await sandbox.sql<{ n: string }[]>`
+    select xact_commit::text as n from pg_stat_database where datname = current_database()`;
+  return Number(row?.n ?? 0);
 }
 
 async function due(sandbox: BenchSandbox): Promise<number> {
@@ -59,16 +71,19 @@ export async function refreshThroughput(
     const sampler = new CpuSampler(options.services, { workers: workers.map((w) => w.pid) });
     const waits = sampleWaits(sandbox.sql);
     const redisStats = await commandStats(sandbox.redis);
+    const commitsBefore = await commits(sandbox);
     const before = await refreshed(sandbox);
     const stopCpu = sampler.start();
     const t0 = performance.now();
     await sleep(options.windowMs);
     const after = await refreshed(sandbox);
+    const commitsAfter = await commits(sandbox);
     const seconds = (performance.now() - t0) / 1_000;
     const cpu = stopCpu();
     const commands = await redisStats();
     const pgWaits = await waits();
     const count = after - before;
+    const census = await redisCensus(sandbox.redisUrl, 1_500, () => refreshed(sandbox), sandbox.prefix);
     return {
       workers: options.workers,
       concurrency: options.concurrency,
@@ -77,6 +92,8 @@ export async function refreshThroughput(
       cpu,
       pgWaits,
       redis: perRefresh(commands, count),
+      pgCommitsPerRefresh: Math.round(((commitsAfter - commitsBefore) / Math.max(1, count)) * 100) / 100,
+      redisCensus: census,
       backlogLeft: await due(sandbox),
     };
   } finally {

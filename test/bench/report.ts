@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RedisCensus } from './redis-census.ts';
 import type { RefreshThroughputResult } from './refresh-throughput.ts';
 import type { Machine } from './machine.ts';
 import type { ScheduleResults, ThroughputLevel } from './scenarios.ts';
@@ -329,6 +330,7 @@ export function markdown(results: BenchResults, charts: string[]): string {
         .join(', ')}.`,
     );
     out.push('');
+    out.push(...censusTable(results.throughput));
   }
   if (results.schedule) {
     const s = results.schedule;
@@ -456,4 +458,45 @@ export function markdown(results: BenchResults, charts: string[]): string {
   out.push('How these are measured, and what changed because of them: [README.md](README.md).');
   out.push('');
   return out.join('\n');
+}
+
+/**
+ * Where each refresh's Redis commands come from, per level (MONITOR in a short window after the measured one: the
+ * commands a client sent, and those plus what its scripts ran), beside what BullMQ itself runs for one no-op job.
+ */
+function censusTable(levels: readonly ThroughputLevel[]): string[] {
+  const withCensus = levels.filter(
+    (l): l is ThroughputLevel & { refresh: { redisCensus: RedisCensus } } => l.refresh.redisCensus !== undefined,
+  );
+  if (withCensus.length === 0) return [];
+  const origins = [...new Set(withCensus.flatMap((l) => Object.keys(l.refresh.redisCensus.perUnit)))];
+  const out = [
+    'Where a refresh\'s Redis commands come from (MONITOR over 1.5 s after each window; "sent / run": commands a client ' +
+      'sent, and those plus the commands its scripts ran, which is what `INFO commandstats` counts), and Postgres ' +
+      "transactions committed per refresh (the whole database's `xact_commit`):",
+    '',
+    `| origin | ${withCensus.map((l) => `c${l.concurrency} sent / run`).join(' | ')} |`,
+    `| --- | ${withCensus.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const origin of origins) {
+    out.push(
+      `| ${origin} | ${withCensus
+        .map((l) => {
+          const line = l.refresh.redisCensus.perUnit[origin];
+          return line ? `${line.sent} / ${line.commands}` : '—';
+        })
+        .join(' | ')} |`,
+    );
+  }
+  out.push(
+    `| **per refresh** | ${withCensus.map((l) => `**${l.refresh.redisCensus.total.sent} / ${l.refresh.redisCensus.total.commands}**`).join(' | ')} |`,
+  );
+  out.push(
+    `| no-op BullMQ job, for comparison | ${withCensus.map((l) => (l.noopQueue.redisCensus ? `${l.noopQueue.redisCensus.total.sent} / ${l.noopQueue.redisCensus.total.commands}` : '—')).join(' | ')} |`,
+  );
+  out.push(
+    `| Postgres commits per refresh | ${withCensus.map((l) => String(l.refresh.pgCommitsPerRefresh ?? '—')).join(' | ')} |`,
+  );
+  out.push('');
+  return out;
 }

@@ -17,3 +17,4 @@ export { ProviderBreakers, type RecordedAnswer } from './provider-breakers.ts';
 export { adviseOnRedisSettings, readRedisSettings, type RedisAdvice } from './redis-settings.ts';
 export { QueueLayout, shardOf, type QueueLayoutOptions } from './queue-layout.ts';
 export type { RedisClient } from './redis.ts';
+export { COMMAND_SCRIPTS } from './commands.ts';
