@@ -17,6 +17,7 @@ import type { ServicePids } from './cpu-sampler.ts';
 import { DurableWrite, type DurableWriteResult } from './durable-write.ts';
 import { measureLateness, type LatenessResult } from './lateness.ts';
 import { noopQueueThroughput, type NoopQueueResult } from './noop-queue.ts';
+import { skeletonRefreshThroughput, type SkeletonRefreshResult } from './skeleton-refresh.ts';
 import { BENCH_PROVIDER, inputFor, issueGrants, seedDueBacklog } from './population.ts';
 import { refreshThroughput, type RefreshThroughputResult } from './refresh-throughput.ts';
 import { tokenExchangeThroughput, type TokenExchangeResult } from './token-exchange.ts';
@@ -87,6 +88,8 @@ export interface ThroughputLevel {
   noopQueue: NoopQueueResult;
   /** Absent in runs stored before issue 21 measured it. */
   tokenExchange?: TokenExchangeResult;
+  /** The three parts composed in one process, nothing of Evergreen's own (absent in runs before it existed). */
+  skeleton?: SkeletonRefreshResult;
 }
 
 export interface ThroughputPlan {
@@ -119,6 +122,13 @@ export async function throughputScenario(services: Services, plan: ThroughputPla
       services.progress(
         `  token exchange: ${tokenExchange.requestsPerSecond.toFixed(0)} requests/s (${tokenExchange.failed} failed)`,
       );
+      const skeleton = await skeletonRefreshThroughput(sandbox, provider, concurrency, {
+        ...partWindow,
+        ceiling: tokenExchange.requestsPerSecond,
+      });
+      services.progress(
+        `  skeleton refresh: ${skeleton.refreshesPerSecond.toFixed(0)}/s, ${skeleton.cpuMsPerRefresh.toFixed(2)} ms of CPU each`,
+      );
       const needed = Math.ceil(Math.max(lastRate * 2, 200) * ((plan.warmupMs + plan.windowMs) / 1_000 + 8));
       await topUp(sandbox, evergreen, provider, needed, services.progress);
       const refresh = await refreshThroughput(sandbox, {
@@ -135,7 +145,7 @@ export async function throughputScenario(services: Services, plan: ThroughputPla
         `  refresh: ${refresh.refreshesPerSecond.toFixed(0)}/s, rss ${(refresh.workerMaxRssBytes / 2 ** 20).toFixed(0)} MiB, cpu ${JSON.stringify(refresh.cpu.cores)}`,
       );
       if (refresh.backlogLeft === 0) services.progress('  warning: the backlog ran dry inside the window');
-      levels.push({ concurrency, refresh, durableWrite, noopQueue, tokenExchange });
+      levels.push({ concurrency, refresh, durableWrite, noopQueue, tokenExchange, skeleton });
     }
     return levels;
   } finally {
