@@ -21,6 +21,8 @@ export interface EvergreenCommands {
   ): Promise<[wait: number, now: number]>;
   /** provider-breaker.lua: one operation on a provider's breaker hash; the answer's shape depends on the operation. */
   evergreenProviderBreaker(key: string, operation: string, ...args: (string | number)[]): Promise<(string | number)[]>;
+  /** pause-remaining.lua: the milliseconds a provider's pause still holds (0: none). */
+  evergreenPauseRemaining(key: string, max: number): Promise<number>;
   /** order-wait-list.lua: how many of `ids` were waiting and now run in the given order. */
   evergreenOrderWaitList(key: string, ...ids: string[]): Promise<number>;
 }
@@ -45,6 +47,7 @@ export const COMMAND_SCRIPTS: Readonly<Record<keyof EvergreenCommands, CommandSc
   evergreenTakeSendSlot: script('take-send-slot.lua', 1),
   evergreenProviderBreaker: script('provider-breaker.lua', 1),
   evergreenOrderWaitList: script('order-wait-list.lua', 1),
+  evergreenPauseRemaining: script('pause-remaining.lua', 1),
 };
 
 /**

@@ -277,16 +277,11 @@ export class RefreshQueues {
 
   /**
    * How long the provider's pause (`rateLimit`: a 429's Retry-After, an open breaker) still runs, 0 when none: one
-   * PTTL of the key BullMQ's workers wait on (shard 0's: `rateLimit` sets them all).
+   * script (commands/pause-remaining.lua) on the key BullMQ's workers wait on (shard 0's: `rateLimit` sets them all).
    */
   async pausedForMs(provider: string): Promise<number> {
     const key = this.queuesOf(provider)[0]!.toKey('limiter');
-    // The key also counts job starts for the limiter (expiring each second): a pause is a count at its max.
-    const [[, count], [, ms]] = (await this.#redis.multi().get(key).pttl(key).exec()) as [
-      [Error | null, string | null],
-      [Error | null, number],
-    ];
-    return Number(count ?? 0) >= PAUSE_ONLY_LIMITER.max ? Math.max(0, ms) : 0;
+    return Math.max(0, await this.#redis.evergreenPauseRemaining(key, PAUSE_ONLY_LIMITER.max));
   }
 
   /** Ends a pause `rateLimit` set on every queue of the provider. */
