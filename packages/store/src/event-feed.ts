@@ -26,6 +26,7 @@ export class EventFeed {
   #pending: string[] = [];
   #waiters: (() => void)[] = [];
   #draining = false;
+  #coalescing: NodeJS.Timeout | null = null;
 
   constructor(db: Database, channel: string) {
     this.#db = db;
@@ -36,12 +37,21 @@ export class EventFeed {
    * NOTIFYs what `EVENTS_WRITTEN` returned, after the statement that wrote it committed. Resolves once the batch
    * holding these events was sent (or failed: it never rejects).
    */
-  publishCommitted(payloads: string | null | undefined): Promise<void> {
+  publishCommitted(payloads: string | null | undefined, options: { coalesceMs?: number } = {}): Promise<void> {
     const elements = payloads?.slice(1, -1); // an array literal's elements: '{"a","b"}' → '"a","b"'
     if (!elements) return Promise.resolve();
     this.#pending.push(elements);
     const sent = new Promise<void>((resolve) => this.#waiters.push(resolve));
-    if (!this.#draining) void this.#drain();
+    if (this.#draining || this.#coalescing) return sent;
+    if (options.coalesceMs) {
+      // The events of the writes that commit meanwhile go out in the same NOTIFY transaction.
+      this.#coalescing = setTimeout(() => {
+        this.#coalescing = null;
+        if (!this.#draining) void this.#drain();
+      }, options.coalesceMs);
+    } else {
+      void this.#drain();
+    }
     return sent;
   }
 
