@@ -133,7 +133,8 @@ describe('judge', () => {
       ...base,
       throughput: [level(1, 0.34), level(4, 0.35), level(16, 0.49), level(64, 0.5)],
     });
-    expect(targets.map((t) => [t.measure, t.target, t.met, t.ratio, t.value])).toEqual([
+    const floor = targets.filter((t) => t.measure.includes('floor'));
+    expect(floor.map((t) => [t.measure, t.target, t.met, t.ratio, t.value])).toEqual([
       ['concurrency 1: refreshes/s ÷ floor of one refresh', '≥ 0.35 × floor', false, 0.34, 340],
       ['concurrency 4: refreshes/s ÷ floor of one refresh', '≥ 0.35 × floor', true, 0.35, 350],
       ['concurrency 16: refreshes/s ÷ floor of one refresh', '≥ 0.5 × floor', false, 0.49, 490],
@@ -212,18 +213,50 @@ describe('judge', () => {
   it('gives no lateness target when the schedule ran without the lateness part', () => {
     const { targets } = judge({ ...base, schedule: schedule({ lateness: null }) });
     expect(only(targets, '2. lateness')).toEqual([]);
-    expect(targets.map((t) => t.scenario)).toEqual(['3. bulk enqueue', '4. memory']);
+    expect(targets.map((t) => t.scenario)).toEqual(['4. memory']);
   });
 
-  it('judges the bulk enqueue ratio at 0.5 and Redis memory at 600 B per connection', () => {
+  it('judges Redis memory at 600 B per connection, and the bulk enqueue no more (issue 21)', () => {
     const at = (enqueueRatio: number, redisBytes: number) =>
-      judge({ ...base, schedule: schedule({ enqueueRatio, redisBytes, lateness: null }) }).targets.map((t) => t.met);
-    expect(at(0.5, 600)).toEqual([true, true]);
-    expect(at(0.49, 601)).toEqual([false, false]);
-    const [bulk] = judge({ ...base, schedule: schedule({ enqueueRatio: 0.49 }) }).targets.filter(
-      (t) => t.scenario === '3. bulk enqueue',
-    );
-    expect(bulk).toMatchObject({ value: 4_900, ratio: 0.49, met: false });
+      judge({ ...base, schedule: schedule({ enqueueRatio, redisBytes, lateness: null }) }).targets.map((t) => [
+        t.scenario,
+        t.met,
+      ]);
+    expect(at(0.5, 600)).toEqual([['4. memory', true]]);
+    expect(at(0.49, 601)).toEqual([['4. memory', false]]);
+  });
+
+  it('judges Redis commands per refresh at 12 and Postgres statements at 3, per level', () => {
+    const at = (commands: number, statements: number | undefined) => {
+      const l = level(16, 0.5);
+      l.refresh.redis.commandsPerRefresh = commands;
+      if (statements === undefined) delete l.refresh.pgCommitsPerRefresh;
+      else l.refresh.pgCommitsPerRefresh = statements;
+      return judge({ ...base, throughput: [l] })
+        .targets.filter((t) => !t.measure.includes('floor'))
+        .map((t) => [t.target, t.value, t.met]);
+    };
+    expect(at(12, 3)).toEqual([
+      ['≤ 12', 12, true],
+      ['≤ 3', 3, true],
+    ]);
+    expect(at(12.01, 3.01)).toEqual([
+      ['≤ 12', 12.01, false],
+      ['≤ 3', 3.01, false],
+    ]);
+    // A run stored before statements were counted is judged on Redis alone.
+    expect(at(41, undefined)).toEqual([['≤ 12', 41, false]]);
+  });
+
+  it('judges scale-out by refreshes per worker CPU-second, two processes within 20 % of one', () => {
+    const run = (workers: number, perSecond: number, workerCores: number) =>
+      refresh(workers, perSecond, { workers: workerCores });
+    const scaleOut = (two: number) =>
+      only(judge({ ...base, scaleOut: [run(1, 500, 1), run(2, two, 2)] }).targets, '6. scale-out');
+    // One process: 500 refreshes per CPU-second. Two at 2 cores: 800/s is 400 per CPU-second, 0.8 of it.
+    expect(scaleOut(800)).toMatchObject([{ ratio: 0.8, met: true }]);
+    expect(scaleOut(790)).toMatchObject([{ ratio: 0.79, met: false }]);
+    expect(only(judge({ ...base, scaleOut: [run(1, 500, 1)] }).targets, '6. scale-out')).toEqual([]);
   });
 
   describe('bottleneck', () => {
@@ -329,8 +362,9 @@ describe('markdown', () => {
     const results = fullResults();
     const [, , ...rows] = tableAfter(markdown(results, charts), '## Targets');
     expect(rows).toHaveLength(results.targets.length);
-    // 3 throughput levels + 3 lateness + 1 bulk + 1 memory + 2 tokens + 3 api.
-    expect(rows).toHaveLength(13);
+    // 3 throughput levels × (floor, Redis commands) + 3 lateness + 1 memory + 2 tokens + 3 api; the scale-out runs
+    // hold one process and two: one more.
+    expect(rows).toHaveLength(6 + 3 + 1 + 2 + 3 + 1);
     expect(rows.map((r) => r[5])).toEqual(results.targets.map((t) => (t.met ? 'yes' : '**no**')));
     expect(rows[0]).toEqual([
       '1. refresh throughput',
@@ -358,7 +392,7 @@ describe('markdown', () => {
     const md = markdown(fullResults(), charts);
     const [, , first] = tableAfter(md, '## 1. Refresh throughput');
     // Floor: 1 ÷ (3 × 1/3,000) = 1,000 a second; 300 refreshes are 0.3 of it.
-    expect(first!.slice(0, 8)).toEqual(['1', '300', '3000', '3000', '3000', '1000', '0.3', '150 MiB']);
+    expect(first!.slice(0, 9)).toEqual(['1', '300', '3000', '3000', '3000', '1000', '0.3', '—', '150 MiB']);
     expect(tableAfter(md, '## 2. Scheduling lateness')[2]!.slice(0, 4)).toEqual(['20 ms', '500 ms', '2000 ms', '0']);
     expect(tableAfter(md, '## 7. The api')[4]).toEqual([
       '64',
@@ -400,7 +434,7 @@ describe('markdown', () => {
     const md = markdown({ ...input, ...judge(input) }, []);
     expect(md).not.toContain('## 2. Scheduling lateness');
     expect(md).toContain('## 3. Bulk enqueue');
-    expect(tableAfter(md, '## Targets')).toHaveLength(2 + 2);
+    expect(tableAfter(md, '## Targets')).toHaveLength(2 + 1);
     // No throughput level at concurrency 64: no worker RSS row.
     expect(tableAfter(md, '## 4. Memory')).toHaveLength(2 + 4);
   });

@@ -75,6 +75,40 @@ export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
       ratio: r2(ratio),
     });
   }
+  for (const level of results.throughput ?? []) {
+    const redis = level.refresh.redis.commandsPerRefresh;
+    targets.push({
+      scenario: '1. refresh throughput',
+      measure: `concurrency ${level.concurrency}: Redis commands per refresh (INFO commandstats: scripts' commands included)`,
+      value: redis,
+      target: '≤ 12',
+      met: redis <= 12,
+    });
+    const pg = level.refresh.pgCommitsPerRefresh;
+    if (pg !== undefined) {
+      targets.push({
+        scenario: '1. refresh throughput',
+        measure: `concurrency ${level.concurrency}: Postgres statements per refresh (each its own transaction: commits)`,
+        value: pg,
+        target: '≤ 3',
+        met: pg <= 3,
+      });
+    }
+  }
+  const [one, two] = [1, 2].map((n) => results.scaleOut?.find((r) => r.workers === n));
+  if (one && two) {
+    const perCpuSecond = (r: RefreshThroughputResult) =>
+      r.refreshesPerSecond / Math.max(0.01, r.cpu.cores.workers ?? 0);
+    const ratio = perCpuSecond(two) / perCpuSecond(one);
+    targets.push({
+      scenario: '6. scale-out',
+      measure: `refreshes per worker CPU-second, two worker processes ÷ one (${r0(perCpuSecond(one))} → ${r0(perCpuSecond(two))})`,
+      value: r2(ratio),
+      target: '≥ 0.8 (within 20 %)',
+      met: ratio >= 0.8,
+      ratio: r2(ratio),
+    });
+  }
   const s = results.schedule;
   if (s?.lateness) {
     const l = s.lateness.latenessMs;
@@ -101,15 +135,8 @@ export function judge(results: Omit<BenchResults, 'targets' | 'bottleneck'>): {
     });
   }
   if (s) {
-    const ratio = s.enqueue.connectionsPerSecond / s.rawAddBulk.jobsPerSecond;
-    targets.push({
-      scenario: '3. bulk enqueue',
-      measure: 'enqueueConnections/s ÷ raw addBulk jobs/s',
-      value: r0(s.enqueue.connectionsPerSecond),
-      target: '≥ 0.5 × raw addBulk',
-      met: ratio >= 0.5,
-      ratio: r2(ratio),
-    });
+    // Bulk enqueue ÷ raw addBulk is reported in its section, no longer a target (issue 21: the scale issue measures
+    // importing a million instead).
     targets.push({
       scenario: '4. memory',
       measure: `Redis bytes per scheduled connection (job hash: ${s.memory.redisSample.jobEncoding})`,
