@@ -1,12 +1,19 @@
 import {
   breakerBucketMs,
   type BreakerPolicy,
-  type BreakerSignal,
   type BreakerState,
   type BreakerWhy,
   type BreakerWindow,
 } from '@evergreen/core';
 import { Keyspace } from './keyspace.ts';
+
+/** Answers to count at once: one answer, or a process's batch of working answers with the failure that flushes it. */
+export interface BreakerAnswers {
+  /** Answers that prove the endpoint works (new tokens, `invalid_grant`...). */
+  working: number;
+  /** Transient failures. */
+  failures: number;
+}
 
 /** What `record` saw: the window after this answer, the state, and whether the hash was new (first use, or lost). */
 export interface RecordedAnswer extends BreakerWindow {
@@ -74,10 +81,10 @@ export class ProviderBreakers extends Keyspace {
     return states;
   }
 
-  /** Counts one answer (a 429 is never recorded) and returns the window as it now stands. */
+  /** Counts answers (a 429 is never recorded) in one script call and returns the window as it now stands. */
   async record(
     providerId: string,
-    signal: BreakerSignal,
+    answers: BreakerAnswers,
     policy: Pick<BreakerPolicy, 'windowMs'>,
   ): Promise<RecordedAnswer> {
     const [state, requests, failures, fresh, now] = await this.redis.evergreenProviderBreaker(
@@ -85,7 +92,8 @@ export class ProviderBreakers extends Keyspace {
       'record',
       breakerBucketMs(policy.windowMs),
       policy.windowMs,
-      signal === 'failure' ? '1' : '0',
+      answers.working,
+      answers.failures,
     );
     return {
       state: state === 'open' ? 'open' : 'closed',

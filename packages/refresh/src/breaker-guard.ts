@@ -92,7 +92,11 @@ export class BreakerGuard {
     const signal = breakerSignal(outcome);
     if (signal === null) return;
     try {
-      const window = await this.#d.breakers.record(provider.id, signal, this.#d.policy);
+      const window = await this.#d.breakers.record(
+        provider.id,
+        { working: signal === 'failure' ? 0 : 1, failures: signal === 'failure' ? 1 : 0 },
+        this.#d.policy,
+      );
       const verdict = breakerVerdict(window.state, signal, window, this.#d.policy);
       if (verdict === 'open') {
         const reason = outcome.kind === 'transient' ? outcome.reason : 'unknown';
