@@ -32,6 +32,9 @@ export interface RecordedAnswer extends BreakerWindow {
  * slots' script), at the allowance core's `rampAllowance` gives.
  */
 export class ProviderBreakers extends Keyspace {
+  /** The state reads in flight, by provider: concurrent callers share one (see `state`). */
+  readonly #reads = new Map<string, Promise<BreakerState>>();
+
   key(providerId: string): string {
     return `${this.prefix}:breaker:${providerId}`;
   }
@@ -40,8 +43,20 @@ export class ProviderBreakers extends Keyspace {
     return `${this.prefix}:breaker-ramp:${providerId}`;
   }
 
-  /** The breaker's state as every process sees it. One round trip. */
-  async state(providerId: string): Promise<BreakerState> {
+  /**
+   * The breaker's state as every process sees it. One round trip, shared: callers that ask while a read of the same
+   * provider is in flight get that read's answer (every refresh asks, so a worker busy on one provider would otherwise
+   * send one HMGET per job). Nothing is kept once the read settles, so no answer is older than its own round trip.
+   */
+  state(providerId: string): Promise<BreakerState> {
+    const inFlight = this.#reads.get(providerId);
+    if (inFlight) return inFlight;
+    const read = this.#read(providerId).finally(() => this.#reads.delete(providerId));
+    this.#reads.set(providerId, read);
+    return read;
+  }
+
+  async #read(providerId: string): Promise<BreakerState> {
     const [state, openedAt, why, nextProbeAt, closedAt] = await this.redis.hmget(
       this.key(providerId),
       'state',

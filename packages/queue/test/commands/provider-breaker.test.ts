@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { ProviderBreakers } from '../../src/provider-breakers.ts';
 
 describe('ProviderBreakers (commands/provider-breaker.lua)', () => {
@@ -86,6 +86,46 @@ describe('ProviderBreakers (commands/provider-breaker.lua)', () => {
     expect(states.get('p7')).toEqual({ kind: 'closed', closedAt: null });
     expect(states.get('p4')?.kind).toBe('open');
     expect(states.get('nothing')).toEqual({ kind: 'closed', closedAt: null });
+  });
+
+  it('concurrent state reads of a provider share one HMGET; sequential ones each send their own', async () => {
+    const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    try {
+      const counted = new ProviderBreakers(client, prefix);
+      const hmget = vi.spyOn(client, 'hmget');
+      await counted.open('p9', why, policy);
+
+      const [a, b] = await Promise.all([counted.state('p9'), counted.state('p9')]);
+      expect(hmget).toHaveBeenCalledTimes(1);
+      expect(a).toMatchObject({ kind: 'open', why });
+      expect(b).toBe(a);
+
+      // Settled reads are not kept: the next caller reads again, and sees a change made meanwhile.
+      await counted.close('p9');
+      expect((await counted.state('p9')).kind).toBe('closed');
+      expect(await counted.state('p9')).toMatchObject({ kind: 'closed' });
+      expect(hmget).toHaveBeenCalledTimes(3);
+
+      // Another provider's read is its own.
+      await Promise.all([counted.state('p9'), counted.state('p-other')]);
+      expect(hmget).toHaveBeenCalledTimes(5);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a failed state read fails every caller that joined it, and the next read tries again', async () => {
+    const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    try {
+      const counted = new ProviderBreakers(client, prefix);
+      const hmget = vi.spyOn(client, 'hmget').mockRejectedValueOnce(new Error('redis away'));
+      const reads = await Promise.allSettled([counted.state('p10'), counted.state('p10')]);
+      expect(reads.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(await counted.state('p10')).toEqual({ kind: 'closed', closedAt: null });
+      expect(hmget).toHaveBeenCalledTimes(2);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('ramp slots: at most the allowance per second', async () => {
