@@ -492,6 +492,19 @@ describe('RefreshEngine and the provider breaker', () => {
     });
   });
 
+  it("a success the closed breaker admitted is not recorded at once: the provider's next failure carries it", async () => {
+    const breakers = new FakeBreakers({ kind: 'closed', closedAt: null });
+    const { engine } = setup({ store: new FakeStore(row()), breakers, replies: [GRANTED, SERVER_ERROR] });
+    try {
+      await engine.run('c1', { trigger: 'schedule', provider: 'acme' });
+      expect(breakers.calls).toEqual(['state']);
+      await engine.run('c1', { trigger: 'schedule', provider: 'acme' });
+      expect(breakers.calls).toEqual(['state', 'state', 'record 1 working 1 failed']);
+    } finally {
+      engine.close();
+    }
+  });
+
   it('invalid_grant never opens it, however the window looks', async () => {
     const breakers = new FakeBreakers({ kind: 'closed', closedAt: null });
     breakers.window = { requests: 100, failures: 99 };
