@@ -13,10 +13,10 @@ export interface BreakerTallyOptions {
 
 /**
  * The working answers of one process not yet counted in Redis, per provider: the successes of requests a closed
- * breaker admitted (no probe). Counting each at once cost a script call per refresh; they only dilute a failure
- * ratio, so they wait here, at most `flushMs`, and go in one call per provider: on the timer, or with the next
- * answer of that provider recorded at once (a failure above all, so its verdict sees every success this process
- * has had: `take`). No I/O of its own: the flush is the caller's.
+ * breaker admitted (no probe). They only dilute a failure ratio, so rather than a script call each, they wait here,
+ * at most `flushMs`, and go in one call per provider: on the timer, or with the next answer of that provider
+ * recorded at once (a failure above all, so its verdict sees every success this process has had: `take`). No I/O of
+ * its own: the flush is the caller's.
  */
 export class BreakerTally {
   readonly #flush: BreakerTallyOptions['flush'];
