@@ -125,6 +125,7 @@ export async function throughputScenario(services: Services, plan: ThroughputPla
       const skeleton = await skeletonRefreshThroughput(sandbox, provider, concurrency, {
         ...partWindow,
         ceiling: tokenExchange.requestsPerSecond,
+        ...(plan.nodeOptions && { nodeOptions: plan.nodeOptions(concurrency) }),
       });
       services.progress(
         `  skeleton refresh: ${skeleton.refreshesPerSecond.toFixed(0)}/s, ${skeleton.cpuMsPerRefresh.toFixed(2)} ms of CPU each`,

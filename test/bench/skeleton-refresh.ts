@@ -31,7 +31,7 @@ export async function skeletonRefreshThroughput(
   sandbox: BenchSandbox,
   provider: FakeProvider,
   concurrency: number,
-  options: { warmupMs: number; windowMs: number; ceiling: number },
+  options: { warmupMs: number; windowMs: number; ceiling: number; nodeOptions?: readonly string[] },
 ): Promise<SkeletonRefreshResult> {
   const table = `skeleton_c${concurrency}`;
   const queueName = `skeleton-c${concurrency}`;
@@ -78,7 +78,13 @@ export async function skeletonRefreshThroughput(
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', join(REPO_ROOT, 'test/bench/skeleton-refresh-client.ts'), planFile],
+        [
+          ...(options.nodeOptions ?? []),
+          '--import',
+          'tsx',
+          join(REPO_ROOT, 'test/bench/skeleton-refresh-client.ts'),
+          planFile,
+        ],
         {
           cwd: REPO_ROOT,
           stdio: ['ignore', 'pipe', 'inherit'],
