@@ -1,10 +1,10 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConnectionLock, FINISHED_JOB_RETENTION } from '@evergreen/queue';
 import { DelayedError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { Pool } from 'undici';
+import { open, seal } from './skeleton-seal.ts';
 
 /**
  * Child process of `skeletonRefreshThroughput`: the least a fenced refresh can do, with nothing of Evergreen's own
@@ -32,19 +32,6 @@ interface Plan {
 
 const plan = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Plan;
 const key = Buffer.from(plan.key, 'base64');
-const seal = (text: string): string => {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
-};
-const open = (sealed: string): string => {
-  const raw = Buffer.from(sealed, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-};
-
 const sql = postgres(plan.databaseUrl, {
   max: 8,
   connection: { search_path: plan.schema },
@@ -72,14 +59,17 @@ const worker = new Worker<{ connectionId: string }>(
         method: 'POST',
         path: url.pathname,
         headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: open(row.refresh_token) }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: open(key, row.refresh_token),
+        }).toString(),
       });
       const answer = (await body.json()) as { access_token: string; refresh_token?: string; expires_in: number };
       if (statusCode !== 200) throw new Error(`provider answered ${statusCode}`);
       const updated = await sql`
         update ${sql(plan.table)}
-        set access_token = ${seal(answer.access_token)},
-            refresh_token = ${answer.refresh_token ? seal(answer.refresh_token) : row.refresh_token},
+        set access_token = ${seal(key, answer.access_token)},
+            refresh_token = ${answer.refresh_token ? seal(key, answer.refresh_token) : row.refresh_token},
             expires_at = now() + make_interval(secs => ${answer.expires_in}),
             version = version + 1
         where id = ${id} and version = ${row.version}`;

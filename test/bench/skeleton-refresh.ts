@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
-import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FakeProvider } from '@evergreen/fake-provider';
 import { refreshJob } from '@evergreen/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BenchSandbox } from './bench-sandbox.ts';
-import { REPO_ROOT } from './worker-processes.ts';
+import { runPlanChild } from './plan-child.ts';
+import { seal } from './skeleton-seal.ts';
 
 export interface SkeletonRefreshResult {
   concurrency: number;
@@ -37,7 +34,6 @@ export async function skeletonRefreshThroughput(
   const queueName = `skeleton-c${concurrency}`;
   const backlog = Math.max(2_000, Math.ceil((options.ceiling * (options.warmupMs + options.windowMs) * 1.5) / 1_000));
   const key = randomBytes(32);
-  const dir = mkdtempSync(join(tmpdir(), 'evergreen-bench-skeleton-'));
   const connection = new Redis(sandbox.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(queueName, { connection, prefix: sandbox.prefix });
   try {
@@ -50,7 +46,7 @@ export async function skeletonRefreshThroughput(
       const rows = ids.slice(i, i + 1_000).map((id) => ({
         id,
         version: 1,
-        refresh_token: sealForClient(key, provider.issue().refreshToken),
+        refresh_token: seal(key, provider.issue().refreshToken),
       }));
       await sandbox.sql`insert into ${sandbox.sql(table)} ${sandbox.sql(rows)}`;
     }
@@ -58,10 +54,9 @@ export async function skeletonRefreshThroughput(
     for (let i = 0; i < ids.length; i += 5_000) {
       await queue.addBulk(ids.slice(i, i + 5_000).map((id) => refreshJob(id, now, now)));
     }
-    const planFile = join(dir, 'plan.json');
-    writeFileSync(
-      planFile,
-      JSON.stringify({
+    const result = await runPlanChild<{ refreshesPerSecond: number; cpuMsPerRefresh: number }>(
+      'test/bench/skeleton-refresh-client.ts',
+      {
         redisUrl: sandbox.redisUrl,
         prefix: sandbox.prefix,
         queue: queueName,
@@ -73,48 +68,14 @@ export async function skeletonRefreshThroughput(
         concurrency,
         warmupMs: options.warmupMs,
         windowMs: options.windowMs,
-      }),
+      },
+      options.nodeOptions,
     );
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [
-          ...(options.nodeOptions ?? []),
-          '--import',
-          'tsx',
-          join(REPO_ROOT, 'test/bench/skeleton-refresh-client.ts'),
-          planFile,
-        ],
-        {
-          cwd: REPO_ROOT,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0 ? resolve(stdout) : reject(new Error(`skeleton refresh exited with ${code}`)),
-      );
-    });
-    const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
-      refreshesPerSecond: number;
-      cpuMsPerRefresh: number;
-    };
     return { concurrency, backlog, ...result };
   } finally {
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
     connection.disconnect();
     await sandbox.sql.unsafe(`drop table if exists ${table}`);
-    rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The client's sealing (AES-256-GCM, iv ‖ tag ‖ body, base64), for the rows it starts from. */
-function sealForClient(key: Buffer, text: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
 }
