@@ -35,7 +35,9 @@ export class EventFeed {
 
   /**
    * NOTIFYs what `EVENTS_WRITTEN` returned, after the statement that wrote it committed. Resolves once the batch
-   * holding these events was sent (or failed: it never rejects).
+   * holding these events was sent (or failed: it never rejects). With `coalesceMs`, an idle feed waits that long
+   * before sending, so that the writes committing meanwhile share one NOTIFY transaction (the refresh path's many
+   * small writes); without it, an idle feed sends at once.
    */
   publishCommitted(payloads: string | null | undefined, options: { coalesceMs?: number } = {}): Promise<void> {
     const elements = payloads?.slice(1, -1); // an array literal's elements: '{"a","b"}' → '"a","b"'
