@@ -124,8 +124,10 @@ export function rampAllowance(sinceCloseMs: number, policy: Pick<BreakerPolicy, 
 export type BreakerVerdict = 'open' | 'close' | 'none';
 
 /**
- * After recording `signal`: a success while open closes the breaker (it was a probe, or a request admitted just before
- * the opening: either way the endpoint works); a failure while closed opens it when the window says so.
+ * After recording `signal`: a success while open closes the breaker (the endpoint works; the engine asks this of a
+ * probe's success, and counts the successes of requests a closed breaker admitted in batches that ask for no verdict:
+ * they cannot tell whether they were answered before the opening or after); a failure while closed opens it when the
+ * window says so.
  */
 export function breakerVerdict(
   state: BreakerState['kind'],

@@ -13,7 +13,7 @@ export {
 } from './refresh-queues.ts';
 export { SchedulerKeys } from './scheduler-keys.ts';
 export { SendSlots, type RateLimit } from './send-slots.ts';
-export { ProviderBreakers, type RecordedAnswer } from './provider-breakers.ts';
+export { ProviderBreakers, type BreakerAnswers, type RecordedAnswer } from './provider-breakers.ts';
 export { adviseOnRedisSettings, readRedisSettings, type RedisAdvice } from './redis-settings.ts';
 export { QueueLayout, shardOf, type QueueLayoutOptions } from './queue-layout.ts';
 export type { RedisClient } from './redis.ts';

@@ -1,12 +1,19 @@
 import {
   breakerBucketMs,
   type BreakerPolicy,
-  type BreakerSignal,
   type BreakerState,
   type BreakerWhy,
   type BreakerWindow,
 } from '@evergreen/core';
 import { Keyspace } from './keyspace.ts';
+
+/** Answers to count at once: one answer, or a process's batch of working answers with the failure that flushes it. */
+export interface BreakerAnswers {
+  /** Answers that prove the endpoint works (new tokens, `invalid_grant`...). */
+  working: number;
+  /** Transient failures. */
+  failures: number;
+}
 
 /** What `record` saw: the window after this answer, the state, and whether the hash was new (first use, or lost). */
 export interface RecordedAnswer extends BreakerWindow {
@@ -25,6 +32,9 @@ export interface RecordedAnswer extends BreakerWindow {
  * slots' script), at the allowance core's `rampAllowance` gives.
  */
 export class ProviderBreakers extends Keyspace {
+  /** The state reads in flight, by provider: concurrent callers share one (see `state`). */
+  readonly #reads = new Map<string, Promise<BreakerState>>();
+
   key(providerId: string): string {
     return `${this.prefix}:breaker:${providerId}`;
   }
@@ -33,8 +43,20 @@ export class ProviderBreakers extends Keyspace {
     return `${this.prefix}:breaker-ramp:${providerId}`;
   }
 
-  /** The breaker's state as every process sees it. One round trip. */
-  async state(providerId: string): Promise<BreakerState> {
+  /**
+   * The breaker's state as every process sees it. One round trip, shared: callers that ask while a read of the same
+   * provider is in flight get that read's answer (every refresh asks, so a worker busy on one provider would otherwise
+   * send one HMGET per job). Nothing is kept once the read settles, so no answer is older than its own round trip.
+   */
+  state(providerId: string): Promise<BreakerState> {
+    const inFlight = this.#reads.get(providerId);
+    if (inFlight) return inFlight;
+    const read = this.#read(providerId).finally(() => this.#reads.delete(providerId));
+    this.#reads.set(providerId, read);
+    return read;
+  }
+
+  async #read(providerId: string): Promise<BreakerState> {
     const [state, openedAt, why, nextProbeAt, closedAt] = await this.redis.hmget(
       this.key(providerId),
       'state',
@@ -74,10 +96,10 @@ export class ProviderBreakers extends Keyspace {
     return states;
   }
 
-  /** Counts one answer (a 429 is never recorded) and returns the window as it now stands. */
+  /** Counts answers (a 429 is never recorded) in one script call and returns the window as it now stands. */
   async record(
     providerId: string,
-    signal: BreakerSignal,
+    answers: BreakerAnswers,
     policy: Pick<BreakerPolicy, 'windowMs'>,
   ): Promise<RecordedAnswer> {
     const [state, requests, failures, fresh, now] = await this.redis.evergreenProviderBreaker(
@@ -85,7 +107,8 @@ export class ProviderBreakers extends Keyspace {
       'record',
       breakerBucketMs(policy.windowMs),
       policy.windowMs,
-      signal === 'failure' ? '1' : '0',
+      answers.working,
+      answers.failures,
     );
     return {
       state: state === 'open' ? 'open' : 'closed',

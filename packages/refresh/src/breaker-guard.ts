@@ -14,6 +14,7 @@ import {
 import { safeError, type Logger } from '@evergreen/log';
 import type { ProviderBreakers } from '@evergreen/queue';
 import { randomBytes } from 'node:crypto';
+import { BreakerTally } from './breaker-tally.ts';
 import type { OutageCatchUp } from './outage-recovery.ts';
 import type { RefreshObserver } from './refresh-observer.ts';
 
@@ -36,6 +37,8 @@ export interface BreakerGuardDeps {
   observer: RefreshObserver;
   log: Logger;
   now: () => number;
+  /** How long a working answer admitted closed may wait in process before it is counted in Redis (default 200 ms). */
+  tallyFlushMs?: number;
 }
 
 /** Whether a refresh may send now: yes (`probe` when it is the open breaker's probe), or not for `retryAfterMs`. */
@@ -46,13 +49,29 @@ export type SendPermit =
  * The engine's side of the provider breakers (core decides, Redis keeps the shared state): asks before a request
  * whether it may go (the breaker, its probe slot, the ramp after a close), and counts each answer, opening or closing
  * the breaker when core's verdict says so. Each transition happens in exactly one process, which logs it, counts it
- * and writes its event.
+ * and writes its event. The successes of requests a closed breaker admitted are counted in process and sent in
+ * batches (`BreakerTally`); every other answer is counted at once.
  */
 export class BreakerGuard {
   readonly #d: BreakerGuardDeps;
+  readonly #tally: BreakerTally;
 
   constructor(deps: BreakerGuardDeps) {
     this.#d = deps;
+    this.#tally = new BreakerTally({
+      flush: (provider, working) => this.#flushWorking(provider, working),
+      ...(deps.tallyFlushMs !== undefined && { flushMs: deps.tallyFlushMs }),
+    });
+  }
+
+  /** Stops the batches' timer; what is pending is dropped (`BreakerTally.close` says why that is safe). */
+  close(): void {
+    this.#tally.close();
+  }
+
+  /** Sends the pending working answers now (tests; the timer does it within its interval). */
+  flush(): Promise<void> {
+    return this.#tally.flush();
   }
 
   /** The breaker's answer before any work is done (no lock, no row): workers hold a job here, for free. */
@@ -87,12 +106,28 @@ export class BreakerGuard {
   /**
    * Counts one classified answer and makes the transition it calls for. Never throws: a Redis or Postgres blip here
    * costs a late transition, never the refresh, whose answer is already persisted.
+   *
+   * A success that is not a probe (so a closed breaker admitted it: an open one sends only probes) waits in the
+   * tally: while closed, a success can neither open nor close the breaker, it only dilutes the failure ratio. Every
+   * other answer (a failure, a probe, a per-connection answer) is recorded at once, and carries the provider's
+   * pending successes in the same script call, so a failure's verdict sees every success this process has had.
    */
   async record(provider: ProviderDefinition, outcome: RefreshOutcome, probe: boolean): Promise<void> {
     const signal = breakerSignal(outcome);
     if (signal === null) return;
+    if (signal === 'success' && !probe) {
+      this.#tally.add(provider.id);
+      return;
+    }
+    const batched = this.#tally.take(provider.id);
     try {
-      const window = await this.#d.breakers.record(provider.id, signal, this.#d.policy);
+      const window = await this.#d.breakers.record(
+        provider.id,
+        { working: batched + (signal === 'failure' ? 0 : 1), failures: signal === 'failure' ? 1 : 0 },
+        this.#d.policy,
+      );
+      // The batched successes came before this answer: on a fresh hash they announce first, as they would have.
+      if (window.fresh && (signal === 'success' || batched > 0)) await this.#restored(provider.id, window.now);
       const verdict = breakerVerdict(window.state, signal, window, this.#d.policy);
       if (verdict === 'open') {
         const reason = outcome.kind === 'transient' ? outcome.reason : 'unknown';
@@ -104,18 +139,38 @@ export class BreakerGuard {
         });
       } else if (verdict === 'close') {
         await this.#close(provider, probe);
-      } else if (window.fresh && signal === 'success') {
-        // Redis lost the breaker (a flush) and the provider works: an outage announced before the loss ends here.
-        await this.#announce('provider.outage_ended', {
-          provider: provider.id,
-          openedAt: null,
-          closedAt: new Date(window.now).toISOString(),
-          reason: null,
-        });
       }
     } catch (error) {
-      this.#d.log.warn({ provider: provider.id, err: safeError(error) }, 'provider breaker not updated');
+      this.#d.log.warn({ provider: provider.id, err: safeError(error), batched }, 'provider breaker not updated');
     }
+  }
+
+  /**
+   * The tally's flush: one provider's batch of successes admitted closed, in one script call. No verdict: working
+   * answers never open a breaker, and a batch that finds it open cannot tell whether its requests were answered before
+   * the opening or after, so it leaves the close to a probe rather than end an outage on answers older than it. A
+   * failed call drops the batch (logged): it only dilutes a failure ratio.
+   */
+  async #flushWorking(providerId: string, working: number): Promise<void> {
+    try {
+      const window = await this.#d.breakers.record(providerId, { working, failures: 0 }, this.#d.policy);
+      if (window.fresh) await this.#restored(providerId, window.now);
+    } catch (error) {
+      this.#d.log.warn(
+        { provider: providerId, err: safeError(error), batched: working },
+        'provider breaker not updated',
+      );
+    }
+  }
+
+  /** Redis lost the breaker (a flush) and the provider works: an outage announced before the loss ends here. */
+  async #restored(providerId: string, now: number): Promise<void> {
+    await this.#announce('provider.outage_ended', {
+      provider: providerId,
+      openedAt: null,
+      closedAt: new Date(now).toISOString(),
+      reason: null,
+    });
   }
 
   async #open(provider: ProviderDefinition, why: BreakerWhy): Promise<void> {

@@ -144,6 +144,15 @@ export class RefreshEngine {
     }
   }
 
+  /**
+   * Stops the breaker's batching timer. Pending working answers are dropped rather than flushed: they only dilute a
+   * failure ratio, so their loss can open a breaker slightly earlier, never later. A success that finishes after
+   * this is not counted; any other answer is still recorded at once.
+   */
+  close(): void {
+    this.#breaker?.close();
+  }
+
   /** How long another holder still has the connection's lock (0: nobody): on-demand callers wait on it. */
   lockRemainingMs(connectionId: string): Promise<number> {
     return this.#d.lock.remainingMs(connectionId);

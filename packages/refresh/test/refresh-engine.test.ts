@@ -1,13 +1,12 @@
 import {
   resolveProviderEntries,
-  type BreakerSignal,
   type BreakerState,
   type ProviderDefinition,
   type TokenEndpointReply,
 } from '@evergreen/core';
 import type { RefreshConfig } from '@evergreen/config';
 import { createLogger } from '@evergreen/log';
-import type { HeldLock, RecordedAnswer } from '@evergreen/queue';
+import type { BreakerAnswers, HeldLock, RecordedAnswer } from '@evergreen/queue';
 import type { AttemptAudit, FailureWrite, StoredConnection, SuccessWrite, WriteResult } from '@evergreen/store';
 import { describe, expect, it } from 'vitest';
 import {
@@ -381,11 +380,11 @@ class FakeBreakers implements GuardBreakers {
     this.calls.push('state');
     return this.state_;
   }
-  async record(_p: string, signal: BreakerSignal): Promise<RecordedAnswer> {
-    this.calls.push(`record ${signal}`);
+  async record(_p: string, answers: BreakerAnswers): Promise<RecordedAnswer> {
+    this.calls.push(`record ${answers.working} working ${answers.failures} failed`);
     this.window = {
-      requests: this.window.requests + 1,
-      failures: this.window.failures + (signal === 'failure' ? 1 : 0),
+      requests: this.window.requests + answers.working + answers.failures,
+      failures: this.window.failures + answers.failures,
     };
     return { ...this.window, state: this.state_.kind, fresh: false, now: NOW };
   }
@@ -439,7 +438,7 @@ describe('RefreshEngine and the provider breaker', () => {
     });
     expect(tokens.presented).toEqual(['rt1']);
     expect(store.failures[0]!.write).toEqual({ status: 'connected', refreshAt: new Date(NOW), countsAsFailure: false });
-    expect(breakers.calls).toEqual(['state', 'takeProbe', 'record failure']);
+    expect(breakers.calls).toEqual(['state', 'takeProbe', 'record 0 working 1 failed']);
   });
 
   it('a lost probe slot sends nothing', async () => {
@@ -493,11 +492,24 @@ describe('RefreshEngine and the provider breaker', () => {
     });
   });
 
+  it("a success the closed breaker admitted is not recorded at once: the provider's next failure carries it", async () => {
+    const breakers = new FakeBreakers({ kind: 'closed', closedAt: null });
+    const { engine } = setup({ store: new FakeStore(row()), breakers, replies: [GRANTED, SERVER_ERROR] });
+    try {
+      await engine.run('c1', { trigger: 'schedule', provider: 'acme' });
+      expect(breakers.calls).toEqual(['state']);
+      await engine.run('c1', { trigger: 'schedule', provider: 'acme' });
+      expect(breakers.calls).toEqual(['state', 'state', 'record 1 working 1 failed']);
+    } finally {
+      engine.close();
+    }
+  });
+
   it('invalid_grant never opens it, however the window looks', async () => {
     const breakers = new FakeBreakers({ kind: 'closed', closedAt: null });
     breakers.window = { requests: 100, failures: 99 };
     const { engine } = setup({ store: new FakeStore(row()), breakers, replies: [INVALID_GRANT] });
     expect((await engine.run('c1', { trigger: 'schedule', provider: 'acme' })).kind).toBe('stop');
-    expect(breakers.calls).toEqual(['state', 'record answered']);
+    expect(breakers.calls).toEqual(['state', 'record 1 working 0 failed']);
   });
 });

@@ -197,6 +197,8 @@ export function openEvergreen(config: EvergreenConfig, options: OpenOptions): Ev
     },
     close() {
       return (closing ??= (async () => {
+        // Before the clients go: the engines' breaker batching timers stop (their pending counts only dilute).
+        for (const side of [producer, worker]) side?.engine.close();
         for (const side of [producer, worker]) await side?.queues.close().catch(() => {});
         await tokens.close();
         producer?.redis.disconnect();

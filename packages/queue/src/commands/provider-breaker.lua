@@ -8,8 +8,10 @@
 
   KEYS[1]  the provider's breaker hash
   ARGV[1]  operation:
-    'record' ARGV[2] bucket width ms, ARGV[3] window ms, ARGV[4] '1' for a failure, '0' for a working answer
-             Returns {state, requests, failures, fresh, now}: the window's counts after this one, state 'open' or
+    'record' ARGV[2] bucket width ms, ARGV[3] window ms, ARGV[4] how many working answers, ARGV[5] how many
+             failures (one answer recorded at once, or a process's batch of working answers with the failure that
+             flushes it)
+             Returns {state, requests, failures, fresh, now}: the window's counts after these, state 'open' or
              'closed', fresh 1 when the hash did not exist (first use, or Redis lost it)
     'open'   ARGV[2] probe interval ms, ARGV[3] why (JSON)
              Returns {1, now} when this call opened it (the first probe is due one interval later), {0, now} when it
@@ -30,8 +32,10 @@ if op == 'record' then
   local windowMs = tonumber(ARGV[3])
   local fresh = redis.call('HSETNX', KEYS[1], 'since', now)
   local bucket = math.floor(now / bucketMs)
-  redis.call('HINCRBY', KEYS[1], 'r:' .. bucket, 1)
-  if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'f:' .. bucket, 1) end
+  local working = tonumber(ARGV[4])
+  local failed = tonumber(ARGV[5])
+  redis.call('HINCRBY', KEYS[1], 'r:' .. bucket, working + failed)
+  if failed > 0 then redis.call('HINCRBY', KEYS[1], 'f:' .. bucket, failed) end
   -- Whole buckets that lie entirely before the window drop out.
   local oldest = math.floor((now - windowMs) / bucketMs)
   local requests, failures = 0, 0
