@@ -81,6 +81,19 @@ describe('measureRateLimited', () => {
     const f = measureRateLimited(input({ limited: { grants: [], requests, revokedByReuse: 0 } }));
     expect(f.sentDuringPause).toBe(2);
     expect(f.sentDuringPauseBeyondInFlight).toBe(1);
+    // Redis lost its keys while that pause was live: every worker forgot it, a limit, not a violation.
+    const flushed = measureRateLimited({
+      ...input({ limited: { grants: [], requests, revokedByReuse: 0 } }),
+      forgottenAt: [12 * S],
+    });
+    expect(flushed.sentDuringPause).toBe(2);
+    expect(flushed.sentDuringPauseBeyondInFlight).toBe(0);
+    // A flush outside it changes nothing.
+    const elsewhere = measureRateLimited({
+      ...input({ limited: { grants: [], requests, revokedByReuse: 0 } }),
+      forgottenAt: [30 * S],
+    });
+    expect(elsewhere.sentDuringPauseBeyondInFlight).toBe(1);
   });
 
   it('measures the order of the backlog only (refreshed well after due), by expiry', () => {

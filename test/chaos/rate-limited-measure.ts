@@ -42,6 +42,11 @@ export interface RateLimitedInput {
   endedAt: number;
   /** A backlog is what waited: refreshed this much or more after its due time (for the order figure). */
   backlogAfterMs: number;
+  /**
+   * When Redis lost its keys (a FLUSHALL): every worker forgets a pause live then (a limit docs/reliability.md
+   * states), so requests inside that pause count in `sentDuringPause` but not as sent knowing of it.
+   */
+  forgottenAt?: readonly number[];
 }
 
 export interface ProviderFigures {
@@ -81,7 +86,8 @@ export function measureRateLimited(input: RateLimitedInput): RateLimitedFigures 
     const window = pauses.find((p) => r.at > p.from && r.at < p.until);
     if (!window) continue;
     sentDuringPause += 1;
-    if (r.at > window.from + input.inFlightAllowanceMs) beyond += 1;
+    const forgotten = (input.forgottenAt ?? []).some((at) => at >= window.from && at <= window.until);
+    if (!forgotten && r.at > window.from + input.inFlightAllowanceMs) beyond += 1;
   }
   const firstOk = firstOkPerGrant(input.limited.requests);
   const backlog = input.limited.grants.flatMap((g) => {
